@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Installs every system tool the runner image and the tests rely on, idempotently.
+# The runtime image (image/Dockerfile) runs this same script, so CI proves the image's install steps.
+#
+#   scripts/install-deps.sh            runtime + test tools (default)
+#   scripts/install-deps.sh --runtime  only what the runner image needs
+#
+# restic: the runner requires >= 0.17 and is tested with 0.18 (Debian trixie). On an older Debian the
+# trixie .deb is downloaded through a source list derived at run time from this machine's own apt
+# sources (same mirrors, suite renamed) and unpacked into $RESTIC_PREFIX; nothing about mirrors is
+# written into the repository.
+set -euo pipefail
+
+RESTIC_VERSION_WANTED="${RESTIC_VERSION_WANTED:-0.18}"
+RESTIC_PREFIX="${RESTIC_PREFIX:-/opt/manifestgen/restic}"
+mode="${1:---all}"
+
+runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
+test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3)
+
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+missing=()
+pkgs=("${runtime_pkgs[@]}")
+[ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}")
+for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
+
+apt_updated=0
+apt_update_once() {
+  if [ "$apt_updated" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    apt_updated=1
+  fi
+}
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# --- restic -----------------------------------------------------------------------------------------
+restic_ok() { # $1 = binary; true when it reports >= 0.17
+  local v
+  v=$("$1" version 2>/dev/null | awk '{print $2}') || return 1
+  [ -n "$v" ] || return 1
+  local major minor
+  major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
+  [ "$major" -gt 0 ] || [ "$minor" -ge 17 ]
+}
+
+if [ -x "$RESTIC_PREFIX/bin/restic" ] && restic_ok "$RESTIC_PREFIX/bin/restic"; then
+  :
+elif command -v restic >/dev/null 2>&1 && restic_ok "$(command -v restic)"; then
+  mkdir -p "$RESTIC_PREFIX/bin"
+  ln -sf "$(command -v restic)" "$RESTIC_PREFIX/bin/restic"
+else
+  # Does this distribution's own candidate satisfy the requirement (trixie and newer)?
+  apt_update_once
+  cand=$(apt-cache policy restic 2>/dev/null | awk '/Candidate:/{print $2}')
+  case "$cand" in
+    0.1[7-9]*|0.[2-9][0-9]*)
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends restic >&2
+      mkdir -p "$RESTIC_PREFIX/bin"; ln -sf /usr/bin/restic "$RESTIC_PREFIX/bin/restic" ;;
+    *)
+      echo "install-deps: distribution restic is '${cand:-none}'; fetching the trixie package" >&2
+      work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+      mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/sources.list.d"
+      # Derive trixie sources from this machine's own Debian sources: same URIs, suite renamed.
+      for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        grep -q 'debian' "$f" || continue
+        sed -E -e '/^Suites:/ { s/bookworm-security/trixie-security/; s/bookworm-updates/trixie-updates/; s/bookworm/trixie/g }' \
+          "$f" > "$work/sources.list.d/$(basename "$f")"
+      done
+      if [ -f /etc/apt/sources.list ]; then
+        sed -E 's/\bbookworm\b/trixie/g; s/bookworm-(security|updates)/trixie-\1/g' /etc/apt/sources.list \
+          | grep -E '^deb ' | grep debian > "$work/sources.list.d/derived.list" || true
+      fi
+      aptopts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$work/sources.list.d"
+               -o "Dir::State::lists=$work/lists" -o "Dir::Cache::archives=$work/archives"
+               -o "Dir::Cache::pkgcache=$work/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$work/srcpkgcache.bin"
+               -o "APT::Sandbox::User=root")
+      apt-get "${aptopts[@]}" update -qq >&2
+      (cd "$work" && apt-get "${aptopts[@]}" download restic >&2)
+      deb=$(ls "$work"/restic_*.deb | head -n1)
+      mkdir -p "$work/x" "$RESTIC_PREFIX/bin"
+      dpkg -x "$deb" "$work/x"
+      install -m 0755 "$work/x/usr/bin/restic" "$RESTIC_PREFIX/bin/restic"
+      ;;
+  esac
+fi
+# A stable name on PATH for tools and the runner image.
+ln -sf "$RESTIC_PREFIX/bin/restic" /usr/local/bin/restic
+v=$(/usr/local/bin/restic version | awk '{print $2}')
+case "$v" in
+  "$RESTIC_VERSION_WANTED"*) ;;
+  *) echo "install-deps: note: restic $v installed; tests pin $RESTIC_VERSION_WANTED" >&2 ;;
+esac
+echo "install-deps: restic $v, rsync $(rsync --version | head -n1 | awk '{print $3}')" >&2

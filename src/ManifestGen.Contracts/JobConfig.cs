@@ -1,0 +1,211 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ManifestGen.Contracts;
+
+/// <summary>
+/// The one contract between the generator and the runner: the generator writes it (as JSON) into a
+/// ConfigMap that each CronJob mounts at <see cref="PodPaths.JobConfigFile"/>; the runner reads it.
+/// Versioned: the runner refuses a version it does not know instead of guessing.
+/// It never contains a credential, only paths of files that Secrets are mounted at.
+/// </summary>
+public sealed record JobConfig
+{
+    public const int CurrentVersion = 1;
+
+    public required int Version { get; init; }
+    /// <summary>What this job does; the runner's command must match it.</summary>
+    public required JobKind Kind { get; init; }
+    public required string Environment { get; init; }
+    public required RepositoryConfig Repository { get; init; }
+    /// <summary>The SSH host this job reaches (backup jobs).</summary>
+    public HostConfig? Host { get; init; }
+    /// <summary>The application this job backs up (backup jobs).</summary>
+    public AppConfig? App { get; init; }
+    /// <summary>Retention groups and check settings (maintenance jobs).</summary>
+    public MaintenanceConfig? Maintenance { get; init; }
+    public ReportingConfig Reporting { get; init; } = new();
+}
+
+public enum JobKind { Backup, Maintain, Check, Init }
+
+public enum TransferStrategy { Rsync, Sshfs, Tar }
+
+public sealed record RepositoryConfig
+{
+    /// <summary>restic repository location inside the pod, e.g. "/repository" (the claim's mount path).</summary>
+    public required string Location { get; init; }
+    /// <summary>File holding the repository password (a mounted Secret key); passed as RESTIC_PASSWORD_FILE.</summary>
+    public required string PasswordFile { get; init; }
+    /// <summary>restic cache directory on a volume, so metadata is not re-read by every new pod.</summary>
+    public required string CacheDir { get; init; }
+    /// <summary>Bounded wait for a lock held by another job (restic --retry-lock).</summary>
+    public int RetryLockSeconds { get; init; } = 300;
+}
+
+public sealed record HostConfig
+{
+    /// <summary>Stable host name for restic --host: the inventory's host name, never the pod's.</summary>
+    public required string Name { get; init; }
+    public required string Address { get; init; }
+    public int Port { get; init; } = 22;
+    public required string User { get; init; }
+    /// <summary>Private key file (mounted Secret, mode 0400).</summary>
+    public required string IdentityFile { get; init; }
+    /// <summary>Pinned known_hosts file (mounted ConfigMap); StrictHostKeyChecking=yes against it.</summary>
+    public required string KnownHostsFile { get; init; }
+    public int ConnectTimeoutSeconds { get; init; } = 15;
+    public int ServerAliveIntervalSeconds { get; init; } = 15;
+}
+
+public sealed record AppConfig
+{
+    public required string Name { get; init; }
+    /// <summary>Absolute paths on the host. Snapshots use the same absolute paths.</summary>
+    public required ImmutableArray<string> Paths { get; init; }
+    /// <summary>restic/rsync exclude patterns.</summary>
+    public ImmutableArray<string> Excludes { get; init; } = [];
+    public required TransferStrategy Strategy { get; init; }
+    /// <summary>
+    /// Where the host's paths appear locally: "/" in a pod (the mirror claim, or the sshfs mount, is
+    /// mounted at the host's own absolute path, so restic's snapshot paths equal the host's).
+    /// </summary>
+    public string LocalRoot { get; init; } = "/";
+    /// <summary>Extra tags besides app=NAME.</summary>
+    public ImmutableArray<string> Tags { get; init; } = [];
+    public HooksConfig Hooks { get; init; } = new();
+    /// <summary>A restic exit code 3 (some files unreadable) fails the job instead of warning.</summary>
+    public bool PartialIsFailure { get; init; }
+    /// <summary>Compress on the wire (rsync --compress --compress-choice=zstd; ssh for tar/sshfs).</summary>
+    public bool CompressTransfer { get; init; } = true;
+}
+
+public sealed record HooksConfig
+{
+    /// <summary>Shell commands run on the host before the transfer, in order (e.g. a database dump).</summary>
+    public ImmutableArray<HookCommand> Before { get; init; } = [];
+    /// <summary>Shell commands run on the host after the backup, in order (also after failures).</summary>
+    public ImmutableArray<HookCommand> After { get; init; } = [];
+    /// <summary>Compose services stopped during the transfer and started again in a finally.</summary>
+    public ImmutableArray<string> StopServices { get; init; } = [];
+    /// <summary>Directory holding the compose file on the host (for stopping services).</summary>
+    public string? ComposeDirectory { get; init; }
+    /// <summary>Dumps streamed straight into restic as their own snapshot (--stdin-from-command, tag dump).</summary>
+    public ImmutableArray<DumpStream> Dumps { get; init; } = [];
+}
+
+public sealed record HookCommand
+{
+    /// <summary>The command line run by the remote user's shell on the host.</summary>
+    public required string Run { get; init; }
+    public int TimeoutSeconds { get; init; } = 600;
+}
+
+public sealed record DumpStream
+{
+    public required string Name { get; init; }
+    /// <summary>Command run on the host whose stdout is the dump.</summary>
+    public required string Command { get; init; }
+    /// <summary>File name of the dump inside the snapshot (restic --stdin-filename).</summary>
+    public required string FileName { get; init; }
+    public int TimeoutSeconds { get; init; } = 3600;
+}
+
+public sealed record RetentionPolicy
+{
+    public int? KeepLast { get; init; }
+    public int? KeepHourly { get; init; }
+    public int? KeepDaily { get; init; }
+    public int? KeepWeekly { get; init; }
+    public int? KeepMonthly { get; init; }
+    public int? KeepYearly { get; init; }
+    /// <summary>restic duration such as "14d" or "1y2m".</summary>
+    public string? KeepWithin { get; init; }
+    public ImmutableArray<string> KeepTags { get; init; } = [];
+}
+
+/// <summary>One restic snapshot group (host + app tag) and the policy that applies to it.</summary>
+public sealed record RetentionGroup
+{
+    public required string Host { get; init; }
+    public required string App { get; init; }
+    public required RetentionPolicy Policy { get; init; }
+}
+
+public sealed record MaintenanceConfig
+{
+    public ImmutableArray<RetentionGroup> Groups { get; init; } = [];
+    /// <summary>Prune after forget.</summary>
+    public bool Prune { get; init; } = true;
+    /// <summary>restic check --read-data-subset value (e.g. "5%" or "1/7"); null reads no data.</summary>
+    public string? ReadDataSubset { get; init; }
+}
+
+public sealed record ReportingConfig
+{
+    /// <summary>File holding a healthchecks-style ping URL (mounted Secret: it embeds a token).</summary>
+    public string? PingUrlFile { get; init; }
+    public string? PushgatewayUrl { get; init; }
+    /// <summary>Prometheus text-file collector output path.</summary>
+    public string? MetricsFile { get; init; }
+}
+
+/// <summary>Fixed locations inside every pod; both sides use these constants, never literals.</summary>
+public static class PodPaths
+{
+    public const string JobConfigDir = "/etc/manifestgen/job";
+    public const string JobConfigFileName = "job.json";
+    public const string JobConfigFile = JobConfigDir + "/" + JobConfigFileName;
+    public const string KnownHostsDir = "/etc/manifestgen/known-hosts";
+    public const string KnownHostsFileName = "known_hosts";
+    public const string SshKeyDir = "/var/run/secrets/manifestgen/ssh";
+    /// <summary>Key name of a kubernetes.io/ssh-auth Secret.</summary>
+    public const string SshKeyFileName = "ssh-privatekey";
+    public const string ResticPasswordDir = "/var/run/secrets/manifestgen/restic";
+    public const string RepositoryMount = "/repository";
+    public const string CacheDir = "/var/cache/restic";
+    public const string TmpDir = "/tmp";
+    /// <summary>Environment variable naming the job config file; the runner falls back to JobConfigFile.</summary>
+    public const string JobConfigEnv = "MANIFESTGEN_JOB_CONFIG";
+}
+
+/// <summary>The canonical JSON form of the contract (camelCase, indented, enums as strings).</summary>
+public static class JobConfigJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public static string Serialize(JobConfig config) =>
+        JsonSerializer.Serialize(config, Options).ReplaceLineEndings("\n") + "\n";
+
+    /// <summary>Parses and checks the version; throws <see cref="JobConfigException"/> with a clear message.</summary>
+    public static JobConfig Deserialize(string json, string source)
+    {
+        JobConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize<JobConfig>(json, Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobConfigException($"{source}: invalid job configuration: {ex.Message}");
+        }
+        if (config is null)
+            throw new JobConfigException($"{source}: job configuration is empty");
+        if (config.Version != JobConfig.CurrentVersion)
+            throw new JobConfigException(
+                $"{source}: job configuration version {config.Version} is not supported (this runner reads version {JobConfig.CurrentVersion})");
+        return config;
+    }
+}
+
+public sealed class JobConfigException(string message) : Exception(message);
