@@ -10,4 +10,6 @@ status=0
 for proj in tests/ManifestGen.Tests tests/ManifestGen.Runner.Tests tests/ManifestGen.E2E.Tests; do
   dotnet test "$proj" -c Release --no-build --logger "console;verbosity=normal" || status=1
 done
+# Independent schema validation of every rendered document (pinned npm packages, tools/schema-validate).
+bash tools/schema-validate/run.sh out || status=1
 exit $status
