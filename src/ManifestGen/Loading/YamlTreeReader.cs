@@ -43,6 +43,13 @@ public static class YamlTreeReader
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.At(ex.Start), message));
             return null;
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input; report where parsing stopped.
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.LastPosition,
+                "invalid YAML after this position (check quoting and indentation)"));
+            return null;
+        }
         catch (DepthException ex)
         {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.At(ex.Mark),
@@ -60,6 +67,8 @@ public static class YamlTreeReader
     {
         private readonly Dictionary<string, YNode> _anchors = new(StringComparer.Ordinal);
 
+        public SourceSpan LastPosition { get; private set; } = new(file, 1, 1);
+
         public SourceSpan At(Mark mark) =>
             new(file, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
 
@@ -68,6 +77,7 @@ public static class YamlTreeReader
             if (depth > MaxDepth)
                 throw new DepthException(parser.Current?.Start ?? Mark.Empty);
             var ev = parser.Current ?? throw new YamlException("unexpected end of file");
+            LastPosition = At(ev.Start);
             switch (ev)
             {
                 case AnchorAlias alias:
