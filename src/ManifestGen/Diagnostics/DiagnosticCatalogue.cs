@@ -98,7 +98,7 @@ public static partial class DiagnosticCatalogue
         "Use `0` or `sun` for Sunday.");
     public static readonly DiagnosticRule TimeZoneUnknown = new("MG0406", Severity.Error,
         "Unknown time zone",
-        "`timeZone` must be an IANA time zone name such as `Europe/Berlin` or `UTC` (spec.timeZone, GA since Kubernetes 1.27). `Local` and abbreviations such as `CET` or `PST` are not accepted.",
+        "`timeZone` must be an IANA time zone name such as `Europe/Berlin` or `UTC` (spec.timeZone, GA since Kubernetes 1.27). `Local`, offsets such as `+02:00` and abbreviations such as `PST` or `CEST` are not accepted; names are case-sensitive.",
         "Use a name from the IANA database, for example `Europe/Berlin`.");
     public static readonly DiagnosticRule CronStepCoversRange = new("MG0407", Severity.Warning,
         "Step as large as its range",
