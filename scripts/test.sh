@@ -16,6 +16,8 @@ for proj in tests/ManifestGen.Tests tests/ManifestGen.Runner.Tests tests/Manifes
     --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=$(basename "$proj")" \
     --results-directory "$results" || status=1
 done
+# Independent schema validation of every rendered document (pinned npm packages, tools/schema-validate).
+bash tools/schema-validate/run.sh out || status=1
 
 # One plain closing line over all projects, read from the TRX counters.
 passed=0; failed=0; skipped=0
