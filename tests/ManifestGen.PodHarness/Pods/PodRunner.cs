@@ -113,7 +113,13 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         var command = container.Command is { Count: > 0 } c ? c.ToList()
             : options.ImageEntrypoint.Length > 0 ? options.ImageEntrypoint.ToList()
             : throw new HarnessException($"{cwhere}.command: not set, and the image's entrypoint is unknown here (set PodRunOptions.ImageEntrypoint)");
-        var argv = command.Concat(container.Args ?? []).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
+        IEnumerable<string> args = container.Args ?? [];
+        if (options.ArgsOverride is { } overridden)
+        {
+            args = overridden;
+            notes.Add($"args replaced for this run: {string.Join(' ', overridden)}");
+        }
+        var argv = command.Concat(args).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
 
         var files = ImmutableArray.CreateBuilder<SandboxFile>();
         var filesDir = Directory.CreateDirectory(Path.Combine(scratch, "files")).FullName;
