@@ -43,9 +43,6 @@ public sealed record PodRunOptions
 
     /// <summary>Receives the workload's stderr lines as they come (progress in a demo).</summary>
     public Action<string>? OnStderrLine { get; init; }
-
-    /// <summary>Keeps the run's scratch folder (materialised volumes, plan) for inspection instead of deleting it.</summary>
-    public bool KeepScratch { get; init; }
 }
 
 /// <summary>What one run did. <see cref="NotReproduced"/> lists what a cluster would do that the harness could not.</summary>

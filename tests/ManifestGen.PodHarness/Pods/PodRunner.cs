@@ -34,16 +34,9 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
     {
         var workload = manifests.Workload(workloadName);
         var scratch = Directory.CreateTempSubdirectory("mg-pod-").FullName;
-        // Secret volumes live in memory, as the kubelet keeps them.
-        var secretScratch = Directory.Exists("/dev/shm")
-            ? Directory.CreateTempSubdirectory("mg-pod-secrets-").FullName
-            : Path.Combine(scratch, "secrets");
-        if (Directory.Exists("/dev/shm"))
-        {
-            var shm = Path.Combine("/dev/shm", Path.GetFileName(secretScratch));
-            Directory.Delete(secretScratch);
-            secretScratch = Directory.CreateDirectory(shm).FullName;
-        }
+        // Test secrets only (throwaway keys and passwords), removed with the scratch folder after the run.
+        var secretScratch = Directory.CreateDirectory(Path.Combine(scratch, "secrets")).FullName;
+        File.SetUnixFileMode(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             var plan = Plan(workload, scratch, secretScratch);
@@ -54,8 +47,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         }
         finally
         {
-            if (!options.KeepScratch) Directory.Delete(scratch, recursive: true);
-            if (Directory.Exists(secretScratch)) Directory.Delete(secretScratch, recursive: true);
+            Directory.Delete(scratch, recursive: true);
         }
     }
 
