@@ -94,9 +94,21 @@ public sealed class CliTests
         ws.Edit("values/test-cluster.yaml", "    user: backup", "    usr: backup");
         var render = Run(ws, "render", "test-cluster");
         Assert.Equal(1, render.Code);
-        Assert.Matches(@"values/test-cluster\.yaml\(\d+,5\): error MG0101: unknown key 'usr' in 'hosts\[0\]' \(did you mean 'user'\?\)", render.Stderr);
+        Assert.Matches(@"values/test-cluster\.yaml\(\d+,5\): error MG0101: unknown key 'usr' in 'hosts\[0\]'\n.*\n.*\n  hint: did you mean 'user'\?", render.Stderr);
         Assert.Empty(ws.OutFiles());
         Assert.Equal(1, Run(ws, "validate", "test-cluster").Code);
+    }
+
+    [Fact]
+    public void I_can_get_a_machine_report_on_stdout()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        ws.Edit("values/test-cluster.yaml", "    user: backup", "    usr: backup");
+        var (code, stdout, _) = Run(ws, "validate", "--format", "codequality");
+        Assert.Equal(1, code);
+        Assert.StartsWith("[", stdout.TrimStart());
+        Assert.Contains("MG0101", stdout);
+        Assert.Contains("values/test-cluster.yaml", stdout);
     }
 
     [Theory]
