@@ -176,6 +176,10 @@ class Bench:
         with open(timefile) as f:
             peak_kb = int(f.read().split()[-1])
         summary = restic_summary(r.stdout)
+        logdir = os.path.join(WORK, "logs")
+        os.makedirs(logdir, exist_ok=True)
+        with open(os.path.join(logdir, f"{w.name}-{link}-{step}-{t.strategy}.log"), "w") as f:
+            f.write(f"$ {' '.join(cmd)}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
         row = {
             "workload": w.name, "link": link, "step": step, "kind": kind, "strategy": t.strategy,
             "ok": r.returncode == 0, "exit": r.returncode, "wall_s": wall, "wire_bytes": wire1 - wire0,
@@ -347,7 +351,7 @@ class Bench:
     def close(self) -> None:
         self.lab.close()
         if os.environ.get("BENCH_KEEP") != "1":
-            for sub in ("host", "pod", "restore", "gen", "lab", "time.out", "restore.io"):
+            for sub in ("host", "pod", "restore", "gen", "lab", "logs", "time.out", "restore.io"):
                 p = os.path.join(WORK, sub)
                 if os.path.isdir(p):
                     shutil.rmtree(p, ignore_errors=True)

@@ -107,7 +107,7 @@ class Lab:
     def set_link(self, name: str) -> None:
         rate, burst = LINKS[name]
         run(["tc", "-n", self.ns, "qdisc", "replace", "dev", "lo", "root", "tbf",
-             "rate", rate, "burst", burst, "latency", "20ms"])
+             "rate", rate, "burst", burst, "latency", "50ms"])
         self.link = name
 
     # --- counters -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: builds the runner and the generator, then runs bench/bench.py (see docs/bench.md).
-# Needs root (network namespaces, tc, FUSE). Cleans up its namespace, mounts, processes and scratch data
+# BENCH_RUNNER / BENCH_GENERATOR set to existing binaries skip the builds. Needs root (network namespaces, tc, FUSE). Cleans up its namespace, mounts, processes and scratch data
 # even when interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,12 +23,12 @@ trap 'exit 130' INT TERM
 bash scripts/install-deps.sh
 
 mkdir -p "$work/bin"
-if [ "${BENCH_PROTOTYPE:-}" != 1 ]; then
+if [ "${BENCH_PROTOTYPE:-}" != 1 ] && [ -z "${BENCH_RUNNER:-}" ]; then
   echo "bench: building the runner" >&2
   dotnet publish src/ManifestGen.Runner -c Release -o "$work/bin/runner" --nologo -v quiet >&2
   export BENCH_RUNNER="$PWD/$work/bin/runner/manifestgen-runner"
 fi
-if [ -n "${BENCH_GEN_APPS-10,100,1000,10000}" ]; then
+if [ -n "${BENCH_GEN_APPS-10,100,1000,10000}" ] && [ -z "${BENCH_GENERATOR:-}" ]; then
   echo "bench: building the generator" >&2
   dotnet publish src/ManifestGen -c Release -o "$work/bin/generator" --nologo -v quiet >&2
   export BENCH_GENERATOR="$PWD/$work/bin/generator/manifestgen"
