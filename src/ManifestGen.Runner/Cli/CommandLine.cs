@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using ManifestGen.Runner.Jobs;
+
+namespace ManifestGen.Runner.Cli;
+
+/// <summary>The parsed command line. Small on purpose: the job configuration carries everything else.</summary>
+public sealed record CommandLine
+{
+    public required string Command { get; init; }
+    public string? ConfigFile { get; init; }
+    public RestoreOptions Restore { get; init; } = new();
+    public bool All { get; init; }
+    public bool Json { get; init; }
+    public bool Help { get; init; }
+
+    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore"];
+
+    public const string Usage = """
+        usage: manifestgen-runner COMMAND [--config FILE] [options]
+
+        Commands (the job configuration comes from --config, else $MANIFESTGEN_JOB_CONFIG,
+        else /etc/manifestgen/job/job.json):
+          backup      back up the app: hooks, transfer (rsync|sshfs|tar), restic backup
+          maintain    unlock stale locks, forget by each retention group's policy, prune
+          check       restic check (with the configured --read-data-subset)
+          init        initialise the repository if, and only if, it does not exist
+          snapshots   list the app's snapshots        [--all] whole repository  [--json]
+          restore     restore a file, folder or the whole app:
+                        --snapshot ID|latest   snapshot (default: latest, dumps excluded)
+                        --path HOSTPATH        file or folder to restore (repeatable; default: all app paths)
+                        --target DIR           restore into DIR (DIR/<host path>)
+                        --to-host              write back to the same paths on the host over SSH
+                        --force                overwrite existing files (otherwise refused)
+
+        Output: one JSON summary line on stdout (not for snapshots), progress on stderr.
+        Exit codes: 0 success (also with warnings), 1 failure, 2 usage or environment error
+        (e.g. restic older than 0.17), 3 partial snapshot treated as failure, 10 repository missing,
+        11 repository locked, 12 wrong repository password, 130 interrupted (SIGTERM/SIGINT).
+        """;
+
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0) throw new RunnerException(RunnerExit.Usage, "no command given");
+        if (args[0] is "--help" or "-h" or "help") return new CommandLine { Command = "help", Help = true };
+        var command = args[0];
+        if (!Commands.Contains(command)) throw new RunnerException(RunnerExit.Usage, $"unknown command '{command}'");
+        string? config = null, snapshot = null, target = null;
+        bool toHost = false, force = false, all = false, json = false, help = false;
+        var paths = ImmutableArray.CreateBuilder<string>();
+        for (var i = 1; i < args.Count; i++)
+        {
+            string Value()
+            {
+                if (i + 1 >= args.Count) throw new RunnerException(RunnerExit.Usage, $"{args[i]} needs a value");
+                return args[++i];
+            }
+            void RestoreOnly()
+            {
+                if (command != "restore") throw new RunnerException(RunnerExit.Usage, $"{args[i]} is an option of `restore` only");
+            }
+            switch (args[i])
+            {
+                case "--config": config = Value(); break;
+                case "--help" or "-h": help = true; break;
+                case "--snapshot": RestoreOnly(); snapshot = Value(); break;
+                case "--path": RestoreOnly(); paths.Add(Value()); break;
+                case "--target": RestoreOnly(); target = Value(); break;
+                case "--to-host": RestoreOnly(); toHost = true; break;
+                case "--force": RestoreOnly(); force = true; break;
+                case "--all" when command == "snapshots": all = true; break;
+                case "--json" when command == "snapshots": json = true; break;
+                default: throw new RunnerException(RunnerExit.Usage, $"unknown option '{args[i]}' for `{command}`");
+            }
+        }
+        return new CommandLine
+        {
+            Command = command,
+            ConfigFile = config,
+            Help = help,
+            All = all,
+            Json = json,
+            Restore = new RestoreOptions
+            {
+                Snapshot = snapshot ?? "latest",
+                Paths = paths.ToImmutable(),
+                Target = target,
+                ToHost = toHost,
+                Force = force,
+            },
+        };
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using ManifestGen.Contracts;
+using ManifestGen.Runner.Remote;
+using ManifestGen.Runner.Reporting;
+
+namespace ManifestGen.Runner.Hooks;
+
+/// <summary>
+/// Runs an app's hooks on the host: shell commands (each with a timeout, output into the log) and the
+/// compose services to stop during the transfer. Only services that were running are stopped, and
+/// exactly those are started again.
+/// </summary>
+public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
+{
+    private static readonly TimeSpan ComposeTimeout = TimeSpan.FromMinutes(5);
+
+    public async Task RunCommandsAsync(string phase, ImmutableArray<HookCommand> commands, CancellationToken ct)
+    {
+        for (var i = 0; i < commands.Length; i++)
+        {
+            var hook = commands[i];
+            var name = $"hook {phase}[{(i + 1).ToString(CultureInfo.InvariantCulture)}]";
+            log.Info($"{name}: {hook.Run}");
+            var r = await ssh.RunAsync(hook.Run, TimeSpan.FromSeconds(hook.TimeoutSeconds), ct,
+                line => log.Output(name, line), line => log.Output(name, line));
+            if (r.ExitCode == 255 && !r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{name}: {ssh.DescribeFailure(r)}");
+            if (r.TimedOut)
+                throw new RunnerException(RunnerExit.Failure, $"{name} timed out after {hook.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s");
+            if (r.Interrupted) throw new OperationCanceledException(ct);
+            if (r.ExitCode != 0)
+                throw new RunnerException(RunnerExit.Failure, $"{name} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)})");
+        }
+    }
+
+    private string Compose(string args)
+    {
+        var dir = hooks.ComposeDirectory ?? throw new RunnerException(RunnerExit.Usage,
+            "hooks.stopServices needs hooks.composeDirectory (the folder holding the compose file on the host)");
+        return "cd " + ShellQuote.Quote(dir) + " && docker compose " + args;
+    }
+
+    /// <summary>The configured services that are running now, in configured order.</summary>
+    public async Task<ImmutableArray<string>> RunningServicesAsync(CancellationToken ct)
+    {
+        if (hooks.StopServices.IsEmpty) return [];
+        var r = await ssh.RunAsync(Compose("ps --services --status running"), ComposeTimeout, ct);
+        if (r.ExitCode != 0)
+            throw new RunnerException(RunnerExit.Failure,
+                $"cannot list running compose services (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
+        var running = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var result = hooks.StopServices.Where(running.Contains).ToImmutableArray();
+        foreach (var s in hooks.StopServices.Where(s => !running.Contains(s)))
+            log.Info($"service {s} is not running: it will not be stopped or started");
+        return result;
+    }
+
+    public Task StopServicesAsync(ImmutableArray<string> services, CancellationToken ct) => ComposeAsync("stop", services, ct);
+
+    public Task StartServicesAsync(ImmutableArray<string> services, CancellationToken ct) => ComposeAsync("start", services, ct);
+
+    private async Task ComposeAsync(string verb, ImmutableArray<string> services, CancellationToken ct)
+    {
+        if (services.IsEmpty) return;
+        var name = $"compose {verb}";
+        log.Info($"{name}: {string.Join(' ', services)}");
+        var r = await ssh.RunAsync(Compose(verb + " " + ShellQuote.Join(services)), ComposeTimeout, ct,
+            line => log.Output(name, line), line => log.Output(name, line));
+        if (!r.Succeeded)
+            throw new RunnerException(RunnerExit.Failure,
+                $"{name} {string.Join(' ', services)} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
+    }
+}

@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Text.Json;
+using ManifestGen.Contracts;
+using ManifestGen.Runner.Restic;
+using ManifestGen.Runner.Reporting;
+
+namespace ManifestGen.Runner.Jobs;
+
+/// <summary>Commands that touch only the repository: init, maintain, check, snapshots.</summary>
+public static class RepositoryJobs
+{
+    private static RunSummary Done(string command, Stopwatch sw, long? removed = null) => new()
+    {
+        Command = command,
+        Outcome = Outcome.Success,
+        ExitCode = 0,
+        SnapshotsRemoved = removed,
+        DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
+    };
+
+    /// <summary>Idempotent: initialises only a repository that does not exist (restic exit 10).</summary>
+    public static async Task<RunSummary> InitAsync(RunContext ctx)
+    {
+        var sw = Stopwatch.StartNew();
+        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        await restic.RequireVersionAsync(ctx.Cancel);
+        var probe = await restic.RunAsync(["cat", "config"], ctx.Cancel, locking: false, echoStderr: false);
+        var outcome = ResticExit.Classify(probe.ExitCode);
+        if (probe.Succeeded)
+        {
+            ctx.Log.Info($"repository {ctx.Config.Repository.Location} already exists: nothing to do");
+            return Done("init", sw);
+        }
+        if (outcome != ResticOutcome.RepositoryMissing) ResticClient.Throw(probe, "restic cat config");
+        ctx.Log.Info($"initialising repository {ctx.Config.Repository.Location}");
+        var r = await restic.RunAsync(["init"], ctx.Cancel, locking: false);
+        ResticClient.Throw(r, "restic init");
+        return Done("init", sw);
+    }
+
+    /// <summary>restic check, with a read-data subset when configured.</summary>
+    public static async Task<RunSummary> CheckAsync(RunContext ctx)
+    {
+        var sw = Stopwatch.StartNew();
+        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        await restic.RequireVersionAsync(ctx.Cancel);
+        var args = new List<string> { "check" };
+        if (ctx.Config.Maintenance?.ReadDataSubset is { } subset) args.Add("--read-data-subset=" + subset);
+        var r = await restic.RunAsync(args, ctx.Cancel, onStdout: line => ctx.Log.Output("restic", line));
+        ResticClient.Throw(r, "restic check");
+        return Done("check", sw);
+    }
+
+    /// <summary>
+    /// Removes stale locks, forgets per retention group (host + app tag, grouped by host and tags so
+    /// dumps, tar and file snapshots each keep their own history), then prunes once.
+    /// </summary>
+    public static async Task<RunSummary> MaintainAsync(RunContext ctx)
+    {
+        var sw = Stopwatch.StartNew();
+        var maintenance = ctx.Config.Maintenance ??
+            throw new RunnerException(RunnerExit.Usage, "`maintain` needs a job configuration with maintenance settings");
+        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        await restic.RequireVersionAsync(ctx.Cancel);
+        // Only stale locks: a lock of a running backup on another pod is kept.
+        ResticClient.Throw(await restic.RunAsync(["unlock"], ctx.Cancel, locking: false), "restic unlock");
+
+        long removed = 0;
+        foreach (var group in maintenance.Groups)
+        {
+            var policy = PolicyArgs(group);
+            var tag = RunContext.AppTag(group.App);
+            var existing = await restic.SnapshotsAsync(group.Host, [tag], ctx.Cancel);
+            if (existing.IsEmpty)
+            {
+                ctx.Log.Info($"retention {group.Host}/{group.App}: no snapshots yet");
+                continue;
+            }
+            // restic forgets everything when --keep-tag names a tag no snapshot has: refuse instead.
+            foreach (var keepTag in group.Policy.KeepTags.Where(t => !existing.Any(s => s.HasTag(t))))
+                throw new RunnerException(RunnerExit.Usage,
+                    $"retention {group.Host}/{group.App}: keep-tag '{keepTag}' matches no snapshot; forgetting would remove all of them, refused");
+            var r = await restic.RunAsync(
+                ["forget", "--json", "--host", group.Host, "--tag", tag, "--group-by", "host,tags", .. policy],
+                ctx.Cancel, echoStderr: true);
+            ResticClient.Throw(r, $"restic forget ({group.Host}/{group.App})");
+            var n = CountRemoved(r.Stdout);
+            removed += n;
+            ctx.Log.Info($"retention {group.Host}/{group.App}: {n} snapshot(s) forgotten");
+        }
+        if (maintenance.Prune)
+            ResticClient.Throw(await restic.RunAsync(["prune"], ctx.Cancel, onStdout: line => ctx.Log.Output("restic", line)), "restic prune");
+        return Done("maintain", sw, removed);
+    }
+
+    public static ImmutableArray<string> PolicyArgs(RetentionGroup group)
+    {
+        var p = group.Policy;
+        var args = ImmutableArray.CreateBuilder<string>();
+        void Keep(string flag, int? n)
+        {
+            if (n is { } v) args.AddRange(flag, v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        Keep("--keep-last", p.KeepLast);
+        Keep("--keep-hourly", p.KeepHourly);
+        Keep("--keep-daily", p.KeepDaily);
+        Keep("--keep-weekly", p.KeepWeekly);
+        Keep("--keep-monthly", p.KeepMonthly);
+        Keep("--keep-yearly", p.KeepYearly);
+        if (p.KeepWithin is { } w) args.AddRange("--keep-within", w);
+        foreach (var t in p.KeepTags) args.AddRange("--keep-tag", t);
+        if (args.Count == 0)
+            throw new RunnerException(RunnerExit.Usage, $"retention {group.Host}/{group.App}: the policy keeps nothing; refused");
+        return args.ToImmutable();
+    }
+
+    private static long CountRemoved(string forgetJson)
+    {
+        long n = 0;
+        using var doc = JsonDocument.Parse(forgetJson.Trim() is { Length: > 0 } s ? s : "[]");
+        foreach (var g in doc.RootElement.EnumerateArray())
+            if (g.TryGetProperty("remove", out var rm) && rm.ValueKind == JsonValueKind.Array) n += rm.GetArrayLength();
+        return n;
+    }
+
+    /// <summary>The app's snapshots (or the whole repository's with --all), as restic prints them.</summary>
+    public static async Task<RunSummary> SnapshotsAsync(RunContext ctx, bool all, bool json, TextWriter stdout)
+    {
+        var sw = Stopwatch.StartNew();
+        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        await restic.RequireVersionAsync(ctx.Cancel);
+        var args = new List<string> { "snapshots" };
+        if (json) args.Add("--json");
+        if (!all)
+        {
+            var app = ctx.RequireApp("snapshots");
+            args.AddRange(["--host", ctx.RequireHost("snapshots").Name, "--tag", RunContext.AppTag(app.Name)]);
+        }
+        var r = await restic.RunAsync(args, ctx.Cancel);
+        ResticClient.Throw(r, "restic snapshots");
+        stdout.Write(r.Stdout);
+        return Done("snapshots", sw);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using ManifestGen.Contracts;
+
+namespace ManifestGen.Runner.Reporting;
+
+/// <summary>
+/// Optional outside reporting: healthchecks-style pings (URL read from a mounted file, because it embeds
+/// a token, and never logged) and Prometheus metrics (text-file collector and/or pushgateway). A failed
+/// ping or push is logged but never changes the run's outcome.
+/// </summary>
+public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
+{
+    public static HttpClient CreateHttpClient() => new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private string? PingUrl()
+    {
+        if (config.PingUrlFile is not { } file) return null;
+        try
+        {
+            var url = File.ReadAllText(file).Trim();
+            return url.Length == 0 ? null : url.TrimEnd('/');
+        }
+        catch (IOException ex)
+        {
+            log.Warn($"cannot read ping URL file {file}: {ex.Message}");
+            return null;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            log.Warn($"cannot read ping URL file {file}: {ex.Message}");
+            return null;
+        }
+    }
+
+    public Task StartAsync(CancellationToken ct) => PingAsync("/start", null, ct);
+
+    public async Task FinishAsync(RunSummary summary, string? job, CancellationToken ct)
+    {
+        await PingAsync(summary.Outcome == Outcome.Failure ? "/fail" : "", summary.ToJsonLine(), ct);
+        await MetricsAsync(summary, job, ct);
+    }
+
+    private async Task PingAsync(string suffix, string? body, CancellationToken ct)
+    {
+        if (PingUrl() is not { } url) return;
+        try
+        {
+            using var content = new StringContent(body ?? "", Encoding.UTF8, "application/json");
+            using var resp = await http.PostAsync(url + suffix, content, ct);
+            if (!resp.IsSuccessStatusCode)
+                log.Warn($"ping{(suffix.Length == 0 ? "" : " " + suffix)} answered HTTP {(int)resp.StatusCode}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
+        {
+            // The message may contain the URL (and its token): say only what kind of failure it was.
+            log.Warn($"ping{(suffix.Length == 0 ? "" : " " + suffix)} failed: {ex.GetType().Name}");
+        }
+    }
+
+    public const string LastSuccessMetric = "manifestgen_last_success_timestamp_seconds";
+
+    /// <summary>Prometheus text format. On failure the last-success line of the previous file is kept.</summary>
+    public static string RenderMetrics(RunSummary s, string labels, double now, string? previousLastSuccess)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        void Gauge(string name, string help, double? value)
+        {
+            if (value is not { } v) return;
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            sb.Append(name).Append('{').Append(labels).Append("} ").Append(v.ToString("R", inv)).Append('\n');
+        }
+        double? lastSuccess = s.Outcome != Outcome.Failure ? now
+            : previousLastSuccess is not null && double.TryParse(previousLastSuccess, NumberStyles.Float, inv, out var p) ? p : null;
+        Gauge(LastSuccessMetric, "Unix time of the last run that did not fail.", lastSuccess);
+        Gauge("manifestgen_last_run_timestamp_seconds", "Unix time of the last run.", now);
+        Gauge("manifestgen_last_run_success", "1 when the last run did not fail.", s.Outcome == Outcome.Failure ? 0 : 1);
+        Gauge("manifestgen_last_run_exit_code", "Exit code of the last run.", s.ExitCode);
+        Gauge("manifestgen_last_run_duration_seconds", "Duration of the last run.", s.DurationSeconds);
+        Gauge("manifestgen_last_run_files_new", "Files restic saw as new.", s.FilesNew);
+        Gauge("manifestgen_last_run_files_changed", "Files restic saw as changed.", s.FilesChanged);
+        Gauge("manifestgen_last_run_files_unmodified", "Files restic skipped as unmodified.", s.FilesUnmodified);
+        Gauge("manifestgen_last_run_bytes_over_wire", "Bytes transferred from the host.", s.BytesOverWire);
+        Gauge("manifestgen_last_run_bytes_added", "Bytes added to the repository (packed).", s.BytesAdded);
+        return sb.ToString();
+    }
+
+    private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    private async Task MetricsAsync(RunSummary s, string? job, CancellationToken ct)
+    {
+        if (config.MetricsFile is null && config.PushgatewayUrl is null) return;
+        var labels = $"command=\"{Escape(s.Command)}\",app=\"{Escape(s.App ?? job ?? "")}\",host=\"{Escape(s.Host ?? "")}\"";
+        var now = Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3);
+        if (config.MetricsFile is { } file)
+        {
+            try
+            {
+                string? previous = null;
+                if (File.Exists(file))
+                    previous = File.ReadLines(file).FirstOrDefault(l => l.StartsWith(LastSuccessMetric + "{", StringComparison.Ordinal))?.Split(' ')[^1];
+                var tmp = file + ".tmp";
+                await File.WriteAllTextAsync(tmp, RenderMetrics(s, labels, now, previous), new UTF8Encoding(false), ct);
+                File.Move(tmp, file, overwrite: true);
+            }
+            catch (IOException ex)
+            {
+                log.Warn($"cannot write metrics file {file}: {ex.Message}");
+            }
+        }
+        if (config.PushgatewayUrl is { } gw)
+        {
+            // PUT replaces the group (success); POST keeps metrics not sent, so a failure keeps last-success.
+            var group = "/metrics/job/manifestgen/command/" + Uri.EscapeDataString(s.Command);
+            if (s.Host is { Length: > 0 } h) group += "/host/" + Uri.EscapeDataString(h);
+            if ((s.App ?? job) is { Length: > 0 } a) group += "/app/" + Uri.EscapeDataString(a);
+            var body = RenderMetrics(s, labels, now, null);
+            if (s.Outcome == Outcome.Failure)
+                body = string.Join('\n', body.Split('\n').Where(l => !l.Contains(LastSuccessMetric, StringComparison.Ordinal)));
+            try
+            {
+                using var content = new StringContent(body.EndsWith('\n') ? body : body + "\n", Encoding.UTF8);
+                content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = null };
+                content.Headers.ContentType.Parameters.Add(new NameValueHeaderValue("version", "0.0.4"));
+                using var req = new HttpRequestMessage(s.Outcome == Outcome.Failure ? HttpMethod.Post : HttpMethod.Put, gw.TrimEnd('/') + group) { Content = content };
+                using var resp = await http.SendAsync(req, ct);
+                if (!resp.IsSuccessStatusCode) log.Warn($"pushgateway answered HTTP {(int)resp.StatusCode}");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException)
+            {
+                log.Warn($"pushgateway push failed: {ex.GetType().Name}");
+            }
+        }
+    }
+}

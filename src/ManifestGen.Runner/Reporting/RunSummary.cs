@@ -1,0 +1,43 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ManifestGen.Runner.Reporting;
+
+public enum Outcome { Success, Warning, Failure }
+
+/// <summary>The one JSON line each run prints on stdout; machines read it, so fields are stable.</summary>
+public sealed record RunSummary
+{
+    public required string Command { get; init; }
+    public string? App { get; init; }
+    public string? Host { get; init; }
+    public string? Strategy { get; init; }
+    public required Outcome Outcome { get; init; }
+    public required int ExitCode { get; init; }
+    public string? SnapshotId { get; init; }
+    public ImmutableArray<string> DumpSnapshotIds { get; init; } = [];
+    public long? FilesNew { get; init; }
+    public long? FilesChanged { get; init; }
+    public long? FilesUnmodified { get; init; }
+    public long? BytesOverWire { get; init; }
+    public long? BytesAdded { get; init; }
+    public long? SnapshotsRemoved { get; init; }
+    public long? FilesRestored { get; init; }
+    public required double DurationSeconds { get; init; }
+    public ImmutableArray<string> Warnings { get; init; } = [];
+    public string? Error { get; init; }
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public string ToJsonLine() => JsonSerializer.Serialize(this, Options);
+
+    public static RunSummary Parse(string line) =>
+        JsonSerializer.Deserialize<RunSummary>(line, Options) ?? throw new JsonException("empty summary");
+}
