@@ -121,6 +121,9 @@ case("nfs-server-empty", ["MG0506"], ("server: nas01.storage.example.org", 'serv
 case("nfs-server-url", ["MG0506"], ("server: nas01.storage.example.org", "server: nfs://nas01.storage.example.org/volume1"))
 case("nfs-mount-option-soft", ["MG0510"], ("[nfsvers=4.1, hard, noatime]", "[nfsvers=4.1, soft, noatime]"))
 case("nfs-mount-option-unknown-version", ["MG0510"], ("[nfsvers=4.1, hard, noatime]", "[nfsvers=5, hard, noatime]"))
+case("nfs-same-path-two-environments", ["MG0509"], files={"staging.yaml": BASE.replace("namespace: backup\n", "namespace: backup-staging\n")})
+case("nfs-nested-path-two-environments", ["MG0509"], files={"staging.yaml": BASE.replace("namespace: backup\n", "namespace: backup-staging\n").replace(
+    "path: /volume1/k8s-backup/restic/production", "path: /volume1/k8s-backup/restic/production/staging")})
 case("local-volume-without-node", ["MG0511"], ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
                                                 '    local:\n      path: /var/lib/manifestgen/restic\n      node: ""\n'))
 case("access-mode-abbreviated", ["MG0504"], ("accessModes: [ReadWriteMany]", "accessModes: [RWX]"))

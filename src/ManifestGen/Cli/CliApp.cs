@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Reflection;
 using ManifestGen.Diagnostics;
+using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Output;
 using ManifestGen.Pipeline;
 
@@ -133,7 +134,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
     {
         var sorted = DiagnosticOrder.Sort(diagnostics);
         if (options.Format == DiagnosticFormatters.Text)
-            DiagnosticFormatters.WriteText(sorted, stderr);
+            DiagnosticFormatter.Write(ReportFormat.Text, sorted, SourceSet.FromFiles(sorted.Select(d => d.Location.File), options.Root), stderr,
+                new FormatOptions(Color: ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null));
         else
             DiagnosticFormatters.Find(options.Format)!.Write(sorted, stdout);
         return sorted.Any(d => d.Severity == Severity.Error) ? Findings : Ok;
@@ -209,27 +211,26 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
         var files = generator.EnvironmentFiles(options.Environment, diagnostics);
         if (diagnostics.Count > 0)
             return Math.Max(Report(diagnostics, options), UsageOrIo);
+        var loaded = new List<Inventory.LoadedInventory>();
         foreach (var file in files)
-            diagnostics.AddRange(generator.Validate(file).Diagnostics);
+        {
+            var (inventory, found) = generator.Validate(file);
+            diagnostics.AddRange(found);
+            if (inventory is not null)
+                loaded.Add(inventory);
+        }
+        diagnostics.AddRange(Validation.Rules.EnvironmentSetRules.Check(loaded));
         return Report(diagnostics, options);
     }
 
-    /// <summary>The rules of the catalogue, found by reflection over its public static fields.</summary>
-    public static ImmutableArray<DiagnosticRule> Rules { get; } =
-        [.. typeof(DiagnosticCatalogue).GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(DiagnosticRule))
-            .Select(f => (DiagnosticRule)f.GetValue(null)!)
-            .OrderBy(r => r.Code, StringComparer.Ordinal)];
-
     private int Explain(string code)
     {
-        var rule = Rules.FirstOrDefault(r => string.Equals(r.Code, code, StringComparison.OrdinalIgnoreCase));
-        if (rule is null)
+        if (DiagnosticCatalogue.Find(code) is not { } rule)
         {
             stderr.Write($"manifestgen: no diagnostic {code}\n");
             return UsageOrIo;
         }
-        stdout.Write($"{rule.Code} ({rule.DefaultSeverity.ToString().ToLowerInvariant()}): {rule.Title}\n\n{rule.Description}\n");
+        stdout.Write(RuleDocumentation.Explain(rule));
         return Ok;
     }
 

@@ -50,9 +50,9 @@ public sealed class ValidationCorpusTests(ITestOutputHelper output)
     {
         var dirs = Directory.GetDirectories(Path.Combine(Cases, "invalid"));
         Assert.True(dirs.Length >= 60, $"only {dirs.Length} cases");
-        var covered = dirs.SelectMany(ExpectedCodes).ToImmutableHashSet();
-        var inventoryRules = DiagnosticCatalogue.All.Where(r => IsInventoryRule(r.Code)).Select(r => r.Code);
-        Assert.Empty(inventoryRules.Where(code => !covered.Contains(code)));
+        var covered = dirs.SelectMany(d => ExpectedCodes(d)).ToImmutableHashSet();
+        var uncovered = DiagnosticCatalogue.All.Where(r => IsInventoryRule(r.Code) && !covered.Contains(r.Code)).Select(r => r.Code).ToList();
+        Assert.True(uncovered.Count == 0, "rules without a case: " + string.Join(", ", uncovered));
     }
 
     // Codes that a single inventory can trigger: not I/O, internal, rendering/cross-object or out/ comparison codes.

@@ -1,5 +1,6 @@
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
+using ManifestGen.Planning;
 using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Validation.Rules;
@@ -22,6 +23,12 @@ public sealed class NameRule : InventoryRule
         Label(sink, "gitOps.argoCd.namespace", model.GitOps.ArgoCd.Namespace);
 
         var hostNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Every derived object name, with the entry it comes from: two entries must never derive the same one.
+        var derived = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [Names.Join(Names.CronJobMax, model.Repository.Name, "maintain")] = "the forget job",
+            [Names.Join(Names.CronJobMax, model.Repository.Name, "check")] = "the check job",
+        };
         for (int h = 0; h < model.Hosts.Length; h++)
         {
             var host = model.Hosts[h];
@@ -35,11 +42,31 @@ public sealed class NameRule : InventoryRule
                 var appPath = $"{hostPath}.apps[{a}]";
                 Label(sink, appPath + ".name", host.Apps[a].Name);
                 Unique(sink, appNames, host.Apps[a].Name, appPath + ".name", $"app of host {host.Name}");
+                if (!appNames.ContainsKey(host.Apps[a].Name) || appNames[host.Apps[a].Name] == appPath + ".name")
+                    DerivedNames(sink, derived, host.Name, host.Apps[a].Name, appPath);
                 for (int t = 0; t < host.Apps[a].Tags.Length; t++)
                     if (host.Apps[a].Tags[t] is var tag && (tag.Length == 0 || tag.Contains(',') || tag.Any(char.IsWhiteSpace)))
                         sink.Report(DiagnosticCatalogue.LabelValueInvalid, $"{appPath}.tags[{t}]",
                             $"restic tag `{tag}` is empty or contains a comma or white space");
             }
+        }
+    }
+
+    // The planner names a backup CronJob backup-<host>-<app> and its mirror claim mirror-<host>-<app>, cut with a hash at 52/63.
+    private static void DerivedNames(RuleSink sink, Dictionary<string, string> derived, string host, string app, string appPath)
+    {
+        var full = string.Join('-', "backup", host, app);
+        var cronJob = Names.Join(Names.CronJobMax, "backup", host, app);
+        if (full.Length > Names.CronJobMax)
+            sink.Report(DiagnosticCatalogue.CronJobNameShortened, appPath + ".name",
+                $"the CronJob name `{full}` has {full.Length} characters (at most {Names.CronJobMax}); it becomes `{cronJob}`");
+        foreach (var name in new[] { cronJob, Names.Join(Names.DnsLabelMax, "mirror", host, app) })
+        {
+            if (derived.TryGetValue(name, out var other))
+                sink.Report(DiagnosticCatalogue.DerivedNameCollision, appPath + ".name",
+                    $"host {host} / app {app} derives the object name `{name}`, which {other} derives too");
+            else
+                derived[name] = $"host {host} / app {app} ({appPath})";
         }
     }
 

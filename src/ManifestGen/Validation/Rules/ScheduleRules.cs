@@ -41,7 +41,8 @@ public sealed class ScheduleRule : InventoryRule
             if (result.Schedule is not { } schedule)
             {
                 var error = result.Error!;
-                sink.ReportInValue(error.Rule, job.SchedulePath, FieldAt(job.Schedule, error.Offset), $"`{job.Schedule}`: {error.Message}");
+                var message = error.Message.Contains(job.Schedule, StringComparison.Ordinal) ? error.Message : $"`{job.Schedule}`: {error.Message}";
+                sink.ReportInValue(error.Rule, job.SchedulePath, FieldAt(job.Schedule, error.Offset), message);
                 continue;
             }
             var zone = zoneOk ? TimeZones.Resolve(job.TimeZone) : TimeZoneInfo.Utc;
@@ -67,7 +68,7 @@ public sealed class ScheduleRule : InventoryRule
                 app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
                 app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), false);
         var forget = model.Maintenance.Forget;
-        yield return new ScheduledJob(forget.Prune ? "forget --prune" : "forget", $"{model.Repository.Name}/forget",
+        yield return new ScheduledJob(forget.Prune ? "forget --prune" : "forget", $"{model.Repository.Name}/maintain",
             forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
             forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
             forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
@@ -95,12 +96,15 @@ public sealed class ScheduleRule : InventoryRule
     private static void ReportOverlaps(RuleSink sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
     {
         var until = Reference.AddDays(OverlapDays);
-        var windows = jobs.ToDictionary(j => j.Job, j => j.Schedule.Occurrences(Reference, j.Zone, 20_000, until)
-            .Select(start => (Start: start, End: start.AddSeconds(j.Job.DeadlineSeconds))).ToImmutableArray());
-        foreach (var maintenance in jobs.Where(j => j.Job.IsMaintenance))
+        // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
+        var windows = jobs.Select(j => j.Schedule.Occurrences(Reference, j.Zone, 20_000, until)
+            .Select(start => (Start: start, End: start.AddSeconds(j.Job.DeadlineSeconds))).ToImmutableArray()).ToList();
+        for (int m = 0; m < jobs.Count; m++)
         {
-            var overlaps = jobs.Where(j => !j.Job.IsMaintenance)
-                .Select(backup => (Backup: backup, Overlap: FirstOverlap(windows[maintenance.Job], windows[backup.Job])))
+            var maintenance = jobs[m];
+            if (!maintenance.Job.IsMaintenance)
+                continue;
+            var overlaps = jobs.Select((backup, b) => (Backup: backup, Overlap: backup.Job.IsMaintenance ? null : FirstOverlap(windows[m], windows[b])))
                 .Where(x => x.Overlap is not null)
                 .OrderBy(x => x.Overlap!.Value.B.Start)
                 .ToList();
