@@ -69,7 +69,8 @@ public sealed class MaintenanceTests(RealHost host)
         await Snapshot(s, s.CreateApp("delta"), "kvm-test", "app=delta");
         var r = await s.RunAsync(s.Maintenance(new MaintenanceConfig { ReadDataSubset = "50%" }, JobKind.Check), "check");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("read 50% of data packs", r.Stderr);
+        Assert.Contains("read 50.0% of data packs", r.Stderr);
+        Assert.Contains("no errors were found", r.Stderr);
     }
 
     [Fact]
