@@ -16,7 +16,7 @@ RESTIC_PREFIX="${RESTIC_PREFIX:-/opt/manifestgen/restic}"
 mode="${1:---all}"
 
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
-test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3)
+test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -24,6 +24,8 @@ missing=()
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}")
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
+# Some nodejs builds carry npm themselves; Debian's splits it into its own package.
+[ "$mode" = "--runtime" ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 apt_updated=0
 apt_update_once() {

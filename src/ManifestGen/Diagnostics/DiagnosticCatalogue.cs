@@ -1,25 +1,303 @@
+using System.Collections.Immutable;
+using System.Reflection;
+
 namespace ManifestGen.Diagnostics;
 
-/// <summary>A rule: stable code (never reused), default severity, title, documentation.</summary>
-public sealed record DiagnosticRule(string Code, Severity DefaultSeverity, string Title, string Description);
+/// <summary>
+/// A rule: stable code (never reused), default severity, title, documentation, and how to fix it.
+/// <paramref name="Fix"/> is optional so that a rule can be declared in one line.
+/// </summary>
+public sealed record DiagnosticRule(string Code, Severity DefaultSeverity, string Title, string Description, string? Fix = null);
 
 /// <summary>
 /// The one numbered catalogue of every diagnostic. Codes are stable and never reused; a retired rule
 /// keeps its number. Ranges: MG00xx I/O and YAML, MG01xx shape, MG02xx placeholders and secrets,
 /// MG03xx names, MG04xx schedules, MG05xx storage, MG06xx repository and retention, MG07xx SSH and paths,
 /// MG08xx image, MG09xx rendering and cross-object checks, MG10xx changes Kubernetes rejects in place.
+/// Loader and render codes live in the other part of this partial class; MG0180-MG0199 are reserved
+/// here for YAML 1.1 traps found after loading.
 /// </summary>
 public static partial class DiagnosticCatalogue
 {
+    // ---- MG00xx: I/O and YAML ----------------------------------------------------------------
     public static readonly DiagnosticRule FileNotReadable = new("MG0001", Severity.Error,
         "File cannot be read", "An inventory file named on the command line or found in values/ cannot be read.");
     public static readonly DiagnosticRule YamlSyntax = new("MG0002", Severity.Error,
         "YAML syntax error", "The file is not valid YAML; the position is where the parser stopped.");
+
+    public static readonly DiagnosticRule InternalCheckError = new("MG0099", Severity.Error,
+        "Internal error in a check",
+        "A validation rule failed on this inventory instead of reporting a finding. The inventory may or may not be valid; the message names the rule. Please report it with the inventory that triggers it.",
+        "Report the problem; meanwhile check the field the message names by hand.");
+
+    // ---- MG018x: YAML 1.1 traps --------------------------------------------------------------
+    public static readonly DiagnosticRule Yaml11Boolean = new("MG0180", Severity.Error,
+        "Unquoted YAML 1.1 boolean where a string is meant",
+        "YAML 1.1 readers (and many tools in a GitOps chain, including older Kubernetes tooling) read unquoted `yes`, `no`, `on`, `off`, `y`, `n`, `true` and `false` as booleans. Where the field is a string (a user name, a tag, a label, a path, a command), the value silently changes meaning depending on the reader.",
+        "Quote the value: `user: \"no\"`.");
+    public static readonly DiagnosticRule Yaml11Number = new("MG0181", Severity.Error,
+        "Unquoted number where a string is meant",
+        "A string field written as an unquoted number changes on the way through YAML: `1.10` becomes `1.1`, `0755` is octal in YAML 1.1, `1e3` is a float, `12:30` is sexagesimal (750) in YAML 1.1. Image tags and versions are the usual victims.",
+        "Quote the value: `tag: \"1.10\"`.");
+    public static readonly DiagnosticRule UnquotedCron = new("MG0182", Severity.Error,
+        "Unquoted cron expression",
+        "A schedule that starts with `*` is read by YAML as an alias (`*/5 * * * *` refers to an anchor named `/5`), and `@` is a reserved indicator. The file then fails to parse, or a different value is used.",
+        "Quote every schedule: `schedule: \"*/5 * * * *\"`.");
+
+    // ---- MG02xx: placeholders and secrets ----------------------------------------------------
+    public static readonly DiagnosticRule Placeholder = new("MG0201", Severity.Error,
+        "Unreplaced placeholder",
+        "A value still contains a template placeholder: `${…}`, `{{…}}`, `<UPPER_CASE>`, `CHANGEME`, `REPLACE_ME`, `TODO`, or a word from the inventory's `placeholders` list. Every field is checked, including hook commands and SSH host keys. Rendering such a value produced manifests that failed only at deploy time.",
+        "Replace the placeholder with the real value, or remove the field to use its default.");
+    public static readonly DiagnosticRule PrivateKeyMaterial = new("MG0202", Severity.Error,
+        "Private key material in the inventory",
+        "A value contains private key material (a PEM `-----BEGIN … PRIVATE KEY-----` block, an OpenSSH private key, or a PuTTY key). The inventory is tracked in Git; a private key there is leaked for good.",
+        "Remove the key, rotate it, and reference a Secret that holds it (`sshKeySecret`).");
+    public static readonly DiagnosticRule LiteralPassword = new("MG0203", Severity.Error,
+        "Literal password in the inventory",
+        "A value carries a credential in clear text: a password on a command line (`-pSECRET`, `--password=…`, `PGPASSWORD=…`, `sshpass -p`), a password in a URL (`https://user:pass@…`), a well-known access token, or a plain value where `secrets.sealed.encryptedData` expects kubeseal output. The inventory is tracked in Git; credentials never go into it. A value taken from a variable or file (`$VAR`, `$(cat /run/secrets/x)`) is fine.",
+        "Read the credential from a file or environment variable on the host, or store it in a Secret.");
+    public static readonly DiagnosticRule SecretNotProvided = new("MG0204", Severity.Error,
+        "Referenced Secret not provided",
+        "In `sealed` mode every Secret the jobs reference (repository password, SSH keys) needs its encrypted data under `secrets.sealed.encryptedData`; in `external` mode a `secrets.external` store and a remote reference for each. Otherwise the pods wait for a Secret that never comes.",
+        "Add the Secret and key, or switch `secrets.mode` to `reference` and create the Secret in the cluster.");
+
+    // ---- MG03xx: names -----------------------------------------------------------------------
+    public static readonly DiagnosticRule NameInvalid = new("MG0301", Severity.Error,
+        "Name is not a DNS-1123 label",
+        "Names of hosts, apps, the repository and the namespace become parts of Kubernetes object names and labels: lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters.",
+        "Use lower case and `-`: `nextcloud-db`, not `Nextcloud_DB`.");
+    public static readonly DiagnosticRule CronJobNameShortened = new("MG0302", Severity.Info,
+        "CronJob name shortened",
+        "The CronJob controller appends an 11-character suffix to name each Job, and Job names are capped at 63 characters, so CronJob names are at most 52. A longer derived name (`backup-<host>-<app>`) is cut and given a hash suffix: stable, but harder to recognise in `kubectl get cronjobs`.",
+        "Shorten the host or app name so that `backup-<host>-<app>` fits in 52 characters.");
+    public static readonly DiagnosticRule DerivedNameCollision = new("MG0303", Severity.Error,
+        "Two objects get the same derived name",
+        "Object names are derived from host and app names (for example `backup-<host>-<app>`). Two different entries that derive the same name would overwrite each other in `out/` and in the cluster.",
+        "Rename one of the two entries.");
+    public static readonly DiagnosticRule LabelValueInvalid = new("MG0304", Severity.Error,
+        "Label value is invalid",
+        "Label values are at most 63 characters, empty or beginning and ending with an alphanumeric character, with `-`, `_`, `.` and alphanumerics between.",
+        "Shorten the value or replace the offending characters.");
+    public static readonly DiagnosticRule DuplicateName = new("MG0305", Severity.Error,
+        "Duplicate name",
+        "Two hosts, or two apps of one host, have the same name. Names identify snapshots (restic `--host` and `app=` tag) and objects, so they must be unique.",
+        "Rename one of them.");
+
+    // ---- MG04xx: schedules -------------------------------------------------------------------
+    public static readonly DiagnosticRule CronInvalid = new("MG0401", Severity.Error,
+        "Schedule is not a valid CronJob schedule",
+        "The schedule must be what the Kubernetes CronJob controller accepts (robfig/cron v3 `ParseStandard`): five fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or `jan`-`dec`, day of week 0-6 or `sun`-`sat`), each a comma list of `*`, `?`, `N`, `N-M` with an optional `/step`; or one of `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight`, `@hourly`, `@every <duration>`. ManifestGen adds `H`, `H(a-b)` and `H/step` in the minute and hour fields, replaced by a stable value hashed from the job's name.",
+        "Fix the field named in the message; `crontab.guru` style expressions with five fields work.");
+    public static readonly DiagnosticRule CronTimeZonePrefix = new("MG0402", Severity.Error,
+        "Time zone inside the schedule",
+        "Kubernetes rejects `TZ=` and `CRON_TZ=` prefixes in `spec.schedule`; the time zone belongs in `spec.timeZone`.",
+        "Move the zone to the `timeZone` field: `schedule: \"0 3 * * *\"`, `timeZone: Europe/Berlin`.");
+    public static readonly DiagnosticRule CronSeconds = new("MG0403", Severity.Error,
+        "Schedule has a seconds field",
+        "The CronJob dialect has exactly five fields; six or seven field expressions (with seconds or years, as in Quartz or Spring) are rejected.",
+        "Drop the leading seconds field (and any trailing year field).");
+    public static readonly DiagnosticRule CronQuartzSyntax = new("MG0404", Severity.Error,
+        "Quartz-only syntax in schedule",
+        "`L` (last), `W` (nearest weekday) and `#` (nth weekday) are Quartz extensions that the CronJob controller rejects.",
+        "Express the day with ranges and lists, or run more often and let the job decide.");
+    public static readonly DiagnosticRule CronSundaySeven = new("MG0405", Severity.Error,
+        "Day of week 7",
+        "Many crons accept 7 for Sunday; the CronJob controller does not (day of week is 0-6, Sunday is 0).",
+        "Use `0` or `sun` for Sunday.");
+    public static readonly DiagnosticRule TimeZoneUnknown = new("MG0406", Severity.Error,
+        "Unknown time zone",
+        "`timeZone` must be an IANA time zone name such as `Europe/Berlin` or `UTC` (spec.timeZone, GA since Kubernetes 1.27). `Local`, offsets such as `+02:00` and abbreviations such as `PST` or `CEST` are not accepted; names are case-sensitive.",
+        "Use a name from the IANA database, for example `Europe/Berlin`.");
+    public static readonly DiagnosticRule CronStepCoversRange = new("MG0407", Severity.Warning,
+        "Step as large as its range",
+        "A step at least as large as its range (`*/60` in minutes, `*/24` in hours) selects only the first value; it usually means a different schedule was intended.",
+        "Write the single value (`0`) or the intended step.");
+    public static readonly DiagnosticRule DeadlineExceedsInterval = new("MG0408", Severity.Warning,
+        "activeDeadlineSeconds at least the schedule's interval",
+        "A job may run as long as the shortest gap between two runs of its schedule, so the next run starts while the previous one still holds the repository; with `concurrencyPolicy: Forbid` runs are skipped instead.",
+        "Lower `activeDeadlineSeconds` below the interval, or run less often.");
+    public static readonly DiagnosticRule MaintenanceOverlapsBackup = new("MG0409", Severity.Warning,
+        "Maintenance window overlaps a backup",
+        "`forget --prune` and `check` take an exclusive repository lock; a backup that starts inside the maintenance window waits for the lock or fails. The message gives the first computed overlap.",
+        "Move the maintenance schedule, or the backup's, so the windows do not meet.");
+    public static readonly DiagnosticRule ScheduleNeverRuns = new("MG0410", Severity.Warning,
+        "Schedule never runs",
+        "No time in the next five years matches the schedule (for example `0 0 30 2 *`, 30 February). Kubernetes accepts it and the job never starts.",
+        "Fix the day of month or month.");
+
+    // ---- MG05xx: storage ---------------------------------------------------------------------
+    public static readonly DiagnosticRule AccessModeInvalid = new("MG0504", Severity.Error,
+        "Access mode invalid or not offered by the volume",
+        "Access modes are `ReadWriteOnce`, `ReadOnlyMany`, `ReadWriteMany` or `ReadWriteOncePod`; a claim's modes must be a subset of its volume's.",
+        "Use the same access modes on both sides.");
+    public static readonly DiagnosticRule QuantityInvalid = new("MG0505", Severity.Error,
+        "Invalid quantity",
+        "Sizes and resources are Kubernetes quantities: a number with an optional suffix `Ki Mi Gi Ti Pi Ei` (powers of 1024), `k M G T P E` (powers of 1000), `m` (milli) or an exponent. `10GB`, `10gi` and `10 Gi` are invalid.",
+        "Write `10Gi`.");
+    public static readonly DiagnosticRule NfsServerMissing = new("MG0506", Severity.Error,
+        "NFS server not set",
+        "An NFS volume needs a server (host name or IP address).",
+        "Set `storage.nfs.server`.");
+    public static readonly DiagnosticRule NfsPathInvalid = new("MG0507", Severity.Error,
+        "NFS path not absolute or not normalised",
+        "The NFS export root and the repository path must be absolute, without `.`/`..` segments, doubled or trailing slashes.",
+        "Write the path as `/export/backup/restic`.");
+    public static readonly DiagnosticRule NfsPathOutsideExport = new("MG0508", Severity.Error,
+        "NFS path not under the export root",
+        "The repository directory is created by a Job that mounts the export root and runs `mkdir -p`; a path outside the export root (or unset) cannot be created, and the volume fails to mount with \"No such file or directory\".",
+        "Put the path under the export root, or fix the export root.");
+    public static readonly DiagnosticRule NfsPathOverlap = new("MG0509", Severity.Error,
+        "Two volumes on the same or nested NFS paths",
+        "Two volumes on the same directory, or one inside the other, write into each other's data (a restic repository inside another one, a mirror inside the repository).",
+        "Give each volume its own sibling directory.");
+    public static readonly DiagnosticRule NfsMountOptionNotAllowed = new("MG0510", Severity.Error,
+        "NFS mount option not allowed",
+        "Only well-understood NFS mount options are accepted: `nfsvers`/`vers` (3, 4, 4.0, 4.1, 4.2), `hard`, `noatime`, `nodiratime`, `relatime`, `nocto`, `sync`, `async`, `ro`, `rw`, `nolock`, `noresvport`, `_netdev`, `rsize`/`wsize` (1024-1048576), `timeo`, `retrans`, `actimeo`, `port`, `nconnect` (1-16), `proto` (tcp, tcp6, udp, udp6, rdma), `sec` (sys, krb5, krb5i, krb5p), `lookupcache` (all, none, pos, positive). `soft` returns I/O errors to restic when the NAS is slow and risks a damaged repository; unknown options make the mount fail.",
+        "Remove the option or use one from the list.");
+    public static readonly DiagnosticRule LocalVolumeWithoutNode = new("MG0511", Severity.Error,
+        "Local volume without a node",
+        "A `local` PersistentVolume requires node affinity; without a node the volume cannot be scheduled.",
+        "Set `storage.local.node` to the node's name.");
+    public static readonly DiagnosticRule AccessModeSingleWriter = new("MG0513", Severity.Warning,
+        "Access mode lets only one job use the repository",
+        "`ReadWriteOncePod` lets one pod mount the claim; every other backup and maintenance job stays Pending until it ends, and runs are missed.",
+        "Use `ReadWriteMany` for an NFS repository.");
+    public static readonly DiagnosticRule RequestAboveLimit = new("MG0514", Severity.Error,
+        "Resource request above its limit",
+        "The API server rejects a container whose request for a resource is larger than its limit.",
+        "Raise the limit or lower the request.");
+    public static readonly DiagnosticRule QuantityDecimalUnit = new("MG0512", Severity.Info,
+        "Decimal unit for a size",
+        "`10G` means 10·1000³ bytes, slightly less than `10Gi`. Capacities and requests compared across units are easy to get wrong.",
+        "Prefer binary suffixes (`Gi`).");
+
+    // ---- MG06xx: repository and retention ----------------------------------------------------
+    public static readonly DiagnosticRule NoKeepRule = new("MG0601", Severity.Error,
+        "Retention without a keep rule",
+        "`restic forget` without any `--keep-*` rule refuses to run (or, with only tags, forgets everything else). Every retention policy needs at least one of last, hourly, daily, weekly, monthly, yearly, within.",
+        "Add for example `keepDaily: 7` and `keepWeekly: 4`.");
+    public static readonly DiagnosticRule KeepTagNotSet = new("MG0602", Severity.Error,
+        "keep-tag that no job sets",
+        "`forget --keep-tag X` keeps only snapshots tagged X; if no backup job sets that tag, restic forgets every snapshot of the group.",
+        "Add the tag to an app's `tags`, or remove it from `keepTags`.");
+    public static readonly DiagnosticRule ReadDataSubsetInvalid = new("MG0603", Severity.Error,
+        "Malformed read-data subset",
+        "`restic check --read-data-subset` takes `n/m` (1 ≤ n ≤ m), a percentage `x%` (0 < x ≤ 100) or a size `500M`/`2G`/`1T`.",
+        "Use for example `1/7`, `5%` or `2G`.");
+    public static readonly DiagnosticRule KeepValueInvalid = new("MG0604", Severity.Error,
+        "Invalid keep value",
+        "Keep counts are positive integers (restic treats -1 as unlimited); `keepWithin` is a restic duration such as `30d`, `1y6m` or `2w3d12h`.",
+        "Use a positive count or a duration `1y2m3d4h`.");
+
+    // ---- MG07xx: SSH and paths ---------------------------------------------------------------
+    public static readonly DiagnosticRule HostKeyMissing = new("MG0701", Severity.Error,
+        "SSH host key missing",
+        "Every host needs at least one pinned public host key: jobs connect with `StrictHostKeyChecking=yes` against a pinned known_hosts and never trust on first use.",
+        "Add the output of `ssh-keyscan -t ed25519 HOST` (without the host name) to `hostKeys`.");
+    public static readonly DiagnosticRule HostKeyMalformed = new("MG0702", Severity.Error,
+        "SSH host key malformed",
+        "A host key is one OpenSSH public key line: a key type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, …) and base64 data whose embedded type matches, optionally followed by a comment.",
+        "Copy the key from `/etc/ssh/ssh_host_ed25519_key.pub` on the host.");
+    public static readonly DiagnosticRule PortOutOfRange = new("MG0704", Severity.Error,
+        "Port out of range",
+        "A TCP port is between 1 and 65535.",
+        "Use the SSH port of the host, usually 22.");
+    public static readonly DiagnosticRule UserRoot = new("MG0705", Severity.Warning,
+        "SSH user is root",
+        "Logging in as root gives the backup key full control of the host. A dedicated user with read access (and `rrsync -ro` as the key's forced command) is enough to pull files.",
+        "Create a backup user; restrict its key with `command=\"rrsync -ro /\"`.");
+    public static readonly DiagnosticRule PathNotAbsolute = new("MG0706", Severity.Error,
+        "Path not absolute or not normalised",
+        "Backup paths are absolute host paths without `.`/`..` segments, doubled or trailing slashes. Snapshot paths equal host paths, so the same directory must always be written the same way.",
+        "Write `/srv/app/data`, not `srv/app/../data/`.");
+    public static readonly DiagnosticRule ExcludeInvalid = new("MG0707", Severity.Error,
+        "Exclude pattern invalid",
+        "Exclude patterns follow restic's `--exclude` syntax (Go `filepath.Match` per path segment, plus `**`): brackets must be closed, no empty pattern, no NUL, no newline.",
+        "Close the bracket or escape it with `\\\\[`.");
+    public static readonly DiagnosticRule SamePathTwoApps = new("MG0708", Severity.Error,
+        "Same path in two apps of one host",
+        "Two apps of one host back up the same directory, or one's directory contains the other's: the data is stored twice and hooks of one app run while the other copies the files.",
+        "Give each directory to exactly one app; use excludes to carve out nested directories.");
+    public static readonly DiagnosticRule HostKeyWeak = new("MG0709", Severity.Warning,
+        "Weak SSH host key type",
+        "`ssh-dss` (DSA) keys are disabled in current OpenSSH and RSA keys shorter than 2048 bits are weak.",
+        "Pin the host's ed25519 key.");
+    public static readonly DiagnosticRule ExcludeNeverMatches = new("MG0710", Severity.Warning,
+        "Absolute exclude outside the app's paths",
+        "An absolute exclude pattern that is not under any of the app's paths never matches anything.",
+        "Make it relative (`cache/`), or put it under one of the app's paths.");
+
+    public static readonly DiagnosticRule HostAddressInvalid = new("MG0711", Severity.Error,
+        "Host address invalid",
+        "`address` is a DNS name or an IP address, without scheme, user or port (the port has its own field).",
+        "Write `kvm01.example.org` or `10.0.0.11`; set `port` separately.");
+    public static readonly DiagnosticRule SshfsNeedsPrivileged = new("MG0712", Severity.Error,
+        "sshfs without privileged",
+        "The sshfs strategy mounts the host with FUSE inside the pod, which needs a privileged pod. ManifestGen never implies it: without `privileged: true` every run fails to mount.",
+        "Set `privileged: true` on the app, or use the `rsync` strategy.");
+    public static readonly DiagnosticRule PrivilegedWithoutSshfs = new("MG0713", Severity.Warning,
+        "privileged set for a strategy that does not need it",
+        "Only the sshfs strategy needs a privileged pod; for rsync and tar the setting is ignored and only misleads readers.",
+        "Remove `privileged: true`.");
+
+    // ---- MG08xx: image -----------------------------------------------------------------------
+    public static readonly DiagnosticRule ImageLatest = new("MG0801", Severity.Warning,
+        "Image tag `latest`",
+        "`latest` changes under you: two runs of the same job may use different runners, and a rollback does not roll back the image.",
+        "Pin a version tag and, best, a digest (`image@sha256:…`).");
+    public static readonly DiagnosticRule ImageNoTag = new("MG0802", Severity.Warning,
+        "Image without a tag",
+        "An image without tag or digest means `latest`.",
+        "Pin a version tag and, best, a digest.");
+    public static readonly DiagnosticRule ImageNoDigest = new("MG0803", Severity.Info,
+        "Image without a digest",
+        "A tag can be moved; a digest cannot. Pinning the digest makes every run use exactly the tested image.",
+        "Add `digest: sha256:…` (from `docker buildx imagetools inspect IMAGE:TAG`).");
+    public static readonly DiagnosticRule ImageReferenceInvalid = new("MG0804", Severity.Error,
+        "Image reference invalid",
+        "An image reference is `[registry[:port]/]repository[:tag][@sha256:<64 hex>]` with a lower-case repository and a tag of at most 128 characters of `[A-Za-z0-9_.-]`.",
+        "Write for example `registry.example.org/backup/runner:1.4.2`.");
+
+    public static readonly DiagnosticRule ImagePullPolicyInvalid = new("MG0805", Severity.Error,
+        "Image pull policy invalid",
+        "`pullPolicy` is one of `Always`, `IfNotPresent` or `Never` (case-sensitive).",
+        "Use `IfNotPresent` with a pinned tag or digest.");
+
+    // ---- MG09xx: rendering and cross-object checks --------------------------------------------
     public static readonly DiagnosticRule TemplateError = new("MG0901", Severity.Error,
         "Template error", "A Scriban template failed to parse or render (unknown variable or member, syntax error). The location is in the template.");
     public static readonly DiagnosticRule RenderedObjectInvalid = new("MG0902", Severity.Error,
         "Rendered object is not a valid Kubernetes object", "A rendered document did not parse strictly into its Kubernetes type (unknown or duplicate field, wrong type).");
 
+    // ---- MG10xx: changes Kubernetes rejects in place ------------------------------------------
+    public static readonly DiagnosticRule PvSourceChanged = new("MG1001", Severity.Warning,
+        "PersistentVolume source changed",
+        "A PersistentVolume's volume source (NFS server and path, local path and node) is immutable. The API server rejects the change, so Argo CD reports the sync as failed until the volume is deleted and recreated.",
+        "Delete the PersistentVolume (data on the NFS share stays; the reclaim policy is Retain), then sync; or sync with `Replace=true` on that object.");
+    public static readonly DiagnosticRule PvClassChanged = new("MG1002", Severity.Warning,
+        "PersistentVolume StorageClass changed",
+        "A bound PersistentVolume's `storageClassName` cannot be changed in place; the claim is bound to it, so both must be recreated.",
+        "Scale the jobs down, delete the claim and the volume, then sync.");
+    public static readonly DiagnosticRule PvcSpecChanged = new("MG1003", Severity.Warning,
+        "PersistentVolumeClaim spec changed",
+        "A claim's spec is immutable except `resources.requests.storage` (which may only grow, and only where the class allows expansion). Argo CD's apply fails with \"spec is immutable after creation\".",
+        "Delete the claim (and its volume if statically bound), then sync.");
+
+    private static readonly Lazy<ImmutableArray<DiagnosticRule>> AllRules = new(() =>
+        [.. typeof(DiagnosticCatalogue)
+            .GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticRule))
+            .Select(f => (DiagnosticRule)f.GetValue(null)!)
+            .OrderBy(r => r.Code, StringComparer.Ordinal)]);
+
+    /// <summary>Every rule of every part of the catalogue, ordered by code.</summary>
+    public static ImmutableArray<DiagnosticRule> All => AllRules.Value;
+
+    /// <summary>The rule with this code (case-insensitive), or null.</summary>
+    public static DiagnosticRule? Find(string code) =>
+        All.FirstOrDefault(r => string.Equals(r.Code, code.Trim(), StringComparison.OrdinalIgnoreCase));
+
     public static Diagnostic Create(DiagnosticRule rule, SourceSpan at, string message, string? hint = null) =>
-        new(rule.Code, rule.DefaultSeverity, at, message, hint);
+        new(rule.Code, rule.DefaultSeverity, at, message, hint ?? rule.Fix);
 }

@@ -1,0 +1,41 @@
+namespace ManifestGen.Diagnostics;
+
+// Rules of the generator itself: loading and layering, the inventory's shape, rendering and the checks
+// of rendered objects against each other. Codes are stable; never reuse a retired number.
+public static partial class DiagnosticCatalogue
+{
+    public static readonly DiagnosticRule DuplicateKey = new("MG0003", Severity.Error,
+        "Duplicate key", "A mapping names the same key twice. YAML forbids it and parsers disagree on which value wins.");
+    public static readonly DiagnosticRule BaseFileProblem = new("MG0004", Severity.Error,
+        "Base file cannot be layered", "The file named by `extends` does not exist, is not a file in values/, or the chain of `extends` forms a cycle or is deeper than 8 files.");
+    public static readonly DiagnosticRule OutputNotWritable = new("MG0005", Severity.Error,
+        "Output cannot be written", "A file or directory under out/ cannot be written or deleted.");
+
+    public static readonly DiagnosticRule UnknownKey = new("MG0101", Severity.Error,
+        "Unknown key", "The inventory has a key the format does not define, often a typo. The hint names the closest known key.");
+    public static readonly DiagnosticRule WrongType = new("MG0102", Severity.Error,
+        "Wrong value type", "A value has the wrong YAML type: a list where a mapping is expected, text where a number or boolean is expected, and so on.");
+    public static readonly DiagnosticRule MissingRequired = new("MG0103", Severity.Error,
+        "Missing required field", "A required field is not set (or is null). The location is the object that lacks it.");
+    public static readonly DiagnosticRule InvalidChoice = new("MG0104", Severity.Error,
+        "Value is not one of the allowed choices", "A field that takes one of a fixed set of words (strategy, secrets mode) has another value.");
+    public static readonly DiagnosticRule ExactlyOne = new("MG0105", Severity.Error,
+        "Exactly one option required", "An object that is a choice (storage: nfs or local) must set exactly one of its options.");
+
+    public static readonly DiagnosticRule VolumeClaimMismatch = new("MG0903", Severity.Error,
+        "PersistentVolume and claim disagree", "A statically bound PersistentVolume and its claim must have the same explicit storageClassName, the claim's access modes must be a subset of the volume's, its request at most the capacity, and they must reference each other (volumeName and claimRef).");
+    public static readonly DiagnosticRule MissingReferencedObject = new("MG0904", Severity.Error,
+        "Referenced object is not rendered", "A pod mounts a claim or ConfigMap that is not among the rendered objects (Secrets are listed for the operator instead).");
+    public static readonly DiagnosticRule RenderedCronJobNameTooLong = new("MG0905", Severity.Error,
+        "CronJob name longer than 52 characters", "The CronJob controller appends 11 characters to name its Jobs, which are capped at 63.");
+    public static readonly DiagnosticRule PlaceholderInOutput = new("MG0906", Severity.Error,
+        "Placeholder in rendered output", "A rendered file still contains a placeholder such as ${…}, {{…}}, <UPPER_CASE>, CHANGEME, REPLACE_ME or TODO.");
+    public static readonly DiagnosticRule PrivateKeyInOutput = new("MG0907", Severity.Error,
+        "Private key in rendered output", "A rendered file contains private key material. Keys belong in Secrets created outside Git.");
+    public static readonly DiagnosticRule DuplicateObject = new("MG0908", Severity.Error,
+        "Two rendered objects share a kind and name", "Two rendered objects would overwrite each other in the cluster, usually because two derived names collide.");
+    public static readonly DiagnosticRule OutputDrift = new("MG0909", Severity.Error,
+        "Committed output is not current", "out/ differs from what the inventory renders now (changed, extra or missing files). Run `make render` and commit the result.");
+    public static readonly DiagnosticRule ScheduleNotExpandable = new("MG0910", Severity.Error,
+        "Schedule cannot be expanded", "The schedule does not have five fields, or uses H outside the minute and hour fields, so the generator cannot compute the stable value for H.");
+}

@@ -1,0 +1,314 @@
+using System.Collections.Immutable;
+using System.ComponentModel;
+using ManifestGen.Contracts;
+
+namespace ManifestGen.Inventory;
+
+// The inventory as written in values/*.yaml, after layering (base file, then environment file).
+// Property names map to camelCase YAML keys unless [YamlKey] says otherwise. Optional app fields are null
+// when the app inherits them from `defaults`; InventoryResolution computes the effective values.
+
+[Description("One environment's inventory: what to back up, where to, and how it is deployed.")]
+public sealed record InventorySpec
+{
+    [Description("Kubernetes namespace of every namespaced object rendered for this environment.")]
+    public required string Namespace { get; init; }
+    [Description("Where Argo CD finds the rendered manifests, and how it syncs them.")]
+    public required GitOpsSpec GitOps { get; init; }
+    [Description("The runner image every job runs.")]
+    public required ImageSpec Image { get; init; }
+    [Description("The restic repository and the volume it lives on.")]
+    public required RepositorySpec Repository { get; init; }
+    [Description("forget --prune and check jobs.")]
+    public MaintenanceSpec Maintenance { get; init; } = new();
+    [Description("Values apps inherit unless they set their own.")]
+    public AppDefaults Defaults { get; init; } = new();
+    [Description("How the Secrets the jobs need come to exist in the cluster.")]
+    public SecretsSpec Secrets { get; init; } = new();
+    [Description("Extra placeholder markers (besides the built-in ones) that must not appear in any value.")]
+    public ImmutableArray<string> Placeholders { get; init; } = [];
+    [Description("SSH hosts and the Docker Compose apps on them.")]
+    public required ImmutableArray<HostSpec> Hosts { get; init; }
+}
+
+public sealed record GitOpsSpec
+{
+    [YamlKey("repoURL"), Description("Git repository Argo CD reads, e.g. https://git.example.com/ops/backups.git.")]
+    public required string RepoUrl { get; init; }
+    [Description("Branch, tag or commit Argo CD syncs.")]
+    public string TargetRevision { get; init; } = "HEAD";
+    [Description("Directory of the synced manifests in that repository; default out/<environment>/manifests.")]
+    public string? Path { get; init; }
+    public ArgoCdSpec ArgoCd { get; init; } = new();
+}
+
+public sealed record ArgoCdSpec
+{
+    [Description("Argo CD project of the Application.")]
+    public string Project { get; init; } = "default";
+    [Description("Namespace Argo CD runs in (where the Application object lives).")]
+    public string Namespace { get; init; } = "argocd";
+    [Description("Name of the Application; default manifestgen-<environment>.")]
+    public string? ApplicationName { get; init; }
+    [Description("Automated sync; leave out for manual sync.")]
+    public AutomatedSyncSpec? Automated { get; init; }
+}
+
+public sealed record AutomatedSyncSpec
+{
+    [Description("Delete objects that are no longer rendered.")]
+    public bool Prune { get; init; }
+    [Description("Revert changes made in the cluster.")]
+    public bool SelfHeal { get; init; }
+}
+
+public sealed record ImageSpec
+{
+    [Description("Image repository, e.g. registry.example.com/manifestgen-runner.")]
+    public required string Repository { get; init; }
+    [Description("Image tag; avoid latest.")]
+    public string? Tag { get; init; }
+    [Description("Image digest (sha256:…); when set the image is pinned by digest.")]
+    public string? Digest { get; init; }
+    [Description("Always, IfNotPresent or Never.")]
+    public string PullPolicy { get; init; } = "IfNotPresent";
+}
+
+public sealed record RepositorySpec
+{
+    [Description("Name of the repository; used in the PersistentVolume and claim names.")]
+    public string Name { get; init; } = "restic";
+    [Description("Secret holding the repository password.")]
+    public required SecretKeyRefSpec PasswordSecret { get; init; }
+    [Description("Where the repository is stored: exactly one of nfs or local.")]
+    public required StorageSpec Storage { get; init; }
+    [Description("Capacity of the PersistentVolume (and the claim's request), e.g. 2Ti.")]
+    public required string Capacity { get; init; }
+    [Description("StorageClass written explicitly on both the PersistentVolume and its claim.")]
+    public required string StorageClassName { get; init; }
+    [Description("Access modes of the PersistentVolume and claim.")]
+    public ImmutableArray<string> AccessModes { get; init; } = ["ReadWriteMany"];
+    [Description("Size of the emptyDir holding the restic cache.")]
+    public string CacheSize { get; init; } = "2Gi";
+    [Description("Bounded wait (seconds) for a lock another job holds.")]
+    public int RetryLockSeconds { get; init; } = 300;
+}
+
+public sealed record SecretKeyRefSpec
+{
+    [Description("Name of the Secret.")]
+    public required string Name { get; init; }
+    [Description("Key inside the Secret.")]
+    public string Key { get; init; } = "password";
+}
+
+[ExactlyOneOf]
+public sealed record StorageSpec
+{
+    [Description("An NFS export on a NAS.")]
+    public NfsStorageSpec? Nfs { get; init; }
+    [Description("A local directory on one node (test clusters).")]
+    public LocalStorageSpec? Local { get; init; }
+}
+
+public sealed record NfsStorageSpec
+{
+    [Description("NFS server name or address.")]
+    public required string Server { get; init; }
+    [Description("Exported directory that exists on the server; the repository directory is created below it.")]
+    public required string ExportRoot { get; init; }
+    [Description("Absolute path of the repository directory on the server, under exportRoot.")]
+    public required string Path { get; init; }
+    [Description("NFS mount options, e.g. nfsvers=4.1, hard.")]
+    public ImmutableArray<string> MountOptions { get; init; } = [];
+}
+
+public sealed record LocalStorageSpec
+{
+    [Description("Absolute directory on the node.")]
+    public required string Path { get; init; }
+    [Description("Node name (kubernetes.io/hostname) the directory lives on.")]
+    public required string Node { get; init; }
+}
+
+public sealed record MaintenanceSpec
+{
+    public ForgetSpec Forget { get; init; } = new();
+    public CheckSpec Check { get; init; } = new();
+}
+
+public sealed record ForgetSpec
+{
+    [Description("Cron schedule (H allowed in minute and hour).")]
+    public string Schedule { get; init; } = "H 4 * * 0";
+    [Description("IANA time zone of the schedule; default defaults.timeZone.")]
+    public string? TimeZone { get; init; }
+    [Description("Run prune after forget.")]
+    public bool Prune { get; init; } = true;
+    public int ActiveDeadlineSeconds { get; init; } = 6 * 3600;
+    public ResourcesSpec? Resources { get; init; }
+}
+
+public sealed record CheckSpec
+{
+    public bool Enabled { get; init; } = true;
+    [Description("Cron schedule (H allowed in minute and hour).")]
+    public string Schedule { get; init; } = "H 5 * * 0";
+    public string? TimeZone { get; init; }
+    [Description("restic check --read-data-subset, e.g. 5% or 1/7; unset reads no pack data.")]
+    public string? ReadDataSubset { get; init; }
+    public int ActiveDeadlineSeconds { get; init; } = 6 * 3600;
+    public ResourcesSpec? Resources { get; init; }
+}
+
+public sealed record RetentionSpec
+{
+    public int? Last { get; init; }
+    public int? Hourly { get; init; }
+    public int? Daily { get; init; }
+    public int? Weekly { get; init; }
+    public int? Monthly { get; init; }
+    public int? Yearly { get; init; }
+    [Description("restic duration such as 14d or 1y2m.")]
+    public string? Within { get; init; }
+    [Description("Keep snapshots carrying any of these tags.")]
+    public ImmutableArray<string> Tags { get; init; } = [];
+}
+
+public sealed record ResourcesSpec
+{
+    public ResourceAmountsSpec? Requests { get; init; }
+    public ResourceAmountsSpec? Limits { get; init; }
+}
+
+public sealed record ResourceAmountsSpec
+{
+    public string? Cpu { get; init; }
+    public string? Memory { get; init; }
+    public string? EphemeralStorage { get; init; }
+}
+
+[Description("Values every app inherits unless it sets its own.")]
+public sealed record AppDefaults
+{
+    public string Schedule { get; init; } = "H H * * *";
+    public string TimeZone { get; init; } = "Etc/UTC";
+    public TransferStrategy Strategy { get; init; } = TransferStrategy.Rsync;
+    public RetentionSpec Retention { get; init; } = new() { Daily = 7, Weekly = 4, Monthly = 6 };
+    public ResourcesSpec Resources { get; init; } = new()
+    {
+        Requests = new() { Cpu = "100m", Memory = "256Mi" },
+        Limits = new() { Memory = "1Gi" },
+    };
+    [Description("Job deadline; must be shorter than the schedule's interval.")]
+    public int ActiveDeadlineSeconds { get; init; } = 3 * 3600;
+    public int StartingDeadlineSeconds { get; init; } = 600;
+    public int BackoffLimit { get; init; } = 1;
+    public int SuccessfulJobsHistoryLimit { get; init; } = 3;
+    public int FailedJobsHistoryLimit { get; init; } = 3;
+    [Description("Size of the rsync mirror claim of each app.")]
+    public string MirrorSize { get; init; } = "20Gi";
+    [Description("StorageClass of the mirror claims (dynamic provisioning); unset uses the cluster default.")]
+    public string? MirrorStorageClassName { get; init; }
+}
+
+public enum SecretsMode { Reference, Sealed, External }
+
+public sealed record SecretsSpec
+{
+    [Description("reference (Secrets exist in the cluster; nothing rendered), sealed (SealedSecret) or external (ExternalSecret).")]
+    public SecretsMode Mode { get; init; } = SecretsMode.Reference;
+    public SealedSecretsSpec? Sealed { get; init; }
+    public ExternalSecretsSpec? External { get; init; }
+}
+
+public sealed record SealedSecretsSpec
+{
+    [Description("Secret name → key → value encrypted with kubeseal (never a plain value).")]
+    public ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>> EncryptedData { get; init; } =
+        ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>>.Empty;
+}
+
+public sealed record ExternalSecretsSpec
+{
+    [Description("Name of the SecretStore or ClusterSecretStore.")]
+    public required string StoreName { get; init; }
+    public string StoreKind { get; init; } = "ClusterSecretStore";
+    public string RefreshInterval { get; init; } = "1h";
+    [Description("Secret name → key → remote key in the store.")]
+    public ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>> RemoteRefs { get; init; } =
+        ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>>.Empty;
+}
+
+public sealed record HostSpec
+{
+    [Description("Stable host name: restic --host and part of object names.")]
+    public required string Name { get; init; }
+    [Description("DNS name or IP address the jobs connect to.")]
+    public required string Address { get; init; }
+    public int Port { get; init; } = 22;
+    public required string User { get; init; }
+    [Description("Pinned SSH host public keys (\"ssh-ed25519 AAAA…\"); written into the known_hosts ConfigMap.")]
+    public ImmutableArray<string> HostKeys { get; init; } = [];
+    [Description("kubernetes.io/ssh-auth Secret holding the private key (key ssh-privatekey).")]
+    public required SecretRefSpec SshKeySecret { get; init; }
+    public required ImmutableArray<AppSpec> Apps { get; init; }
+}
+
+public sealed record SecretRefSpec
+{
+    public required string Name { get; init; }
+}
+
+public sealed record AppSpec
+{
+    [Description("App name: restic tag app=<name> and part of object names.")]
+    public required string Name { get; init; }
+    [Description("Absolute paths on the host.")]
+    public required ImmutableArray<string> Paths { get; init; }
+    public ImmutableArray<string> Excludes { get; init; } = [];
+    [Description("Cron schedule (H allowed in minute and hour); default defaults.schedule.")]
+    public string? Schedule { get; init; }
+    public string? TimeZone { get; init; }
+    public TransferStrategy? Strategy { get; init; }
+    public HooksSpec Hooks { get; init; } = new();
+    public RetentionSpec? Retention { get; init; }
+    public ResourcesSpec? Resources { get; init; }
+    [Description("sshfs only: run the pod privileged (FUSE needs it). Never implied.")]
+    public bool Privileged { get; init; }
+    public int? ActiveDeadlineSeconds { get; init; }
+    public string? MirrorSize { get; init; }
+    [Description("Extra restic tags besides app=<name>.")]
+    public ImmutableArray<string> Tags { get; init; } = [];
+    [Description("restic exit 3 (some files unreadable) fails the job instead of warning.")]
+    public bool PartialIsFailure { get; init; }
+}
+
+public sealed record HooksSpec
+{
+    [Description("Commands run on the host before the transfer (e.g. a database dump).")]
+    public ImmutableArray<HookSpec> Before { get; init; } = [];
+    [Description("Commands run on the host after the backup, also after failures.")]
+    public ImmutableArray<HookSpec> After { get; init; } = [];
+    [Description("Compose services stopped during the transfer and started again afterwards.")]
+    public ImmutableArray<string> StopServices { get; init; } = [];
+    [Description("Directory of the compose file on the host; default the app's first path.")]
+    public string? ComposeDirectory { get; init; }
+    [Description("Dumps streamed straight into restic as their own snapshot.")]
+    public ImmutableArray<DumpSpec> Dumps { get; init; } = [];
+}
+
+[ScalarShorthand(nameof(Run))]
+public sealed record HookSpec
+{
+    public required string Run { get; init; }
+    public int TimeoutSeconds { get; init; } = 600;
+}
+
+public sealed record DumpSpec
+{
+    public required string Name { get; init; }
+    public required string Command { get; init; }
+    public required string FileName { get; init; }
+    public int TimeoutSeconds { get; init; } = 3600;
+}

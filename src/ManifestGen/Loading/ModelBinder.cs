@@ -1,0 +1,255 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using ManifestGen.Diagnostics;
+using ManifestGen.Inventory;
+
+namespace ManifestGen.Loading;
+
+/// <summary>
+/// Binds a layered <see cref="YNode"/> tree onto the inventory records by reflection, recording every
+/// node in the source map. Reports unknown keys (with the closest known key), wrong types, invalid
+/// choices and missing required fields; never throws on bad input.
+/// </summary>
+internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
+{
+    private readonly List<SourceEntry> _entries = [];
+
+    public IReadOnlyList<SourceEntry> Entries => _entries;
+
+    /// <summary>Binds a mapping to <typeparamref name="T"/>; null when anything required could not be bound.</summary>
+    public T? Bind<T>(YMapping root) where T : class
+    {
+        var before = diagnostics.Count(d => d.Severity == Severity.Error);
+        var result = BindRecord(root, typeof(T), "", null);
+        var after = diagnostics.Count(d => d.Severity == Severity.Error);
+        return after == before ? result as T : null;
+    }
+
+    private object? Bind(YNode node, Type type, string path, SourceSpan? keySpan)
+    {
+        var underlying = Nullable.GetUnderlyingType(type);
+        if (underlying is not null)
+            type = underlying;
+
+        if (node is YScalar { IsNull: true } nullScalar)
+        {
+            Record(path, nullScalar, keySpan);
+            return null;
+        }
+
+        if (type == typeof(string))
+            return Scalar(node, path, keySpan, "text", s => s.Value);
+        if (type == typeof(int))
+            return Scalar(node, path, keySpan, "a whole number", s =>
+                s.IsPlain && int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i) ? i : null);
+        if (type == typeof(bool))
+            return Scalar(node, path, keySpan, "true or false", s =>
+                s.IsPlain ? s.Value switch { "true" or "True" or "TRUE" => true, "false" or "False" or "FALSE" => false, _ => null } : null);
+        if (type.IsEnum)
+            return BindEnum(node, type, path, keySpan);
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableArray<>))
+            return BindList(node, type, path, keySpan);
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableSortedDictionary<,>))
+            return BindDictionary(node, type, path, keySpan);
+        return BindRecord(node, type, path, keySpan);
+    }
+
+    private object? Scalar(YNode node, string path, SourceSpan? keySpan, string expected, Func<YScalar, object?> convert)
+    {
+        if (node is not YScalar scalar)
+        {
+            Record(path, node, keySpan);
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.WrongType, node.Span,
+                $"'{Display(path)}' must be {expected}, not {Describe(node)}"));
+            return null;
+        }
+        Record(path, scalar, keySpan);
+        var value = convert(scalar);
+        if (value is null)
+        {
+            var hint = scalar.IsPlain ? null : $"write it without quotes: {scalar.Value}";
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.WrongType, scalar.Span,
+                $"'{Display(path)}' must be {expected}, not {scalar.Raw}", hint));
+        }
+        return value;
+    }
+
+    private object? BindEnum(YNode node, Type type, string path, SourceSpan? keySpan)
+    {
+        var names = Enum.GetNames(type).Select(n => n.ToLowerInvariant()).ToArray();
+        if (node is not YScalar scalar)
+            return Scalar(node, path, keySpan, "one of " + string.Join(", ", names), _ => null);
+        Record(path, scalar, keySpan);
+        var index = Array.IndexOf(names, scalar.Value);
+        if (index >= 0)
+            return Enum.GetValues(type).GetValue(index);
+        var suggestion = Suggestions.Closest(scalar.Value, names);
+        diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.InvalidChoice, scalar.Span,
+            $"'{Display(path)}' is '{scalar.Value}'; allowed: {string.Join(", ", names)}",
+            suggestion is null ? null : $"did you mean '{suggestion}'?"));
+        return null;
+    }
+
+    private object? BindList(YNode node, Type type, string path, SourceSpan? keySpan)
+    {
+        var itemType = type.GetGenericArguments()[0];
+        Record(path, node, keySpan);
+        if (node is not YSequence seq)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.WrongType, node.Span,
+                $"'{Display(path)}' must be a list, not {Describe(node)}",
+                node is YScalar ? $"write it as a list: [{((YScalar)node).Raw}]" : null));
+            return null;
+        }
+        var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(itemType))!;
+        for (var i = 0; i < seq.Items.Length; i++)
+        {
+            var item = Bind(seq.Items[i], itemType, SourceMap.Item(path, i), null);
+            if (item is not null)
+                list.Add(item);
+        }
+        var create = typeof(ImmutableArray).GetMethods()
+            .Single(m => m.Name == nameof(ImmutableArray.CreateRange) && m.GetParameters().Length == 1)
+            .MakeGenericMethod(itemType);
+        return create.Invoke(null, [list]);
+    }
+
+    private object? BindDictionary(YNode node, Type type, string path, SourceSpan? keySpan)
+    {
+        var valueType = type.GetGenericArguments()[1];
+        Record(path, node, keySpan);
+        if (node is not YMapping map)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.WrongType, node.Span,
+                $"'{Display(path)}' must be a mapping, not {Describe(node)}"));
+            return null;
+        }
+        var builderMethod = typeof(ImmutableSortedDictionary).GetMethods()
+            .Single(m => m.Name == nameof(ImmutableSortedDictionary.CreateBuilder) && m.GetParameters().Length == 1)
+            .MakeGenericMethod(typeof(string), valueType);
+        var builder = (IDictionary)builderMethod.Invoke(null, [StringComparer.Ordinal])!;
+        foreach (var entry in map.Entries)
+        {
+            var value = Bind(entry.Value, valueType, SourceMap.Child(path, entry.Key.Value), entry.Key.Span);
+            if (value is not null)
+                builder[entry.Key.Value] = value;
+        }
+        return builder.GetType().GetMethod("ToImmutable")!.Invoke(builder, null);
+    }
+
+    private object? BindRecord(YNode node, Type type, string path, SourceSpan? keySpan)
+    {
+        if (node is YScalar shorthandScalar && type.GetCustomAttribute<ScalarShorthandAttribute>() is { } shorthand)
+        {
+            var target = Activator.CreateInstance(type)!;
+            var prop = type.GetProperty(shorthand.PropertyName)!;
+            prop.SetValue(target, Bind(shorthandScalar, prop.PropertyType, path, keySpan));
+            return target;
+        }
+        Record(path, node, keySpan);
+        if (node is not YMapping map)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.WrongType, node.Span,
+                $"'{Display(path)}' must be a mapping of fields, not {Describe(node)}"));
+            return null;
+        }
+
+        var properties = Fields(type);
+        var instance = Activator.CreateInstance(type)!;
+        var ok = true;
+        foreach (var entry in map.Entries)
+        {
+            if (!properties.TryGetValue(entry.Key.Value, out var property))
+            {
+                var suggestion = Suggestions.Closest(entry.Key.Value, properties.Keys);
+                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.UnknownKey, entry.Key.Span,
+                    $"unknown key '{entry.Key.Value}' in '{Display(path)}'",
+                    suggestion is null ? $"known keys: {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}" : $"did you mean '{suggestion}'?"));
+                continue;
+            }
+            var value = Bind(entry.Value, property.PropertyType, SourceMap.Child(path, entry.Key.Value), entry.Key.Span);
+            if (value is null)
+            {
+                ok &= !IsRequired(property);
+                continue;
+            }
+            property.SetValue(instance, value);
+        }
+
+        foreach (var (key, property) in properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (!IsRequired(property))
+                continue;
+            var entry = map.Find(key);
+            if (entry is null || entry.Value is YScalar { IsNull: true })
+            {
+                ok = false;
+                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.MissingRequired,
+                    entry?.Key.Span ?? map.Span,
+                    $"'{Display(SourceMap.Child(path, key))}' is required"));
+            }
+        }
+
+        if (type.GetCustomAttribute<ExactlyOneOfAttribute>() is not null)
+        {
+            var set = properties.Where(p => p.Value.GetValue(instance) is not null).Select(p => p.Key).ToList();
+            if (set.Count != 1)
+            {
+                ok = false;
+                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.ExactlyOne, map.Span,
+                    $"'{Display(path)}' must set exactly one of {string.Join(", ", properties.Keys)}" +
+                    (set.Count == 0 ? "; none is set" : $"; {string.Join(" and ", set)} are set")));
+            }
+        }
+        return ok ? instance : null;
+    }
+
+    private static readonly Dictionary<Type, IReadOnlyDictionary<string, PropertyInfo>> FieldCache = [];
+
+    /// <summary>The YAML key → property map of a record type (shared with documentation and schema tools).</summary>
+    public static IReadOnlyDictionary<string, PropertyInfo> Fields(Type type)
+    {
+        lock (FieldCache)
+        {
+            if (!FieldCache.TryGetValue(type, out var fields))
+            {
+                fields = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .Where(p => p.CanWrite && p.GetMethod is not null && !p.GetMethod.IsStatic && p.Name != "EqualityContract")
+                    .ToDictionary(KeyOf, p => p, StringComparer.Ordinal);
+                FieldCache[type] = fields;
+            }
+            return fields;
+        }
+    }
+
+    public static string KeyOf(PropertyInfo property) =>
+        property.GetCustomAttribute<YamlKeyAttribute>()?.Key
+        ?? char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+
+    public static bool IsRequired(PropertyInfo property) => property.GetCustomAttribute<RequiredMemberAttribute>() is not null;
+
+    private void Record(string path, YNode node, SourceSpan? keySpan)
+    {
+        if (path.Length == 0)
+            return;
+        var (kind, scalar) = node switch
+        {
+            YScalar s => (NodeKind.Scalar, new ScalarInfo(s.Raw, s.Value, s.Style, s.Tag)),
+            YSequence => (NodeKind.Sequence, (ScalarInfo?)null),
+            _ => (NodeKind.Mapping, null),
+        };
+        _entries.Add(new SourceEntry(path, kind, node.Span, keySpan, scalar));
+    }
+
+    private static string Display(string path) => path.Length == 0 ? "(top level)" : path;
+
+    private static string Describe(YNode node) => node switch
+    {
+        YScalar s => $"'{s.Raw}'",
+        YSequence => "a list",
+        _ => "a mapping",
+    };
+}

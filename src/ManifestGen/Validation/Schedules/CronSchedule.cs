@@ -1,0 +1,95 @@
+namespace ManifestGen.Validation.Schedules;
+
+/// <summary>
+/// A parsed schedule: one bit per allowed value of each field (as robfig/cron stores it), or a fixed
+/// period for <c>@every</c>. Computes the next run times in a time zone, so rules can reason about
+/// intervals and overlaps with concrete times.
+/// </summary>
+public sealed record CronSchedule(string Expression, ulong Minute, ulong Hour, ulong DayOfMonth, ulong Month, ulong DayOfWeek, TimeSpan? Every)
+{
+    /// <summary>robfig gives up after five years; a schedule with no run in that time never runs.</summary>
+    private const int SearchDays = 5 * 366;
+
+    /// <summary>
+    /// Run times strictly after <paramref name="after"/>, in ascending order, at most <paramref name="max"/>
+    /// of them and none later than <paramref name="until"/>. Wall-clock times that do not exist in the
+    /// zone (skipped by a DST change) are not runs.
+    /// </summary>
+    public IEnumerable<DateTimeOffset> Occurrences(DateTimeOffset after, TimeZoneInfo zone, int max, DateTimeOffset? until = null)
+    {
+        var limit = until ?? after.AddDays(SearchDays);
+        if (Every is { } period)
+        {
+            for (int i = 1; i <= max && after + period * i <= limit; i++)
+                yield return TimeZoneInfo.ConvertTime(after + period * i, zone);
+            yield break;
+        }
+        var local = TimeZoneInfo.ConvertTime(after, zone).DateTime;
+        var startDay = local.Date;
+        int count = 0;
+        for (int day = 0; day <= SearchDays; day++)
+        {
+            var date = startDay.AddDays(day);
+            if (!DayMatches(date))
+                continue;
+            for (int hour = 0; hour < 24; hour++)
+            {
+                if ((Hour & (1UL << hour)) == 0)
+                    continue;
+                for (int minute = 0; minute < 60; minute++)
+                {
+                    if ((Minute & (1UL << minute)) == 0)
+                        continue;
+                    var wall = date.AddHours(hour).AddMinutes(minute);
+                    if (zone.IsInvalidTime(wall))
+                        continue;
+                    var at = new DateTimeOffset(wall, zone.GetUtcOffset(wall));
+                    if (at <= after)
+                        continue;
+                    if (at > limit)
+                        yield break;
+                    yield return at;
+                    if (++count >= max)
+                        yield break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The next run after <paramref name="after"/>, or null when there is none within five years.</summary>
+    public DateTimeOffset? Next(DateTimeOffset after, TimeZoneInfo zone)
+    {
+        foreach (var at in Occurrences(after, zone, 1))
+            return at;
+        return null;
+    }
+
+    /// <summary>
+    /// The shortest gap between two consecutive runs over a sample of runs from <paramref name="from"/>
+    /// (a year, or 2000 runs, whichever is first); null when the schedule runs fewer than twice.
+    /// </summary>
+    public TimeSpan? ShortestInterval(DateTimeOffset from, TimeZoneInfo zone)
+    {
+        if (Every is { } period)
+            return period;
+        TimeSpan? shortest = null;
+        DateTimeOffset? previous = null;
+        foreach (var at in Occurrences(from, zone, 2000, from.AddDays(400)))
+        {
+            if (previous is { } p && (shortest is null || at - p < shortest))
+                shortest = at - p;
+            previous = at;
+        }
+        return shortest;
+    }
+
+    // robfig dayMatches: when either day field starts with * or ?, both must match; otherwise either.
+    private bool DayMatches(DateTime date)
+    {
+        if ((Month & (1UL << date.Month)) == 0)
+            return false;
+        bool dom = (DayOfMonth & (1UL << date.Day)) != 0;
+        bool dow = (DayOfWeek & (1UL << (int)date.DayOfWeek)) != 0;
+        return (DayOfMonth & CronExpression.StarBit) != 0 || (DayOfWeek & CronExpression.StarBit) != 0 ? dom && dow : dom || dow;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Collections.Immutable;
+using k8s.Models;
+
+namespace ManifestGen.PodHarness.Pods;
+
+/// <summary>How the harness runs a pod here, where no cluster and no image exist.</summary>
+public sealed record PodRunOptions
+{
+    /// <summary>Where claims live between runs: one folder per claim name (a claim's data persists).</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>Folder holding manifestgen-runner.dll (this repository's build) that stands in for the image's binary.</summary>
+    public required string RunnerDirectory { get; init; }
+
+    /// <summary>
+    /// Secrets the manifests reference but do not contain (credentials are never rendered):
+    /// name → key → bytes. Every key the manifest asks for must be here.
+    /// </summary>
+    public ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> Secrets { get; init; } =
+        ImmutableDictionary<string, ImmutableDictionary<string, byte[]>>.Empty;
+
+    /// <summary>Network namespace the pod joins (the one its SSH host listens in).</summary>
+    public string? NetworkNamespace { get; init; }
+
+    /// <summary>Upper bound of one run; the Job's or pod's activeDeadlineSeconds shortens it.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The container to run when the pod has more than one.</summary>
+    public string? ContainerName { get; init; }
+
+    /// <summary>Extra /etc/hosts entries, as a cluster's DNS would resolve the inventory's host names.</summary>
+    public ImmutableArray<V1HostAlias> ExtraHosts { get; init; } = [];
+
+    /// <summary>The image's ENTRYPOINT, used when the container sets no command (as Kubernetes does).</summary>
+    public ImmutableArray<string> ImageEntrypoint { get; init; } = [];
+
+    /// <summary>Receives the workload's stderr lines as they come (progress in a demo).</summary>
+    public Action<string>? OnStderrLine { get; init; }
+
+    /// <summary>Keeps the run's scratch folder (materialised volumes, plan) for inspection instead of deleting it.</summary>
+    public bool KeepScratch { get; init; }
+}
+
+/// <summary>What one run did. <see cref="NotReproduced"/> lists what a cluster would do that the harness could not.</summary>
+public sealed record PodRunResult(
+    string PodName,
+    int ExitCode,
+    string Stdout,
+    string Stderr,
+    TimeSpan Duration,
+    bool TimedOut,
+    ImmutableArray<string> NotReproduced)
+{
+    public bool Succeeded => ExitCode == 0 && !TimedOut;
+
+    public override string ToString() =>
+        $"pod {PodName}: exit {ExitCode}{(TimedOut ? " (deadline exceeded)" : "")} after {Duration.TotalSeconds:0.0}s\n--- stdout\n{Stdout}--- stderr\n{Stderr}";
+}

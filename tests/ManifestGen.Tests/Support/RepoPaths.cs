@@ -1,0 +1,20 @@
+namespace ManifestGen.Tests.Support;
+
+/// <summary>Locates the repository root (the folder with ManifestGen.sln) from the test's output folder.</summary>
+public static class RepoPaths
+{
+    public static string Root { get; } = Find();
+
+    public static string Values => Path.Combine(Root, "values");
+    public static string Templates => Path.Combine(Root, "templates");
+    public static string Out => Path.Combine(Root, "out");
+    public static string Snapshots => Path.Combine(Root, "tests", "snapshots");
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ManifestGen.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("ManifestGen.sln not found above " + AppContext.BaseDirectory);
+    }
+}
