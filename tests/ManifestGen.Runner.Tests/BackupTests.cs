@@ -142,11 +142,11 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         s.CreateApp("slow");
         var app = s.App("slow") with
         {
-            Hooks = new HooksConfig { Before = [new HookCommand { Run = "echo dumping; sleep 20", TimeoutSeconds = 1 }] },
+            Hooks = new HooksConfig { Before = [new HookCommand { Run = "echo dumping; sleep 30", TimeoutSeconds = 6 }] },
         };
         var r = await s.RunAsync(s.Backup(app), "backup");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("timed out after 1 s", r.Summary.Error);
+        Assert.Contains("timed out after 6 s", r.Summary.Error);
         Assert.Contains("[hook before[1]] dumping", r.Stderr);
         Assert.Empty(await s.Repo.SnapshotsAsync());
     }
@@ -330,6 +330,44 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         var next = await s.RunAsync(config with { App = app with { Hooks = new HooksConfig() } }, "backup");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Single(await s.Repo.SnapshotsAsync());
+    }
+
+    [Fact]
+    public async Task Should_stop_cleanly_when_terminated_mid_transfer_and_the_next_run_succeeds()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var dir = s.CreateApp("big", dataFiles: 3);
+        // Incompressible data, so the transfer lasts long enough to be interrupted.
+        var rnd = new Random(42);
+        var chunk = new byte[4 << 20];
+        await using (var f = File.Create(Path.Combine(dir, "data", "large.bin")))
+            for (var i = 0; i < 80; i++) { rnd.NextBytes(chunk); f.Write(chunk); }
+        var config = s.Backup(s.App("big"));
+        var mounts = s.Mounts(config);
+        var mirror = Path.Combine(mounts[0].Source, "data");
+        await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], mounts))
+        {
+            // rsync writes into a hidden temporary file next to the target: the transfer is under way.
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(60) && !runner.HasExited &&
+                   !(Directory.Exists(mirror) && Directory.EnumerateFiles(mirror, ".large.bin.*").Any()))
+                await Task.Delay(10);
+            Assert.False(runner.HasExited, runner.Stderr);
+            runner.Signal(Processes.Signals.SIGTERM);
+            Assert.Equal(130, await runner.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("interrupted", runner.Stdout);
+        }
+        Assert.Empty(await s.Repo.SnapshotsAsync());
+        Assert.Empty(s.Repo.Locks());
+
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal(6, next.Summary.FilesNew);
+        var restored = s.Dir.Combine("r");
+        var large = Path.Combine(dir, "data", "large.bin");
+        Assert.Equal(0, (await s.RunAsync(config, "restore", "--path", large, "--target", restored)).ExitCode);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(large)),
+            System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Join(restored, large))));
     }
 
     [Fact]
