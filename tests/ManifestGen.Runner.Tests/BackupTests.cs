@@ -206,6 +206,7 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         var snaps = await s.Repo.SnapshotsAsync("--tag", "app=old");
         Assert.Equal(2, snaps.Length);
         Assert.All(snaps, x => Assert.Equal(["/old.tar"], x.Paths));
+        output.WriteLine($"tar stream bytes: first {first.Summary.BytesOverWire}, second {second.Summary.BytesOverWire}; added: first {first.Summary.BytesAdded}, second {second.Summary.BytesAdded}");
         Assert.True(second.Summary.BytesOverWire >= first.Summary.BytesOverWire * 9 / 10,
             $"the stream sends everything again: {first.Summary.BytesOverWire} then {second.Summary.BytesOverWire}");
     }
@@ -296,6 +297,14 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         Assert.Single(await s.Repo.SnapshotsAsync("--tag", "app=two"));
         Assert.Empty(s.Repo.Locks());
         await s.Repo.CheckedAsync("check");
+
+        // `snapshots` lists only the configured app's snapshots; --all lists the repository's.
+        var listed = await s.RunAsync(s.Backup(s.App("one")), "snapshots", "--json");
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        var one = System.Text.Json.JsonSerializer.Deserialize<Restic.SnapshotInfo[]>(listed.Stdout)!;
+        Assert.Equal(runs[0].Summary.SnapshotId, Assert.Single(one).Id);
+        var all = await s.RunAsync(s.Backup(s.App("one")), "snapshots", "--all", "--json");
+        Assert.Equal(2, System.Text.Json.JsonSerializer.Deserialize<Restic.SnapshotInfo[]>(all.Stdout)!.Length);
     }
 
     [Fact]
@@ -424,6 +433,41 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pinged\",host=\"kvm-test\"} 0", after);
         listener.Stop();
         await Task.WhenAny(serve, Task.Delay(1000));
+    }
+
+    [Fact]
+    public async Task Should_push_metrics_to_a_pushgateway_replacing_on_success_and_keeping_last_success_on_failure()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        s.CreateApp("pushed");
+        using var listener = new System.Net.HttpListener();
+        var port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var pushes = new System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, string Body)>();
+        var serve = Task.Run(async () =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var c = await listener.GetContextAsync();
+                using var reader = new StreamReader(c.Request.InputStream);
+                pushes.Enqueue((c.Request.HttpMethod, c.Request.Url!.AbsolutePath, await reader.ReadToEndAsync()));
+                c.Response.StatusCode = 200;
+                c.Response.Close();
+            }
+        });
+        var reporting = new ReportingConfig { PushgatewayUrl = $"http://127.0.0.1:{port}/" };
+        Assert.Equal(0, (await s.RunAsync(s.Backup(s.App("pushed"), reporting: reporting), "backup")).ExitCode);
+        Assert.Equal(1, (await s.RunAsync(s.Backup(s.App("pushed", paths: ["/nonexistent/y"]), reporting: reporting), "backup")).ExitCode);
+        await Task.WhenAny(serve, Task.Delay(TimeSpan.FromSeconds(10)));
+        var all = pushes.ToArray();
+        Assert.Equal(2, all.Length);
+        Assert.Equal(("PUT", "/metrics/job/manifestgen/command/backup/host/kvm-test/app/pushed"), (all[0].Method, all[0].Path));
+        Assert.Contains(Notifier.LastSuccessMetric + "{", all[0].Body);
+        Assert.Equal("POST", all[1].Method);
+        Assert.DoesNotContain(Notifier.LastSuccessMetric, all[1].Body);
+        Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pushed\",host=\"kvm-test\"} 0", all[1].Body);
+        listener.Stop();
     }
 
     internal static string LocalPath(string root, string hostPath) => Path.Join(root, hostPath);
