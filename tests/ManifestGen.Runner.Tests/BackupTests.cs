@@ -399,27 +399,13 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
     {
         await using var s = await Scenario.CreateAsync(host);
         s.CreateApp("pinged");
-        using var listener = new System.Net.HttpListener();
-        var port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var serve = Task.Run(async () =>
-        {
-            for (var i = 0; i < 4; i++)
-            {
-                var c = await listener.GetContextAsync();
-                requests.Enqueue(c.Request.HttpMethod + " " + c.Request.Url!.AbsolutePath);
-                c.Response.StatusCode = 200;
-                c.Response.Close();
-            }
-        });
-        var pingFile = s.Dir.Write("ping-url", $"http://127.0.0.1:{port}/ping/token-123\n");
+        using var server = new LoopbackHttpServer();
+        var pingFile = s.Dir.Write("ping-url", server.BaseUrl + "ping/token-123\n");
         var metrics = s.Dir.Combine("metrics.prom");
         var reporting = new ReportingConfig { PingUrlFile = pingFile, MetricsFile = metrics };
         var ok = await s.RunAsync(s.Backup(s.App("pinged"), reporting: reporting), "backup");
         Assert.True(ok.ExitCode == 0, ok.ToString());
-        Assert.Equal(["POST /ping/token-123/start", "POST /ping/token-123"], requests.ToArray());
+        Assert.Equal(["POST /ping/token-123/start", "POST /ping/token-123"], server.Requests.Select(r => r.Method + " " + r.Path));
         var text = File.ReadAllText(metrics);
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pinged\",host=\"kvm-test\"} 1", text);
         var lastSuccess = text.Split('\n').Single(l => l.StartsWith(Notifier.LastSuccessMetric + "{", StringComparison.Ordinal));
@@ -427,12 +413,10 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
 
         var failed = await s.RunAsync(s.Backup(s.App("pinged", paths: ["/nonexistent/x"]), reporting: reporting), "backup");
         Assert.Equal(1, failed.ExitCode);
-        Assert.Equal("POST /ping/token-123/fail", requests.Last());
+        Assert.Equal("POST /ping/token-123/fail", server.Requests.Select(r => r.Method + " " + r.Path).Last());
         var after = File.ReadAllText(metrics);
         Assert.Contains(lastSuccess + "\n", after);
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pinged\",host=\"kvm-test\"} 0", after);
-        listener.Stop();
-        await Task.WhenAny(serve, Task.Delay(1000));
     }
 
     [Fact]
@@ -440,42 +424,18 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
     {
         await using var s = await Scenario.CreateAsync(host);
         s.CreateApp("pushed");
-        using var listener = new System.Net.HttpListener();
-        var port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var pushes = new System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, string Body)>();
-        var serve = Task.Run(async () =>
-        {
-            for (var i = 0; i < 2; i++)
-            {
-                var c = await listener.GetContextAsync();
-                using var reader = new StreamReader(c.Request.InputStream);
-                pushes.Enqueue((c.Request.HttpMethod, c.Request.Url!.AbsolutePath, await reader.ReadToEndAsync()));
-                c.Response.StatusCode = 200;
-                c.Response.Close();
-            }
-        });
-        var reporting = new ReportingConfig { PushgatewayUrl = $"http://127.0.0.1:{port}/" };
+        using var server = new LoopbackHttpServer();
+        var reporting = new ReportingConfig { PushgatewayUrl = server.BaseUrl };
         Assert.Equal(0, (await s.RunAsync(s.Backup(s.App("pushed"), reporting: reporting), "backup")).ExitCode);
         Assert.Equal(1, (await s.RunAsync(s.Backup(s.App("pushed", paths: ["/nonexistent/y"]), reporting: reporting), "backup")).ExitCode);
-        await Task.WhenAny(serve, Task.Delay(TimeSpan.FromSeconds(10)));
-        var all = pushes.ToArray();
+        var all = server.Requests;
         Assert.Equal(2, all.Length);
         Assert.Equal(("PUT", "/metrics/job/manifestgen/command/backup/host/kvm-test/app/pushed"), (all[0].Method, all[0].Path));
         Assert.Contains(Notifier.LastSuccessMetric + "{", all[0].Body);
         Assert.Equal("POST", all[1].Method);
         Assert.DoesNotContain(Notifier.LastSuccessMetric, all[1].Body);
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pushed\",host=\"kvm-test\"} 0", all[1].Body);
-        listener.Stop();
     }
 
     internal static string LocalPath(string root, string hostPath) => Path.Join(root, hostPath);
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
