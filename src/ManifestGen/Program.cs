@@ -1,10 +1,9 @@
+using ManifestGen.Cli;
+
 namespace ManifestGen;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.Error.WriteLine("usage: manifestgen render|check|validate [environment]");
-        return 2;
-    }
+    private static int Main(string[] args) =>
+        new CliApp(Console.Out, Console.Error).Run(args, Environment.CurrentDirectory);
 }

@@ -201,9 +201,14 @@ public static class BackupJob
         throw new UnreachableException();
     }
 
-    private static Task<BackupSummary> DumpAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app, DumpStream dump) =>
-        StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
+    private static Task<BackupSummary> DumpAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app, DumpStream dump)
+    {
+        // restic 0.18 saves a stream only as a top-level file; a folder in the name fails late and obscurely.
+        if (dump.FileName.Contains('/') || dump.FileName.Length == 0)
+            throw new RunnerException(RunnerExit.Usage, $"dump {dump.Name}: fileName '{dump.FileName}' must be a plain file name without '/'");
+        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
             Tags(app, "dump", "dump=" + dump.Name), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
+    }
 
     /// <summary>The remote tar command: paths relative to / so the archive holds the host's layout.</summary>
     public static string TarCommand(AppConfig app)

@@ -47,7 +47,7 @@ public static class RepositoryJobs
         await restic.RequireVersionAsync(ctx.Cancel);
         var args = new List<string> { "check" };
         if (ctx.Config.Maintenance?.ReadDataSubset is { } subset) args.Add("--read-data-subset=" + subset);
-        var r = await restic.RunAsync(args, ctx.Cancel);
+        var r = await restic.RunAsync(args, ctx.Cancel, onStdout: line => ctx.Log.Output("restic", line));
         ResticClient.Throw(r, "restic check");
         return Done("check", sw);
     }
@@ -90,7 +90,7 @@ public static class RepositoryJobs
             ctx.Log.Info($"retention {group.Host}/{group.App}: {n} snapshot(s) forgotten");
         }
         if (maintenance.Prune)
-            ResticClient.Throw(await restic.RunAsync(["prune"], ctx.Cancel), "restic prune");
+            ResticClient.Throw(await restic.RunAsync(["prune"], ctx.Cancel, onStdout: line => ctx.Log.Output("restic", line)), "restic prune");
         return Done("maintain", sw, removed);
     }
 

@@ -40,7 +40,9 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, string executab
         IEnumerable<string> args, CancellationToken ct, bool locking = true,
         Action<string>? onStdout = null, TimeSpan? timeout = null, bool echoStderr = true)
     {
-        ImmutableArray<string> argv = locking ? [.. args, "--retry-lock", RetryLock] : [.. args];
+        // Global flags go right after the subcommand: anything after "--" belongs to paths or a command.
+        var list = args.ToList();
+        ImmutableArray<string> argv = locking && list.Count > 0 ? [list[0], "--retry-lock", RetryLock, .. list.Skip(1)] : [.. list];
         var spec = new ProcessSpec(executable, argv)
         {
             Environment = Environment,

@@ -26,7 +26,7 @@ public static partial class DiagnosticCatalogue
         "PersistentVolume and claim disagree", "A statically bound PersistentVolume and its claim must have the same explicit storageClassName, the claim's access modes must be a subset of the volume's, its request at most the capacity, and they must reference each other (volumeName and claimRef).");
     public static readonly DiagnosticRule MissingReferencedObject = new("MG0904", Severity.Error,
         "Referenced object is not rendered", "A pod mounts a claim or ConfigMap that is not among the rendered objects (Secrets are listed for the operator instead).");
-    public static readonly DiagnosticRule CronJobNameTooLong = new("MG0905", Severity.Error,
+    public static readonly DiagnosticRule RenderedCronJobNameTooLong = new("MG0905", Severity.Error,
         "CronJob name longer than 52 characters", "The CronJob controller appends 11 characters to name its Jobs, which are capped at 63.");
     public static readonly DiagnosticRule PlaceholderInOutput = new("MG0906", Severity.Error,
         "Placeholder in rendered output", "A rendered file still contains a placeholder such as ${…}, {{…}}, <UPPER_CASE>, CHANGEME, REPLACE_ME or TODO.");

@@ -25,6 +25,11 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule YamlSyntax = new("MG0002", Severity.Error,
         "YAML syntax error", "The file is not valid YAML; the position is where the parser stopped.");
 
+    public static readonly DiagnosticRule InternalCheckError = new("MG0099", Severity.Error,
+        "Internal error in a check",
+        "A validation rule failed on this inventory instead of reporting a finding. The inventory may or may not be valid; the message names the rule. Please report it with the inventory that triggers it.",
+        "Report the problem; meanwhile check the field the message names by hand.");
+
     // ---- MG018x: YAML 1.1 traps --------------------------------------------------------------
     public static readonly DiagnosticRule Yaml11Boolean = new("MG0180", Severity.Error,
         "Unquoted YAML 1.1 boolean where a string is meant",
@@ -50,18 +55,22 @@ public static partial class DiagnosticCatalogue
         "Remove the key, rotate it, and reference a Secret that holds it (`sshKeySecret`).");
     public static readonly DiagnosticRule LiteralPassword = new("MG0203", Severity.Error,
         "Literal password in the inventory",
-        "A field whose name says it holds a credential (`password`, `passphrase`, `token`, `secret`, `apiKey`, …) carries a literal value rather than a reference to a Secret. Credentials never go into a tracked file.",
-        "Store the credential in a Secret and reference it by name and key.");
+        "A value carries a credential in clear text: a password on a command line (`-pSECRET`, `--password=…`, `PGPASSWORD=…`, `sshpass -p`), a password in a URL (`https://user:pass@…`), a well-known access token, or a plain value where `secrets.sealed.encryptedData` expects kubeseal output. The inventory is tracked in Git; credentials never go into it. A value taken from a variable or file (`$VAR`, `$(cat /run/secrets/x)`) is fine.",
+        "Read the credential from a file or environment variable on the host, or store it in a Secret.");
+    public static readonly DiagnosticRule SecretNotProvided = new("MG0204", Severity.Error,
+        "Referenced Secret not provided",
+        "In `sealed` mode every Secret the jobs reference (repository password, SSH keys) needs its encrypted data under `secrets.sealed.encryptedData`; in `external` mode a `secrets.external` store and a remote reference for each. Otherwise the pods wait for a Secret that never comes.",
+        "Add the Secret and key, or switch `secrets.mode` to `reference` and create the Secret in the cluster.");
 
     // ---- MG03xx: names -----------------------------------------------------------------------
     public static readonly DiagnosticRule NameInvalid = new("MG0301", Severity.Error,
         "Name is not a DNS-1123 label",
         "Names of hosts, apps, the repository and the namespace become parts of Kubernetes object names and labels: lower-case letters, digits and `-`, starting and ending with a letter or digit, at most 63 characters.",
         "Use lower case and `-`: `nextcloud-db`, not `Nextcloud_DB`.");
-    public static readonly DiagnosticRule CronJobNameTooLong = new("MG0302", Severity.Error,
-        "CronJob name longer than 52 characters",
-        "The CronJob controller appends an 11-character suffix to name each Job, and Job names are capped at 63 characters; a CronJob name longer than 52 characters is rejected by the API server.",
-        "Shorten the host or app name.");
+    public static readonly DiagnosticRule CronJobNameShortened = new("MG0302", Severity.Info,
+        "CronJob name shortened",
+        "The CronJob controller appends an 11-character suffix to name each Job, and Job names are capped at 63 characters, so CronJob names are at most 52. A longer derived name (`backup-<host>-<app>`) is cut and given a hash suffix: stable, but harder to recognise in `kubectl get cronjobs`.",
+        "Shorten the host or app name so that `backup-<host>-<app>` fits in 52 characters.");
     public static readonly DiagnosticRule DerivedNameCollision = new("MG0303", Severity.Error,
         "Two objects get the same derived name",
         "Object names are derived from host and app names (for example `backup-<host>-<app>`). Two different entries that derive the same name would overwrite each other in `out/` and in the cluster.",
@@ -118,18 +127,6 @@ public static partial class DiagnosticCatalogue
         "Fix the day of month or month.");
 
     // ---- MG05xx: storage ---------------------------------------------------------------------
-    public static readonly DiagnosticRule StorageClassMismatch = new("MG0501", Severity.Error,
-        "StorageClass differs between volume and claim",
-        "A statically bound PersistentVolume and its claim must have the same `storageClassName`; otherwise the claim stays Pending forever.",
-        "Use one `storageClassName` for both.");
-    public static readonly DiagnosticRule StorageClassUnset = new("MG0502", Severity.Error,
-        "StorageClass unset",
-        "For a static volume, an unset `storageClassName` on the claim lets the cluster's default StorageClass be assigned, and the claim never binds the volume.",
-        "Set `storageClassName` explicitly (an empty string is allowed and means \"no class\").");
-    public static readonly DiagnosticRule RequestExceedsCapacity = new("MG0503", Severity.Error,
-        "Requested size over capacity",
-        "A claim requesting more than the volume's capacity never binds.",
-        "Lower the request or raise the capacity.");
     public static readonly DiagnosticRule AccessModeInvalid = new("MG0504", Severity.Error,
         "Access mode invalid or not offered by the volume",
         "Access modes are `ReadWriteOnce`, `ReadOnlyMany`, `ReadWriteMany` or `ReadWriteOncePod`; a claim's modes must be a subset of its volume's.",
@@ -156,12 +153,20 @@ public static partial class DiagnosticCatalogue
         "Give each volume its own sibling directory.");
     public static readonly DiagnosticRule NfsMountOptionNotAllowed = new("MG0510", Severity.Error,
         "NFS mount option not allowed",
-        "Only well-understood NFS mount options are accepted: `nfsvers`/`vers`, `hard`, `noatime`, `nodiratime`, `relatime`, `rsize`, `wsize`, `timeo`, `retrans`, `proto`, `port`, `nolock`, `noresvport`, `sec`, `actimeo`, `nconnect`, `lookupcache`, `_netdev`. `soft` risks silent data corruption of the repository; unknown options make the mount fail.",
+        "Only well-understood NFS mount options are accepted: `nfsvers`/`vers` (3, 4, 4.0, 4.1, 4.2), `hard`, `noatime`, `nodiratime`, `relatime`, `nocto`, `sync`, `async`, `ro`, `rw`, `nolock`, `noresvport`, `_netdev`, `rsize`/`wsize` (1024-1048576), `timeo`, `retrans`, `actimeo`, `port`, `nconnect` (1-16), `proto` (tcp, tcp6, udp, udp6, rdma), `sec` (sys, krb5, krb5i, krb5p), `lookupcache` (all, none, pos, positive). `soft` returns I/O errors to restic when the NAS is slow and risks a damaged repository; unknown options make the mount fail.",
         "Remove the option or use one from the list.");
     public static readonly DiagnosticRule LocalVolumeWithoutNode = new("MG0511", Severity.Error,
         "Local volume without a node",
         "A `local` PersistentVolume requires node affinity; without a node the volume cannot be scheduled.",
         "Set `storage.local.node` to the node's name.");
+    public static readonly DiagnosticRule AccessModeSingleWriter = new("MG0513", Severity.Warning,
+        "Access mode lets only one job use the repository",
+        "`ReadWriteOncePod` lets one pod mount the claim; every other backup and maintenance job stays Pending until it ends, and runs are missed.",
+        "Use `ReadWriteMany` for an NFS repository.");
+    public static readonly DiagnosticRule RequestAboveLimit = new("MG0514", Severity.Error,
+        "Resource request above its limit",
+        "The API server rejects a container whose request for a resource is larger than its limit.",
+        "Raise the limit or lower the request.");
     public static readonly DiagnosticRule QuantityDecimalUnit = new("MG0512", Severity.Info,
         "Decimal unit for a size",
         "`10G` means 10·1000³ bytes, slightly less than `10Gi`. Capacities and requests compared across units are easy to get wrong.",
@@ -194,10 +199,6 @@ public static partial class DiagnosticCatalogue
         "SSH host key malformed",
         "A host key is one OpenSSH public key line: a key type (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, …) and base64 data whose embedded type matches, optionally followed by a comment.",
         "Copy the key from `/etc/ssh/ssh_host_ed25519_key.pub` on the host.");
-    public static readonly DiagnosticRule HostKeyCheckingDisabled = new("MG0703", Severity.Warning,
-        "Host key checking disabled",
-        "The host opts out of host key pinning. Connections then accept any key, and a machine in the middle receives the backup data. This is reported on every run so it cannot be forgotten.",
-        "Pin the host key and remove the opt-out.");
     public static readonly DiagnosticRule PortOutOfRange = new("MG0704", Severity.Error,
         "Port out of range",
         "A TCP port is between 1 and 65535.",
@@ -227,6 +228,19 @@ public static partial class DiagnosticCatalogue
         "An absolute exclude pattern that is not under any of the app's paths never matches anything.",
         "Make it relative (`cache/`), or put it under one of the app's paths.");
 
+    public static readonly DiagnosticRule HostAddressInvalid = new("MG0711", Severity.Error,
+        "Host address invalid",
+        "`address` is a DNS name or an IP address, without scheme, user or port (the port has its own field).",
+        "Write `kvm01.example.org` or `10.0.0.11`; set `port` separately.");
+    public static readonly DiagnosticRule SshfsNeedsPrivileged = new("MG0712", Severity.Error,
+        "sshfs without privileged",
+        "The sshfs strategy mounts the host with FUSE inside the pod, which needs a privileged pod. ManifestGen never implies it: without `privileged: true` every run fails to mount.",
+        "Set `privileged: true` on the app, or use the `rsync` strategy.");
+    public static readonly DiagnosticRule PrivilegedWithoutSshfs = new("MG0713", Severity.Warning,
+        "privileged set for a strategy that does not need it",
+        "Only the sshfs strategy needs a privileged pod; for rsync and tar the setting is ignored and only misleads readers.",
+        "Remove `privileged: true`.");
+
     // ---- MG08xx: image -----------------------------------------------------------------------
     public static readonly DiagnosticRule ImageLatest = new("MG0801", Severity.Warning,
         "Image tag `latest`",
@@ -244,6 +258,11 @@ public static partial class DiagnosticCatalogue
         "Image reference invalid",
         "An image reference is `[registry[:port]/]repository[:tag][@sha256:<64 hex>]` with a lower-case repository and a tag of at most 128 characters of `[A-Za-z0-9_.-]`.",
         "Write for example `registry.example.org/backup/runner:1.4.2`.");
+
+    public static readonly DiagnosticRule ImagePullPolicyInvalid = new("MG0805", Severity.Error,
+        "Image pull policy invalid",
+        "`pullPolicy` is one of `Always`, `IfNotPresent` or `Never` (case-sensitive).",
+        "Use `IfNotPresent` with a pinned tag or digest.");
 
     // ---- MG09xx: rendering and cross-object checks --------------------------------------------
     public static readonly DiagnosticRule TemplateError = new("MG0901", Severity.Error,

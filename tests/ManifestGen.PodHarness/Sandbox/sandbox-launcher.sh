@@ -38,7 +38,7 @@ done
 # Host-specific places an image would not have: empty, and read-only with the root when asked.
 masks=()
 for m in tmp run var/tmp root home work srv mnt; do
-  [ -d "$R/$m" ] || continue
+  [ -d "$R/$m" ] && [ ! -L "$R/$m" ] || continue
   mode=0755; case "$m" in tmp|var/tmp) mode=1777 ;; esac
   /usr/bin/mount -t tmpfs -o "mode=$mode" sandbox-mask "$R/$m"
   masks+=("$R/$m")
@@ -49,11 +49,16 @@ while field dev && [ -n "$dev" ]; do
   : > "$R$dev"; /usr/bin/mount --bind "$dev" "$R$dev"
 done
 
+# Paths are resolved inside the new root (chroot), so an absolute symlink such as /var/run -> /run
+# leads to the sandbox's /run and never to this machine's.
+inroot() { /usr/sbin/chroot "$R" "$@"; }
+
 # Files written into the root (the runner's wrapper, /etc/hosts): source, target, mode.
 while field src && [ -n "$src" ]; do
   field dst; field mode
-  /usr/bin/mkdir -p "$(/usr/bin/dirname "$R$dst")"
-  /usr/bin/install -m "$mode" "$src" "$R$dst"
+  inroot /usr/bin/mkdir -p "$(/usr/bin/dirname "$dst")"
+  real=$(inroot /usr/bin/realpath -e -- "$(/usr/bin/dirname "$dst")")
+  /usr/bin/install -m "$mode" "$src" "$R$real/$(/usr/bin/basename "$dst")"
 done
 
 # Volume mounts in order: source, target, ro|rw, file|dir. Targets are created first, then the root is made
@@ -63,14 +68,14 @@ while field src && [ -n "$src" ]; do
   field dst; field access; field kind
   srcs+=("$src"); dsts+=("$dst"); accs+=("$access"); kinds+=("$kind")
 done
-make_target() { # $1 target, $2 kind
+make_target() { # $1 target inside the root, $2 kind
   if [ "$2" = file ]; then
-    /usr/bin/mkdir -p "$(/usr/bin/dirname "$1")" && { [ -e "$1" ] || : > "$1"; }
+    inroot /usr/bin/mkdir -p "$(/usr/bin/dirname "$1")" && { inroot /usr/bin/test -e "$1" || inroot /usr/bin/touch "$1"; }
   else
-    /usr/bin/mkdir -p "$1"
+    inroot /usr/bin/mkdir -p "$1"
   fi
 }
-for i in "${!dsts[@]}"; do make_target "$R${dsts[$i]}" "${kinds[$i]}" 2>/dev/null || true; done
+for i in "${!dsts[@]}"; do make_target "${dsts[$i]}" "${kinds[$i]}" 2>/dev/null || true; done
 
 /usr/bin/hostname "$hostname"
 
@@ -80,9 +85,10 @@ if [ "$rofs" = 1 ]; then
 fi
 
 for i in "${!dsts[@]}"; do
-  t="$R${dsts[$i]}"
   # A target inside an earlier volume exists only once that volume is mounted.
-  [ -e "$t" ] || make_target "$t" "${kinds[$i]}" || { echo "sandbox: cannot create mount point ${dsts[$i]}" >&2; exit 125; }
+  inroot /usr/bin/test -e "${dsts[$i]}" || make_target "${dsts[$i]}" "${kinds[$i]}" \
+    || { echo "sandbox: cannot create mount point ${dsts[$i]}" >&2; exit 125; }
+  t="$R$(inroot /usr/bin/realpath -e -- "${dsts[$i]}")"
   /usr/bin/mount --bind "${srcs[$i]}" "$t"
   if [ "${accs[$i]}" = ro ]; then /usr/bin/mount -o remount,bind,ro "$t"; fi
 done

@@ -36,10 +36,10 @@ public sealed class CatalogueTests
     [Fact]
     public void I_can_explain_a_code_in_any_case()
     {
-        var rule = DiagnosticCatalogue.Find("mg0501");
+        var rule = DiagnosticCatalogue.Find("mg0508");
         Assert.NotNull(rule);
         var text = RuleDocumentation.Explain(rule);
-        Assert.StartsWith("MG0501 error: StorageClass differs between volume and claim\n", text);
+        Assert.StartsWith("MG0508 error: NFS path not under the export root\n", text);
         Assert.Contains("Fix: ", text);
         Assert.Null(DiagnosticCatalogue.Find("MG9999"));
     }

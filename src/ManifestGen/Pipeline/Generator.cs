@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using ManifestGen.Diagnostics;
+using ManifestGen.Inventory;
+using ManifestGen.Loading;
+using ManifestGen.Output;
+using ManifestGen.Planning;
+using ManifestGen.Rendering;
+
+namespace ManifestGen.Pipeline;
+
+/// <summary>Where the generator reads and writes; all relative to the repository root.</summary>
+public sealed record GeneratorPaths(string Root)
+{
+    public string Values => Path.Combine(Root, "values");
+    public string Templates => Path.Combine(Root, "templates");
+    public string Out => Path.Combine(Root, "out");
+}
+
+/// <summary>One environment's result: diagnostics, and the files (relative to out/) when it rendered without errors.</summary>
+public sealed record EnvironmentResult(string Environment, ImmutableArray<Diagnostic> Diagnostics, ImmutableArray<OutputFile> Files, EnvironmentPlan? Plan)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
+}
+
+/// <summary>
+/// The pure core: load → validate → plan → render → strict re-parse → cross-object checks → canonical
+/// text, all in memory. It never writes to the console; writing out/ is <see cref="OutputTree"/>'s job.
+/// </summary>
+public sealed class Generator(GeneratorPaths paths)
+{
+    public const string ManifestsFolder = "manifests";
+    public const string ApplicationFile = "application.yaml";
+    public const string SecretsFile = "SECRETS.md";
+
+    public GeneratorPaths Paths => paths;
+
+    /// <summary>Environment files in values/, or just the named one (null with a diagnostic when it does not exist).</summary>
+    public ImmutableArray<string> EnvironmentFiles(string? only, List<Diagnostic> diagnostics)
+    {
+        if (!Directory.Exists(paths.Values))
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.FileNotReadable, SourceSpan.WholeFile("values"), "the folder values/ does not exist"));
+            return [];
+        }
+        var all = InventoryLoader.EnvironmentFiles(paths.Values);
+        if (only is null)
+            return all;
+        var match = all.Where(f => InventoryLoader.EnvironmentName(f) == only).ToImmutableArray();
+        if (match.IsEmpty)
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.FileNotReadable, SourceSpan.WholeFile($"values/{only}.yaml"),
+                $"no environment '{only}' in values/ (known: {string.Join(", ", all.Select(InventoryLoader.EnvironmentName))})"));
+        return match;
+    }
+
+    /// <summary>Loads and validates (every <see cref="IInventoryCheck"/>), without rendering.</summary>
+    public (LoadedInventory? Inventory, ImmutableArray<Diagnostic> Diagnostics) Validate(string environmentFile)
+    {
+        var load = new InventoryLoader(paths.Root).Load(environmentFile);
+        if (load.Inventory is null)
+            return (null, load.Diagnostics);
+        return (load.Inventory, DiagnosticOrder.Sort([.. load.Diagnostics, .. InventoryChecks.Run(load.Inventory)]));
+    }
+
+    public EnvironmentResult Render(string environmentFile)
+    {
+        var env = InventoryLoader.EnvironmentName(environmentFile);
+        var (inventory, validation) = Validate(environmentFile);
+        if (inventory is null || validation.Any(d => d.Severity == Severity.Error))
+            return new EnvironmentResult(env, validation, [], null);
+        return Render(inventory, validation);
+    }
+
+    public EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier)
+    {
+        var env = inventory.Environment;
+        var diagnostics = new List<Diagnostic>(earlier);
+        var plan = Planner.Plan(inventory, diagnostics);
+        var renderer = new TemplateRenderer(paths.Templates);
+        var placed = new List<(PlacedObject Placed, bool IsApplication)>();
+        foreach (var unit in plan.Manifests.Select(u => (u, false)).Append((plan.Application, true)))
+        {
+            var text = renderer.Render(unit.Item1.Template, unit.Item1.Model, diagnostics);
+            if (text is null)
+                continue;
+            var obj = ObjectReader.Read(text, renderer.Display(unit.Item1.Template), diagnostics);
+            if (obj is not null)
+                placed.Add((new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.Item1.SourcePath)), unit.Item2));
+        }
+        diagnostics.AddRange(CrossObjectChecks.Check([.. placed.Select(p => p.Placed)]));
+
+        var files = new List<OutputFile>();
+        foreach (var (p, isApplication) in placed)
+        {
+            var path = isApplication
+                ? $"{env}/{ApplicationFile}"
+                : $"{env}/{ManifestsFolder}/{p.Object.Kind.ToLowerInvariant()}-{p.Object.Name}.yaml";
+            var content = CanonicalYaml.Write(p.Object.Json);
+            diagnostics.AddRange(CrossObjectChecks.CheckText(content, "out/" + path, p.Origin, inventory.Model.Placeholders));
+            files.Add(new OutputFile(path, content));
+        }
+        files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
+
+        var sorted = DiagnosticOrder.Sort(diagnostics);
+        var failed = sorted.Any(d => d.Severity == Severity.Error);
+        // Nothing half-done: an environment with errors produces no files at all.
+        return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
+    }
+}

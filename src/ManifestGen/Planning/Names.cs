@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ManifestGen.Planning;
+
+/// <summary>Stable object names derived from the inventory; a hash suffix only where truncation is needed.</summary>
+public static class Names
+{
+    /// <summary>The CronJob controller appends 11 characters to name Jobs, which are capped at 63.</summary>
+    public const int CronJobMax = 52;
+    public const int LabelValueMax = 63;
+    public const int DnsLabelMax = 63;
+
+    public static string Join(int max, params string[] parts)
+    {
+        var name = string.Join('-', parts.Where(p => p.Length > 0));
+        if (name.Length <= max)
+            return name;
+        var hash = StableHash.Hex(name, 8);
+        return name[..(max - hash.Length - 1)].TrimEnd('-', '.') + "-" + hash;
+    }
+}
+
+/// <summary>SHA-256 based values that are the same on every machine and run (never string.GetHashCode).</summary>
+public static class StableHash
+{
+    public static string Hex(string input, int length) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(input)))[..length];
+
+    public static uint UInt(string input) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(input)));
+}

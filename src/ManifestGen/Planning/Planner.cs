@@ -1,0 +1,338 @@
+using System.Collections.Immutable;
+using ManifestGen.Contracts;
+using ManifestGen.Diagnostics;
+using ManifestGen.Inventory;
+
+namespace ManifestGen.Planning;
+
+/// <summary>
+/// Turns a validated inventory into the render model: object names, expanded schedules, job
+/// configurations (the runner contract), volumes and mounts. Pure: no I/O.
+/// </summary>
+public static class Planner
+{
+    public const string ManagedBy = "manifestgen";
+    private const string WaveAnnotation = "argocd.argoproj.io/sync-wave";
+    private const string HookAnnotation = "argocd.argoproj.io/hook";
+    private const string HookDeleteAnnotation = "argocd.argoproj.io/hook-delete-policy";
+    private const string MirrorRoot = "mirror";
+    private const string CacheSubPath = "restic-cache";
+    private const int RootUser = 0;
+
+    public static EnvironmentPlan Plan(LoadedInventory loaded, List<Diagnostic> diagnostics)
+    {
+        var inv = loaded.Model;
+        var env = loaded.Environment;
+        var ns = inv.Namespace;
+        var repo = inv.Repository;
+        var units = new List<RenderUnit>();
+        var secrets = new List<RequiredSecret>();
+        var image = ImageReference(inv.Image);
+        var baseLabels = Labels(("app.kubernetes.io/managed-by", ManagedBy), ("app.kubernetes.io/part-of", ManagedBy),
+            ("manifestgen.io/environment", env));
+
+        units.Add(new RenderUnit("namespace.sbn", new NamespaceModel(Meta(ns, null, baseLabels, Wave(-2))), "namespace"));
+
+        // Repository volume: static, bound both ways, the same explicit class on both sides.
+        var claimName = Names.Join(Names.DnsLabelMax, repo.Name);
+        var pvName = Names.Join(Names.DnsLabelMax, ns, repo.Name);
+        var repoLabels = With(baseLabels, ("app.kubernetes.io/component", "repository"));
+        var nfs = repo.Storage.Nfs;
+        var local = repo.Storage.Local;
+        units.Add(new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
+            Meta(pvName, null, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, ns, claimName,
+            nfs is null ? null : new NfsSource(nfs.Server, nfs.Path), nfs?.MountOptions ?? [], local?.Path, local?.Node),
+            "repository.storage"));
+        units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
+            Meta(claimName, ns, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, pvName),
+            "repository"));
+
+        var passwordKey = repo.PasswordSecret.Key;
+        secrets.Add(new RequiredSecret(repo.PasswordSecret.Name, "Opaque", [passwordKey], "every job (restic repository password)"));
+        var repositoryConfig = new RepositoryConfig
+        {
+            Location = PodPaths.RepositoryMount,
+            PasswordFile = PodPaths.ResticPasswordDir + "/" + passwordKey,
+            CacheDir = PodPaths.CacheDir,
+            RetryLockSeconds = repo.RetryLockSeconds,
+        };
+        var defaultResources = inv.Defaults.Resources;
+
+        // The NFS export root exists; the repository directory below it may not. A Sync hook ordered
+        // before the volume (wave -1) creates it, idempotently, on every sync.
+        if (nfs is not null)
+        {
+            var relative = Path.GetRelativePath(nfs.ExportRoot, nfs.Path).Replace('\\', '/');
+            const string exportMount = "/export";
+            var target = relative is "." ? exportMount : exportMount + "/" + relative;
+            var prepareName = Names.Join(Names.DnsLabelMax, repo.Name, "prepare");
+            var prepareLabels = With(baseLabels, ("app.kubernetes.io/component", "prepare"));
+            var pod = new PodModel(prepareLabels, image, inv.Image.PullPolicy, ["mkdir"], ["-p", target], [],
+                [new MountModel("export", exportMount, null, false)],
+                [new VolumeModel("export", VolumeKind.Nfs, Nfs: new NfsSource(nfs.Server, nfs.ExportRoot))],
+                new SecurityModel(RootUser, false, []),
+                Resources(new ResourcesSpec { Requests = new() { Cpu = "10m", Memory = "16Mi" }, Limits = new() { Memory = "64Mi" } }),
+                null);
+            units.Add(new RenderUnit("job.sbn", new JobModel(
+                Meta(prepareName, ns, prepareLabels, Hook(-1)), new JobSpecModel(300, 2, pod)), "repository.storage.nfs"));
+        }
+
+        // Pieces every runner pod has.
+        var cacheVolume = new VolumeModel("restic-cache", VolumeKind.EmptyDir, SizeLimit: repo.CacheSize);
+        VolumeModel[] CommonVolumes(string configMap) =>
+        [
+            new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
+            new("restic-password", VolumeKind.Secret, repo.PasswordSecret.Name, [new(passwordKey, passwordKey)], DefaultMode: 0x100),
+            new("repository", VolumeKind.Claim, claimName),
+            new("tmp", VolumeKind.EmptyDir),
+        ];
+        MountModel[] CommonMounts() =>
+        [
+            new("job-config", PodPaths.JobConfigDir, null, true),
+            new("restic-password", PodPaths.ResticPasswordDir, null, true),
+            new("repository", PodPaths.RepositoryMount, null, false),
+            new("tmp", PodPaths.TmpDir, null, false),
+        ];
+        ImmutableArray<KeyValue> RunnerEnv() => [new(PodPaths.JobConfigEnv, PodPaths.JobConfigFile), new("HOME", PodPaths.TmpDir)];
+
+        RenderUnit ConfigUnit(string name, ImmutableArray<KeyValue> labels, JobConfig config, string source) =>
+            new("config-map.sbn", new ConfigMapModel(Meta(name, ns, labels, Wave(0)),
+                [new(PodPaths.JobConfigFileName, JobConfigJson.Serialize(config))]), source);
+
+        PodModel RunnerPod(ImmutableArray<KeyValue> labels, string command, string configMap, IEnumerable<VolumeModel> extraVolumes,
+            IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources) =>
+            new(labels, image, inv.Image.PullPolicy, ["manifestgen-runner"], [command], RunnerEnv(),
+                [.. CommonMounts(), .. extraMounts], [.. CommonVolumes(configMap), .. extraVolumes], security, Resources(resources),
+                local?.Node);
+
+        // Repository initialisation: idempotent (the runner initialises only a missing repository),
+        // a Sync hook after the volume and claim (wave 1).
+        {
+            var name = Names.Join(Names.DnsLabelMax, repo.Name, "init");
+            var labels = With(baseLabels, ("app.kubernetes.io/component", "init"));
+            units.Add(ConfigUnit(name, labels, new JobConfig
+            {
+                Version = JobConfig.CurrentVersion, Kind = JobKind.Init, Environment = env, Repository = repositoryConfig,
+            }, "repository"));
+            var pod = RunnerPod(labels, "init", name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
+                new SecurityModel(RootUser, false, []), defaultResources);
+            units.Add(new RenderUnit("job.sbn", new JobModel(Meta(name, ns, labels, Hook(1)),
+                new JobSpecModel(1800, 2, pod)), "repository"));
+        }
+
+        // One known_hosts ConfigMap per host, from the pinned keys.
+        foreach (var (host, h) in inv.Hosts.Select((x, i) => (x, i)))
+        {
+            var hostPattern = host.Port == 22 ? host.Address : $"[{host.Address}]:{host.Port}";
+            var content = string.Concat(host.HostKeys.Select(k => $"{hostPattern} {k.Trim()}\n"));
+            units.Add(new RenderUnit("config-map.sbn", new ConfigMapModel(
+                Meta(Names.Join(Names.DnsLabelMax, "known-hosts", host.Name), ns,
+                    With(baseLabels, ("app.kubernetes.io/component", "known-hosts"), ("manifestgen.io/host", host.Name)), Wave(0)),
+                [new(PodPaths.KnownHostsFileName, content)]), $"hosts[{h}].hostKeys"));
+            secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
+                $"backups of host {host.Name} (SSH private key)"));
+        }
+
+        var groups = new List<RetentionGroup>();
+        foreach (var app in InventoryResolution.Apps(inv))
+        {
+            var host = app.Host;
+            var baseName = Names.Join(Names.CronJobMax, "backup", host.Name, app.App.Name);
+            var labels = With(baseLabels, ("app.kubernetes.io/component", "backup"), ("manifestgen.io/host", host.Name),
+                ("manifestgen.io/app", app.App.Name));
+            groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
+
+            units.Add(ConfigUnit(baseName, labels, new JobConfig
+            {
+                Version = JobConfig.CurrentVersion,
+                Kind = JobKind.Backup,
+                Environment = env,
+                Repository = repositoryConfig,
+                Host = new HostConfig
+                {
+                    Name = host.Name,
+                    Address = host.Address,
+                    Port = host.Port,
+                    User = host.User,
+                    IdentityFile = PodPaths.SshKeyDir + "/" + PodPaths.SshKeyFileName,
+                    KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
+                },
+                App = new AppConfig
+                {
+                    Name = app.App.Name,
+                    Paths = app.App.Paths,
+                    Excludes = app.App.Excludes,
+                    Strategy = app.Strategy,
+                    Tags = app.App.Tags,
+                    PartialIsFailure = app.App.PartialIsFailure,
+                    Hooks = new HooksConfig
+                    {
+                        Before = [.. app.App.Hooks.Before.Select(Hook)],
+                        After = [.. app.App.Hooks.After.Select(Hook)],
+                        StopServices = app.App.Hooks.StopServices,
+                        ComposeDirectory = app.App.Hooks.ComposeDirectory
+                            ?? (app.App.Hooks.StopServices.IsEmpty ? null : app.App.Paths.FirstOrDefault()),
+                        Dumps = [.. app.App.Hooks.Dumps.Select(d => new DumpStream
+                        {
+                            Name = d.Name, Command = d.Command, FileName = d.FileName, TimeoutSeconds = d.TimeoutSeconds,
+                        })],
+                    },
+                },
+            }, app.Path));
+
+            var volumes = new List<VolumeModel>
+            {
+                new("known-hosts", VolumeKind.ConfigMap, Names.Join(Names.DnsLabelMax, "known-hosts", host.Name),
+                    [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
+                new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: 0x100),
+            };
+            var mounts = new List<MountModel>
+            {
+                new("known-hosts", PodPaths.KnownHostsDir, null, true),
+                new("ssh-key", PodPaths.SshKeyDir, null, true),
+            };
+            SecurityModel security;
+            switch (app.Strategy)
+            {
+                case TransferStrategy.Rsync:
+                {
+                    // The mirror persists between runs so inodes stay stable and restic reads only changed
+                    // files; each host path is mounted at the host's own absolute path, so snapshot paths
+                    // equal the host's. The restic cache lives on the same claim.
+                    var mirror = Names.Join(Names.DnsLabelMax, "mirror", host.Name, app.App.Name);
+                    units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
+                        Meta(mirror, ns, labels, Wave(0)), app.MirrorSize, inv.Defaults.MirrorStorageClassName, ["ReadWriteOnce"], null),
+                        app.Path));
+                    volumes.Add(new("mirror", VolumeKind.Claim, mirror));
+                    mounts.AddRange(app.App.Paths.Select(p => new MountModel("mirror", p, MirrorRoot + p.TrimEnd('/'), false)));
+                    mounts.Add(new("mirror", PodPaths.CacheDir, CacheSubPath, false));
+                    security = new SecurityModel(RootUser, false, ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"]);
+                    break;
+                }
+                case TransferStrategy.Sshfs:
+                    // FUSE mount points at the host's own paths; the root filesystem is read-only.
+                    volumes.Add(cacheVolume);
+                    volumes.Add(new("sshfs-mountpoints", VolumeKind.EmptyDir));
+                    mounts.Add(new("restic-cache", PodPaths.CacheDir, null, false));
+                    mounts.AddRange(app.App.Paths.Select((p, i) => new MountModel("sshfs-mountpoints", p, $"path-{i}", false)));
+                    security = new SecurityModel(RootUser, app.App.Privileged, app.App.Privileged ? [] : ["SYS_ADMIN"]);
+                    break;
+                default:
+                    volumes.Add(cacheVolume);
+                    mounts.Add(new("restic-cache", PodPaths.CacheDir, null, false));
+                    security = new SecurityModel(RootUser, false, []);
+                    break;
+            }
+
+            var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
+            var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
+                loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
+            units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
+                Meta(baseName, ns, labels, Wave(2)),
+                schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod)),
+                app.Path));
+        }
+
+        // Maintenance: forget --prune over every host/app group, and check; each its own job, because
+        // they take restic's exclusive lock.
+        var maintenance = inv.Maintenance;
+        AddMaintenance("maintain", JobKind.Maintain, maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
+            maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
+            new MaintenanceConfig { Groups = [.. groups], Prune = maintenance.Forget.Prune }, "maintenance.forget");
+        if (maintenance.Check.Enabled)
+            AddMaintenance("check", JobKind.Check, maintenance.Check.Schedule, maintenance.Check.TimeZone,
+                maintenance.Check.ActiveDeadlineSeconds, maintenance.Check.Resources,
+                new MaintenanceConfig { ReadDataSubset = maintenance.Check.ReadDataSubset }, "maintenance.check");
+
+        void AddMaintenance(string command, JobKind kind, string scheduleText, string? timeZone, int deadline,
+            ResourcesSpec? resources, MaintenanceConfig config, string path)
+        {
+            var name = Names.Join(Names.CronJobMax, repo.Name, command);
+            var labels = With(baseLabels, ("app.kubernetes.io/component", command));
+            units.Add(ConfigUnit(name, labels, new JobConfig
+            {
+                Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
+            }, path));
+            var pod = RunnerPod(labels, command, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
+                new SecurityModel(RootUser, false, []), resources ?? defaultResources);
+            var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
+            units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
+                timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod)), path));
+        }
+
+        // Secrets: referenced (nothing rendered), sealed or external.
+        var secretLabels = With(baseLabels, ("app.kubernetes.io/component", "secret"));
+        switch (inv.Secrets.Mode)
+        {
+            case SecretsMode.Sealed:
+                var encrypted = inv.Secrets.Sealed?.EncryptedData ?? ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>>.Empty;
+                foreach (var secret in secrets.Where(s => encrypted.ContainsKey(s.Name)).DistinctBy(s => s.Name))
+                    units.Add(new RenderUnit("sealed-secret.sbn", new SealedSecretModel(Meta(secret.Name, ns, secretLabels, Wave(-1)), secret.Type,
+                        [.. encrypted[secret.Name].Select(kv => new KeyValue(kv.Key, kv.Value))]), "secrets.sealed.encryptedData." + secret.Name));
+                break;
+            case SecretsMode.External when inv.Secrets.External is { } external:
+                foreach (var secret in secrets.Where(s => external.RemoteRefs.ContainsKey(s.Name)).DistinctBy(s => s.Name))
+                    units.Add(new RenderUnit("external-secret.sbn", new ExternalSecretModel(Meta(secret.Name, ns, secretLabels, Wave(-1)),
+                        secret.Type, external.StoreName, external.StoreKind, external.RefreshInterval,
+                        [.. external.RemoteRefs[secret.Name].Select(kv => new KeyValue(kv.Key, kv.Value))]), "secrets.external.remoteRefs." + secret.Name));
+                break;
+        }
+
+        var manifestsPath = inv.GitOps.Path ?? $"out/{env}/manifests";
+        var argo = inv.GitOps.ArgoCd;
+        var application = new RenderUnit("application.sbn", new ApplicationModel(
+            Meta(argo.ApplicationName ?? Names.Join(Names.DnsLabelMax, ManagedBy, env), argo.Namespace, baseLabels, []),
+            argo.Project, inv.GitOps.RepoUrl, inv.GitOps.TargetRevision, manifestsPath, ns,
+            argo.Automated is not null, argo.Automated?.Prune ?? false, argo.Automated?.SelfHeal ?? false), "gitOps");
+
+        var merged = secrets.GroupBy(s => s.Name, StringComparer.Ordinal)
+            .Select(g => g.First() with { Keys = [.. g.SelectMany(s => s.Keys).Distinct().Order(StringComparer.Ordinal)],
+                UsedBy = string.Join("; ", g.Select(s => s.UsedBy).Distinct()) })
+            .OrderBy(s => s.Name, StringComparer.Ordinal);
+        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode);
+    }
+
+    private static string ExpandSchedule(string schedule, string seed, SourceSpan at, List<Diagnostic> diagnostics)
+    {
+        var expanded = Schedules.Expand(schedule, seed, out var error);
+        if (expanded is not null)
+            return expanded;
+        diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.ScheduleNotExpandable, at, error!));
+        return schedule;
+    }
+
+    public static string ImageReference(ImageSpec image) =>
+        image.Repository + (image.Tag is null ? "" : ":" + image.Tag) + (image.Digest is null ? "" : "@" + image.Digest);
+
+    private static HookCommand Hook(HookSpec h) => new() { Run = h.Run, TimeoutSeconds = h.TimeoutSeconds };
+
+    private static RetentionPolicy Policy(RetentionSpec r) => new()
+    {
+        KeepLast = r.Last, KeepHourly = r.Hourly, KeepDaily = r.Daily, KeepWeekly = r.Weekly, KeepMonthly = r.Monthly,
+        KeepYearly = r.Yearly, KeepWithin = r.Within, KeepTags = r.Tags,
+    };
+
+    private static ResourcesModel Resources(ResourcesSpec r)
+    {
+        static ImmutableArray<KeyValue> Amounts(ResourceAmountsSpec? a) => a is null ? [] :
+            [.. new[] { ("cpu", a.Cpu), ("ephemeral-storage", a.EphemeralStorage), ("memory", a.Memory) }
+                .Where(x => x.Item2 is not null).Select(x => new KeyValue(x.Item1, x.Item2!))];
+        return new ResourcesModel(Amounts(r.Requests), Amounts(r.Limits));
+    }
+
+    private static ImmutableArray<KeyValue> Labels(params (string Key, string Value)[] labels) =>
+        [.. labels.Select(l => new KeyValue(l.Key, l.Value))];
+
+    private static ImmutableArray<KeyValue> With(ImmutableArray<KeyValue> labels, params (string Key, string Value)[] more) =>
+        [.. labels, .. more.Select(l => new KeyValue(l.Key, l.Value))];
+
+    private static ImmutableArray<KeyValue> Wave(int wave) => [new(WaveAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static ImmutableArray<KeyValue> Hook(int wave) =>
+        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation")];
+
+    private static ObjectMeta Meta(string name, string? ns, ImmutableArray<KeyValue> labels, ImmutableArray<KeyValue> annotations) =>
+        new(name, ns, labels, annotations);
+}

@@ -1,0 +1,81 @@
+using System.Collections.Immutable;
+
+namespace ManifestGen.Planning;
+
+// The render model: everything a template needs, already decided (names, schedules, mounts). Templates
+// only lay it out; they make no decisions. Scriban sees members in snake_case (ObjectName -> object_name).
+
+public sealed record KeyValue(string Key, string Value);
+
+public sealed record ObjectMeta(string Name, string? Namespace, ImmutableArray<KeyValue> Labels, ImmutableArray<KeyValue> Annotations);
+
+public sealed record NamespaceModel(ObjectMeta Meta);
+
+public sealed record NfsSource(string Server, string Path);
+
+public sealed record PersistentVolumeModel(
+    ObjectMeta Meta, string Capacity, string StorageClassName, ImmutableArray<string> AccessModes,
+    string ClaimNamespace, string ClaimName, NfsSource? Nfs, ImmutableArray<string> MountOptions,
+    string? LocalPath, string? LocalNode);
+
+public sealed record PersistentVolumeClaimModel(
+    ObjectMeta Meta, string Size, string? StorageClassName, ImmutableArray<string> AccessModes, string? VolumeName);
+
+public sealed record ConfigMapModel(ObjectMeta Meta, ImmutableArray<KeyValue> Data);
+
+public enum VolumeKind { ConfigMap, Secret, Claim, EmptyDir, Nfs }
+
+public sealed record VolumeModel(
+    string Name, VolumeKind Kind, string? Source = null, ImmutableArray<KeyValue> Items = default,
+    int? DefaultMode = null, string? SizeLimit = null, NfsSource? Nfs = null)
+{
+    public string KindName => Kind switch
+    {
+        VolumeKind.ConfigMap => "config_map",
+        VolumeKind.Secret => "secret",
+        VolumeKind.Claim => "claim",
+        VolumeKind.EmptyDir => "empty_dir",
+        _ => "nfs",
+    };
+    public ImmutableArray<KeyValue> ItemList => Items.IsDefault ? [] : Items;
+}
+
+public sealed record MountModel(string Name, string MountPath, string? SubPath, bool ReadOnly);
+
+public sealed record SecurityModel(int RunAsUser, bool Privileged, ImmutableArray<string> AddCapabilities);
+
+public sealed record ResourcesModel(ImmutableArray<KeyValue> Requests, ImmutableArray<KeyValue> Limits);
+
+public sealed record PodModel(
+    ImmutableArray<KeyValue> Labels, string Image, string PullPolicy, ImmutableArray<string> Command,
+    ImmutableArray<string> Args, ImmutableArray<KeyValue> Env, ImmutableArray<MountModel> Mounts,
+    ImmutableArray<VolumeModel> Volumes, SecurityModel Security, ResourcesModel Resources, string? NodeName);
+
+public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod);
+
+public sealed record JobModel(ObjectMeta Meta, JobSpecModel Job);
+
+public sealed record CronJobModel(
+    ObjectMeta Meta, string Schedule, string TimeZone, int StartingDeadlineSeconds,
+    int SuccessfulJobsHistoryLimit, int FailedJobsHistoryLimit, JobSpecModel Job);
+
+public sealed record SecretData(string Name, string Type, ImmutableArray<KeyValue> Entries);
+
+public sealed record SealedSecretModel(ObjectMeta Meta, string Type, ImmutableArray<KeyValue> EncryptedData);
+
+public sealed record ExternalSecretModel(
+    ObjectMeta Meta, string Type, string StoreName, string StoreKind, string RefreshInterval, ImmutableArray<KeyValue> RemoteRefs);
+
+public sealed record ApplicationModel(
+    ObjectMeta Meta, string Project, string RepoUrl, string TargetRevision, string Path, string DestinationNamespace,
+    bool Automated, bool Prune, bool SelfHeal);
+
+/// <summary>A Secret the jobs reference, and the keys they read (listed for the operator, never rendered with data).</summary>
+public sealed record RequiredSecret(string Name, string Type, ImmutableArray<string> Keys, string UsedBy);
+
+/// <summary>One object to render: a template and its model.</summary>
+public sealed record RenderUnit(string Template, object Model, string SourcePath);
+
+public sealed record EnvironmentPlan(
+    string Environment, string Namespace, string ManifestsPath, ImmutableArray<RenderUnit> Manifests,
+    RenderUnit Application, ImmutableArray<RequiredSecret> Secrets, Inventory.SecretsMode SecretsMode);

@@ -1,0 +1,194 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using k8s;
+using k8s.Models;
+using ManifestGen.Diagnostics;
+using ManifestGen.Loading;
+
+namespace ManifestGen.Rendering;
+
+/// <summary>A rendered object after the strict typed re-parse: its typed form and its canonical JSON view.</summary>
+public sealed record RenderedObject(string ApiVersion, string Kind, string Name, string? Namespace, object Typed, JsonObject Json, string Template);
+
+/// <summary>
+/// Parses one rendered document back into its Kubernetes type (KubernetesClient's k8s.Models, or a typed
+/// model of our own for custom resources) strictly: duplicate keys, unknown fields and values that do not
+/// survive a round trip through the type are errors, reported at the template.
+/// </summary>
+public static partial class ObjectReader
+{
+    private static readonly FrozenDictionary<string, Type> Types = new Dictionary<string, Type>
+    {
+        ["v1/Namespace"] = typeof(V1Namespace),
+        ["v1/PersistentVolume"] = typeof(V1PersistentVolume),
+        ["v1/PersistentVolumeClaim"] = typeof(V1PersistentVolumeClaim),
+        ["v1/ConfigMap"] = typeof(V1ConfigMap),
+        ["v1/Secret"] = typeof(V1Secret),
+        ["batch/v1/Job"] = typeof(V1Job),
+        ["batch/v1/CronJob"] = typeof(V1CronJob),
+        ["argoproj.io/v1alpha1/Application"] = typeof(ArgoApplication),
+        ["bitnami.com/v1alpha1/SealedSecret"] = typeof(SealedSecret),
+        ["external-secrets.io/v1/ExternalSecret"] = typeof(ExternalSecret),
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly JsonSerializerOptions CustomOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+    };
+
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex Integer();
+
+    public static RenderedObject? Read(string text, string template, ICollection<Diagnostic> diagnostics)
+    {
+        var at = SourceSpan.WholeFile(template);
+        var local = new List<Diagnostic>();
+        var root = YamlTreeReader.Read(text, template + " (rendered)", local);
+        if (local.Count > 0 || root is null)
+        {
+            foreach (var d in local.DefaultIfEmpty(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, at, "empty document")))
+                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
+                    $"rendered output is not valid YAML at line {d.Location.Line}: {d.Message}"));
+            return null;
+        }
+        if (ToJson(root) is not JsonObject json)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at, "a rendered document must be a mapping"));
+            return null;
+        }
+        var apiVersion = (json["apiVersion"] as JsonValue)?.GetValue<string>() ?? "";
+        var kind = (json["kind"] as JsonValue)?.GetValue<string>() ?? "";
+        if (!Types.TryGetValue(apiVersion + "/" + kind, out var type))
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
+                $"no typed model for apiVersion '{apiVersion}' kind '{kind}'"));
+            return null;
+        }
+
+        object? typed;
+        JsonNode? back;
+        try
+        {
+            var custom = type.Namespace == typeof(ObjectReader).Namespace;
+            typed = custom ? json.Deserialize(type, CustomOptions) : Deserialize(json, type);
+            back = typed is null ? null : JsonNode.Parse(custom ? JsonSerializer.Serialize(typed, type, CustomOptions) : KubernetesJson.Serialize(typed));
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
+                $"{kind} does not parse as {type.Name}: {ex.Message}"));
+            return null;
+        }
+        if (typed is null || back is not JsonObject backObject)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at, $"{kind} is empty"));
+            return null;
+        }
+        var difference = FirstDifference(json, backObject, "");
+        if (difference is not null)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
+                $"{kind}: field '{difference}' is unknown to {type.Name} or has the wrong type"));
+            return null;
+        }
+        var metadata = backObject["metadata"] as JsonObject;
+        var name = (metadata?["name"] as JsonValue)?.GetValue<string>();
+        if (string.IsNullOrEmpty(name))
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at, $"{kind} has no metadata.name"));
+            return null;
+        }
+        return new RenderedObject(apiVersion, kind, name, (metadata?["namespace"] as JsonValue)?.GetValue<string>(), typed, backObject, template);
+    }
+
+    private static object? Deserialize(JsonObject json, Type type)
+    {
+        var method = typeof(KubernetesJson).GetMethod(nameof(KubernetesJson.Deserialize), [typeof(string), typeof(JsonSerializerOptions)])!
+            .MakeGenericMethod(type);
+        try
+        {
+            return method.Invoke(null, [json.ToJsonString(), null]);
+        }
+        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            throw ex.InnerException;
+        }
+    }
+
+    /// <summary>YAML 1.2 core schema: quoted scalars are strings; plain ones may be null, booleans or integers.</summary>
+    public static JsonNode? ToJson(YNode node) => node switch
+    {
+        YMapping m => new JsonObject(m.Entries.Select(e => KeyValuePair.Create(e.Key.Value, ToJson(e.Value)))),
+        YSequence s => new JsonArray([.. s.Items.Select(ToJson)]),
+        YScalar { IsNull: true } => null,
+        YScalar { IsPlain: true, Value: "true" } => JsonValue.Create(true),
+        YScalar { IsPlain: true, Value: "false" } => JsonValue.Create(false),
+        YScalar { IsPlain: true } s when Integer().IsMatch(s.Value) && long.TryParse(s.Value, out var l) => JsonValue.Create(l),
+        YScalar s => JsonValue.Create(s.Value),
+        _ => null,
+    };
+
+    /// <summary>The first path where the rendered document and its typed round trip differ, or null.</summary>
+    private static string? FirstDifference(JsonNode? rendered, JsonNode? typed, string path)
+    {
+        switch (rendered)
+        {
+            case null:
+                return typed is null ? null : path;
+            case JsonObject ro:
+                if (typed is not JsonObject to)
+                    return path;
+                foreach (var (key, value) in ro)
+                {
+                    var child = path.Length == 0 ? key : path + "." + key;
+                    // Empty maps and lists are dropped by the serializer; they carry no meaning.
+                    if (!to.ContainsKey(key))
+                    {
+                        if (value is JsonObject { Count: 0 } or JsonArray { Count: 0 })
+                            continue;
+                        return child;
+                    }
+                    var difference = FirstDifference(value, to[key], child);
+                    if (difference is not null)
+                        return difference;
+                }
+                return null;
+            case JsonArray ra:
+                if (typed is not JsonArray ta || ta.Count != ra.Count)
+                    return path;
+                for (var i = 0; i < ra.Count; i++)
+                {
+                    var difference = FirstDifference(ra[i], ta[i], $"{path}[{i}]");
+                    if (difference is not null)
+                        return difference;
+                }
+                return null;
+            default:
+                if (JsonNode.DeepEquals(rendered, typed))
+                    return null;
+                // Quantities are written back in canonical form ("0.5" becomes "500m"): equal values are fine.
+                if (rendered is JsonValue rv && typed is JsonValue tv && rv.TryGetValue<string>(out var rs) && tv.TryGetValue<string>(out var ts)
+                    && SameQuantity(rs, ts))
+                    return null;
+                return path;
+        }
+    }
+
+    private static bool SameQuantity(string a, string b)
+    {
+        try
+        {
+            return new ResourceQuantity(a).ToString() == new ResourceQuantity(b).ToString();
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+        {
+            return false;
+        }
+    }
+}

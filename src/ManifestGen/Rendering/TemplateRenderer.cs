@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ManifestGen.Diagnostics;
+using Scriban;
+using Scriban.Parsing;
+using SourceSpan = ManifestGen.Diagnostics.SourceSpan;
+using Scriban.Runtime;
+using Scriban.Syntax;
+
+namespace ManifestGen.Rendering;
+
+/// <summary>
+/// Renders Scriban templates strictly: an unknown variable or member is an error, newlines are "\n", and
+/// every error is reported at <c>templates/x.sbn(line,col)</c>. Templates may include others from the same
+/// folder. Functions available to templates: <c>q</c> (quote a string; JSON quoting is valid YAML) and
+/// <c>indent n</c> (indent every non-empty line).
+/// </summary>
+public sealed class TemplateRenderer(string templatesDirectory, string displayPrefix = "templates")
+{
+    private readonly Dictionary<string, Template> _parsed = new(StringComparer.Ordinal);
+
+    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public string Display(string name) => displayPrefix + "/" + name;
+
+    /// <summary>Renders <paramref name="name"/> with <c>model</c> bound to <paramref name="model"/>; null on error.</summary>
+    public string? Render(string name, object model, ICollection<Diagnostic> diagnostics)
+    {
+        var template = Parse(name, diagnostics);
+        if (template is null)
+            return null;
+        var context = new TemplateContext
+        {
+            StrictVariables = true,
+            EnableRelaxedMemberAccess = false,
+            EnableRelaxedTargetAccess = false,
+            EnableRelaxedFunctionAccess = false,
+            EnableRelaxedIndexerAccess = false,
+            NewLine = "\n",
+            LoopLimit = 10_000,
+            RecursiveLimit = 20,
+            TemplateLoader = new Loader(this),
+        };
+        context.PushCulture(CultureInfo.InvariantCulture);
+        var globals = new ScriptObject();
+        globals.Import("q", new Func<object?, string>(Quote));
+        globals.Import("indent", new Func<string, int, string>(Indent));
+        globals.SetValue("model", model, readOnly: true);
+        context.PushGlobal(globals);
+        try
+        {
+            return template.Render(context).ReplaceLineEndings("\n");
+        }
+        catch (ScriptRuntimeException ex)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(ex.Span, name), ex.OriginalMessage));
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, SourceSpan.WholeFile(Display(name)), ex.Message));
+            return null;
+        }
+    }
+
+    private Template? Parse(string name, ICollection<Diagnostic> diagnostics)
+    {
+        if (_parsed.TryGetValue(name, out var cached))
+            return cached;
+        var path = Path.Combine(templatesDirectory, name);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.FileNotReadable, SourceSpan.WholeFile(Display(name)),
+                $"cannot read template {Display(name)}: {ex.Message}"));
+            return null;
+        }
+        var template = Template.Parse(text.ReplaceLineEndings("\n"), Display(name));
+        if (template.HasErrors)
+        {
+            foreach (var message in template.Messages.Where(m => m.Type == ParserMessageType.Error))
+                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(message.Span, name), message.Message));
+            return null;
+        }
+        _parsed[name] = template;
+        return template;
+    }
+
+    private Diagnostics.SourceSpan Span(Scriban.Parsing.SourceSpan span, string fallback) =>
+        new(string.IsNullOrEmpty(span.FileName) ? Display(fallback) : span.FileName, span.Start.Line + 1, span.Start.Column + 1);
+
+    public static string Quote(object? value) => value switch
+    {
+        null => "null",
+        string s => JsonSerializer.Serialize(s, QuoteOptions),
+        bool b => b ? "true" : "false",
+        IFormattable f => JsonSerializer.Serialize(f.ToString(null, CultureInfo.InvariantCulture), QuoteOptions),
+        _ => throw new ArgumentException($"q cannot quote a {value.GetType().Name}"),
+    };
+
+    public static string Indent(string text, int spaces)
+    {
+        var pad = new string(' ', spaces);
+        return string.Join('\n', text.Split('\n').Select(line => line.Length == 0 ? line : pad + line));
+    }
+
+    private sealed class Loader(TemplateRenderer owner) : ITemplateLoader
+    {
+        public string GetPath(TemplateContext context, Scriban.Parsing.SourceSpan callerSpan, string templateName) =>
+            owner.Display(templateName);
+
+        public string Load(TemplateContext context, Scriban.Parsing.SourceSpan callerSpan, string templatePath)
+        {
+            var name = templatePath[(owner.Display("").Length)..];
+            if (name.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(name))
+                throw new ScriptRuntimeException(callerSpan, $"include '{name}' must name a file in the templates folder");
+            var full = Path.Combine(owner.TemplatesDirectory, name);
+            if (!File.Exists(full))
+                throw new ScriptRuntimeException(callerSpan, $"included template '{owner.Display(name)}' does not exist");
+            return File.ReadAllText(full).ReplaceLineEndings("\n");
+        }
+
+        public ValueTask<string?> LoadAsync(TemplateContext context, Scriban.Parsing.SourceSpan callerSpan, string templatePath) =>
+            ValueTask.FromResult<string?>(Load(context, callerSpan, templatePath));
+    }
+
+    private string TemplatesDirectory => templatesDirectory;
+}

@@ -1,0 +1,83 @@
+using ManifestGen.Contracts;
+using ManifestGen.Testing;
+
+namespace ManifestGen.Runner.Tests;
+
+[Collection(RealHostCollection.Name)]
+public sealed class MaintenanceTests(RealHost host)
+{
+    private static async Task Snapshot(Scenario s, string dir, string hostName, params string[] tags)
+    {
+        File.AppendAllText(Path.Combine(dir, "app.conf"), "#\n");
+        await s.Repo.CheckedAsync(["backup", "--host", hostName, .. tags.SelectMany(t => new[] { "--tag", t }), dir]);
+    }
+
+    [Fact]
+    public async Task Should_forget_only_by_policy_and_only_the_apps_own_snapshots()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var a = s.CreateApp("alpha");
+        var b = s.CreateApp("beta");
+        for (var i = 0; i < 3; i++) await Snapshot(s, a, "kvm-test", "app=alpha");
+        await Snapshot(s, a, "kvm-test", "app=alpha", "dump", "dump=db");
+        await Snapshot(s, a, "kvm-test", "app=alpha", "dump", "dump=db");
+        for (var i = 0; i < 2; i++) await Snapshot(s, b, "kvm-test", "app=beta");
+        // Same app name on another host: a different group that this policy must not touch.
+        await Snapshot(s, a, "other-host", "app=alpha");
+        await Snapshot(s, a, "other-host", "app=alpha");
+        var latestAlpha = (await s.Repo.SnapshotsAsync("--host", "kvm-test", "--tag", "app=alpha")).Where(x => !x.HasTag("dump")).MaxBy(x => x.Time)!;
+
+        var config = s.Maintenance(new MaintenanceConfig
+        {
+            Groups = [new RetentionGroup { Host = "kvm-test", App = "alpha", Policy = new RetentionPolicy { KeepLast = 1 } }],
+            Prune = true,
+        });
+        var r = await s.RunAsync(config, "maintain");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(3, r.Summary.SnapshotsRemoved);
+
+        var alpha = await s.Repo.SnapshotsAsync("--host", "kvm-test", "--tag", "app=alpha");
+        Assert.Equal(latestAlpha.Id, Assert.Single(alpha, x => !x.HasTag("dump")).Id);
+        Assert.Single(alpha, x => x.HasTag("dump"));
+        Assert.Equal(2, (await s.Repo.SnapshotsAsync("--tag", "app=beta")).Length);
+        Assert.Equal(2, (await s.Repo.SnapshotsAsync("--host", "other-host")).Length);
+        Assert.Empty(s.Repo.Locks());
+        await s.Repo.CheckedAsync("check");
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_keep_tag_that_no_snapshot_has_instead_of_forgetting_everything()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var a = s.CreateApp("gamma");
+        await Snapshot(s, a, "kvm-test", "app=gamma");
+        await Snapshot(s, a, "kvm-test", "app=gamma");
+        var config = s.Maintenance(new MaintenanceConfig
+        {
+            Groups = [new RetentionGroup { Host = "kvm-test", App = "gamma", Policy = new RetentionPolicy { KeepTags = ["keep-forever"] } }],
+        });
+        var r = await s.RunAsync(config, "maintain");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("keep-forever", r.Summary.Error);
+        Assert.Equal(2, (await s.Repo.SnapshotsAsync()).Length);
+    }
+
+    [Fact]
+    public async Task I_can_check_the_repository_with_a_read_data_subset()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        await Snapshot(s, s.CreateApp("delta"), "kvm-test", "app=delta");
+        var r = await s.RunAsync(s.Maintenance(new MaintenanceConfig { ReadDataSubset = "50%" }, JobKind.Check), "check");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("read 50% of data packs", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_command_that_does_not_match_the_job_kind()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var r = await s.RunAsync(s.Maintenance(new MaintenanceConfig()), "backup");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("job kind is 'maintain'", r.Stderr);
+    }
+}

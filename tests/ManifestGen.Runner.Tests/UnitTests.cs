@@ -1,0 +1,188 @@
+using ManifestGen.Contracts;
+using ManifestGen.Runner;
+using ManifestGen.Runner.Cli;
+using ManifestGen.Runner.Jobs;
+using ManifestGen.Runner.Remote;
+using ManifestGen.Runner.Reporting;
+using ManifestGen.Runner.Restic;
+using ManifestGen.Runner.Transfer;
+
+namespace ManifestGen.Runner.Tests;
+
+public sealed class ShellQuoteTests
+{
+    [Theory]
+    [InlineData("plain", "'plain'")]
+    [InlineData("a b", "'a b'")]
+    [InlineData("it's", "'it'\\''s'")]
+    [InlineData("$(rm -rf /)", "'$(rm -rf /)'")]
+    [InlineData("", "''")]
+    [InlineData("line1\nline2", "'line1\nline2'")]
+    [InlineData("ümlaut ☃", "'ümlaut ☃'")]
+    public void Should_quote_every_character_literally(string input, string expected) =>
+        Assert.Equal(expected, ShellQuote.Quote(input));
+
+    [Fact]
+    public void Should_refuse_a_NUL_character() =>
+        Assert.Throws<ArgumentException>(() => ShellQuote.Quote("a\0b"));
+
+    [Theory]
+    [InlineData("a b")]
+    [InlineData("it's \"quoted\"")]
+    [InlineData("$(touch /tmp/pwned) `id` $HOME ; | & > <")]
+    [InlineData("new\nline\ttab")]
+    [InlineData("-n")]
+    [InlineData("'''")]
+    [InlineData("ümlaut ☃ 日本")]
+    public async Task Should_round_trip_through_a_real_posix_shell(string value)
+    {
+        var r = await Testing.Proc.RunAsync("sh", ["-c", "printf '%s' " + ShellQuote.Quote(value)]);
+        Assert.Equal(0, r.ExitCode);
+        // The runner reads output line by line; compare without the final newline it appends.
+        Assert.Equal(value, r.Stdout.TrimEnd('\n'));
+    }
+}
+
+public sealed class ResticVersionTests
+{
+    [Theory]
+    [InlineData("restic 0.18.0 compiled with go1.24.4 on linux/amd64", "0.18.0")]
+    [InlineData("restic 0.17.3 compiled with go1.23 on linux/arm64", "0.17.3")]
+    [InlineData("restic 1.2 compiled", "1.2.0")]
+    public void I_can_read_the_version(string output, string expected) =>
+        Assert.Equal(Version.Parse(expected), ResticVersion.Require(output, "restic"));
+
+    [Theory]
+    [InlineData("restic 0.14.0 compiled with go1.19.8 on linux/amd64")]
+    [InlineData("restic 0.16.5 compiled")]
+    public void Should_refuse_restic_older_than_0_17(string output)
+    {
+        var ex = Assert.Throws<RunnerException>(() => ResticVersion.Require(output, "/usr/bin/restic"));
+        Assert.Equal(RunnerExit.Usage, ex.Exit);
+        Assert.Contains("too old", ex.Message);
+        Assert.Contains(">= 0.17", ex.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_output_that_is_not_a_version() =>
+        Assert.Throws<RunnerException>(() => ResticVersion.Require("command not found", "restic"));
+}
+
+public sealed class ResticExitTests
+{
+    [Theory]
+    [InlineData(0, false, RunnerExit.Ok)]
+    [InlineData(3, false, RunnerExit.Ok)]
+    [InlineData(3, true, RunnerExit.Partial)]
+    [InlineData(10, false, RunnerExit.RepositoryMissing)]
+    [InlineData(11, false, RunnerExit.Locked)]
+    [InlineData(12, false, RunnerExit.WrongPassword)]
+    [InlineData(130, false, RunnerExit.Interrupted)]
+    [InlineData(1, false, RunnerExit.Failure)]
+    [InlineData(2, false, RunnerExit.Failure)]
+    [InlineData(77, false, RunnerExit.Failure)]
+    public void Should_map_restic_exit_codes(int code, bool partialIsFailure, RunnerExit expected) =>
+        Assert.Equal(expected, ResticExit.ToRunnerExit(ResticExit.Classify(code), partialIsFailure));
+}
+
+public sealed class CommandLineTests
+{
+    [Fact]
+    public void I_can_parse_a_restore_of_one_file_to_a_folder()
+    {
+        var cli = CommandLine.Parse(["restore", "--path", "/srv/app/x.conf", "--target", "/tmp/r", "--snapshot", "abc123"]);
+        Assert.Equal("restore", cli.Command);
+        Assert.Equal(["/srv/app/x.conf"], cli.Restore.Paths.ToArray());
+        Assert.Equal("/tmp/r", cli.Restore.Target);
+        Assert.Equal("abc123", cli.Restore.Snapshot);
+        Assert.False(cli.Restore.Force);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("backup", "--force")]
+    [InlineData("restore", "--path")]
+    [InlineData("backup", "--bogus")]
+    public void Should_reject_bad_arguments_with_a_usage_error(params string[] args)
+    {
+        var ex = Assert.Throws<RunnerException>(() => CommandLine.Parse(args));
+        Assert.Equal(RunnerExit.Usage, ex.Exit);
+    }
+
+    [Fact]
+    public void Should_document_every_command_and_restore_option_in_help()
+    {
+        foreach (var word in CommandLine.Commands.Concat(["--snapshot", "--path", "--target", "--to-host", "--force"]))
+            Assert.Contains(word, CommandLine.Usage);
+    }
+
+    [Fact]
+    public async Task Should_exit_2_and_name_the_file_when_the_job_config_is_invalid()
+    {
+        using var dir = new Testing.TempDir();
+        var file = dir.Write("job.json", "{\"version\": 1, \"kind\": \"backup\"}");
+        var stderr = new StringWriter();
+        var code = await Program.RunAsync(["backup", "--config", file], TextWriter.Null, new Log(stderr), CancellationToken.None);
+        Assert.Equal(2, code);
+        Assert.Contains(file, stderr.ToString());
+    }
+}
+
+public sealed class RsyncStatsTests
+{
+    [Fact]
+    public void I_can_read_bytes_sent_and_received_from_rsync_stats()
+    {
+        const string stats = "Number of files: 3\nTotal bytes sent: 1,234\nTotal bytes received: 98765\n";
+        Assert.Equal(1234, RsyncTransfer.ParseStat(stats, "Total bytes sent"));
+        Assert.Equal(98765, RsyncTransfer.ParseStat(stats, "Total bytes received"));
+        Assert.Equal(0, RsyncTransfer.ParseStat(stats, "Literal data"));
+    }
+
+    [Fact]
+    public void Should_map_host_paths_under_the_local_root()
+    {
+        Assert.Equal("/srv/app", LocalPaths.For("/", "/srv/app/"));
+        Assert.Equal("/mnt/m/srv/app", LocalPaths.For("/mnt/m", "/srv/app"));
+        Assert.Throws<RunnerException>(() => LocalPaths.For("/", "srv/app"));
+    }
+
+    [Fact]
+    public void Should_build_the_tar_command_with_quoted_relative_paths()
+    {
+        var app = new AppConfig { Name = "a", Paths = ["/srv/my app", "/srv/it's"], Strategy = TransferStrategy.Tar, Excludes = ["*.tmp"] };
+        Assert.Equal("'tar' '-cf' '-' '-C' '/' '--exclude=*.tmp' '--' 'srv/my app' 'srv/it'\\''s'", BackupJob.TarCommand(app));
+    }
+}
+
+public sealed class ReportingTests
+{
+    private static RunSummary Summary(Outcome o) => new()
+    {
+        Command = "backup", App = "a", Host = "h", Outcome = o, ExitCode = o == Outcome.Failure ? 1 : 0,
+        DurationSeconds = 1.5, FilesNew = 2, BytesAdded = 100,
+    };
+
+    [Fact]
+    public void Should_keep_the_previous_last_success_time_when_a_run_fails()
+    {
+        var failed = Notifier.RenderMetrics(Summary(Outcome.Failure), "app=\"a\"", 2000, "1000");
+        Assert.Contains("manifestgen_last_success_timestamp_seconds{app=\"a\"} 1000\n", failed);
+        Assert.Contains("manifestgen_last_run_success{app=\"a\"} 0\n", failed);
+        var ok = Notifier.RenderMetrics(Summary(Outcome.Success), "app=\"a\"", 2000, "1000");
+        Assert.Contains("manifestgen_last_success_timestamp_seconds{app=\"a\"} 2000\n", ok);
+    }
+
+    [Fact]
+    public void Should_print_the_summary_as_one_json_line()
+    {
+        var line = Summary(Outcome.Warning).ToJsonLine();
+        Assert.DoesNotContain('\n', line);
+        Assert.Contains("\"outcome\":\"warning\"", line);
+        Assert.Equal(Outcome.Warning, RunSummary.Parse(line).Outcome);
+    }
+
+    [Fact]
+    public void Should_refuse_a_retention_policy_that_keeps_nothing() =>
+        Assert.Throws<RunnerException>(() => RepositoryJobs.PolicyArgs(new RetentionGroup { Host = "h", App = "a", Policy = new RetentionPolicy() }));
+}

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using ManifestGen.Contracts;
+using ManifestGen.Runner.Processes;
+using ManifestGen.Runner.Reporting;
+
+namespace ManifestGen.Testing;
+
+/// <summary>A bind mount the runner sees, like a volumeMount: <c>Source</c> appears at <c>Target</c>.</summary>
+public sealed record BindMount(string Source, string Target);
+
+/// <summary>One finished runner process: exit code, its two streams and the parsed summary line.</summary>
+public sealed record RunnerRun(int ExitCode, string Stdout, string Stderr)
+{
+    public RunSummary Summary => RunSummary.Parse(
+        Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'))
+        ?? throw new InvalidOperationException($"no summary line on stdout. stderr:\n{Stderr}"));
+
+    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
+
+/// <summary>
+/// Starts the built runner (`dotnet manifestgen-runner.dll`) the way a CronJob does: the job config
+/// through MANIFESTGEN_JOB_CONFIG, optionally in a private mount namespace (unshare -m) with bind
+/// mounts, so the mirror sits at the host's own absolute paths exactly as in a pod.
+/// </summary>
+public static class RunnerProcess
+{
+    public static string RunnerDll => Path.Combine(AppContext.BaseDirectory, "manifestgen-runner.dll");
+
+    /// <summary>Writes the config with the contract's own serializer; returns its path.</summary>
+    public static string WriteConfig(string dir, JobConfig config, string name = "job.json")
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, JobConfigJson.Serialize(config));
+        return path;
+    }
+
+    public static (string File, ImmutableArray<string> Args) Command(IEnumerable<string> runnerArgs, IReadOnlyList<BindMount>? mounts)
+    {
+        ImmutableArray<string> dotnet = ["dotnet", RunnerDll, .. runnerArgs];
+        if (mounts is null || mounts.Count == 0) return (dotnet[0], dotnet[1..]);
+        // unshare and sh both exec: the pid the test holds is the runner's, so signals reach it directly.
+        const string script = "set -e; n=$1; shift; while [ \"$n\" -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; n=$((n-1)); done; exec \"$@\"";
+        ImmutableArray<string> args =
+        [
+            "-m", "--propagation", "private", "--", "sh", "-c", script, "sh", mounts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. mounts.SelectMany(m => new[] { m.Source, m.Target }), .. dotnet,
+        ];
+        return ("unshare", args);
+    }
+
+    public static Dictionary<string, string?> Environment(string configFile, string? pathPrefix = null)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            [PodPaths.JobConfigEnv] = configFile,
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        if (pathPrefix is not null) env["PATH"] = pathPrefix + ":" + System.Environment.GetEnvironmentVariable("PATH");
+        return env;
+    }
+
+    public static async Task<RunnerRun> RunAsync(
+        string configFile, IEnumerable<string> args, IReadOnlyList<BindMount>? mounts = null,
+        string? pathPrefix = null, TimeSpan? timeout = null)
+    {
+        var (file, argv) = Command(args, mounts);
+        var r = await ProcessRunner.RunAsync(new ProcessSpec(file, argv)
+        {
+            Environment = Environment(configFile, pathPrefix).ToImmutableDictionary(),
+            Timeout = timeout ?? TimeSpan.FromMinutes(5),
+            InterruptSignal = Signals.SIGTERM,
+        }, CancellationToken.None);
+        return new RunnerRun(r.TimedOut ? -1 : r.ExitCode, r.Stdout, r.Stderr);
+    }
+
+    /// <summary>Starts the runner without waiting, for tests that signal it mid-run.</summary>
+    public static BackgroundProcess Start(string configFile, IEnumerable<string> args, IReadOnlyList<BindMount>? mounts = null)
+    {
+        var (file, argv) = Command(args, mounts);
+        return new BackgroundProcess(file, argv, Environment(configFile));
+    }
+}

@@ -1,0 +1,185 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using ManifestGen.Contracts;
+
+namespace ManifestGen.Testing;
+
+public sealed record SshHostOptions
+{
+    /// <summary>Address sshd listens on; 127.0.0.1 unless it runs inside a namespace of the test's.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+    /// <summary>Fixed port; 0 picks a free one (only meaningful without a command prefix).</summary>
+    public int Port { get; init; }
+    /// <summary>Prefix for sshd and the readiness probe, e.g. ["ip", "netns", "exec", "NS"].</summary>
+    public ImmutableArray<string> CommandPrefix { get; init; } = [];
+    /// <summary>Folders put in front of PATH in every session (fake tools such as a recording `docker`).</summary>
+    public ImmutableArray<string> ExtraPath { get; init; } = [];
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// A real OpenSSH server with throwaway keys: host and client keys are generated per fixture in a
+/// private temp dir, sshd runs in the foreground (-D -e) and accepts the client key for root. Dispose
+/// kills sshd with every session it started and removes the keys.
+/// </summary>
+public sealed class SshHost : IAsyncDisposable
+{
+    private readonly TempDir _dir;
+    private readonly BackgroundProcess _sshd;
+
+    public string Address { get; }
+    public int Port { get; }
+    public string User => "root";
+    /// <summary>Client private key (mode 0400), what the pod gets as its Secret.</summary>
+    public string IdentityFile { get; }
+    /// <summary>known_hosts pinning this server's host key at [address]:port.</summary>
+    public string KnownHostsFile { get; }
+    public string HostPublicKey { get; }
+    public string Directory => _dir.Path;
+    public string ServerLog => _sshd.Stderr;
+
+    private SshHost(TempDir dir, BackgroundProcess sshd, string address, int port, string identity, string knownHosts, string hostPub)
+    {
+        _dir = dir;
+        _sshd = sshd;
+        Address = address;
+        Port = port;
+        IdentityFile = identity;
+        KnownHostsFile = knownHosts;
+        HostPublicKey = hostPub;
+    }
+
+    public static async Task<SshHost> StartAsync(SshHostOptions? options = null)
+    {
+        options ??= new SshHostOptions();
+        var dir = new TempDir("mgtest-sshd-");
+        try
+        {
+            // sshd refuses to start without its privilege separation directory.
+            System.IO.Directory.CreateDirectory("/run/sshd");
+            var hostKey = dir.Combine("ssh_host_ed25519_key");
+            var clientKey = dir.Combine("id_ed25519");
+            await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-host", "-f", hostKey);
+            await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-client", "-f", clientKey);
+            File.SetUnixFileMode(clientKey, UnixFileMode.UserRead);
+            File.Copy(clientKey + ".pub", dir.Combine("authorized_keys"));
+            var hostPub = (await File.ReadAllTextAsync(hostKey + ".pub")).Trim();
+
+            const int attempts = 5;
+            for (var attempt = 1; ; attempt++)
+            {
+                var port = options.Port != 0 ? options.Port : FreePort();
+                var config = dir.Write("sshd_config", Config(dir, hostKey, options, port));
+                var sshd = new BackgroundProcess(options.CommandPrefix.IsEmpty ? "/usr/sbin/sshd" : options.CommandPrefix[0],
+                    [.. options.CommandPrefix.Skip(1), .. options.CommandPrefix.IsEmpty ? [] : new[] { "/usr/sbin/sshd" }, "-D", "-e", "-f", config]);
+                if (await WaitUntilAcceptingAsync(sshd, options, port))
+                {
+                    var hostPattern = port == 22 ? options.ListenAddress : $"[{options.ListenAddress}]:{port.ToString(CultureInfo.InvariantCulture)}";
+                    var knownHosts = dir.Write("known_hosts", hostPattern + " " + string.Join(' ', hostPub.Split(' ').Take(2)) + "\n");
+                    return new SshHost(dir, sshd, options.ListenAddress, port, clientKey, knownHosts, hostPub);
+                }
+                var log = sshd.Stderr;
+                await sshd.KillTreeAsync();
+                await sshd.DisposeAsync();
+                if (attempt >= attempts || options.Port != 0)
+                    throw new InvalidOperationException($"sshd did not accept connections within {options.StartTimeout}: {log}");
+            }
+        }
+        catch
+        {
+            dir.Dispose();
+            throw;
+        }
+    }
+
+    private static string Config(TempDir dir, string hostKey, SshHostOptions o, int port)
+    {
+        var path = string.Join(':', [.. o.ExtraPath, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
+        return $"""
+            Port {port.ToString(CultureInfo.InvariantCulture)}
+            ListenAddress {o.ListenAddress}
+            HostKey {hostKey}
+            PidFile none
+            AuthorizedKeysFile {dir.Combine("authorized_keys")}
+            PermitRootLogin prohibit-password
+            AllowUsers root
+            PubkeyAuthentication yes
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            StrictModes no
+            MaxStartups 64:30:128
+            MaxSessions 64
+            SetEnv PATH={path}
+            Subsystem sftp internal-sftp
+            LogLevel INFO
+
+            """;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Bounded readiness probe: ssh-keyscan (run under the same prefix) must see the host key.</summary>
+    private static async Task<bool> WaitUntilAcceptingAsync(BackgroundProcess sshd, SshHostOptions o, int port)
+    {
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < 200 && sw.Elapsed < o.StartTimeout; i++)
+        {
+            if (sshd.HasExited) return false;
+            string[] probe = ["ssh-keyscan", "-T", "2", "-t", "ed25519", "-p", port.ToString(CultureInfo.InvariantCulture), o.ListenAddress];
+            var r = o.CommandPrefix.IsEmpty
+                ? await Proc.RunAsync(probe[0], probe.Skip(1), TimeSpan.FromSeconds(5))
+                : await Proc.RunAsync(o.CommandPrefix[0], [.. o.CommandPrefix.Skip(1), .. probe], TimeSpan.FromSeconds(5));
+            if (r.Stdout.Contains("ssh-ed25519", StringComparison.Ordinal)) return true;
+            await Task.Delay(100);
+        }
+        return false;
+    }
+
+    /// <summary>The job configuration's host section for this server.</summary>
+    public HostConfig ToHostConfig(string name, string? knownHostsFile = null) => new()
+    {
+        Name = name,
+        Address = Address,
+        Port = Port,
+        User = User,
+        IdentityFile = IdentityFile,
+        KnownHostsFile = knownHostsFile ?? KnownHostsFile,
+        ConnectTimeoutSeconds = 10,
+        ServerAliveIntervalSeconds = 5,
+    };
+
+    /// <summary>A known_hosts file that pins a different (freshly generated) key for this address.</summary>
+    public async Task<string> WriteWrongKnownHostsAsync()
+    {
+        var other = _dir.Combine("other_host_key_" + Guid.NewGuid().ToString("N"));
+        await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other);
+        var pub = (await File.ReadAllTextAsync(other + ".pub")).Split(' ');
+        var pattern = $"[{Address}]:{Port.ToString(CultureInfo.InvariantCulture)}";
+        return _dir.Write(Path.GetFileName(other) + ".known_hosts", $"{pattern} {pub[0]} {pub[1]}\n");
+    }
+
+    /// <summary>ssh arguments (pinned key, batch mode) for running a command on this host from a test.</summary>
+    public ImmutableArray<string> SshArgs() =>
+    [
+        "-F", "/dev/null", "-p", Port.ToString(CultureInfo.InvariantCulture), "-i", IdentityFile,
+        "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+        "-o", "UserKnownHostsFile=" + KnownHostsFile, "-o", "GlobalKnownHostsFile=/dev/null",
+        "-T", User + "@" + Address,
+    ];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _sshd.KillTreeAsync();
+        await _sshd.DisposeAsync();
+        _dir.Dispose();
+    }
+}
