@@ -51,7 +51,7 @@ public static partial class CrossObjectChecks
                     break;
                 case V1CronJob cronJob:
                     if (cronJob.Metadata.Name.Length > Names.CronJobMax)
-                        yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.CronJobNameTooLong, placed.Origin,
+                        yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedCronJobNameTooLong, placed.Origin,
                             $"CronJob name '{cronJob.Metadata.Name}' has {cronJob.Metadata.Name.Length} characters; at most {Names.CronJobMax}");
                     foreach (var d in CheckPod(cronJob.Spec.JobTemplate.Spec.Template.Spec, cronJob.Metadata, placed.Origin, Find<V1ConfigMap>, Find<V1PersistentVolumeClaim>))
                         yield return d;
