@@ -110,7 +110,7 @@ def run(generator: str, sizes: list[int], work: str, log) -> list[dict]:
     return [_one(generator, n, work, log) for n in sizes]
 
 
-def _one(generator: str, apps: int, work: str, log, timeout: float = 300) -> dict:
+def _one(generator: str, apps: int, work: str, log, timeout: float = 360) -> dict:
     env_name = "bench"
     d = os.path.join(work, f"apps{apps}")
     shutil.rmtree(d, ignore_errors=True)
