@@ -46,6 +46,37 @@ public sealed class MaintenanceTests(RealHost host)
     }
 
     [Fact]
+    public async Task Should_exit_11_when_a_running_backup_holds_the_lock_and_leave_that_lock_alone()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var a = s.CreateApp("epsilon");
+        await Snapshot(s, a, "kvm-test", "app=epsilon");
+        await Snapshot(s, a, "kvm-test", "app=epsilon");
+        // A live backup (its stream never ends) holds a fresh shared lock; forget needs an exclusive one.
+        await using var holder = new BackgroundProcess("restic",
+            ["backup", "--host", "other", "--stdin-filename", "x", "--stdin-from-command", "--", "sleep", "60"],
+            new Dictionary<string, string?> { ["RESTIC_REPOSITORY"] = s.Repo.Location, ["RESTIC_PASSWORD_FILE"] = s.Repo.PasswordFile, ["RESTIC_CACHE_DIR"] = s.Repo.CacheDir });
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+        Assert.NotEmpty(s.Repo.Locks());
+
+        var maintain = s.Maintenance(new MaintenanceConfig
+        {
+            Groups = [new RetentionGroup { Host = "kvm-test", App = "epsilon", Policy = new RetentionPolicy { KeepLast = 1 } }],
+        });
+        var config = maintain with { Repository = maintain.Repository with { RetryLockSeconds = 2 } };
+        var r = await s.RunAsync(config, "maintain");
+        Assert.Equal(11, r.ExitCode);
+        Assert.Contains("locked", r.Summary.Error);
+        Assert.NotEmpty(s.Repo.Locks());
+        Assert.Equal(2, (await s.Repo.SnapshotsAsync("--tag", "app=epsilon")).Length);
+
+        holder.Signal(Processes.Signals.SIGINT);
+        Assert.NotNull(await holder.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Empty(s.Repo.Locks());
+    }
+
+    [Fact]
     public async Task Should_refuse_a_keep_tag_that_no_snapshot_has_instead_of_forgetting_everything()
     {
         await using var s = await Scenario.CreateAsync(host);
@@ -69,7 +100,8 @@ public sealed class MaintenanceTests(RealHost host)
         await Snapshot(s, s.CreateApp("delta"), "kvm-test", "app=delta");
         var r = await s.RunAsync(s.Maintenance(new MaintenanceConfig { ReadDataSubset = "50%" }, JobKind.Check), "check");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("read 50% of data packs", r.Stderr);
+        Assert.Contains("read 50.0% of data packs", r.Stderr);
+        Assert.Contains("no errors were found", r.Stderr);
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using System.Reflection;
 using ManifestGen.Diagnostics;
 using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Output;
@@ -12,7 +10,7 @@ namespace ManifestGen.Cli;
 /// 2 usage or I/O error. Diagnostics go to stderr as <c>path(line,col): error CODE: message</c>
 /// (or to stdout in the format <c>--format</c> names); diffs go to stdout.
 /// </summary>
-public sealed class CliApp(TextWriter stdout, TextWriter stderr)
+public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStderr = false)
 {
     public const int Ok = 0;
     public const int Findings = 1;
@@ -31,11 +29,13 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
 
         options:
           --root DIR              repository root (default: the current directory)
-          --format FORMAT         diagnostics format: text (default) or a machine format
+          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
         """;
 
     private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out);
+
+    private const string TextFormat = "text";
 
     public int Run(IReadOnlyList<string> args, string currentDirectory)
     {
@@ -45,9 +45,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
             stderr.Write($"manifestgen: {error}\n\n{Usage}\n");
             return UsageOrIo;
         }
-        if (options.Format != DiagnosticFormatters.Text && DiagnosticFormatters.Find(options.Format) is null)
+        if (!DiagnosticFormatter.TryParseFormat(options.Format, out _))
         {
-            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatters.Names)})\n");
+            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)})\n");
             return UsageOrIo;
         }
         try
@@ -127,17 +127,24 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
             error = "secrets needs --from DIR";
             return null;
         }
-        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? DiagnosticFormatters.Text, from, outDir);
+        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir);
     }
 
     private int Report(IEnumerable<Diagnostic> diagnostics, Options options)
     {
         var sorted = DiagnosticOrder.Sort(diagnostics);
-        if (options.Format == DiagnosticFormatters.Text)
-            DiagnosticFormatter.Write(ReportFormat.Text, sorted, SourceSet.FromFiles(sorted.Select(d => d.Location.File), options.Root), stderr,
-                new FormatOptions(Color: ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null));
+        DiagnosticFormatter.TryParseFormat(options.Format, out var format);
+        // Diagnostic files are repo-relative: read their text from the root for the source excerpts.
+        var sources = SourceSet.FromFiles(sorted.Select(d => d.Location.File), options.Root);
+        if (format == ReportFormat.Text)
+        {
+            if (sorted.Length > 0)
+                DiagnosticFormatter.Write(format, sorted, sources, stderr, new FormatOptions(colorOnStderr, options.Root));
+        }
         else
-            DiagnosticFormatters.Find(options.Format)!.Write(sorted, stdout);
+        {
+            DiagnosticFormatter.Write(format, sorted, sources, stdout, new FormatOptions(false, options.Root));
+        }
         return sorted.Any(d => d.Severity == Severity.Error) ? Findings : Ok;
     }
 
@@ -225,7 +232,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
 
     private int Explain(string code)
     {
-        if (DiagnosticCatalogue.Find(code) is not { } rule)
+        if (DiagnosticCatalogue.Find(code.ToUpperInvariant()) is not { } rule)
         {
             stderr.Write($"manifestgen: no diagnostic {code}\n");
             return UsageOrIo;
