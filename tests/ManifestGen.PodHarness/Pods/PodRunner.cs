@@ -34,16 +34,9 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
     {
         var workload = manifests.Workload(workloadName);
         var scratch = Directory.CreateTempSubdirectory("mg-pod-").FullName;
-        // Secret volumes live in memory, as the kubelet keeps them.
-        var secretScratch = Directory.Exists("/dev/shm")
-            ? Directory.CreateTempSubdirectory("mg-pod-secrets-").FullName
-            : Path.Combine(scratch, "secrets");
-        if (Directory.Exists("/dev/shm"))
-        {
-            var shm = Path.Combine("/dev/shm", Path.GetFileName(secretScratch));
-            Directory.Delete(secretScratch);
-            secretScratch = Directory.CreateDirectory(shm).FullName;
-        }
+        // Test secrets only (throwaway keys and passwords), removed with the scratch folder after the run.
+        var secretScratch = Directory.CreateDirectory(Path.Combine(scratch, "secrets")).FullName;
+        File.SetUnixFileMode(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             var plan = Plan(workload, scratch, secretScratch);
@@ -54,8 +47,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         }
         finally
         {
-            if (!options.KeepScratch) Directory.Delete(scratch, recursive: true);
-            if (Directory.Exists(secretScratch)) Directory.Delete(secretScratch, recursive: true);
+            Directory.Delete(scratch, recursive: true);
         }
     }
 
@@ -113,7 +105,13 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         var command = container.Command is { Count: > 0 } c ? c.ToList()
             : options.ImageEntrypoint.Length > 0 ? options.ImageEntrypoint.ToList()
             : throw new HarnessException($"{cwhere}.command: not set, and the image's entrypoint is unknown here (set PodRunOptions.ImageEntrypoint)");
-        var argv = command.Concat(container.Args ?? []).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
+        IEnumerable<string> args = container.Args ?? [];
+        if (options.ArgsOverride is { } overridden)
+        {
+            args = overridden;
+            notes.Add($"args replaced for this run: {string.Join(' ', overridden)}");
+        }
+        var argv = command.Concat(args).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
 
         var files = ImmutableArray.CreateBuilder<SandboxFile>();
         var filesDir = Directory.CreateDirectory(Path.Combine(scratch, "files")).FullName;
