@@ -15,6 +15,9 @@ import struct
 import subprocess
 import time
 
+from lab import load_average
+from timing import TIME_FORMAT, read_time
+
 APPS_PER_HOST = 10
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -107,7 +110,7 @@ def run(generator: str, sizes: list[int], work: str, log) -> list[dict]:
     return [_one(generator, n, work, log) for n in sizes]
 
 
-def _one(generator: str, apps: int, work: str, log) -> dict:
+def _one(generator: str, apps: int, work: str, log, timeout: float = 360) -> dict:
     env_name = "bench"
     d = os.path.join(work, f"apps{apps}")
     shutil.rmtree(d, ignore_errors=True)
@@ -119,18 +122,25 @@ def _one(generator: str, apps: int, work: str, log) -> dict:
             os.symlink(os.path.join(ROOT, shared), os.path.join(d, shared))
     timefile = os.path.join(work, "time.out")
     t0 = time.monotonic()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, generator, "render", env_name],
-                       cwd=d, capture_output=True, text=True, timeout=600)
+    load = load_average()
+    try:
+        r = subprocess.run(["/usr/bin/time", "-f", TIME_FORMAT, "-o", timefile, generator, "render", env_name, "--root", d],
+                           cwd=d, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log(f"generator {apps} apps: did not finish within {timeout} s")
+        shutil.rmtree(d, ignore_errors=True)
+        return {"apps": apps, "ok": False, "error": f"did not finish within {timeout} s", "load_before": load}
     wall = time.monotonic() - t0
-    with open(timefile) as f:
-        peak_kb = int(f.read().split()[-1])
+    peak_kb, cpu = read_time(timefile)
     out_dir = os.path.join(d, "out", env_name)
     files = sum(len(fs) for _, _, fs in os.walk(out_dir)) if os.path.isdir(out_dir) else 0
     ok = r.returncode == 0 and files > 0
-    row = {"apps": apps, "ok": ok, "wall_s": wall, "peak_rss_bytes": peak_kb * 1024, "files": files}
+    row = {"apps": apps, "ok": ok, "wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": peak_kb * 1024, "files": files,
+           "load_before": load}
     if not ok:
         row["error"] = f"exit {r.returncode}: {(r.stderr or r.stdout).strip()[-300:]}"
-    log(f"generator {apps} apps: wall={wall:.2f}s peak={peak_kb / 1024:.0f}MB files={files} ok={ok}"
+    log(f"generator {apps} apps: wall={wall:.2f}s cpu={cpu:.2f}s peak={peak_kb / 1024:.0f}MB files={files} "
+        f"load={load:.1f} ok={ok}"
         + ("" if ok else f" {row['error']}"))
     shutil.rmtree(d, ignore_errors=True)
     return row

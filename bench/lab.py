@@ -127,6 +127,11 @@ class Lab:
         self.wait_sessions_reaped()
         return read_proc_io(self.sshd_pid)
 
+    def host_cpu_seconds(self) -> float:
+        """CPU (user + system) of the host side's reaped session processes: sshd's cutime + cstime."""
+        self.wait_sessions_reaped()
+        return reaped_cpu_seconds(self.sshd_pid)
+
     def wait_sessions_reaped(self, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -168,6 +173,18 @@ def read_proc_io(pid: int | str) -> dict[str, int]:
             k, _, v = line.partition(":")
             out[k.strip()] = int(v)
     return out
+
+
+def reaped_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14 here.
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def parse_proc_io(text: str) -> dict[str, int]:

@@ -15,7 +15,7 @@ cleanup() {
   [ -z "$pids" ] || kill $pids 2>/dev/null || true
   ip netns del "$BENCH_NS" 2>/dev/null || true
   awk -v w="$PWD/$work/" 'index($2, w) == 1 {print $2}' /proc/mounts | while read -r m; do umount -l "$m" || true; done
-  if [ "${BENCH_KEEP:-}" != 1 ]; then rm -rf "$work/host" "$work/pod" "$work/restore" "$work/gen" "$work/lab"; fi
+  if [ "${BENCH_KEEP:-}" != 1 ]; then rm -rf "$work/host" "$work/pod" "$work/restore" "$work/gen" "$work/lab" "$work/logs" "$work/trash"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

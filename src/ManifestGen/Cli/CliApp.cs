@@ -68,6 +68,13 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             stderr.Write($"manifestgen: {ex.Message}\n");
             return UsageOrIo;
         }
+#pragma warning disable CA1031 // the CLI reports, it never ends in a stack trace
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            stderr.Write($"manifestgen: internal error ({ex.GetType().Name}): {ex.Message}\n");
+            return UsageOrIo;
+        }
     }
 
     private static Options? Parse(IReadOnlyList<string> args, string cwd, out string? error)
@@ -135,10 +142,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         var sorted = DiagnosticOrder.Sort(diagnostics);
         DiagnosticFormatter.TryParseFormat(options.Format, out var format);
         // Diagnostic files are repo-relative: read their text from the root for the source excerpts.
-        var sources = new SourceSet(sorted.Select(d => d.Location.File).Distinct(StringComparer.Ordinal)
-            .Select(f => (File: f, Full: Path.Combine(options.Root, f)))
-            .Where(f => File.Exists(f.Full))
-            .ToDictionary(f => f.File, f => File.ReadAllText(f.Full), StringComparer.Ordinal));
+        var sources = SourceSet.FromFiles(sorted.Select(d => d.Location.File), options.Root);
         if (format == ReportFormat.Text)
         {
             if (sorted.Length > 0)
@@ -221,15 +225,21 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         var files = generator.EnvironmentFiles(options.Environment, diagnostics);
         if (diagnostics.Count > 0)
             return Math.Max(Report(diagnostics, options), UsageOrIo);
+        var loaded = new List<Inventory.LoadedInventory>();
         foreach (var file in files)
-            diagnostics.AddRange(generator.Validate(file).Diagnostics);
+        {
+            var (inventory, found) = generator.Validate(file);
+            diagnostics.AddRange(found);
+            if (inventory is not null)
+                loaded.Add(inventory);
+        }
+        diagnostics.AddRange(Validation.Rules.EnvironmentSetRules.Check(loaded));
         return Report(diagnostics, options);
     }
 
     private int Explain(string code)
     {
-        var rule = DiagnosticCatalogue.Find(code.ToUpperInvariant());
-        if (rule is null)
+        if (DiagnosticCatalogue.Find(code.ToUpperInvariant()) is not { } rule)
         {
             stderr.Write($"manifestgen: no diagnostic {code}\n");
             return UsageOrIo;
