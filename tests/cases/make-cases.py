@@ -18,6 +18,16 @@ WEAK_RSA = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC3XCkTe1bSugyA6KuUQEALWyPfmwB
             "QDrrpreg56EwNAGscz+J8bxXvKvtfWRNNZDj7U/GrRcvV6yVLR958LVx6eeaeSBgpJx+4ltkVQqzG/N0VJz+yA9zlt40yPd2fhU4u0vfiKzmQ==")
 SEALED = "AgBx" + "x7Yc" * 40  # shaped like kubeseal output (long base64); not a real ciphertext
 DAILY = '  schedule: "0 2 * * *"\n'
+
+
+def sealed(password=SEALED, ssh_keys=True):
+    """A secrets section in sealed mode; ssh_keys=False leaves the hosts' SSH key Secrets out."""
+    text = f"\nsecrets:\n  mode: sealed\n  sealed:\n    encryptedData:\n      restic-repository:\n        password: {password}\n"
+    if ssh_keys:
+        for host in ("kvm-prod-01", "kvm-prod-02"):
+            text += f"      ssh-{host}:\n        ssh-privatekey: {SEALED}\n"
+    return text
+
 VW_SCHED = 'schedule: "15 1-23/6 * * *"'
 
 CASES = []
@@ -64,26 +74,8 @@ case("private-key-as-host-key", ["MG0202"], (HOSTKEY1, "      - |\n        -----
 case("literal-password-in-hook", ["MG0203"], ("docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
                                               "docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db mysqldump -u nextcloud -pS3cretPassw0rd nextcloud"))
 case("literal-password-in-url", ["MG0203"], ("repoURL: https://git.example.org/", "repoURL: https://deploy:hunter2@git.example.org/"))
-case("sealed-plain-value", ["MG0203"], append=f"""
-secrets:
-  mode: sealed
-  sealed:
-    encryptedData:
-      restic-repository:
-        password: hunter2
-      ssh-kvm-prod-01:
-        ssh-privatekey: {SEALED}
-      ssh-kvm-prod-02:
-        ssh-privatekey: {SEALED}
-""")
-case("sealed-secret-missing", ["MG0204"], append=f"""
-secrets:
-  mode: sealed
-  sealed:
-    encryptedData:
-      restic-repository:
-        password: {SEALED}
-""")
+case("sealed-plain-value", ["MG0203"], append=sealed(password="hunter2"))
+case("sealed-secret-missing", ["MG0204"], append=sealed(ssh_keys=False))
 case("external-without-store", ["MG0204"], append="\nsecrets:\n  mode: external\n")
 
 # ---- names ----------------------------------------------------------------------------------------
@@ -195,18 +187,7 @@ valid("shell-variables-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/
                                           'mysqldump -u backup -p"$MYSQL_PWD" nextcloud > "$HOME/todo-app/dump.sql"'))
 valid("retention-within-only", ("    daily: 7\n    weekly: 5\n    monthly: 12\n", "    within: 1y6m\n"))
 valid("image-digest-only", ('  tag: "1.4.2"\n', ""))
-valid("sealed-secrets-complete", append=f"""
-secrets:
-  mode: sealed
-  sealed:
-    encryptedData:
-      restic-repository:
-        password: {SEALED}
-      ssh-kvm-prod-01:
-        ssh-privatekey: {SEALED}
-      ssh-kvm-prod-02:
-        ssh-privatekey: {SEALED}
-""")
+valid("sealed-secrets-complete", append=sealed())
 valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
                         "    local:\n      path: /var/lib/manifestgen/restic\n      node: lab-node-1\n"), ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]"))
 
