@@ -16,8 +16,18 @@ ED25519 = "AAAAC3NzaC1lZDI1NTE5AAAAIB9AEAQtz1f6x1CzvEll5TTy8MIR+oKXh56BH/npzerp"
 HOSTKEY1 = "      - ssh-ed25519 " + ED25519 + "\n"
 WEAK_RSA = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC3XCkTe1bSugyA6KuUQEALWyPfmwBQva4oKr3Bjz07i6utJlAI3fzjSdNVUtSy/"
             "QDrrpreg56EwNAGscz+J8bxXvKvtfWRNNZDj7U/GrRcvV6yVLR958LVx6eeaeSBgpJx+4ltkVQqzG/N0VJz+yA9zlt40yPd2fhU4u0vfiKzmQ==")
-SEALED = "AgB" + "x7Yc" * 40  # shaped like kubeseal output (long base64); not a real ciphertext
+SEALED = "AgBx" + "x7Yc" * 40  # shaped like kubeseal output (long base64); not a real ciphertext
 DAILY = '  schedule: "0 2 * * *"\n'
+
+
+def sealed(password=SEALED, ssh_keys=True):
+    """A secrets section in sealed mode; ssh_keys=False leaves the hosts' SSH key Secrets out."""
+    text = f"\nsecrets:\n  mode: sealed\n  sealed:\n    encryptedData:\n      restic-repository:\n        password: {password}\n"
+    if ssh_keys:
+        for host in ("kvm-prod-01", "kvm-prod-02"):
+            text += f"      ssh-{host}:\n        ssh-privatekey: {SEALED}\n"
+    return text
+
 VW_SCHED = 'schedule: "15 1-23/6 * * *"'
 
 CASES = []
@@ -29,7 +39,8 @@ def case(name, codes, *edits, prepend="", append="", files=None, text=None):
 
 # ---- YAML and shape (reported by the loader) -------------------------------------------------
 case("yaml-syntax-unclosed-flow", ["MG0002"], ("  capacity: 2Ti\n", "  capacity: [2Ti\n"))
-case("yaml-unquoted-cron-alias", ["MG0002"], (VW_SCHED, "schedule: */15 * * * *"))
+case("yaml-unquoted-cron-alias", ["MG0182"], (VW_SCHED, "schedule: */15 * * * *"))
+case("yaml-unquoted-cron-descriptor", ["MG0182"], (VW_SCHED, "schedule: @daily"))
 case("unknown-key-typo", ["MG0101"], (DAILY, '  shedule: "0 2 * * *"\n'))
 case("duplicate-key", ["MG0003"], ("  capacity: 2Ti\n", "  capacity: 2Ti\n  capacity: 3Ti\n"))
 case("wrong-type-port", ["MG0102"], ("    port: 2222\n", "    port: twenty-two\n"))
@@ -63,26 +74,8 @@ case("private-key-as-host-key", ["MG0202"], (HOSTKEY1, "      - |\n        -----
 case("literal-password-in-hook", ["MG0203"], ("docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
                                               "docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db mysqldump -u nextcloud -pS3cretPassw0rd nextcloud"))
 case("literal-password-in-url", ["MG0203"], ("repoURL: https://git.example.org/", "repoURL: https://deploy:hunter2@git.example.org/"))
-case("sealed-plain-value", ["MG0203"], append=f"""
-secrets:
-  mode: sealed
-  sealed:
-    encryptedData:
-      restic-repository:
-        password: hunter2
-      ssh-kvm-prod-01:
-        ssh-privatekey: {SEALED}
-      ssh-kvm-prod-02:
-        ssh-privatekey: {SEALED}
-""")
-case("sealed-secret-missing", ["MG0204"], append=f"""
-secrets:
-  mode: sealed
-  sealed:
-    encryptedData:
-      restic-repository:
-        password: {SEALED}
-""")
+case("sealed-plain-value", ["MG0203"], append=sealed(password="hunter2"))
+case("sealed-secret-missing", ["MG0204"], append=sealed(ssh_keys=False))
 case("external-without-store", ["MG0204"], append="\nsecrets:\n  mode: external\n")
 
 # ---- names ----------------------------------------------------------------------------------------
@@ -174,10 +167,40 @@ case("image-tag-in-repository", ["MG0804"], ("registry.example.org/platform/mani
 case("image-pull-policy-lower-case", ["MG0805"], ('  tag: "1.4.2"\n', '  tag: "1.4.2"\n  pullPolicy: always\n'))
 
 
+# ---- valid near misses: each must produce no error and no warning ----------------------------
+VALID = []
+
+
+def valid(name, *edits, append=""):
+    VALID.append((name, [], edits, "", append, {}, None))
+
+
+RSA_3072 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCndfb9oQlSJ3sBisDNZoalnuOFAz2/BKV50JZDZA6KiEwx5Z65t0RdQzMtOoPGVFTcgrfYZqnAM/qZ5PWkK+9W53RsEKmYULCTWgk+up6YYGjVTxOV6Ps9NPYfWNWUgsgzoY+jxknckbSnI3WzoaimKgOLBdJGaPVDwmEucFDdo3hxG/bEyxhGNLnrBOLu5KZdn2TTf4VvAvqWZ8OtOvR+xO6+3HAJ26zxmpPQ8iKyaWQUsGa9oSGZVa4nc8+KeWzakvoLVihkV9HSIFxFXbgOge8EkwkjITkKoVgOL6qBQicQVerrY02DD6xJ3oyBiJWRoHFVXtcnTUec46xvS8cCm5Jdyk/GbNtG3Zw3BLYJ67FkkqGQ4d77nFOZtRbamCK+N1xI9y3UcIDsCAaIWRtUBdqvC7L5VsxORMGJUlkJx+lVdOMsAMQeC/EqR+LzYxTsd5VEGzu+Mn3KUCiBYVIObIRnW/VJ6IGY6FQ5N9/o1zGyCFAW/LB5fObvb3cTzek="
+valid("quoted-yaml11-words", ('  tag: "1.4.2"\n', '  tag: "1.10"\n'), ("          stopServices: [gitea]\n", '          stopServices: [gitea, "on"]\n'))
+valid("cron-forms", (DAILY, '  schedule: "0 2 ? * sun-sat"\n'), (VW_SCHED, 'schedule: "5 1,13 * * MON-FRI"'))
+valid("cron-h-forms", (VW_SCHED, 'schedule: "H 3,15 * * *"'), (DAILY, '  schedule: "H(0-29) H(0-2) * * *"' + "\n"))
+valid("nfs-path-is-export-root", ("path: /volume1/k8s-backup/restic/production", "path: /volume1/k8s-backup"))
+valid("exclude-patterns", ('"*.part"', '"**/cache/**", "!keep.part", "[a-z]*.tmp", "/srv/compose/nextcloud/data/*/thumbnails"'))
+valid("host-key-rsa-3072", (HOSTKEY1, HOSTKEY1 + "      - " + RSA_3072 + "\n"))
+valid("ipv6-address", ("    address: 10.40.0.11\n", '    address: "fd00:40::11"\n'))
+valid("shell-variables-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
+                                          'mysqldump -u backup -p"$MYSQL_PWD" nextcloud > "$HOME/todo-app/dump.sql"'))
+valid("retention-within-only", ("    daily: 7\n    weekly: 5\n    monthly: 12\n", "    within: 1y6m\n"))
+valid("image-digest-only", ('  tag: "1.4.2"\n', ""))
+valid("sealed-secrets-complete", append=sealed())
+valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
+                        "    local:\n      path: /var/lib/manifestgen/restic\n      node: lab-node-1\n"), ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]"))
+
+
 def main():
-    out = os.path.join(HERE, "invalid")
+    write_cases(CASES, os.path.join(HERE, "invalid"))
+    write_cases(VALID, os.path.join(HERE, "valid"))
+    print(f"{len(CASES)} invalid cases, {len(VALID)} valid cases")
+
+
+def write_cases(cases, out):
     names = set()
-    for name, codes, edits, prepend, append, files, text in CASES:
+    for name, codes, edits, prepend, append, files, text in cases:
         if name in names:
             sys.exit(f"duplicate case {name}")
         names.add(name)
@@ -193,10 +216,10 @@ def main():
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
         write(os.path.join(d, "inventory.yaml"), content)
-        write(os.path.join(d, "codes"), "".join(c + "\n" for c in codes))
+        if codes:
+            write(os.path.join(d, "codes"), "".join(c + "\n" for c in codes))
         for file, body in files.items():
             write(os.path.join(d, file), body)
-    print(f"{len(CASES)} cases")
 
 
 def write(path, text):
