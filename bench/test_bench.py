@@ -26,8 +26,8 @@ def tree_digest(root: str) -> dict[str, tuple[str, int]]:
     return out
 
 
-def small_w1(root: str) -> workloads.ComposeApp:
-    return workloads.ComposeApp("W1", root, 7, source_files=40, binaries_mb=(1,), dump_mb=1)
+def small_w1(root: str, seed: int = 7) -> workloads.ComposeApp:
+    return workloads.ComposeApp("W1", root, seed, source_files=40, binaries_mb=(1,), dump_mb=1)
 
 
 def small_w2(root: str) -> workloads.SmallFiles:
@@ -35,22 +35,23 @@ def small_w2(root: str) -> workloads.SmallFiles:
 
 
 class WorkloadTests(unittest.TestCase):
-    def test_Should_generate_the_same_bytes_and_mtimes_from_the_same_seed(self):
+    @staticmethod
+    def two_trees(seed_b: int, steps_a: list[int], steps_b: list[int]) -> tuple[dict, dict]:
         with tempfile.TemporaryDirectory() as t:
-            a, b = small_w1(os.path.join(t, "a")), small_w1(os.path.join(t, "b"))
-            a.materialise(2)
-            b.materialise(0)
-            b.materialise(1)
-            b.materialise(2)
-            self.assertEqual(tree_digest(a.root), tree_digest(b.root))
+            a, b = small_w1(os.path.join(t, "a")), small_w1(os.path.join(t, "b"), seed_b)
+            for step in steps_a:
+                a.materialise(step)
+            for step in steps_b:
+                b.materialise(step)
+            return tree_digest(a.root), tree_digest(b.root)
+
+    def test_Should_generate_the_same_bytes_and_mtimes_from_the_same_seed(self):
+        a, b = self.two_trees(7, [2], [0, 1, 2])
+        self.assertEqual(a, b)
 
     def test_Should_generate_different_bytes_from_another_seed(self):
-        with tempfile.TemporaryDirectory() as t:
-            a = small_w1(os.path.join(t, "a"))
-            b = workloads.ComposeApp("W1", os.path.join(t, "b"), 8, source_files=40, binaries_mb=(1,), dump_mb=1)
-            a.materialise(0)
-            b.materialise(0)
-            self.assertNotEqual(tree_digest(a.root), tree_digest(b.root))
+        a, b = self.two_trees(8, [0], [0])
+        self.assertNotEqual(a, b)
 
     def test_Should_change_only_the_dump_in_W1_between_runs(self):
         with tempfile.TemporaryDirectory() as t:
