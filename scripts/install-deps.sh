@@ -24,6 +24,10 @@ missing=()
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}")
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
+# The runner's HTTPS pings need OpenSSL; the package was renamed in trixie (64-bit time_t).
+if ! have_pkg libssl3t64 && ! have_pkg libssl3; then
+  if apt-cache show libssl3t64 >/dev/null 2>&1; then missing+=(libssl3t64); else missing+=(libssl3); fi
+fi
 # Some nodejs builds carry npm themselves; Debian's splits it into its own package.
 [ "$mode" = "--runtime" ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
 

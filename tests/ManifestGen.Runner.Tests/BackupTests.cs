@@ -142,13 +142,30 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         s.CreateApp("slow");
         var app = s.App("slow") with
         {
-            Hooks = new HooksConfig { Before = [new HookCommand { Run = "echo dumping; sleep 20", TimeoutSeconds = 1 }] },
+            Hooks = new HooksConfig { Before = [new HookCommand { Run = "echo dumping; sleep 30", TimeoutSeconds = 6 }] },
         };
         var r = await s.RunAsync(s.Backup(app), "backup");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("timed out after 1 s", r.Summary.Error);
+        Assert.Contains("timed out after 6 s", r.Summary.Error);
         Assert.Contains("[hook before[1]] dumping", r.Stderr);
         Assert.Empty(await s.Repo.SnapshotsAsync());
+    }
+
+    [Fact]
+    public async Task Should_fail_the_run_but_name_the_snapshot_when_an_after_hook_fails()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        s.CreateApp("cleanup");
+        var app = s.App("cleanup") with
+        {
+            Hooks = new HooksConfig { After = [new HookCommand { Run = "echo cleaning up; exit 7" }] },
+        };
+        var r = await s.RunAsync(s.Backup(app), "backup");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(Outcome.Failure, r.Summary.Outcome);
+        Assert.Contains("hook after[1] failed (exit 7)", r.Summary.Error);
+        var snapshot = Assert.Single(await s.Repo.SnapshotsAsync());
+        Assert.Equal(snapshot.Id, r.Summary.SnapshotId);
     }
 
     [Fact]
@@ -206,6 +223,7 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         var snaps = await s.Repo.SnapshotsAsync("--tag", "app=old");
         Assert.Equal(2, snaps.Length);
         Assert.All(snaps, x => Assert.Equal(["/old.tar"], x.Paths));
+        output.WriteLine($"tar stream bytes: first {first.Summary.BytesOverWire}, second {second.Summary.BytesOverWire}; added: first {first.Summary.BytesAdded}, second {second.Summary.BytesAdded}");
         Assert.True(second.Summary.BytesOverWire >= first.Summary.BytesOverWire * 9 / 10,
             $"the stream sends everything again: {first.Summary.BytesOverWire} then {second.Summary.BytesOverWire}");
     }
@@ -296,6 +314,14 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         Assert.Single(await s.Repo.SnapshotsAsync("--tag", "app=two"));
         Assert.Empty(s.Repo.Locks());
         await s.Repo.CheckedAsync("check");
+
+        // `snapshots` lists only the configured app's snapshots; --all lists the repository's.
+        var listed = await s.RunAsync(s.Backup(s.App("one")), "snapshots", "--json");
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        var one = System.Text.Json.JsonSerializer.Deserialize<Restic.SnapshotInfo[]>(listed.Stdout)!;
+        Assert.Equal(runs[0].Summary.SnapshotId, Assert.Single(one).Id);
+        var all = await s.RunAsync(s.Backup(s.App("one")), "snapshots", "--all", "--json");
+        Assert.Equal(2, System.Text.Json.JsonSerializer.Deserialize<Restic.SnapshotInfo[]>(all.Stdout)!.Length);
     }
 
     [Fact]
@@ -333,6 +359,44 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_stop_cleanly_when_terminated_mid_transfer_and_the_next_run_succeeds()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var dir = s.CreateApp("big", dataFiles: 3);
+        // Incompressible data, so the transfer lasts long enough to be interrupted.
+        var rnd = new Random(42);
+        var chunk = new byte[4 << 20];
+        await using (var f = File.Create(Path.Combine(dir, "data", "large.bin")))
+            for (var i = 0; i < 80; i++) { rnd.NextBytes(chunk); f.Write(chunk); }
+        var config = s.Backup(s.App("big"));
+        var mounts = s.Mounts(config);
+        var mirror = Path.Combine(mounts[0].Source, "data");
+        await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], mounts))
+        {
+            // rsync writes into a hidden temporary file next to the target: the transfer is under way.
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(60) && !runner.HasExited &&
+                   !(Directory.Exists(mirror) && Directory.EnumerateFiles(mirror, ".large.bin.*").Any()))
+                await Task.Delay(10);
+            Assert.False(runner.HasExited, runner.Stderr);
+            runner.Signal(Processes.Signals.SIGTERM);
+            Assert.Equal(130, await runner.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("interrupted", runner.Stdout);
+        }
+        Assert.Empty(await s.Repo.SnapshotsAsync());
+        Assert.Empty(s.Repo.Locks());
+
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal(6, next.Summary.FilesNew);
+        var restored = s.Dir.Combine("r");
+        var large = Path.Combine(dir, "data", "large.bin");
+        Assert.Equal(0, (await s.RunAsync(config, "restore", "--path", large, "--target", restored)).ExitCode);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(large)),
+            System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Join(restored, large))));
+    }
+
+    [Fact]
     public async Task Should_refuse_restic_older_than_0_17_with_a_clear_message()
     {
         await using var s = await Scenario.CreateAsync(host);
@@ -352,27 +416,13 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
     {
         await using var s = await Scenario.CreateAsync(host);
         s.CreateApp("pinged");
-        using var listener = new System.Net.HttpListener();
-        var port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var serve = Task.Run(async () =>
-        {
-            for (var i = 0; i < 4; i++)
-            {
-                var c = await listener.GetContextAsync();
-                requests.Enqueue(c.Request.HttpMethod + " " + c.Request.Url!.AbsolutePath);
-                c.Response.StatusCode = 200;
-                c.Response.Close();
-            }
-        });
-        var pingFile = s.Dir.Write("ping-url", $"http://127.0.0.1:{port}/ping/token-123\n");
+        using var server = new LoopbackHttpServer();
+        var pingFile = s.Dir.Write("ping-url", server.BaseUrl + "ping/token-123\n");
         var metrics = s.Dir.Combine("metrics.prom");
         var reporting = new ReportingConfig { PingUrlFile = pingFile, MetricsFile = metrics };
         var ok = await s.RunAsync(s.Backup(s.App("pinged"), reporting: reporting), "backup");
         Assert.True(ok.ExitCode == 0, ok.ToString());
-        Assert.Equal(["POST /ping/token-123/start", "POST /ping/token-123"], requests.ToArray());
+        Assert.Equal(["POST /ping/token-123/start", "POST /ping/token-123"], server.Requests.Select(r => r.Method + " " + r.Path));
         var text = File.ReadAllText(metrics);
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pinged\",host=\"kvm-test\"} 1", text);
         var lastSuccess = text.Split('\n').Single(l => l.StartsWith(Notifier.LastSuccessMetric + "{", StringComparison.Ordinal));
@@ -380,20 +430,29 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
 
         var failed = await s.RunAsync(s.Backup(s.App("pinged", paths: ["/nonexistent/x"]), reporting: reporting), "backup");
         Assert.Equal(1, failed.ExitCode);
-        Assert.Equal("POST /ping/token-123/fail", requests.Last());
+        Assert.Equal("POST /ping/token-123/fail", server.Requests.Select(r => r.Method + " " + r.Path).Last());
         var after = File.ReadAllText(metrics);
         Assert.Contains(lastSuccess + "\n", after);
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pinged\",host=\"kvm-test\"} 0", after);
-        listener.Stop();
-        await Task.WhenAny(serve, Task.Delay(1000));
+    }
+
+    [Fact]
+    public async Task Should_push_metrics_to_a_pushgateway_replacing_on_success_and_keeping_last_success_on_failure()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        s.CreateApp("pushed");
+        using var server = new LoopbackHttpServer();
+        var reporting = new ReportingConfig { PushgatewayUrl = server.BaseUrl };
+        Assert.Equal(0, (await s.RunAsync(s.Backup(s.App("pushed"), reporting: reporting), "backup")).ExitCode);
+        Assert.Equal(1, (await s.RunAsync(s.Backup(s.App("pushed", paths: ["/nonexistent/y"]), reporting: reporting), "backup")).ExitCode);
+        var all = server.Requests;
+        Assert.Equal(2, all.Length);
+        Assert.Equal(("PUT", "/metrics/job/manifestgen/command/backup/host/kvm-test/app/pushed"), (all[0].Method, all[0].Path));
+        Assert.Contains(Notifier.LastSuccessMetric + "{", all[0].Body);
+        Assert.Equal("POST", all[1].Method);
+        Assert.DoesNotContain(Notifier.LastSuccessMetric, all[1].Body);
+        Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pushed\",host=\"kvm-test\"} 0", all[1].Body);
     }
 
     internal static string LocalPath(string root, string hostPath) => Path.Join(root, hostPath);
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,5 @@
-using System.Collections.Immutable;
-using System.Reflection;
 using ManifestGen.Diagnostics;
+using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Output;
 using ManifestGen.Pipeline;
 
@@ -11,7 +10,7 @@ namespace ManifestGen.Cli;
 /// 2 usage or I/O error. Diagnostics go to stderr as <c>path(line,col): error CODE: message</c>
 /// (or to stdout in the format <c>--format</c> names); diffs go to stdout.
 /// </summary>
-public sealed class CliApp(TextWriter stdout, TextWriter stderr)
+public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStderr = false)
 {
     public const int Ok = 0;
     public const int Findings = 1;
@@ -30,11 +29,13 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
 
         options:
           --root DIR              repository root (default: the current directory)
-          --format FORMAT         diagnostics format: text (default) or a machine format
+          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
         """;
 
     private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out);
+
+    private const string TextFormat = "text";
 
     public int Run(IReadOnlyList<string> args, string currentDirectory)
     {
@@ -44,9 +45,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
             stderr.Write($"manifestgen: {error}\n\n{Usage}\n");
             return UsageOrIo;
         }
-        if (options.Format != DiagnosticFormatters.Text && DiagnosticFormatters.Find(options.Format) is null)
+        if (!DiagnosticFormatter.TryParseFormat(options.Format, out _))
         {
-            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatters.Names)})\n");
+            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)})\n");
             return UsageOrIo;
         }
         try
@@ -65,6 +66,13 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             stderr.Write($"manifestgen: {ex.Message}\n");
+            return UsageOrIo;
+        }
+#pragma warning disable CA1031 // the CLI reports, it never ends in a stack trace
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            stderr.Write($"manifestgen: internal error ({ex.GetType().Name}): {ex.Message}\n");
             return UsageOrIo;
         }
     }
@@ -126,16 +134,24 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
             error = "secrets needs --from DIR";
             return null;
         }
-        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? DiagnosticFormatters.Text, from, outDir);
+        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir);
     }
 
     private int Report(IEnumerable<Diagnostic> diagnostics, Options options)
     {
         var sorted = DiagnosticOrder.Sort(diagnostics);
-        if (options.Format == DiagnosticFormatters.Text)
-            DiagnosticFormatters.WriteText(sorted, stderr);
+        DiagnosticFormatter.TryParseFormat(options.Format, out var format);
+        // Diagnostic files are repo-relative: read their text from the root for the source excerpts.
+        var sources = SourceSet.FromFiles(sorted.Select(d => d.Location.File), options.Root);
+        if (format == ReportFormat.Text)
+        {
+            if (sorted.Length > 0)
+                DiagnosticFormatter.Write(format, sorted, sources, stderr, new FormatOptions(colorOnStderr, options.Root));
+        }
         else
-            DiagnosticFormatters.Find(options.Format)!.Write(sorted, stdout);
+        {
+            DiagnosticFormatter.Write(format, sorted, sources, stdout, new FormatOptions(false, options.Root));
+        }
         return sorted.Any(d => d.Severity == Severity.Error) ? Findings : Ok;
     }
 
@@ -209,27 +225,26 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr)
         var files = generator.EnvironmentFiles(options.Environment, diagnostics);
         if (diagnostics.Count > 0)
             return Math.Max(Report(diagnostics, options), UsageOrIo);
+        var loaded = new List<Inventory.LoadedInventory>();
         foreach (var file in files)
-            diagnostics.AddRange(generator.Validate(file).Diagnostics);
+        {
+            var (inventory, found) = generator.Validate(file);
+            diagnostics.AddRange(found);
+            if (inventory is not null)
+                loaded.Add(inventory);
+        }
+        diagnostics.AddRange(Validation.Rules.EnvironmentSetRules.Check(loaded));
         return Report(diagnostics, options);
     }
 
-    /// <summary>The rules of the catalogue, found by reflection over its public static fields.</summary>
-    public static ImmutableArray<DiagnosticRule> Rules { get; } =
-        [.. typeof(DiagnosticCatalogue).GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(DiagnosticRule))
-            .Select(f => (DiagnosticRule)f.GetValue(null)!)
-            .OrderBy(r => r.Code, StringComparer.Ordinal)];
-
     private int Explain(string code)
     {
-        var rule = Rules.FirstOrDefault(r => string.Equals(r.Code, code, StringComparison.OrdinalIgnoreCase));
-        if (rule is null)
+        if (DiagnosticCatalogue.Find(code.ToUpperInvariant()) is not { } rule)
         {
             stderr.Write($"manifestgen: no diagnostic {code}\n");
             return UsageOrIo;
         }
-        stdout.Write($"{rule.Code} ({rule.DefaultSeverity.ToString().ToLowerInvariant()}): {rule.Title}\n\n{rule.Description}\n");
+        stdout.Write(RuleDocumentation.Explain(rule));
         return Ok;
     }
 

@@ -93,6 +93,12 @@ public sealed class InventoryLoader(string displayRoot)
                 "'extends' must be the file name of a base inventory, e.g. _base.yaml"));
             return false;
         }
+        if (baseName.Value.Length == 0 || baseName.Value.IndexOfAny([.. Path.GetInvalidPathChars()]) >= 0)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.BaseFileProblem, baseName.Span,
+                "'extends' names no usable file (empty, or control characters in the name)"));
+            return false;
+        }
         var basePath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, baseName.Value));
         if (files.Contains(basePath, StringComparer.Ordinal))
         {

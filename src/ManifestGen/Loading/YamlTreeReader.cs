@@ -40,7 +40,7 @@ public static class YamlTreeReader
             var close = message.IndexOf("): ", StringComparison.Ordinal);
             if (message.StartsWith("(Line:", StringComparison.Ordinal) && close > 0)
                 message = message[(close + 3)..];
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.At(ex.Start), message));
+            diagnostics.Add(Validation.YamlTraps.Refine(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.At(ex.Start), message), text));
             return null;
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)

@@ -78,15 +78,15 @@ public static class UnifiedDiff
                 x++;
                 y++;
             }
-            else if (y < b.Length && (x == a.Length || lcs[x, y + 1] >= lcs[x + 1, y]))
-            {
-                ops.Add(new Op('+', b[y], x + 1, y + 1));
-                y++;
-            }
-            else
+            else if (x < a.Length && (y == b.Length || lcs[x + 1, y] >= lcs[x, y + 1]))
             {
                 ops.Add(new Op('-', a[x], x + 1, y + 1));
                 x++;
+            }
+            else
+            {
+                ops.Add(new Op('+', b[y], x + 1, y + 1));
+                y++;
             }
         }
         return ops;

@@ -11,9 +11,9 @@ namespace ManifestGen.Pipeline;
 /// <summary>Where the generator reads and writes; all relative to the repository root.</summary>
 public sealed record GeneratorPaths(string Root)
 {
-    public string Values => Path.Combine(Root, "values");
-    public string Templates => Path.Combine(Root, "templates");
-    public string Out => Path.Combine(Root, "out");
+    public string Values { get; init; } = Path.Combine(Root, "values");
+    public string Templates { get; init; } = Path.Combine(Root, "templates");
+    public string Out { get; init; } = Path.Combine(Root, "out");
 }
 
 /// <summary>One environment's result: diagnostics, and the files (relative to out/) when it rendered without errors.</summary>

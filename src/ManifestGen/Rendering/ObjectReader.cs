@@ -38,7 +38,7 @@ public static partial class ObjectReader
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // Unknown fields are found by the round trip below, which names their path.
         RespectNullableAnnotations = true,
     };
 
@@ -147,13 +147,8 @@ public static partial class ObjectReader
                 foreach (var (key, value) in ro)
                 {
                     var child = path.Length == 0 ? key : path + "." + key;
-                    // Empty maps and lists are dropped by the serializer; they carry no meaning.
                     if (!to.ContainsKey(key))
-                    {
-                        if (value is JsonObject { Count: 0 } or JsonArray { Count: 0 })
-                            continue;
                         return child;
-                    }
                     var difference = FirstDifference(value, to[key], child);
                     if (difference is not null)
                         return difference;

@@ -34,11 +34,15 @@ public sealed record PodRunOptions
     /// <summary>The image's ENTRYPOINT, used when the container sets no command (as Kubernetes does).</summary>
     public ImmutableArray<string> ImageEntrypoint { get; init; } = [];
 
+    /// <summary>
+    /// Replaces the container's args for this run, as an operator does with
+    /// <c>kubectl create job --from=cronjob/NAME</c> and changed args (restore, snapshots): the same image,
+    /// mounts, environment and job configuration as the rendered CronJob.
+    /// </summary>
+    public ImmutableArray<string>? ArgsOverride { get; init; }
+
     /// <summary>Receives the workload's stderr lines as they come (progress in a demo).</summary>
     public Action<string>? OnStderrLine { get; init; }
-
-    /// <summary>Keeps the run's scratch folder (materialised volumes, plan) for inspection instead of deleting it.</summary>
-    public bool KeepScratch { get; init; }
 }
 
 /// <summary>What one run did. <see cref="NotReproduced"/> lists what a cluster would do that the harness could not.</summary>

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using k8s.Models;
 using ManifestGen.PodHarness.Manifests;
+using ManifestGen.PodHarness.Processes;
 using ManifestGen.PodHarness.Sandbox;
 
 namespace ManifestGen.PodHarness.Pods;
@@ -20,6 +21,8 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
 {
     /// <summary>Where the runner built from this repository appears inside the pod.</summary>
     public const string RunnerMount = "/opt/manifestgen-podharness/runner";
+    /// <summary>Where this machine's .NET installation appears inside the pod (read-only).</summary>
+    public const string DotnetMount = "/opt/manifestgen-podharness/dotnet";
     public const string RunnerCommand = "manifestgen-runner";
     private const string ImagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -34,16 +37,9 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
     {
         var workload = manifests.Workload(workloadName);
         var scratch = Directory.CreateTempSubdirectory("mg-pod-").FullName;
-        // Secret volumes live in memory, as the kubelet keeps them.
-        var secretScratch = Directory.Exists("/dev/shm")
-            ? Directory.CreateTempSubdirectory("mg-pod-secrets-").FullName
-            : Path.Combine(scratch, "secrets");
-        if (Directory.Exists("/dev/shm"))
-        {
-            var shm = Path.Combine("/dev/shm", Path.GetFileName(secretScratch));
-            Directory.Delete(secretScratch);
-            secretScratch = Directory.CreateDirectory(shm).FullName;
-        }
+        // Test secrets only (throwaway keys and passwords), removed with the scratch folder after the run.
+        var secretScratch = Directory.CreateDirectory(Path.Combine(scratch, "secrets")).FullName;
+        File.SetUnixFileMode(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             var plan = Plan(workload, scratch, secretScratch);
@@ -54,8 +50,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         }
         finally
         {
-            if (!options.KeepScratch) Directory.Delete(scratch, recursive: true);
-            if (Directory.Exists(secretScratch)) Directory.Delete(secretScratch, recursive: true);
+            Directory.Delete(scratch, recursive: true);
         }
     }
 
@@ -113,7 +108,13 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         var command = container.Command is { Count: > 0 } c ? c.ToList()
             : options.ImageEntrypoint.Length > 0 ? options.ImageEntrypoint.ToList()
             : throw new HarnessException($"{cwhere}.command: not set, and the image's entrypoint is unknown here (set PodRunOptions.ImageEntrypoint)");
-        var argv = command.Concat(container.Args ?? []).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
+        IEnumerable<string> args = container.Args ?? [];
+        if (options.ArgsOverride is { } overridden)
+        {
+            args = overridden;
+            notes.Add($"args replaced for this run: {string.Join(' ', overridden)}");
+        }
+        var argv = command.Concat(args).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
 
         var files = ImmutableArray.CreateBuilder<SandboxFile>();
         var filesDir = Directory.CreateDirectory(Path.Combine(scratch, "files")).FullName;
@@ -125,9 +126,12 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
             var wrapper = Path.Combine(filesDir, RunnerCommand);
             File.WriteAllText(wrapper,
                 "#!/bin/sh\n# Stands in for the image's binary: the runner built from this repository.\n" +
-                $"exec /usr/bin/dotnet {RunnerMount}/{RunnerCommand}.dll \"$@\"\n");
+                $"exec {DotnetMount}/dotnet {RunnerMount}/{RunnerCommand}.dll \"$@\"\n");
             files.Add(new SandboxFile(wrapper, argv[0].StartsWith('/') ? argv[0] : $"/usr/local/bin/{RunnerCommand}", "0755"));
-            mounts = mounts.Insert(0, new SandboxMount(Path.GetFullPath(options.RunnerDirectory), RunnerMount, ReadOnly: true, IsFile: false));
+            mounts = [
+                new SandboxMount(Path.GetFullPath(options.RunnerDirectory), RunnerMount, ReadOnly: true, IsFile: false),
+                new SandboxMount(DotnetHost.Root, DotnetMount, ReadOnly: true, IsFile: false),
+                .. mounts];
         }
         var hosts = Path.Combine(filesDir, "hosts");
         File.WriteAllText(hosts, HostsFile(podName, (pod.HostAliases ?? []).Concat(options.ExtraHosts)));

@@ -63,7 +63,7 @@ public sealed class CronTests
     [InlineData("jan 0 * * *", "MG0401")]
     public void Should_reject_what_the_cronjob_controller_rejects_with_the_right_code(string spec, string code)
     {
-        var result = CronExpression.Parse(spec, hashKey: "app");
+        var result = CronExpression.Parse(spec);
         Assert.False(result.IsValid);
         Assert.Equal(code, result.Error!.Rule.Code);
     }
@@ -91,19 +91,6 @@ public sealed class CronTests
     public void Should_not_warn_for_an_ordinary_step()
     {
         Assert.Empty(CronExpression.Parse("*/30 */2 * * *").Warnings);
-    }
-
-    [Fact]
-    public void Should_resolve_H_to_a_stable_value_per_name_within_the_range()
-    {
-        var a = CronExpression.ResolveH("H H(1-4) * * *", "nextcloud");
-        Assert.Equal(a, CronExpression.ResolveH("H H(1-4) * * *", "nextcloud"));
-        var fields = a.Split(' ');
-        Assert.InRange(int.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture), 0, 59);
-        Assert.InRange(int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture), 1, 4);
-        var minutes = Enumerable.Range(0, 40).Select(i => CronExpression.ResolveH("H * * * *", "app" + i)).Distinct().Count();
-        Assert.True(minutes > 10, "H should spread names over the hour");
-        Assert.True(CronExpression.Parse("H/15 H(0-5) * * *", "app").IsValid);
     }
 
     [Fact]

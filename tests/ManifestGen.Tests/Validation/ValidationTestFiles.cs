@@ -3,7 +3,7 @@ namespace ManifestGen.Tests.Validation;
 /// <summary>Finds the repository root and compares or rewrites expectation files (UPDATE_SNAPSHOTS=1).</summary>
 internal static class ValidationTestFiles
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => Support.RepoPaths.Root;
 
     public static bool Updating => Environment.GetEnvironmentVariable("UPDATE_SNAPSHOTS") == "1";
 
@@ -26,13 +26,5 @@ internal static class ValidationTestFiles
         Assert.Fail(expected is null
             ? $"{relativePath} does not exist; run with UPDATE_SNAPSHOTS=1 to create it."
             : $"{relativePath} differs from what the code produces; run with UPDATE_SNAPSHOTS=1 to rewrite it.\n--- expected\n{expected}\n--- actual\n{actual}");
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ManifestGen.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("ManifestGen.sln not found above " + AppContext.BaseDirectory);
     }
 }

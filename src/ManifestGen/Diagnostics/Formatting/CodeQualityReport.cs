@@ -9,9 +9,9 @@ namespace ManifestGen.Diagnostics.Formatting;
 /// </summary>
 internal static class CodeQualityReport
 {
-    public static void Write(ImmutableArray<Diagnostic> diagnostics, SourceSet sources, TextWriter output, FormatOptions options)
+    public static void Write(ImmutableArray<Diagnostic> diagnostics, TextWriter output, FormatOptions options)
     {
-        var fingerprints = Fingerprint.Compute(diagnostics, sources, options);
+        var fingerprints = Fingerprint.Compute(diagnostics, options);
         output.Write(JsonText.Build(json =>
         {
             json.WriteStartArray();

@@ -35,8 +35,8 @@ public static class DiagnosticFormatter
         {
             case ReportFormat.Text: TextReport.Write(sorted, sources, output, options); break;
             case ReportFormat.Json: JsonReport.Write(sorted, output, options); break;
-            case ReportFormat.CodeQuality: CodeQualityReport.Write(sorted, sources, output, options); break;
-            case ReportFormat.Sarif: SarifReport.Write(sorted, sources, output, options); break;
+            case ReportFormat.CodeQuality: CodeQualityReport.Write(sorted, output, options); break;
+            case ReportFormat.Sarif: SarifReport.Write(sorted, output, options); break;
             default: throw new ArgumentOutOfRangeException(nameof(format), format, null);
         }
     }

@@ -12,11 +12,11 @@ internal static class SarifReport
 {
     public const string SchemaUri = "https://json.schemastore.org/sarif-2.1.0.json";
 
-    public static void Write(ImmutableArray<Diagnostic> diagnostics, SourceSet sources, TextWriter output, FormatOptions options)
+    public static void Write(ImmutableArray<Diagnostic> diagnostics, TextWriter output, FormatOptions options)
     {
         var rules = DiagnosticCatalogue.All;
         var index = rules.Select((r, i) => (r.Code, i)).ToDictionary(x => x.Code, x => x.i, StringComparer.Ordinal);
-        var fingerprints = Fingerprint.Compute(diagnostics, sources, options);
+        var fingerprints = Fingerprint.Compute(diagnostics, options);
         output.Write(JsonText.Build(json =>
         {
             json.WriteStartObject();

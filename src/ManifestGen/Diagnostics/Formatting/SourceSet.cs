@@ -15,13 +15,16 @@ public sealed class SourceSet
     public SourceSet(IReadOnlyDictionary<string, string> textByFile) =>
         _lines = textByFile.ToImmutableDictionary(kv => kv.Key, kv => SplitLines(kv.Value), StringComparer.Ordinal);
 
-    /// <summary>Reads the named files from disk; unreadable files are skipped (they have their own diagnostic).</summary>
-    public static SourceSet FromFiles(IEnumerable<string> files)
+    /// <summary>
+    /// Reads the named files (relative to <paramref name="root"/>, as diagnostics name them) from disk;
+    /// unreadable files are skipped (they have their own diagnostic).
+    /// </summary>
+    public static SourceSet FromFiles(IEnumerable<string> files, string root)
     {
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files.Distinct(StringComparer.Ordinal))
         {
-            try { texts[file] = File.ReadAllText(file); }
+            try { texts[file] = File.ReadAllText(Path.Combine(root, file)); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }

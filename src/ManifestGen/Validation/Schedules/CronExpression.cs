@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text;
 using ManifestGen.Diagnostics;
 
 namespace ManifestGen.Validation.Schedules;
@@ -17,9 +16,8 @@ public sealed record CronParseResult(CronSchedule? Schedule, CronProblem? Error,
 /// <summary>
 /// The Kubernetes CronJob schedule dialect, exactly as robfig/cron v3 <c>ParseStandard</c> reads it
 /// (minute, hour, day of month, month, day of week; names; <c>?</c>; descriptors including <c>@every</c>),
-/// plus the <c>H</c> extension in the minute and hour fields: <c>H</c>, <c>H/n</c>, <c>H(a-b)</c> and
-/// <c>H(a-b)/n</c> become a value hashed from a stable key (the job's name), as in Jenkins.
-/// Quirks of robfig are kept on purpose (a <c>*</c> ignores what follows its hyphen, <c>N/step</c> runs
+/// The <c>H</c> extension is expanded before parsing by the planner (Planning.Schedules), so that
+/// validation computes the very times that are rendered. Quirks of robfig are kept on purpose (a <c>*</c> ignores what follows its hyphen, <c>N/step</c> runs
 /// to the field's maximum, empty list items are skipped) so that what passes here passes the API server.
 /// </summary>
 public static class CronExpression
@@ -48,13 +46,13 @@ public static class CronExpression
         public CronProblem Problem { get; } = problem;
     }
 
-    /// <summary>Parses <paramref name="spec"/>; <paramref name="hashKey"/> seeds <c>H</c> (null: H is an error).</summary>
-    public static CronParseResult Parse(string spec, string? hashKey = null)
+    /// <summary>Parses <paramref name="spec"/> (with any <c>H</c> already expanded by the planner's Schedules.Expand).</summary>
+    public static CronParseResult Parse(string spec)
     {
         var warnings = ImmutableArray.CreateBuilder<CronProblem>();
         try
         {
-            var schedule = ParseCore(spec, hashKey, warnings);
+            var schedule = ParseCore(spec, warnings);
             return new CronParseResult(schedule, null, warnings.ToImmutable());
         }
         catch (CronSyntaxException e)
@@ -63,17 +61,7 @@ public static class CronExpression
         }
     }
 
-    /// <summary>The schedule with every <c>H</c> replaced by its value for <paramref name="hashKey"/>; other fields unchanged.</summary>
-    public static string ResolveH(string spec, string hashKey)
-    {
-        var parts = SplitFields(spec);
-        if (spec.StartsWith('@') || parts.Count != 5)
-            return spec;
-        var resolved = parts.Select((p, i) => i < 2 ? string.Join(',', p.Text.Split(',').Select(item => ResolveHItem(item, Fields[i], hashKey, i))) : p.Text);
-        return string.Join(' ', resolved);
-    }
-
-    private static CronSchedule ParseCore(string spec, string? hashKey, ImmutableArray<CronProblem>.Builder warnings)
+    private static CronSchedule ParseCore(string spec, ImmutableArray<CronProblem>.Builder warnings)
     {
         if (spec.Length == 0 || spec.Trim().Length == 0)
             throw Fail(DiagnosticCatalogue.CronInvalid, "the schedule is empty", 0);
@@ -93,7 +81,7 @@ public static class CronExpression
         }
         var bits = new ulong[5];
         for (int i = 0; i < 5; i++)
-            bits[i] = ParseField(fields[i].Text, fields[i].Offset, Fields[i], i, hashKey, warnings);
+            bits[i] = ParseField(fields[i].Text, fields[i].Offset, Fields[i], warnings);
         return new CronSchedule(spec, bits[0], bits[1], bits[2], bits[3], bits[4], null);
     }
 
@@ -111,7 +99,7 @@ public static class CronExpression
         return fields;
     }
 
-    private static ulong ParseField(string field, int offset, Bounds bounds, int index, string? hashKey, ImmutableArray<CronProblem>.Builder warnings)
+    private static ulong ParseField(string field, int offset, Bounds bounds, ImmutableArray<CronProblem>.Builder warnings)
     {
         ulong bits = 0;
         int position = offset;
@@ -119,7 +107,7 @@ public static class CronExpression
         {
             // strings.FieldsFunc on ',' drops empty items, so "1,,2" is accepted.
             if (item.Length > 0)
-                bits |= ParseItem(item, position, bounds, index, hashKey, warnings);
+                bits |= ParseItem(item, position, bounds, warnings);
             position += item.Length + 1;
         }
         if (bits == 0)
@@ -127,16 +115,8 @@ public static class CronExpression
         return bits;
     }
 
-    private static ulong ParseItem(string item, int offset, Bounds bounds, int index, string? hashKey, ImmutableArray<CronProblem>.Builder warnings)
+    private static ulong ParseItem(string item, int offset, Bounds bounds, ImmutableArray<CronProblem>.Builder warnings)
     {
-        if (item.StartsWith('H'))
-        {
-            if (index > 1)
-                throw Fail(DiagnosticCatalogue.CronInvalid, $"`H` is supported only in the minute and hour fields, not in {bounds.Name} (`{item}`)", offset);
-            if (hashKey is null)
-                throw Fail(DiagnosticCatalogue.CronInvalid, $"`{item}`: `H` needs a job name to hash", offset);
-            item = ResolveHItem(item, bounds, hashKey, index, offset);
-        }
         if (IsQuartz(item))
             throw Fail(DiagnosticCatalogue.CronQuartzSyntax, $"`{item}` in the {bounds.Name} field: `L`, `W` and `#` are Quartz extensions the CronJob controller rejects", offset);
 
@@ -219,7 +199,7 @@ public static class CronExpression
 
     private static CronSchedule ParseDescriptor(string spec)
     {
-        static CronSchedule Fixed(string spec, string fields) => ParseCore(fields, null, ImmutableArray.CreateBuilder<CronProblem>()) with { Expression = spec };
+        static CronSchedule Fixed(string spec, string fields) => ParseCore(fields, ImmutableArray.CreateBuilder<CronProblem>()) with { Expression = spec };
         switch (spec)
         {
             case "@yearly" or "@annually": return Fixed(spec, "0 0 1 1 *");
@@ -238,56 +218,6 @@ public static class CronExpression
             return new CronSchedule(spec, 0, 0, 0, 0, 0, TimeSpan.FromSeconds(seconds));
         }
         throw Fail(DiagnosticCatalogue.CronInvalid, $"unrecognized descriptor `{spec}` (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every <duration>; lower case)", 0);
-    }
-
-    // ---- H ----------------------------------------------------------------------------------
-
-    private static string ResolveHItem(string item, Bounds bounds, string hashKey, int index, int offset = 0)
-    {
-        if (!item.StartsWith('H'))
-            return item;
-        int min = bounds.Min, max = bounds.Max;
-        var rest = item[1..];
-        if (rest.StartsWith('('))
-        {
-            int close = rest.IndexOf(')', StringComparison.Ordinal);
-            var range = close > 0 ? rest[1..close].Split('-') : [];
-            if (range.Length != 2)
-                throw Fail(DiagnosticCatalogue.CronInvalid, $"`{item}`: write `H(a-b)` with a range inside the parentheses", offset);
-            min = Int(range[0], bounds, offset);
-            max = Int(range[1], bounds, offset);
-            if (min < bounds.Min || max > bounds.Max || min > max)
-                throw Fail(DiagnosticCatalogue.CronInvalid, $"`{item}`: the range {min}-{max} is not within {bounds.Min}-{bounds.Max}", offset);
-            rest = rest[(close + 1)..];
-        }
-        int step = 0;
-        if (rest.StartsWith('/'))
-        {
-            step = Int(rest[1..], bounds, offset);
-            if (step == 0)
-                throw Fail(DiagnosticCatalogue.CronInvalid, $"`{item}`: a step must be positive", offset);
-            rest = "";
-        }
-        if (rest.Length > 0)
-            throw Fail(DiagnosticCatalogue.CronInvalid, $"`{item}`: after `H` only `(a-b)` and `/step` may follow", offset);
-        var hash = StableHash(hashKey, index);
-        var inv = CultureInfo.InvariantCulture;
-        if (step == 0)
-            return (min + (int)(hash % (uint)(max - min + 1))).ToString(inv);
-        var first = min + (int)(hash % (uint)Math.Min(step, max - min + 1));
-        return string.Create(inv, $"{first}-{max}/{step}");
-    }
-
-    /// <summary>
-    /// FNV-1a over the key and the field index: stable across processes and machines (unlike
-    /// string.GetHashCode), and different for minute and hour so they do not move together.
-    /// </summary>
-    public static uint StableHash(string key, int fieldIndex)
-    {
-        uint hash = 2166136261;
-        foreach (var b in Encoding.UTF8.GetBytes(key + "\n" + fieldIndex.ToString(CultureInfo.InvariantCulture)))
-            hash = (hash ^ b) * 16777619;
-        return hash;
     }
 
     private static CronSyntaxException Fail(DiagnosticRule rule, string message, int offset) => new(new CronProblem(rule, message, offset));

@@ -1,0 +1,94 @@
+using ManifestGen.Diagnostics;
+using ManifestGen.Inventory;
+using ManifestGen.Planning;
+using ManifestGen.Validation.Primitives;
+
+namespace ManifestGen.Validation.Rules;
+
+/// <summary>MG0301, MG0305: names that become parts of object names and labels are DNS-1123 labels and unique.</summary>
+public sealed class NameRule : InventoryRule
+{
+    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    {
+        var model = inventory.Model;
+        Label(sink, "namespace", model.Namespace);
+        Label(sink, "repository.name", model.Repository.Name);
+        Subdomain(sink, "repository.passwordSecret.name", model.Repository.PasswordSecret.Name);
+        if (model.Repository.StorageClassName.Length > 0)
+            Subdomain(sink, "repository.storageClassName", model.Repository.StorageClassName);
+        if (model.Defaults.MirrorStorageClassName is { } mirrorClass)
+            Subdomain(sink, "defaults.mirrorStorageClassName", mirrorClass);
+        if (model.GitOps.ArgoCd.ApplicationName is { } application)
+            Subdomain(sink, "gitOps.argoCd.applicationName", application);
+        Label(sink, "gitOps.argoCd.namespace", model.GitOps.ArgoCd.Namespace);
+
+        var hostNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Every derived object name, with the entry it comes from: two entries must never derive the same one.
+        var derived = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [Names.Join(Names.CronJobMax, model.Repository.Name, "maintain")] = "the forget job",
+            [Names.Join(Names.CronJobMax, model.Repository.Name, "check")] = "the check job",
+        };
+        for (int h = 0; h < model.Hosts.Length; h++)
+        {
+            var host = model.Hosts[h];
+            var hostPath = $"hosts[{h}]";
+            Label(sink, hostPath + ".name", host.Name);
+            Subdomain(sink, hostPath + ".sshKeySecret.name", host.SshKeySecret.Name);
+            Unique(sink, hostNames, host.Name, hostPath + ".name", "host");
+            var appNames = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int a = 0; a < host.Apps.Length; a++)
+            {
+                var appPath = $"{hostPath}.apps[{a}]";
+                Label(sink, appPath + ".name", host.Apps[a].Name);
+                Unique(sink, appNames, host.Apps[a].Name, appPath + ".name", $"app of host {host.Name}");
+                if (!appNames.ContainsKey(host.Apps[a].Name) || appNames[host.Apps[a].Name] == appPath + ".name")
+                    DerivedNames(sink, derived, host.Name, host.Apps[a].Name, appPath);
+                for (int t = 0; t < host.Apps[a].Tags.Length; t++)
+                    if (host.Apps[a].Tags[t] is var tag && (tag.Length == 0 || tag.Contains(',') || tag.Any(char.IsWhiteSpace)))
+                        sink.Report(DiagnosticCatalogue.LabelValueInvalid, $"{appPath}.tags[{t}]",
+                            $"restic tag `{tag}` is empty or contains a comma or white space");
+            }
+        }
+    }
+
+    // The planner names a backup CronJob backup-<host>-<app> and its mirror claim mirror-<host>-<app>, cut with a hash at 52/63.
+    private static void DerivedNames(RuleSink sink, Dictionary<string, string> derived, string host, string app, string appPath)
+    {
+        var full = string.Join('-', "backup", host, app);
+        var cronJob = Names.Join(Names.CronJobMax, "backup", host, app);
+        if (full.Length > Names.CronJobMax)
+            sink.Report(DiagnosticCatalogue.CronJobNameShortened, appPath + ".name",
+                $"the CronJob name `{full}` has {full.Length} characters (at most {Names.CronJobMax}); it becomes `{cronJob}`");
+        foreach (var name in new[] { cronJob, Names.Join(Names.DnsLabelMax, "mirror", host, app) })
+        {
+            if (derived.TryGetValue(name, out var other))
+                sink.Report(DiagnosticCatalogue.DerivedNameCollision, appPath + ".name",
+                    $"host {host} / app {app} derives the object name `{name}`, which {other} derives too");
+            else
+                derived[name] = $"host {host} / app {app} ({appPath})";
+        }
+    }
+
+    private static void Label(RuleSink sink, string path, string name)
+    {
+        if (KubernetesNames.WhyNotLabel(name) is { } why)
+            sink.Report(DiagnosticCatalogue.NameInvalid, path, $"`{name}` is not a DNS-1123 label: {why}",
+                $"did you mean `{KubernetesNames.Suggest(name)}`?");
+    }
+
+    private static void Subdomain(RuleSink sink, string path, string name)
+    {
+        if (KubernetesNames.WhyNotSubdomain(name) is { } why)
+            sink.Report(DiagnosticCatalogue.NameInvalid, path, $"`{name}` is not a valid Kubernetes object name: {why}",
+                $"did you mean `{KubernetesNames.Suggest(name)}`?");
+    }
+
+    private static void Unique(RuleSink sink, Dictionary<string, string> seen, string name, string path, string what)
+    {
+        if (seen.TryGetValue(name, out var first))
+            sink.Report(DiagnosticCatalogue.DuplicateName, path, $"{what} `{name}` is already defined at {first}", "rename one of them");
+        else
+            seen[name] = path;
+    }
+}

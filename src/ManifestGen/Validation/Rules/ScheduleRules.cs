@@ -1,0 +1,155 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using ManifestGen.Diagnostics;
+using ManifestGen.Inventory;
+using ManifestGen.Validation.Schedules;
+
+namespace ManifestGen.Validation.Rules;
+
+/// <summary>One scheduled job of the inventory, with where its schedule, zone and deadline were written.</summary>
+internal sealed record ScheduledJob(string Description, string Seed, string Schedule, string SchedulePath, string TimeZone, string TimeZonePath, int DeadlineSeconds, string DeadlinePath, bool IsMaintenance);
+
+/// <summary>
+/// MG0401-MG0410: every schedule in the CronJob dialect, IANA zones, steps, runs that never come,
+/// deadlines that reach the next run, and maintenance windows that meet a backup (with computed times).
+/// </summary>
+public sealed class ScheduleRule : InventoryRule
+{
+    /// <summary>Times are computed from a fixed instant, so messages are the same on every run and machine.</summary>
+    internal static readonly DateTimeOffset Reference = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+    private const int OverlapDays = 35;
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    {
+        var parsed = new List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)>();
+        foreach (var job in Jobs(inventory))
+        {
+            var zoneOk = CheckZone(sink, job);
+            // H is expanded exactly as the planner renders it; a TZ= prefix is left for the parser to name.
+            string? expandError = null;
+            var expanded = job.Schedule.Contains('H', StringComparison.Ordinal) && !job.Schedule.Contains("TZ=", StringComparison.Ordinal)
+                ? Planning.Schedules.Expand(job.Schedule, job.Seed, out expandError)
+                : job.Schedule;
+            if (expanded is null)
+            {
+                sink.Report(DiagnosticCatalogue.CronInvalid, job.SchedulePath, $"`{job.Schedule}`: {expandError}");
+                continue;
+            }
+            var result = CronExpression.Parse(expanded);
+            foreach (var warning in result.Warnings)
+                sink.ReportInValue(warning.Rule, job.SchedulePath, FieldAt(job.Schedule, warning.Offset), warning.Message);
+            if (result.Schedule is not { } schedule)
+            {
+                var error = result.Error!;
+                var message = error.Message.Contains(job.Schedule, StringComparison.Ordinal) ? error.Message : $"`{job.Schedule}`: {error.Message}";
+                sink.ReportInValue(error.Rule, job.SchedulePath, FieldAt(job.Schedule, error.Offset), message);
+                continue;
+            }
+            var zone = zoneOk ? TimeZones.Resolve(job.TimeZone) : TimeZoneInfo.Utc;
+            if (schedule.Next(Reference, zone) is null)
+            {
+                sink.Report(DiagnosticCatalogue.ScheduleNeverRuns, job.SchedulePath, $"`{job.Schedule}` matches no time in five years");
+                continue;
+            }
+            if (schedule.ShortestInterval(Reference, zone) is { } interval && job.DeadlineSeconds >= interval.TotalSeconds)
+                sink.Report(DiagnosticCatalogue.DeadlineExceedsInterval, job.DeadlinePath,
+                    $"{job.Description} may run {Duration(TimeSpan.FromSeconds(job.DeadlineSeconds))}, but `{job.Schedule}` starts it every {Duration(interval)} at the shortest");
+            parsed.Add((job, schedule, zone));
+        }
+        ReportOverlaps(sink, parsed);
+    }
+
+    internal static IEnumerable<ScheduledJob> Jobs(LoadedInventory inventory)
+    {
+        var model = inventory.Model;
+        var map = inventory.SourceMap;
+        foreach (var app in InventoryResolution.Apps(model))
+            yield return new ScheduledJob($"the backup of {app.Host.Name}/{app.App.Name}", $"{app.Host.Name}/{app.App.Name}",
+                app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
+                app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), false);
+        var forget = model.Maintenance.Forget;
+        yield return new ScheduledJob(forget.Prune ? "forget --prune" : "forget", $"{model.Repository.Name}/maintain",
+            forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
+            forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
+            forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
+        var check = model.Maintenance.Check;
+        if (check.Enabled)
+            yield return new ScheduledJob("check", $"{model.Repository.Name}/check",
+                check.Schedule, "maintenance.check.schedule", check.TimeZone ?? model.Defaults.TimeZone,
+                check.TimeZone is null ? "defaults.timeZone" : "maintenance.check.timeZone",
+                check.ActiveDeadlineSeconds, "maintenance.check.activeDeadlineSeconds", true);
+    }
+
+    private static bool CheckZone(RuleSink sink, ScheduledJob job)
+    {
+        if (TimeZones.IsValid(job.TimeZone))
+            return true;
+        // The same default zone serves many jobs: report it once per place it is written.
+        if (sink.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.TimeZoneUnknown.Code && d.Message.StartsWith(job.TimeZonePath + ":", StringComparison.Ordinal)))
+            return false;
+        var suggestion = TimeZones.Suggest(job.TimeZone);
+        sink.Report(DiagnosticCatalogue.TimeZoneUnknown, job.TimeZonePath, $"`{job.TimeZone}` is not an IANA time zone name",
+            suggestion is null ? null : $"did you mean `{suggestion}`?");
+        return false;
+    }
+
+    private static void ReportOverlaps(RuleSink sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
+    {
+        var until = Reference.AddDays(OverlapDays);
+        // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
+        var windows = jobs.Select(j => j.Schedule.Occurrences(Reference, j.Zone, 20_000, until)
+            .Select(start => (Start: start, End: start.AddSeconds(j.Job.DeadlineSeconds))).ToImmutableArray()).ToList();
+        for (int m = 0; m < jobs.Count; m++)
+        {
+            var maintenance = jobs[m];
+            if (!maintenance.Job.IsMaintenance)
+                continue;
+            var overlaps = jobs.Select((backup, b) => (Backup: backup, Overlap: backup.Job.IsMaintenance ? null : FirstOverlap(windows[m], windows[b])))
+                .Where(x => x.Overlap is not null)
+                .OrderBy(x => x.Overlap!.Value.B.Start)
+                .ToList();
+            if (overlaps.Count == 0)
+                continue;
+            var (backup, overlap) = (overlaps[0].Backup, overlaps[0].Overlap!.Value);
+            var others = overlaps.Count == 1 ? "" : $" ({overlaps.Count - 1} more backup{(overlaps.Count == 2 ? "" : "s")} also overlap: {string.Join(", ", overlaps.Skip(1).Select(o => o.Backup.Job.Seed))})";
+            sink.Report(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
+                $"{maintenance.Job.Description} (exclusive lock) runs {Time(overlap.M.Start, maintenance.Zone)} to {Time(overlap.M.End, maintenance.Zone)}; " +
+                $"{backup.Job.Description} runs {Time(overlap.B.Start, backup.Zone)} to {Time(overlap.B.End, backup.Zone)}{others}",
+                "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet");
+        }
+    }
+
+    private static ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B)? FirstOverlap(
+        ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> maintenance, ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> backups)
+    {
+        int i = 0, j = 0;
+        while (i < maintenance.Length && j < backups.Length)
+        {
+            var (m, b) = (maintenance[i], backups[j]);
+            if (m.Start < b.End && b.Start < m.End)
+                return (m, b);
+            if (m.End <= b.End) i++; else j++;
+        }
+        return null;
+    }
+
+    private static string Time(DateTimeOffset at, TimeZoneInfo zone) =>
+        TimeZoneInfo.ConvertTime(at, zone).ToString("ddd yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " " + zone.Id;
+
+    internal static string Duration(TimeSpan span)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var hours = (long)span.TotalHours;
+        if (hours >= 1)
+            return span.Minutes == 0 ? string.Create(inv, $"{hours}h") : string.Create(inv, $"{hours}h{span.Minutes:00}m");
+        return string.Create(inv, $"{(long)span.TotalMinutes}m");
+    }
+
+    private static string FieldAt(string schedule, int offset)
+    {
+        if (offset <= 0 || offset >= schedule.Length)
+            return schedule;
+        var end = schedule.IndexOf(' ', offset);
+        return schedule[offset..(end < 0 ? schedule.Length : end)];
+    }
+}

@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using ManifestGen.Contracts;
+using ManifestGen.PodHarness.Pods;
+using ManifestGen.PodHarness.Scenarios;
+using Xunit.Abstractions;
+
+namespace ManifestGen.E2E.Tests;
+
+/// <summary>
+/// The test-cluster example, rendered by the generator from a test copy of the inventory, run pod by pod
+/// through the harness against a throwaway SSH host: the rendered CronJobs and Jobs are exactly what runs.
+/// </summary>
+public sealed class RenderedExampleTests(ITestOutputHelper output)
+{
+    internal static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ManifestGen.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("no ManifestGen.sln above the test's folder");
+    }
+
+    private Task<ExampleEnvironment> StartAsync(Action<string>? mutateTemplates = null) =>
+        ExampleEnvironment.StartAsync(new ExampleOptions
+        {
+            RepositoryRoot = RepositoryRoot(),
+            MutateTemplates = mutateTemplates,
+            RunTimeout = TimeSpan.FromMinutes(3),
+        });
+
+    private PodRunResult Ok(PodRunResult r, string what)
+    {
+        output.WriteLine($"{what}: {r}");
+        Assert.True(r.Succeeded, $"{what}: {r}");
+        return r;
+    }
+
+    [Fact]
+    public async Task I_can_initialise_back_up_twice_maintain_check_and_restore_through_the_rendered_manifests()
+    {
+        await using var env = await StartAsync();
+        var app = env.BackupConfig.App!;
+        var host = env.BackupConfig.Host!;
+        output.WriteLine($"test inventory changed: {string.Join(", ", env.ChangedByTestInventory)}");
+        // Only the pinned host key and the SSH user differ from the committed inventory's rendering.
+        Assert.All(env.ChangedByTestInventory, f => Assert.Contains("configmap-", f, StringComparison.Ordinal));
+        Assert.Contains(env.ChangedByTestInventory, f => f.Contains($"known-hosts-{host.Name}", StringComparison.Ordinal));
+
+        // Repository initialisation: idempotent.
+        Ok(await env.RunAsync(env.Workload(JobKind.Init)), "init");
+        Ok(await env.RunAsync(env.Workload(JobKind.Init)), "init again");
+
+        // Two runs of the app's backup CronJob, one file changed between.
+        var first = RunSummaryLine.Parse(Ok(await env.RunAsync(env.BackupWorkload), "backup 1").Stdout);
+        var changedFile = Path.Join(env.HostRoot, app.Paths[0], "config.yaml");
+        await File.AppendAllTextAsync(changedFile, "# changed between runs\n");
+        var second = RunSummaryLine.Parse(Ok(await env.RunAsync(env.BackupWorkload), "backup 2").Stdout);
+
+        Assert.True(first.FilesNew > 0);
+        Assert.Equal(0, second.FilesNew);
+        Assert.Equal(1, second.FilesChanged);
+        Assert.Equal(first.FilesNew - 1, second.FilesUnmodified);
+        Assert.True(second.BytesOverWire < first.BytesOverWire / 10, $"second run sent {second.BytesOverWire} bytes, first {first.BytesOverWire}");
+        Assert.NotEqual(first.SnapshotId, second.SnapshotId);
+
+        // The compose services were stopped for the transfer and started again, each run.
+        var calls = File.ReadAllLines(env.ComposeCallsFile);
+        foreach (var service in app.Hooks.StopServices)
+        {
+            Assert.Equal(2, calls.Count(c => c.EndsWith($"docker compose stop {service}", StringComparison.Ordinal)));
+            Assert.Equal(2, calls.Count(c => c.EndsWith($"docker compose start {service}", StringComparison.Ordinal)));
+        }
+
+        // Snapshots: the host's name and the host's own paths, tagged with the app.
+        var snapshots = SnapshotList(Ok(await env.RunAsync(env.BackupWorkload, ["snapshots", "--json"]), "snapshots").Stdout);
+        Assert.Equal(2, snapshots.Count);
+        Assert.All(snapshots, s =>
+        {
+            Assert.Equal(host.Name, s.Hostname);
+            Assert.Equal(app.Paths.Order(StringComparer.Ordinal), s.Paths.Order(StringComparer.Ordinal));
+            Assert.Contains($"app={app.Name}", s.Tags);
+        });
+
+        // Maintenance and check CronJobs.
+        Ok(await env.RunAsync(env.Workload(JobKind.Maintain)), "maintain");
+        Ok(await env.RunAsync(env.Workload(JobKind.Check)), "check");
+        Assert.Equal(2, SnapshotList(Ok(await env.RunAsync(env.BackupWorkload, ["snapshots", "--json"]), "snapshots").Stdout).Count);
+
+        // Restore one file back onto the host, byte for byte.
+        var expected = SHA256.HashData(await File.ReadAllBytesAsync(changedFile));
+        File.Delete(changedFile);
+        Ok(await env.RunAsync(env.BackupWorkload, ["restore", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"]), "restore");
+        Assert.Equal(expected, SHA256.HashData(await File.ReadAllBytesAsync(changedFile)));
+    }
+
+    // ---- contract: a template that disagrees with the runner must fail the run ----
+
+    private const string PodTemplate = "_pod.sbn";
+
+    private static Action<string> Edit(string find, string replace) => templates =>
+    {
+        var file = Path.Combine(templates, PodTemplate);
+        var text = File.ReadAllText(file);
+        Assert.Contains(find, text); // the template changed shape: update this contract test with it
+        File.WriteAllText(file, text.Replace(find, replace, StringComparison.Ordinal));
+    };
+
+    [Fact]
+    public async Task Should_fail_the_backup_when_a_template_mounts_the_job_configuration_at_another_path()
+    {
+        await using var env = await StartAsync(Edit(
+            "mountPath: {{ m.mount_path | q }}",
+            "mountPath: {{ m.mount_path | string.replace \"" + PodPaths.JobConfigDir + "\" \"/etc/manifestgen/config\" | q }}"));
+
+        var r = await env.RunAsync(env.BackupWorkload);
+        output.WriteLine(r.ToString());
+
+        Assert.False(r.Succeeded);
+        Assert.Contains(PodPaths.JobConfigFile, r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_fail_the_backup_when_a_template_points_the_job_configuration_variable_at_an_unmounted_file()
+    {
+        await using var env = await StartAsync(Edit(
+            "            value: {{ e.value | q }}",
+            "            value: {{ e.value | string.replace \"/" + PodPaths.JobConfigFileName + "\" \"/config.json\" | q }}"));
+        var container = env.Manifests.Workload(env.BackupWorkload).PodSpec.Containers[0];
+        Assert.Contains(container.Env ?? [], e => e.Name == PodPaths.JobConfigEnv && e.Value == PodPaths.JobConfigDir + "/config.json");
+
+        var r = await env.RunAsync(env.BackupWorkload);
+        output.WriteLine(r.ToString());
+
+        Assert.False(r.Succeeded);
+        Assert.Contains(PodPaths.JobConfigDir + "/config.json", r.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The other half of the environment contract, stated as it is today: the runner falls back to
+    /// <see cref="PodPaths.JobConfigFile"/> when <see cref="PodPaths.JobConfigEnv"/> is absent, and nothing it runs
+    /// needs HOME, so a template that drops either still works. Should the runner start to require one,
+    /// this test fails and says the variable has become part of the contract.
+    /// </summary>
+    [Theory]
+    [InlineData(PodPaths.JobConfigEnv)]
+    [InlineData("HOME")]
+    public async Task Dropping_a_variable_the_runner_does_not_depend_on_leaves_the_backup_working(string variable)
+    {
+        await using var env = await StartAsync(Edit(
+            "{{- for e in job.pod.env }}",
+            "{{- for e in job.pod.env }}{{ if e.key == \"" + variable + "\"; continue; end }}"));
+        var container = env.Manifests.Workload(env.BackupWorkload).PodSpec.Containers[0];
+        Assert.DoesNotContain(container.Env ?? [], e => e.Name == variable);
+
+        Ok(await env.RunAsync(env.Workload(JobKind.Init)), "init");
+        Ok(await env.RunAsync(env.BackupWorkload), "backup");
+    }
+
+    private sealed record Snapshot(string Hostname, List<string> Paths, List<string> Tags);
+
+    private static List<Snapshot> SnapshotList(string stdout)
+    {
+        var json = stdout.Split('\n').First(l => l.TrimStart().StartsWith('['));
+        return JsonSerializer.Deserialize<List<Snapshot>>(json, new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+    }
+}

@@ -1,0 +1,257 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using k8s.Models;
+using ManifestGen.Contracts;
+using ManifestGen.PodHarness.Hosts;
+using ManifestGen.PodHarness.Manifests;
+using ManifestGen.PodHarness.Pods;
+using ManifestGen.PodHarness.Processes;
+using ManifestGen.PodHarness.Sandbox;
+
+namespace ManifestGen.PodHarness.Scenarios;
+
+public sealed record ExampleOptions
+{
+    /// <summary>Checkout holding values/ and templates/.</summary>
+    public required string RepositoryRoot { get; init; }
+    public string Environment { get; init; } = "test-cluster";
+    /// <summary>The app whose backup runs; default: the first rsync app in name order.</summary>
+    public string? App { get; init; }
+    public string GeneratorDll { get; init; } = Path.Combine(AppContext.BaseDirectory, "manifestgen.dll");
+    public string RunnerDirectory { get; init; } = AppContext.BaseDirectory;
+    /// <summary>Changes the copied templates before the final render (contract tests break them on purpose).</summary>
+    public Action<string>? MutateTemplates { get; init; }
+    /// <summary>Network namespace name; default a random one.</summary>
+    public string? NamespaceName { get; init; }
+    public Action<string>? OnStderrLine { get; init; }
+    public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// An example environment brought to life without a cluster. The inventory is copied and changed in two
+/// places only — the host's pinned key becomes the throwaway sshd's key (keys are generated per run) and
+/// the SSH user becomes root (the throwaway sshd admits root only, so no account is created on this
+/// machine) — then rendered by the generator. The SSH host listens on the inventory's own address and
+/// port, assigned inside a network namespace that has nothing but loopback, so the rendered address is
+/// what the runner dials and no packet can leave the namespace. Pods run through <see cref="PodRunner"/>.
+/// </summary>
+public sealed class ExampleEnvironment : IAsyncDisposable
+{
+    private readonly ExampleOptions _options;
+    private readonly string _root;
+    private NetnsSshHost? _host;
+    private ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> _secrets =
+        ImmutableDictionary<string, ImmutableDictionary<string, byte[]>>.Empty;
+
+    public RenderedManifests Manifests { get; private set; } = null!;
+    /// <summary>Files whose rendered bytes differ from rendering the unchanged inventory (relative paths).</summary>
+    public ImmutableArray<string> ChangedByTestInventory { get; private set; } = [];
+    public JobConfig BackupConfig { get; private set; } = null!;
+    public string BackupWorkload { get; private set; } = "";
+    public NetnsSshHost Host => _host ?? throw new InvalidOperationException("not started");
+    /// <summary>Folder behind the SSH host's filesystem: a host path P lives at HostRoot + P.</summary>
+    public string HostRoot => Path.Combine(_root, "host");
+    public string StateDirectory => Path.Combine(_root, "state");
+    public string RenderRoot => Path.Combine(_root, "render");
+    public string ComposeCallsFile => Path.Combine(_root, "compose-standin", "calls");
+
+    private ExampleEnvironment(ExampleOptions options)
+    {
+        _options = options;
+        _root = Directory.CreateTempSubdirectory("mg-example-").FullName;
+    }
+
+    public static async Task<ExampleEnvironment> StartAsync(ExampleOptions options, CancellationToken ct = default)
+    {
+        var env = new ExampleEnvironment(options);
+        try
+        {
+            await env.StartCoreAsync(ct).ConfigureAwait(false);
+            return env;
+        }
+        catch
+        {
+            await env.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartCoreAsync(CancellationToken ct)
+    {
+        // 1. A copy of the inventory and templates, rendered as they are.
+        foreach (var dir in new[] { "values", "templates" })
+            CopyTree(Path.Combine(_options.RepositoryRoot, dir), Path.Combine(RenderRoot, dir));
+        var original = await RenderAsync(ct).ConfigureAwait(false);
+        var originalFiles = Snapshot(OutDir);
+
+        // 2. The app to back up, and what its job configuration says about the host.
+        var backups = JobConfigs(original).Where(j => j.Config.Kind == JobKind.Backup).ToList();
+        var chosen = _options.App is { } app
+            ? backups.SingleOrDefault(b => b.Config.App?.Name == app)
+            : backups.Where(b => b.Config.App?.Strategy == TransferStrategy.Rsync).OrderBy(b => b.Config.App!.Name, StringComparer.Ordinal).FirstOrDefault();
+        if (chosen.Config is null)
+            throw new HarnessException($"{_options.Environment}: no backup job for app '{_options.App ?? "(first rsync app)"}'");
+        var config = chosen.Config;
+        var host = config.Host ?? throw new HarnessException($"{chosen.Workload}: job configuration has no host");
+        var appConfig = config.App!;
+
+        // 3. The host's filesystem: the sample app at the app's paths, a compose stand-in.
+        SampleApp.Write(HostRoot, appConfig.Hooks.ComposeDirectory, appConfig.Paths);
+        var standIn = Directory.CreateDirectory(Path.Combine(_root, "compose-standin")).FullName;
+        File.WriteAllText(Path.Combine(standIn, "running"), string.Concat(appConfig.Hooks.StopServices.Select(s => s + "\n")));
+        File.WriteAllText(ComposeCallsFile, "");
+        var docker = Path.Combine(standIn, "docker");
+        File.WriteAllText(docker, ComposeStandIn.Script);
+        var roots = CoveringRoots([.. appConfig.Paths, .. appConfig.Hooks.ComposeDirectory is { } cd ? [cd] : Array.Empty<string>()]);
+        _host = await NetnsSshHost.StartAsync(new NetnsSshHostOptions
+        {
+            Hostname = host.Name,
+            Address = host.Address,
+            Port = host.Port,
+            Mounts = [.. roots.Select(r => new SandboxMount(SampleApp.Local(HostRoot, r), r, ReadOnly: false, IsFile: false)),
+                      new SandboxMount(standIn, ComposeStandIn.StateDirOnHost, ReadOnly: false, IsFile: false)],
+            Files = [new SandboxFile(docker, "/usr/local/bin/docker", "0755")],
+        }, _options.NamespaceName).ConfigureAwait(false);
+
+        // 4. The test inventory: the throwaway host key pinned, root as the SSH user. Nothing else changes.
+        var knownHosts = original.ConfigMap($"known-hosts-{host.Name}", chosen.Namespace)?.Data?.Values.FirstOrDefault()
+            ?? throw new HarnessException($"no known_hosts ConfigMap for host {host.Name}");
+        var pinned = knownHosts.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 3 && f[1] == "ssh-ed25519")
+            .Select(f => f[1] + " " + f[2])
+            .Distinct()
+            .ToList();
+        if (pinned.Count == 0) throw new HarnessException($"host {host.Name} pins no ssh-ed25519 key");
+        var replaced = 0;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RenderRoot, "values"), "*.yaml", SearchOption.AllDirectories))
+        {
+            var text = File.ReadAllText(file);
+            var changed = text;
+            foreach (var key in pinned) changed = changed.Replace(key, Host.HostPublicKey, StringComparison.Ordinal);
+            changed = Regex.Replace(changed, $@"(?m)^(\s*user:\s*){Regex.Escape(host.User)}\s*$", "${1}root");
+            if (changed != text) { File.WriteAllText(file, changed); replaced++; }
+        }
+        if (replaced == 0) throw new HarnessException("could not pin the test host key in the inventory copy");
+        _options.MutateTemplates?.Invoke(Path.Combine(RenderRoot, "templates"));
+
+        // 5. Render again: these are the manifests that run.
+        Manifests = await RenderAsync(ct).ConfigureAwait(false);
+        var now = Snapshot(OutDir);
+        ChangedByTestInventory = [.. now.Keys.Union(originalFiles.Keys)
+            .Where(k => !originalFiles.TryGetValue(k, out var a) || !now.TryGetValue(k, out var b) || a != b)
+            .Order(StringComparer.Ordinal)];
+        BackupWorkload = chosen.Workload;
+        BackupConfig = JobConfigs(Manifests).Single(j => j.Workload == chosen.Workload).Config;
+
+        // 6. Test secrets for every Secret the pods reference, with the key names the manifests give.
+        _secrets = TestSecrets(Manifests, File.ReadAllBytes(Host.IdentityFile));
+    }
+
+    private string OutDir => Path.Combine(RenderRoot, "out", _options.Environment);
+
+    private async Task<RenderedManifests> RenderAsync(CancellationToken ct)
+    {
+        if (!File.Exists(_options.GeneratorDll))
+            throw new HarnessException($"{_options.GeneratorDll}: generator not built");
+        var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, "render", _options.Environment, "--root", RenderRoot],
+            TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
+        r.EnsureSuccess($"manifestgen render {_options.Environment}");
+        return RenderedManifests.Load(OutDir);
+    }
+
+    /// <summary>Runs a rendered CronJob or Job once.</summary>
+    public Task<PodRunResult> RunAsync(string workload, ImmutableArray<string>? args = null, CancellationToken ct = default) =>
+        new PodRunner(Manifests, new PodRunOptions
+        {
+            StateDirectory = StateDirectory,
+            RunnerDirectory = _options.RunnerDirectory,
+            Secrets = _secrets,
+            NetworkNamespace = Host.Namespace,
+            Timeout = _options.RunTimeout,
+            ArgsOverride = args,
+            OnStderrLine = _options.OnStderrLine,
+        }).RunAsync(workload, ct);
+
+    /// <summary>The workload whose job configuration has this kind (and app, for backups).</summary>
+    public string Workload(JobKind kind, string? app = null)
+    {
+        var matches = JobConfigs(Manifests).Where(j => j.Config.Kind == kind && (app is null || j.Config.App?.Name == app)).ToList();
+        return matches.Count == 1 ? matches[0].Workload
+            : throw new HarnessException($"{matches.Count} workloads of kind {kind}{(app is null ? "" : " for " + app)}");
+    }
+
+    /// <summary>Each CronJob/Job with the job configuration it mounts (the ConfigMap key job.json).</summary>
+    internal static IEnumerable<(string Workload, string Namespace, JobConfig Config)> JobConfigs(RenderedManifests manifests)
+    {
+        foreach (var name in manifests.WorkloadNames())
+        {
+            var w = manifests.Workload(name);
+            foreach (var v in w.PodSpec.Volumes ?? [])
+            {
+                if (v.ConfigMap is null) continue;
+                var cm = manifests.ConfigMap(v.ConfigMap.Name, w.Namespace);
+                if (cm?.Data is null || !cm.Data.TryGetValue(PodPaths.JobConfigFileName, out var json)) continue;
+                yield return (name, w.Namespace, JobConfigJson.Deserialize(json, $"ConfigMap/{cm.Metadata.Name}"));
+            }
+        }
+    }
+
+    private static ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> TestSecrets(RenderedManifests manifests, byte[] sshKey)
+    {
+        var wanted = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        void Want(string name, string key)
+        {
+            if (!wanted.TryGetValue(name, out var keys)) wanted[name] = keys = new SortedSet<string>(StringComparer.Ordinal);
+            keys.Add(key);
+        }
+        foreach (var name in manifests.WorkloadNames())
+        {
+            var w = manifests.Workload(name);
+            foreach (var v in w.PodSpec.Volumes ?? [])
+                if (v.Secret is { } s && manifests.Secret(s.SecretName, w.Namespace) is null)
+                    foreach (var item in s.Items ?? []) Want(s.SecretName, item.Key);
+            foreach (var c in w.PodSpec.Containers ?? [])
+                foreach (var e in c.Env ?? [])
+                    if (e.ValueFrom?.SecretKeyRef is { } r) Want(r.Name, r.Key);
+        }
+        // The SSH key Secret gets the throwaway client key; every other key a fresh random password.
+        var password = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) + "\n");
+        return wanted.ToImmutableDictionary(
+            kv => kv.Key,
+            kv => kv.Value.ToImmutableDictionary(k => k, k => k == PodPaths.SshKeyFileName ? sshKey : password, StringComparer.Ordinal),
+            StringComparer.Ordinal);
+    }
+
+    private static IReadOnlyList<string> CoveringRoots(IEnumerable<string> paths)
+    {
+        var sorted = paths.Select(p => p.TrimEnd('/')).Distinct().OrderBy(p => p.Length).ToList();
+        var roots = new List<string>();
+        foreach (var p in sorted)
+            if (!roots.Any(r => p == r || p.StartsWith(r + "/", StringComparison.Ordinal)))
+                roots.Add(p);
+        return roots;
+    }
+
+    private static Dictionary<string, string> Snapshot(string dir) =>
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(dir, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
+
+    private static void CopyTree(string from, string to)
+    {
+        if (!Directory.Exists(from)) throw new HarnessException($"{from}: missing");
+        foreach (var dir in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is not null) await _host.DisposeAsync().ConfigureAwait(false);
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+}

@@ -1,0 +1,48 @@
+using ManifestGen.Loading;
+using ManifestGen.Output;
+using ManifestGen.Pipeline;
+using ManifestGen.Tests.Support;
+
+namespace ManifestGen.Tests.Rendering;
+
+public sealed class ExampleSnapshotTests
+{
+    internal static SortedDictionary<string, string> RenderInMemory(Generator generator, string environment)
+    {
+        var file = Path.Combine(generator.Paths.Values, environment + ".yaml");
+        var result = generator.Render(file);
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        return new SortedDictionary<string, string>(
+            result.Files.ToDictionary(f => f.Path[(environment.Length + 1)..], f => f.Content), StringComparer.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("test-cluster")]
+    [InlineData("production")]
+    public void Should_render_each_example_exactly_as_its_golden_tree(string environment)
+    {
+        var files = RenderInMemory(new Generator(new GeneratorPaths(RepoPaths.Root)), environment);
+        Golden.AssertTree("examples/" + environment, files);
+    }
+
+    [Fact]
+    public void Should_have_committed_output_that_is_current()
+    {
+        var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
+        foreach (var file in InventoryLoader.EnvironmentFiles(RepoPaths.Values))
+        {
+            var result = generator.Render(file);
+            var drift = OutputTree.Compare(RepoPaths.Out, result.Environment, result.Files);
+            Assert.True(drift.IsEmpty, "out/ is not current; run `make render`: " + string.Join(", ", drift.Select(d => $"{d.Path} ({d.Kind})")));
+        }
+    }
+
+    [Fact]
+    public void Should_keep_the_argo_cd_application_outside_the_synced_folder()
+    {
+        var files = RenderInMemory(new Generator(new GeneratorPaths(RepoPaths.Root)), "production");
+        Assert.Contains("application.yaml", files.Keys);
+        Assert.DoesNotContain(files.Keys, k => k.StartsWith("manifests/", StringComparison.Ordinal) && files[k].Contains("kind: Application\n"));
+        Assert.Contains("path: out/production/manifests\n", files["application.yaml"]);
+    }
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Writes tests/cases/invalid/<case>/{inventory.yaml,codes} from base-valid.yaml, one mistake per case.
+
+Each case names the codes it must produce. The full expected report (expected.txt) is written by the
+tests with UPDATE_SNAPSHOTS=1. Run: python3 tests/cases/make-cases.py (idempotent; leaves expected.txt alone).
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BASE = open(os.path.join(HERE, "base-valid.yaml"), encoding="utf-8").read()
+BASE = BASE.replace("# yaml-language-server: $schema=../../schemas/inventory.schema.json\n",
+                    "# yaml-language-server: $schema=../../../../schemas/inventory.schema.json\n")
+
+ED25519 = "AAAAC3NzaC1lZDI1NTE5AAAAIB9AEAQtz1f6x1CzvEll5TTy8MIR+oKXh56BH/npzerp"
+HOSTKEY1 = "      - ssh-ed25519 " + ED25519 + "\n"
+WEAK_RSA = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC3XCkTe1bSugyA6KuUQEALWyPfmwBQva4oKr3Bjz07i6utJlAI3fzjSdNVUtSy/"
+            "QDrrpreg56EwNAGscz+J8bxXvKvtfWRNNZDj7U/GrRcvV6yVLR958LVx6eeaeSBgpJx+4ltkVQqzG/N0VJz+yA9zlt40yPd2fhU4u0vfiKzmQ==")
+SEALED = "AgBx" + "x7Yc" * 40  # shaped like kubeseal output (long base64); not a real ciphertext
+DAILY = '  schedule: "0 2 * * *"\n'
+
+
+def sealed(password=SEALED, ssh_keys=True):
+    """A secrets section in sealed mode; ssh_keys=False leaves the hosts' SSH key Secrets out."""
+    text = f"\nsecrets:\n  mode: sealed\n  sealed:\n    encryptedData:\n      restic-repository:\n        password: {password}\n"
+    if ssh_keys:
+        for host in ("kvm-prod-01", "kvm-prod-02"):
+            text += f"      ssh-{host}:\n        ssh-privatekey: {SEALED}\n"
+    return text
+
+VW_SCHED = 'schedule: "15 1-23/6 * * *"'
+
+CASES = []
+
+
+def case(name, codes, *edits, prepend="", append="", files=None, text=None):
+    CASES.append((name, codes, edits, prepend, append, files or {}, text))
+
+
+# ---- YAML and shape (reported by the loader) -------------------------------------------------
+case("yaml-syntax-unclosed-flow", ["MG0002"], ("  capacity: 2Ti\n", "  capacity: [2Ti\n"))
+case("yaml-unquoted-cron-alias", ["MG0182"], (VW_SCHED, "schedule: */15 * * * *"))
+case("yaml-unquoted-cron-descriptor", ["MG0182"], (VW_SCHED, "schedule: @daily"))
+case("unknown-key-typo", ["MG0101"], (DAILY, '  shedule: "0 2 * * *"\n'))
+case("duplicate-key", ["MG0003"], ("  capacity: 2Ti\n", "  capacity: 2Ti\n  capacity: 3Ti\n"))
+case("wrong-type-port", ["MG0102"], ("    port: 2222\n", "    port: twenty-two\n"))
+case("missing-required-address", ["MG0103"], ("    address: 10.40.0.11\n", ""))
+case("invalid-choice-strategy", ["MG0104"], ("        strategy: sshfs\n", "        strategy: scp\n"))
+case("storage-nfs-and-local", ["MG0105"], ("      mountOptions: [nfsvers=4.1, hard, noatime]\n",
+                                           "      mountOptions: [nfsvers=4.1, hard, noatime]\n    local:\n      path: /var/lib/restic\n      node: node-1\n"))
+case("extends-missing-base", ["MG0004"], prepend="extends: _missing.yaml\n")
+
+# ---- YAML 1.1 traps ----------------------------------------------------------------------------
+case("yaml11-boolean-user", ["MG0180"], ("    user: backup\n    hostKeys:\n      - ssh-ed25519", "    user: no\n    hostKeys:\n      - ssh-ed25519"))
+case("yaml11-boolean-service", ["MG0180"], ("          stopServices: [gitea]\n", "          stopServices: [gitea, on]\n"))
+case("yaml11-number-image-tag", ["MG0181"], ('  tag: "1.4.2"\n', "  tag: 1.10\n"))
+case("yaml11-number-revision", ["MG0181"], ("  targetRevision: main\n", "  targetRevision: 2.0\n"))
+
+# ---- placeholders (production mistake: unreplaced placeholders) --------------------------------
+case("placeholder-nfs-server", ["MG0201"], ("server: nas01.storage.example.org", "server: ${NFS_SERVER}"))
+case("placeholder-mustache-repo-url", ["MG0201"], ("https://git.example.org/platform/", "https://git.example.org/{{ .Values.group }}/"))
+case("placeholder-angle-host-key", ["MG0201", "MG0702"], (HOSTKEY1, "      - ssh-ed25519 <HOST_KEY_KVM_PROD_01>\n"))
+case("placeholder-changeme-secret", ["MG0201"], ("    name: restic-repository\n", "    name: changeme\n"))
+case("placeholder-in-hook-command", ["MG0201"], ("pg_dump -U nextcloud", "pg_dump -U REPLACE_ME"))
+case("placeholder-todo-path", ["MG0201"], ("paths: [/srv/compose/vaultwarden/data]", "paths: [/srv/compose/TODO/data]"))
+case("placeholder-custom-marker", ["MG0201"], ("    address: kvm-prod-02.example.org\n", "    address: kvm-XXX.example.org\n"),
+     prepend="placeholders: [XXX]\n")
+case("placeholder-storage-class", ["MG0201"], ("  storageClassName: manifestgen-static\n", "  storageClassName: <STORAGE_CLASS>\n"))
+case("placeholder-in-base-file", ["MG0201"], text="extends: _base.yaml\n",
+     files={"_base.yaml": BASE.replace("  cacheSize: 4Gi\n", "  cacheSize: ${CACHE_SIZE}\n")})
+
+# ---- secrets ------------------------------------------------------------------------------------
+case("private-key-as-host-key", ["MG0202"], (HOSTKEY1, "      - |\n        -----BEGIN OPENSSH PRIVATE KEY-----\n        b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n        -----END OPENSSH PRIVATE KEY-----\n"))
+case("literal-password-in-hook", ["MG0203"], ("docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
+                                              "docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db mysqldump -u nextcloud -pS3cretPassw0rd nextcloud"))
+case("literal-password-in-url", ["MG0203"], ("repoURL: https://git.example.org/", "repoURL: https://deploy:hunter2@git.example.org/"))
+case("sealed-plain-value", ["MG0203"], append=sealed(password="hunter2"))
+case("sealed-secret-missing", ["MG0204"], append=sealed(ssh_keys=False))
+case("external-without-store", ["MG0204"], append="\nsecrets:\n  mode: external\n")
+
+# ---- names ----------------------------------------------------------------------------------------
+case("name-upper-case-app", ["MG0301"], ("      - name: nextcloud\n", "      - name: NextCloud\n"))
+case("name-underscore-host", ["MG0301"], ("  - name: kvm-prod-02\n", "  - name: kvm_prod_02\n"))
+case("name-invalid-namespace", ["MG0301"], ("namespace: backup\n", "namespace: backup.prod\n"))
+case("name-duplicate-host", ["MG0305"], ("  - name: kvm-prod-02\n", "  - name: kvm-prod-01\n"))
+case("name-duplicate-app", ["MG0305"], ("      - name: wiki\n", "      - name: gitea\n"))
+case("name-cronjob-shortened", ["MG0302"], ("      - name: wiki\n", "      - name: internal-documentation-wiki-for-platform\n"))
+case("name-derived-collision", ["MG0303"], ("  - name: kvm-prod-02\n", "  - name: kvm-prod\n"), ("      - name: gitea\n", "      - name: 01-nextcloud\n"))
+case("name-tag-with-space", ["MG0304"], ("        tags: [tier-1]\n        retention", '        tags: ["tier 1", tier-1]\n        retention'))
+
+# ---- schedules ------------------------------------------------------------------------------------
+case("cron-day-of-week-7", ["MG0405"], (DAILY, '  schedule: "0 2 * * 7"\n'))
+case("cron-seconds-field", ["MG0403"], (DAILY, '  schedule: "0 0 2 * * *"\n'))
+case("cron-quartz-last-day", ["MG0404"], (DAILY, '  schedule: "0 2 L * *"\n'))
+case("cron-tz-prefix", ["MG0402"], (DAILY, '  schedule: "CRON_TZ=Europe/Berlin 0 2 * * *"\n'))
+case("cron-hour-24", ["MG0401"], (VW_SCHED, 'schedule: "0 24 * * *"'))
+case("cron-unknown-day-name", ["MG0401"], ('    schedule: "30 4 * * 0"\n', '    schedule: "30 4 * * sunday"\n'))
+case("cron-h-in-day-of-month", ["MG0401"], (VW_SCHED, 'schedule: "0 2 H * *"'))
+case("cron-every-bad-duration", ["MG0401"], (VW_SCHED, 'schedule: "@every 1d"'))
+case("time-zone-misspelt", ["MG0406"], ("  timeZone: Europe/Berlin\n", "  timeZone: Europe/Berlim\n"))
+case("time-zone-abbreviation", ["MG0406"], ("        activeDeadlineSeconds: 1800\n", "        activeDeadlineSeconds: 1800\n        timeZone: CEST\n"))
+case("cron-step-covers-range", ["MG0407"], (VW_SCHED, 'schedule: "15 */24 * * *"'))
+case("deadline-exceeds-interval", ["MG0408"], ("        activeDeadlineSeconds: 1800\n", "        activeDeadlineSeconds: 25000\n"))
+case("maintenance-overlaps-backup", ["MG0409"], ('    schedule: "30 4 * * 0"\n', '    schedule: "30 1 * * 0"\n'))
+case("schedule-never-runs", ["MG0410"], (VW_SCHED, 'schedule: "0 2 30 2 *"'))
+
+# ---- storage (production mistakes: NFS target directory, StorageClass) -------------------------
+case("nfs-path-outside-export-root", ["MG0508"], ("path: /volume1/k8s-backup/restic/production", "path: /volume2/restic/production"))
+case("nfs-path-missing", ["MG0103"], ("      path: /volume1/k8s-backup/restic/production\n", ""))
+case("nfs-path-relative", ["MG0507"], ("path: /volume1/k8s-backup/restic/production", "path: volume1/k8s-backup/restic/production"))
+case("nfs-path-dot-dot", ["MG0507", "MG0508"], ("path: /volume1/k8s-backup/restic/production", "path: /volume1/k8s-backup/../restic/production"))
+case("nfs-export-root-trailing-slash", ["MG0507"], ("exportRoot: /volume1/k8s-backup\n", "exportRoot: /volume1/k8s-backup/\n"))
+case("nfs-server-empty", ["MG0506"], ("server: nas01.storage.example.org", 'server: ""'))
+case("nfs-server-url", ["MG0506"], ("server: nas01.storage.example.org", "server: nfs://nas01.storage.example.org/volume1"))
+case("nfs-mount-option-soft", ["MG0510"], ("[nfsvers=4.1, hard, noatime]", "[nfsvers=4.1, soft, noatime]"))
+case("nfs-mount-option-unknown-version", ["MG0510"], ("[nfsvers=4.1, hard, noatime]", "[nfsvers=5, hard, noatime]"))
+case("nfs-same-path-two-environments", ["MG0509"], files={"staging.yaml": BASE.replace("namespace: backup\n", "namespace: backup-staging\n")})
+case("nfs-nested-path-two-environments", ["MG0509"], files={"staging.yaml": BASE.replace("namespace: backup\n", "namespace: backup-staging\n").replace(
+    "path: /volume1/k8s-backup/restic/production", "path: /volume1/k8s-backup/restic/production/staging")})
+case("local-volume-without-node", ["MG0511"], ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
+                                                '    local:\n      path: /var/lib/manifestgen/restic\n      node: ""\n'))
+case("access-mode-abbreviated", ["MG0504"], ("accessModes: [ReadWriteMany]", "accessModes: [RWX]"))
+case("access-mode-single-pod", ["MG0513"], ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOncePod]"))
+case("capacity-unit-gb", ["MG0505"], ("  capacity: 2Ti\n", "  capacity: 2TB\n"))
+case("capacity-decimal-unit", ["MG0512"], ("  capacity: 2Ti\n", "  capacity: 2T\n"))
+case("memory-unit-lower-case", ["MG0505"], ("requests: { cpu: 100m, memory: 256Mi }", "requests: { cpu: 100m, memory: 256mi }"))
+case("request-above-limit", ["MG0514"], ("requests: { cpu: 250m, memory: 512Mi }", "requests: { cpu: 2500m, memory: 512Mi }"))
+case("storage-class-missing", ["MG0103"], ("  storageClassName: manifestgen-static\n", ""))
+case("storage-class-invalid", ["MG0301"], ("  storageClassName: manifestgen-static\n", "  storageClassName: Manifestgen_Static\n"))
+
+# ---- repository and retention -------------------------------------------------------------------
+case("retention-no-keep-rule", ["MG0601"], ("          daily: 14\n          weekly: 8\n          tags: [tier-1]\n", "          tags: [tier-1]\n"))
+case("retention-keep-tag-not-set", ["MG0602"], ("          tags: [tier-1]\n", "          tags: [tier-2]\n"))
+case("read-data-subset-percent", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 150%"))
+case("read-data-subset-fraction", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 0/7"))
+case("keep-count-negative", ["MG0604"], ("    weekly: 5\n", "    weekly: -3\n"))
+case("keep-within-words", ["MG0604"], ("    monthly: 12\n", "    monthly: 12\n    within: 30 days\n"))
+
+# ---- SSH and paths --------------------------------------------------------------------------------
+case("host-key-missing", ["MG0701"], ("    hostKeys:\n" + HOSTKEY1, ""))
+case("host-key-type-mismatch", ["MG0702"], (HOSTKEY1, "      - ssh-rsa " + ED25519 + "\n"))
+case("host-key-truncated", ["MG0702"], (HOSTKEY1, "      - ssh-ed25519 " + ED25519[:40] + "\n"))
+case("host-key-with-host-name", ["MG0702"], (HOSTKEY1, "      - 10.40.0.11 ssh-ed25519 " + ED25519 + "\n"))
+case("host-key-weak-rsa", ["MG0709"], (HOSTKEY1, HOSTKEY1 + "      - " + WEAK_RSA + "\n"))
+case("port-out-of-range", ["MG0704"], ("    port: 2222\n", "    port: 70000\n"))
+case("port-zero", ["MG0704"], ("    port: 2222\n", "    port: 0\n"))
+case("user-root", ["MG0705"], ("    user: backup\n    hostKeys:\n      - ecdsa", "    user: root\n    hostKeys:\n      - ecdsa"))
+case("address-with-scheme", ["MG0711"], ("    address: 10.40.0.11\n", "    address: ssh://10.40.0.11:22\n"))
+case("path-relative", ["MG0706"], ("paths: [/srv/compose/gitea]", "paths: [srv/compose/gitea]"))
+case("path-dot-dot", ["MG0706"], ("paths: [/srv/compose/gitea]", "paths: [/srv/compose/wiki/../gitea]"))
+case("compose-directory-trailing-slash", ["MG0706"], ("composeDirectory: /srv/compose/gitea\n", "composeDirectory: /srv/compose/gitea/\n"))
+case("exclude-unclosed-bracket", ["MG0707"], ('"*.part"', '"[*.part"'))
+case("exclude-outside-app-paths", ["MG0710"], ('"*.part"', '"/srv/compose/gitea/cache"'))
+case("same-path-two-apps", ["MG0708"], ("paths: [/srv/compose/gitea]", "paths: [/srv/compose/wiki]"))
+case("nested-path-two-apps", ["MG0708"], ("paths: [/srv/compose/vaultwarden/data]", "paths: [/srv/compose/nextcloud/vaultwarden]"))
+case("sshfs-without-privileged", ["MG0712"], ("        privileged: true\n", ""))
+case("privileged-for-rsync", ["MG0713"], ("          composeDirectory: /srv/compose/gitea\n", "          composeDirectory: /srv/compose/gitea\n        privileged: true\n"))
+
+# ---- image ----------------------------------------------------------------------------------------
+DIGEST_LINE = "  digest: sha256:5f0d3c1e8a9b7d6c4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\n"
+case("image-latest", ["MG0801"], ('  tag: "1.4.2"\n' + DIGEST_LINE, "  tag: latest\n"))
+case("image-no-tag", ["MG0802"], ('  tag: "1.4.2"\n' + DIGEST_LINE, ""))
+case("image-no-digest", ["MG0803"], (DIGEST_LINE, ""))
+case("image-short-digest", ["MG0804"], (DIGEST_LINE, "  digest: sha256:5f0d3c1e\n"))
+case("image-repository-upper-case", ["MG0804"], ("registry.example.org/platform/manifestgen-runner", "registry.example.org/Platform/ManifestGen-Runner"))
+case("image-tag-in-repository", ["MG0804"], ("registry.example.org/platform/manifestgen-runner\n", "registry.example.org/platform/manifestgen-runner:1.4.2\n"))
+case("image-pull-policy-lower-case", ["MG0805"], ('  tag: "1.4.2"\n', '  tag: "1.4.2"\n  pullPolicy: always\n'))
+
+
+# ---- valid near misses: each must produce no error and no warning ----------------------------
+VALID = []
+
+
+def valid(name, *edits, append=""):
+    VALID.append((name, [], edits, "", append, {}, None))
+
+
+RSA_3072 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCndfb9oQlSJ3sBisDNZoalnuOFAz2/BKV50JZDZA6KiEwx5Z65t0RdQzMtOoPGVFTcgrfYZqnAM/qZ5PWkK+9W53RsEKmYULCTWgk+up6YYGjVTxOV6Ps9NPYfWNWUgsgzoY+jxknckbSnI3WzoaimKgOLBdJGaPVDwmEucFDdo3hxG/bEyxhGNLnrBOLu5KZdn2TTf4VvAvqWZ8OtOvR+xO6+3HAJ26zxmpPQ8iKyaWQUsGa9oSGZVa4nc8+KeWzakvoLVihkV9HSIFxFXbgOge8EkwkjITkKoVgOL6qBQicQVerrY02DD6xJ3oyBiJWRoHFVXtcnTUec46xvS8cCm5Jdyk/GbNtG3Zw3BLYJ67FkkqGQ4d77nFOZtRbamCK+N1xI9y3UcIDsCAaIWRtUBdqvC7L5VsxORMGJUlkJx+lVdOMsAMQeC/EqR+LzYxTsd5VEGzu+Mn3KUCiBYVIObIRnW/VJ6IGY6FQ5N9/o1zGyCFAW/LB5fObvb3cTzek="
+valid("quoted-yaml11-words", ('  tag: "1.4.2"\n', '  tag: "1.10"\n'), ("          stopServices: [gitea]\n", '          stopServices: [gitea, "on"]\n'))
+valid("cron-forms", (DAILY, '  schedule: "0 2 ? * sun-sat"\n'), (VW_SCHED, 'schedule: "5 1,13 * * MON-FRI"'))
+valid("cron-h-forms", (VW_SCHED, 'schedule: "H 3,15 * * *"'), (DAILY, '  schedule: "H(0-29) H(0-2) * * *"' + "\n"))
+valid("nfs-path-is-export-root", ("path: /volume1/k8s-backup/restic/production", "path: /volume1/k8s-backup"))
+valid("exclude-patterns", ('"*.part"', '"**/cache/**", "!keep.part", "[a-z]*.tmp", "/srv/compose/nextcloud/data/*/thumbnails"'))
+valid("host-key-rsa-3072", (HOSTKEY1, HOSTKEY1 + "      - " + RSA_3072 + "\n"))
+valid("ipv6-address", ("    address: 10.40.0.11\n", '    address: "fd00:40::11"\n'))
+valid("shell-variables-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
+                                          'mysqldump -u backup -p"$MYSQL_PWD" nextcloud > "$HOME/todo-app/dump.sql"'))
+valid("retention-within-only", ("    daily: 7\n    weekly: 5\n    monthly: 12\n", "    within: 1y6m\n"))
+valid("image-digest-only", ('  tag: "1.4.2"\n', ""))
+valid("sealed-secrets-complete", append=sealed())
+valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
+                        "    local:\n      path: /var/lib/manifestgen/restic\n      node: lab-node-1\n"), ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]"))
+
+
+def main():
+    write_cases(CASES, os.path.join(HERE, "invalid"))
+    write_cases(VALID, os.path.join(HERE, "valid"))
+    print(f"{len(CASES)} invalid cases, {len(VALID)} valid cases")
+
+
+def write_cases(cases, out):
+    names = set()
+    for name, codes, edits, prepend, append, files, text in cases:
+        if name in names:
+            sys.exit(f"duplicate case {name}")
+        names.add(name)
+        content = BASE if text is None else text
+        for old, new in edits:
+            if content.count(old) != 1:
+                sys.exit(f"{name}: expected exactly one {old!r}, found {content.count(old)}")
+            content = content.replace(old, new)
+        if prepend:
+            lines = content.split("\n", 1)
+            content = lines[0] + "\n" + prepend + lines[1]
+        content += append
+        d = os.path.join(out, name)
+        os.makedirs(d, exist_ok=True)
+        write(os.path.join(d, "inventory.yaml"), content)
+        if codes:
+            write(os.path.join(d, "codes"), "".join(c + "\n" for c in codes))
+        for file, body in files.items():
+            write(os.path.join(d, file), body)
+
+
+def write(path, text):
+    if os.path.exists(path) and open(path, encoding="utf-8").read() == text:
+        return
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
