@@ -168,7 +168,7 @@ public static class PodPaths
     public const string RepositoryMount = "/repository";
     public const string CacheDir = "/var/cache/restic";
     public const string TmpDir = "/tmp";
-    /// <summary>Environment variable naming the job config file; the runner falls back to JobConfigFile.</summary>
+    /// <summary>Environment variable naming the job config file; the runner has no default, so a manifest must set it.</summary>
     public const string JobConfigEnv = "MANIFESTGEN_JOB_CONFIG";
 }
 

@@ -115,7 +115,12 @@ public static class Program
     private static JobConfig LoadConfig(CommandLine cli)
     {
         var env = Environment.GetEnvironmentVariable(PodPaths.JobConfigEnv);
-        var file = cli.ConfigFile ?? (string.IsNullOrEmpty(env) ? PodPaths.JobConfigFile : env);
+        // No silent default path: the variable is part of the contract with the rendered CronJob, so a
+        // manifest that forgets it fails here, loudly, instead of reading whatever sits at a default path.
+        var file = cli.ConfigFile ?? (string.IsNullOrEmpty(env)
+            ? throw new RunnerException(RunnerExit.Usage,
+                $"no job configuration: pass --config FILE or set {PodPaths.JobConfigEnv} (the rendered CronJob sets it to {PodPaths.JobConfigFile})")
+            : env);
         string json;
         try
         {

@@ -18,8 +18,8 @@ public sealed record CommandLine
     public const string Usage = """
         usage: manifestgen-runner COMMAND [--config FILE] [options]
 
-        Commands (the job configuration comes from --config, else $MANIFESTGEN_JOB_CONFIG,
-        else /etc/manifestgen/job/job.json):
+        Commands (the job configuration comes from --config, else $MANIFESTGEN_JOB_CONFIG;
+        the rendered CronJobs set the variable to /etc/manifestgen/job/job.json):
           backup      back up the app: hooks, transfer (rsync|sshfs|tar), restic backup
           maintain    unlock stale locks, forget by each retention group's policy, prune
           check       restic check (with the configured --read-data-subset)
