@@ -128,6 +128,8 @@ class Bench:
         self.restores: list[dict] = []
         self.generator_results: list[dict] = []
         self.failures: list[str] = []
+        r = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
+        self.revision = r.stdout.strip() or "unknown"  # at the start: what the measured binaries were built from
 
     # --- workloads ----------------------------------------------------------------------------------
     def make_workload(self, name: str) -> workloads.Workload:
@@ -324,7 +326,7 @@ class Bench:
             "dotnet": first_line(["dotnet", "--version"]),
             "python": platform.python_version(),
             "file_level": "prototype commands (BENCH_PROTOTYPE=1)" if self.prototype else "manifestgen-runner backup",
-            "git": first_line(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
+            "git": self.revision,
         }
 
     def main(self) -> int:
@@ -352,6 +354,8 @@ class Bench:
             "generator": self.generator_results, "failures": self.failures,
         }
         os.makedirs(RESULTS, exist_ok=True)
+        self.failures += [f"generator {g['apps']} apps: {g.get('error', '')}" for g in self.generator_results
+                          if not g.get("ok")]
         lines = report.summary_lines(data)
         data["summary_lines"] = lines
         with open(os.path.join(RESULTS, f"{self.name}.json"), "w") as f:

@@ -163,6 +163,8 @@ public static class PodPaths
     /// <summary>Key name of a kubernetes.io/ssh-auth Secret.</summary>
     public const string SshKeyFileName = "ssh-privatekey";
     public const string ResticPasswordDir = "/var/run/secrets/manifestgen/restic";
+    /// <summary>Mount of the optional Secret holding the healthchecks-style ping URL (it embeds a token).</summary>
+    public const string PingUrlDir = "/var/run/secrets/manifestgen/ping";
     public const string RepositoryMount = "/repository";
     public const string CacheDir = "/var/cache/restic";
     public const string TmpDir = "/tmp";

@@ -152,6 +152,23 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Should_fail_the_run_but_name_the_snapshot_when_an_after_hook_fails()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        s.CreateApp("cleanup");
+        var app = s.App("cleanup") with
+        {
+            Hooks = new HooksConfig { After = [new HookCommand { Run = "echo cleaning up; exit 7" }] },
+        };
+        var r = await s.RunAsync(s.Backup(app), "backup");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(Outcome.Failure, r.Summary.Outcome);
+        Assert.Contains("hook after[1] failed (exit 7)", r.Summary.Error);
+        var snapshot = Assert.Single(await s.Repo.SnapshotsAsync());
+        Assert.Equal(snapshot.Id, r.Summary.SnapshotId);
+    }
+
+    [Fact]
     public async Task I_can_stream_a_dump_into_its_own_snapshot_tagged_dump()
     {
         await using var s = await Scenario.CreateAsync(host);

@@ -12,6 +12,16 @@ public sealed class MaintenanceTests(RealHost host)
         await s.Repo.CheckedAsync(["backup", "--host", hostName, .. tags.SelectMany(t => new[] { "--tag", t }), dir]);
     }
 
+    private static async Task TwoSnapshots(Scenario s, string app)
+    {
+        var dir = s.CreateApp(app);
+        await Snapshot(s, dir, "kvm-test", "app=" + app);
+        await Snapshot(s, dir, "kvm-test", "app=" + app);
+    }
+
+    private static JobConfig OneGroup(Scenario s, string app, RetentionPolicy policy) =>
+        s.Maintenance(new MaintenanceConfig { Groups = [new RetentionGroup { Host = "kvm-test", App = app, Policy = policy }] });
+
     [Fact]
     public async Task Should_forget_only_by_policy_and_only_the_apps_own_snapshots()
     {
@@ -49,21 +59,16 @@ public sealed class MaintenanceTests(RealHost host)
     public async Task Should_exit_11_when_a_running_backup_holds_the_lock_and_leave_that_lock_alone()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var a = s.CreateApp("epsilon");
-        await Snapshot(s, a, "kvm-test", "app=epsilon");
-        await Snapshot(s, a, "kvm-test", "app=epsilon");
+        await TwoSnapshots(s, "epsilon");
         // A live backup (its stream never ends) holds a fresh shared lock; forget needs an exclusive one.
         await using var holder = new BackgroundProcess("restic",
             ["backup", "--host", "other", "--stdin-filename", "x", "--stdin-from-command", "--", "sleep", "60"],
-            new Dictionary<string, string?> { ["RESTIC_REPOSITORY"] = s.Repo.Location, ["RESTIC_PASSWORD_FILE"] = s.Repo.PasswordFile, ["RESTIC_CACHE_DIR"] = s.Repo.CacheDir });
+            s.Repo.Environment);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
         Assert.NotEmpty(s.Repo.Locks());
 
-        var maintain = s.Maintenance(new MaintenanceConfig
-        {
-            Groups = [new RetentionGroup { Host = "kvm-test", App = "epsilon", Policy = new RetentionPolicy { KeepLast = 1 } }],
-        });
+        var maintain = OneGroup(s, "epsilon", new RetentionPolicy { KeepLast = 1 });
         var config = maintain with { Repository = maintain.Repository with { RetryLockSeconds = 2 } };
         var r = await s.RunAsync(config, "maintain");
         Assert.Equal(11, r.ExitCode);
@@ -80,13 +85,8 @@ public sealed class MaintenanceTests(RealHost host)
     public async Task Should_refuse_a_keep_tag_that_no_snapshot_has_instead_of_forgetting_everything()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var a = s.CreateApp("gamma");
-        await Snapshot(s, a, "kvm-test", "app=gamma");
-        await Snapshot(s, a, "kvm-test", "app=gamma");
-        var config = s.Maintenance(new MaintenanceConfig
-        {
-            Groups = [new RetentionGroup { Host = "kvm-test", App = "gamma", Policy = new RetentionPolicy { KeepTags = ["keep-forever"] } }],
-        });
+        await TwoSnapshots(s, "gamma");
+        var config = OneGroup(s, "gamma", new RetentionPolicy { KeepTags = ["keep-forever"] });
         var r = await s.RunAsync(config, "maintain");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("keep-forever", r.Summary.Error);

@@ -43,14 +43,17 @@ public sealed class ResticRepo : IDisposable
     /// <summary>A file holding a password that is not this repository's.</summary>
     public string WriteWrongPassword() => _dir.Write("wrong-password", "not-the-password\n");
 
+    /// <summary>Variables that point restic at this repository (for processes a test starts itself).</summary>
+    public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
+    {
+        ["RESTIC_REPOSITORY"] = Location,
+        ["RESTIC_PASSWORD_FILE"] = PasswordFile,
+        ["RESTIC_CACHE_DIR"] = CacheDir,
+        ["RESTIC_PASSWORD"] = null,
+    };
+
     public Task<ProcessResult> RunAsync(params string[] args) =>
-        Proc.RunAsync("restic", args, TimeSpan.FromMinutes(5), new Dictionary<string, string?>
-        {
-            ["RESTIC_REPOSITORY"] = Location,
-            ["RESTIC_PASSWORD_FILE"] = PasswordFile,
-            ["RESTIC_CACHE_DIR"] = CacheDir,
-            ["RESTIC_PASSWORD"] = null,
-        });
+        Proc.RunAsync("restic", args, TimeSpan.FromMinutes(5), Environment);
 
     public async Task<string> CheckedAsync(params string[] args)
     {

@@ -93,9 +93,14 @@ public static class BackupJob
                 cleanupErrors.Add(ex);
             }
         }
-        if (cleanupErrors.Count > 0) throw cleanupErrors[0];
-
         bytesAdded += files?.DataAddedPacked ?? 0;
+        string? error = exit == RunnerExit.Partial ? "restic could not read some files and the app treats that as a failure" : null;
+        // The snapshot exists, but a service that did not come back or a failed after hook fails the run.
+        if (cleanupErrors.Count > 0)
+        {
+            exit = RunnerExit.Failure;
+            error = string.Join("; ", cleanupErrors.Select(e => e.Message));
+        }
         var failed = exit != RunnerExit.Ok;
         return new RunSummary
         {
@@ -114,7 +119,7 @@ public static class BackupJob
             BytesAdded = bytesAdded,
             DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
             Warnings = warnings.ToImmutable(),
-            Error = failed ? "restic could not read some files and the app treats that as a failure" : null,
+            Error = error,
         };
     }
 

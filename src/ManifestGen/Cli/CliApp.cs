@@ -68,6 +68,13 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             stderr.Write($"manifestgen: {ex.Message}\n");
             return UsageOrIo;
         }
+#pragma warning disable CA1031 // the CLI reports, it never ends in a stack trace
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            stderr.Write($"manifestgen: internal error ({ex.GetType().Name}): {ex.Message}\n");
+            return UsageOrIo;
+        }
     }
 
     private static Options? Parse(IReadOnlyList<string> args, string cwd, out string? error)

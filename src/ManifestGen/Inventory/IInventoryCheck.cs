@@ -25,6 +25,23 @@ public static class InventoryChecks
 
     public static IReadOnlyList<IInventoryCheck> Discovered => All.Value;
 
-    public static IReadOnlyList<Diagnostic> Run(LoadedInventory inventory) =>
-        DiagnosticOrder.Sort(Discovered.SelectMany(check => check.Check(inventory)));
+    public static IReadOnlyList<Diagnostic> Run(LoadedInventory inventory)
+    {
+        var all = new List<Diagnostic>();
+        foreach (var check in Discovered)
+        {
+            try
+            {
+                all.AddRange(check.Check(inventory));
+            }
+#pragma warning disable CA1031 // one faulty rule must not turn a finding into a crash of the whole tool
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                all.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.InternalCheckError, inventory.SourceMap.Root,
+                    $"rule {check.GetType().Name} failed: {ex.GetType().Name}: {ex.Message}"));
+            }
+        }
+        return DiagnosticOrder.Sort(all);
+    }
 }

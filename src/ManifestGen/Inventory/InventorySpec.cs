@@ -25,6 +25,8 @@ public sealed record InventorySpec
     public AppDefaults Defaults { get; init; } = new();
     [Description("How the Secrets the jobs need come to exist in the cluster.")]
     public SecretsSpec Secrets { get; init; } = new();
+    [Description("How backup jobs report: a healthchecks-style ping and/or a Prometheus pushgateway.")]
+    public ReportingSpec Reporting { get; init; } = new();
     [Description("Extra placeholder markers (besides the built-in ones) that must not appear in any value.")]
     public ImmutableArray<string> Placeholders { get; init; } = [];
     [Description("SSH hosts and the Docker Compose apps on them.")]
@@ -92,6 +94,14 @@ public sealed record RepositorySpec
     public string CacheSize { get; init; } = "2Gi";
     [Description("Bounded wait (seconds) for a lock another job holds.")]
     public int RetryLockSeconds { get; init; } = 300;
+}
+
+public sealed record ReportingSpec
+{
+    [Description("Secret holding the ping URL (healthchecks-style: /start, success, /fail); the URL embeds a token, so it is never in the inventory.")]
+    public SecretKeyRefSpec? PingUrlSecret { get; init; }
+    [Description("Prometheus pushgateway URL (no credentials in it).")]
+    public string? PushgatewayUrl { get; init; }
 }
 
 public sealed record SecretKeyRefSpec

@@ -57,6 +57,14 @@ public static class Planner
             RetryLockSeconds = repo.RetryLockSeconds,
         };
         var defaultResources = inv.Defaults.Resources;
+        var ping = inv.Reporting.PingUrlSecret;
+        if (ping is not null)
+            secrets.Add(new RequiredSecret(ping.Name, "Opaque", [ping.Key], "backup jobs (ping URL)"));
+        var reporting = new ReportingConfig
+        {
+            PingUrlFile = ping is null ? null : PodPaths.PingUrlDir + "/" + ping.Key,
+            PushgatewayUrl = inv.Reporting.PushgatewayUrl,
+        };
 
         // The NFS export root exists; the repository directory below it may not. A Sync hook ordered
         // before the volume (wave -1) creates it, idempotently, on every sync.
@@ -148,6 +156,7 @@ public static class Planner
                 Kind = JobKind.Backup,
                 Environment = env,
                 Repository = repositoryConfig,
+                Reporting = reporting,
                 Host = new HostConfig
                 {
                     Name = host.Name,
@@ -191,6 +200,11 @@ public static class Planner
                 new("known-hosts", PodPaths.KnownHostsDir, null, true),
                 new("ssh-key", PodPaths.SshKeyDir, null, true),
             };
+            if (ping is not null)
+            {
+                volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: 0x100));
+                mounts.Add(new("ping-url", PodPaths.PingUrlDir, null, true));
+            }
             SecurityModel security;
             switch (app.Strategy)
             {

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using k8s.Models;
 using ManifestGen.PodHarness.Manifests;
+using ManifestGen.PodHarness.Processes;
 using ManifestGen.PodHarness.Sandbox;
 
 namespace ManifestGen.PodHarness.Pods;
@@ -20,6 +21,8 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
 {
     /// <summary>Where the runner built from this repository appears inside the pod.</summary>
     public const string RunnerMount = "/opt/manifestgen-podharness/runner";
+    /// <summary>Where this machine's .NET installation appears inside the pod (read-only).</summary>
+    public const string DotnetMount = "/opt/manifestgen-podharness/dotnet";
     public const string RunnerCommand = "manifestgen-runner";
     private const string ImagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -123,9 +126,12 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
             var wrapper = Path.Combine(filesDir, RunnerCommand);
             File.WriteAllText(wrapper,
                 "#!/bin/sh\n# Stands in for the image's binary: the runner built from this repository.\n" +
-                $"exec /usr/bin/dotnet {RunnerMount}/{RunnerCommand}.dll \"$@\"\n");
+                $"exec {DotnetMount}/dotnet {RunnerMount}/{RunnerCommand}.dll \"$@\"\n");
             files.Add(new SandboxFile(wrapper, argv[0].StartsWith('/') ? argv[0] : $"/usr/local/bin/{RunnerCommand}", "0755"));
-            mounts = mounts.Insert(0, new SandboxMount(Path.GetFullPath(options.RunnerDirectory), RunnerMount, ReadOnly: true, IsFile: false));
+            mounts = [
+                new SandboxMount(Path.GetFullPath(options.RunnerDirectory), RunnerMount, ReadOnly: true, IsFile: false),
+                new SandboxMount(DotnetHost.Root, DotnetMount, ReadOnly: true, IsFile: false),
+                .. mounts];
         }
         var hosts = Path.Combine(filesDir, "hosts");
         File.WriteAllText(hosts, HostsFile(podName, (pod.HostAliases ?? []).Concat(options.ExtraHosts)));

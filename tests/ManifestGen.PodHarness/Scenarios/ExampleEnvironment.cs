@@ -156,7 +156,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     {
         if (!File.Exists(_options.GeneratorDll))
             throw new HarnessException($"{_options.GeneratorDll}: generator not built");
-        var r = await Proc.RunAsync("/usr/bin/dotnet", [_options.GeneratorDll, "render", _options.Environment, "--root", RenderRoot],
+        var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, "render", _options.Environment, "--root", RenderRoot],
             TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
         r.EnsureSuccess($"manifestgen render {_options.Environment}");
         return RenderedManifests.Load(OutDir);

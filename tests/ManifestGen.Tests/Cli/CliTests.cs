@@ -79,7 +79,7 @@ public sealed class CliTests
         using var ws = new Workspace(copyExampleValues: true);
         Run(ws, "render");
         var before = ws.OutFiles();
-        ws.Edit("values/production.yaml", "schedule: \"H */6 * * *\"", "schedule: \"H */4 * * *\"");
+        ws.Edit("values/production.yaml", "schedule: \"15 */6 * * *\"", "schedule: \"15 */4 * * *\"");
         Assert.Equal(0, Run(ws, "render").Code);
         var after = ws.OutFiles();
         Assert.Equal(before.Keys, after.Keys);

@@ -229,3 +229,37 @@ public sealed class InventoryLoaderTests
         }
     }
 }
+
+public sealed class InventoryLoaderRobustnessTests
+{
+    [Fact]
+    public void Should_never_throw_on_garbage_truncation_or_odd_yaml()
+    {
+        using var dir = new TempDirectory();
+        var random = new Random(20261127);
+        var inputs = new List<string>
+        {
+            "", "---\n", "- a\n- b\n", "a: b\n---\nc: d\n", "\t namespace: x", "namespace: &a [*a]\n", "x: *nope\n",
+            "<<: 5\n", "hosts: [{<<: [1, 2]}]\n", new string('[', 500), "\"unterminated", "key: 'a\n  b'\n: x\n",
+            "namespace: {a: 1}\nhosts: null\n", "? [complex]\n: key\n",
+        };
+        var example = File.ReadAllText(Path.Combine(RepoPaths.Values, "production.yaml"));
+        for (var i = 0; i < 150; i++)
+            inputs.Add(example[..random.Next(example.Length)]);
+        for (var i = 0; i < 50; i++)
+        {
+            var bytes = new byte[random.Next(1, 300)];
+            random.NextBytes(bytes);
+            inputs.Add(System.Text.Encoding.Latin1.GetString(bytes));
+        }
+        var loader = new InventoryLoader(dir.Path);
+        foreach (var (input, i) in inputs.Select((x, i) => (x, i)))
+        {
+            var file = dir.Write($"values/case{i}.yaml", input);
+            var result = loader.Load(file);
+            if (result.Inventory is null)
+                Assert.True(result.Diagnostics.Any(d => d.Severity == Severity.Error), $"case {i}: no model and no error");
+            Assert.All(result.Diagnostics, d => Assert.StartsWith("values/", d.Location.File));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Collections.Immutable;
+using ManifestGen.PodHarness;
+using ManifestGen.PodHarness.Hosts;
+using ManifestGen.PodHarness.Manifests;
+using ManifestGen.PodHarness.Pods;
+using ManifestGen.PodHarness.Processes;
+using ManifestGen.PodHarness.Sandbox;
+using static ManifestGen.E2E.Tests.TestSupport;
+
+namespace ManifestGen.E2E.Tests;
+
+/// <summary>The throwaway SSH host: isolated in its own network namespace, reachable from a pod that joins it.</summary>
+public sealed class SshHostTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    private static async Task<string> Ip(params string[] args) =>
+        (await Proc.RunAsync("/usr/sbin/ip", args, TimeSpan.FromSeconds(20))).EnsureSuccess("ip").Stdout;
+
+    [Fact]
+    public async Task I_can_reach_the_host_from_a_pod_in_its_namespace_at_an_address_that_exists_only_there()
+    {
+        var data = Directory.CreateDirectory(_tmp.Combine("data")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(data, "hello.txt"), "from the host\n");
+        string ns;
+        await using (var host = await NetnsSshHost.StartAsync(new NetnsSshHostOptions
+        {
+            Address = "192.168.122.10",
+            Mounts = [new SandboxMount(data, "/srv/sample", ReadOnly: true, IsFile: false)],
+        }))
+        {
+            ns = host.Namespace;
+            // Only a loopback interface and no route anywhere: nothing sent to the address can leave.
+            var links = (await Ip("-n", ns, "-o", "link", "show")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(links);
+            Assert.Contains(": lo:", links[0], StringComparison.Ordinal);
+            Assert.DoesNotContain("default", await Ip("-n", ns, "route", "show", "table", "all"), StringComparison.Ordinal);
+
+            var manifests = RenderedManifests.FromYaml(SshPodYaml(host.HostPublicKey), "ssh-pod.yaml");
+            var options = Options(_tmp, ("ssh-key", Keys(("ssh-privatekey", await File.ReadAllTextAsync(host.IdentityFile))))) with
+            {
+                NetworkNamespace = ns,
+            };
+            var r = await new PodRunner(manifests, options).RunAsync("ssh-probe");
+
+            Assert.True(r.Succeeded, r.ToString());
+            Assert.Equal("from the host\n", r.Stdout);
+        }
+        // Disposed: the namespace and its sshd are gone.
+        Assert.False(File.Exists($"/run/netns/{ns}"));
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_host_whose_key_is_not_the_pinned_one()
+    {
+        await using var host = await NetnsSshHost.StartAsync(new NetnsSshHostOptions { Address = "127.0.0.1" });
+        var manifests = RenderedManifests.FromYaml(
+            SshPodYaml("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDmBPcY1YKncj5ejvP4j2zCeX6qugKt6DA5lYd/7NkBf", "127.0.0.1"), "ssh-pod.yaml");
+        var options = Options(_tmp, ("ssh-key", Keys(("ssh-privatekey", await File.ReadAllTextAsync(host.IdentityFile))))) with
+        {
+            NetworkNamespace = host.Namespace,
+        };
+
+        var r = await new PodRunner(manifests, options).RunAsync("ssh-probe");
+
+        Assert.False(r.Succeeded);
+        Assert.Contains("Host key verification failed", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_refuse_the_production_prepare_job_whose_nfs_volume_it_cannot_mount()
+    {
+        var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production"));
+        var runner = new PodRunner(manifests, Options(_tmp));
+
+        var ex = await Assert.ThrowsAsync<HarnessException>(() => runner.RunAsync("restic-prepare"));
+
+        Assert.Contains(".nfs: field not supported by the pod harness", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static string SshPodYaml(string hostKey, string address = "192.168.122.10") => $$"""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: known-hosts
+          namespace: t
+        data:
+          known_hosts: "{{address}} {{hostKey}}\n"
+        ---
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: ssh-probe
+          namespace: t
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: ssh
+                  image: registry.invalid/ssh:1
+                  command: ["ssh"]
+                  args: ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                         "-o", "UserKnownHostsFile=/etc/ssh-test/known_hosts", "-o", "ConnectTimeout=10",
+                         "-i", "/var/run/secrets/ssh/ssh-privatekey", "root@{{address}}", "cat /srv/sample/hello.txt"]
+                  env:
+                    - name: HOME
+                      value: /tmp
+                  volumeMounts:
+                    - name: known-hosts
+                      mountPath: /etc/ssh-test
+                      readOnly: true
+                    - name: key
+                      mountPath: /var/run/secrets/ssh
+                      readOnly: true
+                    - name: tmp
+                      mountPath: /tmp
+              volumes:
+                - name: known-hosts
+                  configMap:
+                    name: known-hosts
+                - name: key
+                  secret:
+                    secretName: ssh-key
+                    defaultMode: 0400
+                - name: tmp
+                  emptyDir: {}
+        """;
+}

@@ -1,0 +1,46 @@
+using ManifestGen.Inventory;
+using ManifestGen.Tests.Loading;
+using ManifestGen.Tests.Support;
+
+namespace ManifestGen.Tests.Rendering;
+
+public sealed class PipelineTests
+{
+    [Fact]
+    public void Should_discover_every_inventory_check_in_type_name_order()
+    {
+        var checks = InventoryChecks.Discovered;
+        Assert.NotEmpty(checks);
+        var names = checks.Select(c => c.GetType().FullName!).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        Assert.All(checks, c => Assert.False(c.GetType().IsAbstract));
+    }
+
+    [Fact]
+    public void Should_stop_rendering_an_environment_when_validation_reports_an_error()
+    {
+        using var ws = new Workspace();
+        ws.Write("values/demo.yaml", InventoryLoaderTests.Minimal.Replace("address: 10.0.0.1", "address: CHANGEME"));
+        var result = ws.Generator.Render(Path.Combine(ws.Root, "values/demo.yaml"));
+        Assert.True(result.HasErrors);
+        Assert.Empty(result.Files);
+        Assert.Null(result.Plan);
+        Assert.Contains(result.Diagnostics, d => d.Location.File == "values/demo.yaml" && d.Location.Line == 15);
+    }
+
+    [Fact]
+    public void I_can_render_a_minimal_inventory_with_defaults_only()
+    {
+        using var ws = new Workspace();
+        ws.Write("values/demo.yaml", InventoryLoaderTests.Minimal);
+        var result = ws.Generator.Render(Path.Combine(ws.Root, "values/demo.yaml"));
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        var paths = result.Files.Select(f => f.Path).ToList();
+        Assert.Contains("demo/manifests/cronjob-backup-host-a-app-one.yaml", paths);
+        Assert.Contains("demo/manifests/configmap-backup-host-a-app-one.yaml", paths);
+        Assert.Contains("demo/manifests/persistentvolumeclaim-mirror-host-a-app-one.yaml", paths);
+        Assert.Contains("demo/application.yaml", paths);
+        Assert.DoesNotContain(paths, p => p.Contains("prepare", StringComparison.Ordinal)); // local storage: no NFS mkdir job
+        Assert.All(result.Files, f => Assert.DoesNotContain("\r", f.Content));
+    }
+}
