@@ -200,6 +200,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                 drift.AddRange(OutputTree.ExistingFiles(generator.Paths.Out, stale).Select(f => new FileDrift(f, DriftKind.Extra, null, "")));
         foreach (var d in drift)
         {
+            if (d is { Kind: DriftKind.Changed, Expected: { } rendered, Actual: { } committed })
+                diagnostics.AddRange(Validation.Changes.ImmutableFieldChanges.Find("out/" + d.Path, committed, rendered));
             stdout.Write(UnifiedDiff.Create("a/out/" + d.Path, "b/out/" + d.Path, d.Actual, d.Expected));
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputDrift, SourceSpan.WholeFile("out/" + d.Path),
                 d.Kind switch

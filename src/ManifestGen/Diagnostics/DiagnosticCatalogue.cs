@@ -232,10 +232,10 @@ public static partial class DiagnosticCatalogue
         "Host address invalid",
         "`address` is a DNS name or an IP address, without scheme, user or port (the port has its own field).",
         "Write `kvm01.example.org` or `10.0.0.11`; set `port` separately.");
-    public static readonly DiagnosticRule SshfsNeedsPrivileged = new("MG0712", Severity.Error,
+    public static readonly DiagnosticRule SshfsNeedsPrivileged = new("MG0712", Severity.Warning,
         "sshfs without privileged",
-        "The sshfs strategy mounts the host with FUSE inside the pod, which needs a privileged pod. ManifestGen never implies it: without `privileged: true` every run fails to mount.",
-        "Set `privileged: true` on the app, or use the `rsync` strategy.");
+        "The sshfs strategy mounts the host with FUSE inside the pod. Without `privileged: true` the pod gets only the SYS_ADMIN capability; FUSE also needs the /dev/fuse device, which an unprivileged pod has only where the cluster provides it (a device plugin, or a runtime that passes it in). Otherwise every run fails to mount.",
+        "Set `privileged: true` on the app, make sure the cluster exposes /dev/fuse to pods, or use the `rsync` strategy.");
     public static readonly DiagnosticRule PrivilegedWithoutSshfs = new("MG0713", Severity.Warning,
         "privileged set for a strategy that does not need it",
         "Only the sshfs strategy needs a privileged pod; for rsync and tar the setting is ignored and only misleads readers.",

@@ -109,7 +109,7 @@ public sealed class HostRule : InventoryRule
             var strategy = app.Strategy ?? defaultStrategy;
             if (strategy == TransferStrategy.Sshfs && !app.Privileged)
                 sink.ReportKey(DiagnosticCatalogue.SshfsNeedsPrivileged, appPath + (app.Strategy is null ? "" : ".strategy"),
-                    $"app {app.Name} uses sshfs, which needs `privileged: true`");
+                    $"app {app.Name} uses sshfs without `privileged: true`: the mount works only where the cluster gives pods /dev/fuse");
             if (strategy != TransferStrategy.Sshfs && app.Privileged)
                 sink.Report(DiagnosticCatalogue.PrivilegedWithoutSshfs, appPath + ".privileged",
                     $"app {app.Name} uses {strategy.ToString().ToLowerInvariant()}, which does not need a privileged pod");

@@ -40,7 +40,7 @@ public sealed class SecretMaterialRule : InventoryRule
             {
                 if (!LooksSealed(scalar.Value))
                     sink.Report(DiagnosticCatalogue.LiteralPassword, entry.Path,
-                        "this is not kubeseal output (long base64); a plain value here would be committed in clear text",
+                        "this is not kubeseal output (base64 text of at least 40 characters); a plain value here would be committed in clear text",
                         "encrypt it: `kubeseal --raw --namespace NS --name SECRET --from-file=VALUE_FILE`");
                 continue;
             }
@@ -52,9 +52,10 @@ public sealed class SecretMaterialRule : InventoryRule
         }
     }
 
-    // kubeseal --raw prints base64 of an RSA-OAEP wrapped session key plus the ciphertext: hundreds of characters.
+    // kubeseal --raw prints base64 of an RSA-OAEP wrapped session key plus the ciphertext: hundreds of
+    // characters. Anything shorter than 40 or outside the base64 alphabet is a value someone typed in.
     private static bool LooksSealed(string value) =>
-        value.Length >= 64 && Convert.TryFromBase64String(value, new byte[value.Length], out _);
+        value.Length >= 40 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=');
 }
 
 /// <summary>
