@@ -107,10 +107,13 @@ public static partial class ObjectReader
         return new RenderedObject(apiVersion, kind, name, (metadata?["namespace"] as JsonValue)?.GetValue<string>(), typed, backObject, template);
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.MethodInfo> DeserializeMethods = new();
+
     private static object? Deserialize(JsonObject json, Type type)
     {
-        var method = typeof(KubernetesJson).GetMethod(nameof(KubernetesJson.Deserialize), [typeof(string), typeof(JsonSerializerOptions)])!
-            .MakeGenericMethod(type);
+        var method = DeserializeMethods.GetOrAdd(type, t =>
+            typeof(KubernetesJson).GetMethod(nameof(KubernetesJson.Deserialize), [typeof(string), typeof(JsonSerializerOptions)])!
+                .MakeGenericMethod(t));
         try
         {
             return method.Invoke(null, [json.ToJsonString(), null]);

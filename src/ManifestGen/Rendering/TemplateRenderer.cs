@@ -19,6 +19,9 @@ namespace ManifestGen.Rendering;
 public sealed class TemplateRenderer(string templatesDirectory, string displayPrefix = "templates")
 {
     private readonly Dictionary<string, Template> _parsed = new(StringComparer.Ordinal);
+    // Included templates, parsed once per renderer: every render gets a fresh TemplateContext (no state
+    // leaks between objects), and Scriban would otherwise re-read and re-parse each include per object.
+    private readonly Dictionary<string, Template> _includes = new(StringComparer.Ordinal);
 
     private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -43,6 +46,8 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
             TemplateLoader = new Loader(this),
         };
         context.PushCulture(CultureInfo.InvariantCulture);
+        foreach (var (path, included) in _includes)
+            context.CachedTemplates[path] = included;
         var globals = new ScriptObject();
         globals.Import("q", new Func<object?, string>(Quote));
         globals.Import("indent", new Func<string, int, string>(Indent));
@@ -50,7 +55,10 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
         context.PushGlobal(globals);
         try
         {
-            return template.Render(context).ReplaceLineEndings("\n");
+            var text = template.Render(context).ReplaceLineEndings("\n");
+            foreach (var (path, included) in context.CachedTemplates)
+                _includes.TryAdd(path, included);
+            return text;
         }
         catch (ScriptRuntimeException ex)
         {
