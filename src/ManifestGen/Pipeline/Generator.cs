@@ -76,25 +76,36 @@ public sealed class Generator(GeneratorPaths paths)
         var diagnostics = new List<Diagnostic>(earlier);
         var plan = Planner.Plan(inventory, diagnostics);
         var renderer = new TemplateRenderer(paths.Templates);
-        var placed = new List<(PlacedObject Placed, bool IsApplication)>();
-        foreach (var unit in plan.Manifests.Select(u => (u, false)).Append((plan.Application, true)))
+        var units = plan.Manifests.Select(u => (Unit: u, IsApplication: false)).Append((plan.Application, true)).ToArray();
+        // Render, strict re-parse and canonical text are independent per object: run them in parallel,
+        // keep every result and its diagnostics at the object's index so the output does not depend on
+        // scheduling (diagnostics are sorted at the end anyway).
+        var results = new UnitResult[units.Length];
+        Parallel.For(0, units.Length, i =>
         {
-            var text = renderer.Render(unit.Item1.Template, unit.Item1.Model, diagnostics);
-            if (text is null)
-                continue;
-            var obj = ObjectReader.Read(text, renderer.Display(unit.Item1.Template), diagnostics);
-            if (obj is not null)
-                placed.Add((new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.Item1.SourcePath)), unit.Item2));
-        }
+            var (unit, isApplication) = units[i];
+            var local = new List<Diagnostic>();
+            PlacedObject? placedObject = null;
+            string? content = null;
+            var text = renderer.Render(unit.Template, unit.Model, local);
+            if (text is not null && ObjectReader.Read(text, renderer.Display(unit.Template), local) is { } obj)
+            {
+                placedObject = new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.SourcePath));
+                content = CanonicalYaml.Write(obj.Json);
+            }
+            results[i] = new UnitResult(placedObject, isApplication, content, local);
+        });
+        foreach (var r in results)
+            diagnostics.AddRange(r.Diagnostics);
+        var placed = results.Where(r => r.Placed is not null).Select(r => (Placed: r.Placed!, r.IsApplication, Content: r.Content!)).ToList();
         diagnostics.AddRange(CrossObjectChecks.Check([.. placed.Select(p => p.Placed)]));
 
         var files = new List<OutputFile>();
-        foreach (var (p, isApplication) in placed)
+        foreach (var (p, isApplication, content) in placed)
         {
             var path = isApplication
                 ? $"{env}/{ApplicationFile}"
                 : $"{env}/{ManifestsFolder}/{p.Object.Kind.ToLowerInvariant()}-{p.Object.Name}.yaml";
-            var content = CanonicalYaml.Write(p.Object.Json);
             diagnostics.AddRange(CrossObjectChecks.CheckText(content, "out/" + path, p.Origin, inventory.Model.Placeholders));
             files.Add(new OutputFile(path, content));
         }
@@ -106,3 +117,6 @@ public sealed class Generator(GeneratorPaths paths)
         return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
     }
 }
+
+/// <summary>One rendered object (null when it failed), its canonical text and the diagnostics it produced.</summary>
+internal sealed record UnitResult(PlacedObject? Placed, bool IsApplication, string? Content, List<Diagnostic> Diagnostics);

@@ -42,6 +42,16 @@ public static partial class ObjectReader
         RespectNullableAnnotations = true,
     };
 
+    /// <summary>KubernetesJson's own serializer options (its converters for quantities, int-or-string, dates).</summary>
+    private static readonly JsonSerializerOptions KubernetesOptions = CaptureKubernetesOptions();
+
+    private static JsonSerializerOptions CaptureKubernetesOptions()
+    {
+        JsonSerializerOptions? captured = null;
+        KubernetesJson.AddJsonOptions(o => captured = o);
+        return captured ?? throw new InvalidOperationException("KubernetesJson did not expose its serializer options");
+    }
+
     [GeneratedRegex(@"^-?(0|[1-9][0-9]*)$", RegexOptions.CultureInvariant)]
     private static partial Regex Integer();
 
@@ -75,9 +85,11 @@ public static partial class ObjectReader
         JsonNode? back;
         try
         {
-            var custom = type.Namespace == typeof(ObjectReader).Namespace;
-            typed = custom ? json.Deserialize(type, CustomOptions) : Deserialize(json, type);
-            back = typed is null ? null : JsonNode.Parse(custom ? JsonSerializer.Serialize(typed, type, CustomOptions) : KubernetesJson.Serialize(typed));
+            // Straight from the node tree and back to one, with the options KubernetesJson itself uses:
+            // the same strictness as a text round trip without writing and re-parsing JSON text.
+            var options = type.Namespace == typeof(ObjectReader).Namespace ? CustomOptions : KubernetesOptions;
+            typed = json.Deserialize(type, options);
+            back = typed is null ? null : JsonSerializer.SerializeToNode(typed, type, options);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
@@ -105,23 +117,6 @@ public static partial class ObjectReader
             return null;
         }
         return new RenderedObject(apiVersion, kind, name, (metadata?["namespace"] as JsonValue)?.GetValue<string>(), typed, backObject, template);
-    }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.MethodInfo> DeserializeMethods = new();
-
-    private static object? Deserialize(JsonObject json, Type type)
-    {
-        var method = DeserializeMethods.GetOrAdd(type, t =>
-            typeof(KubernetesJson).GetMethod(nameof(KubernetesJson.Deserialize), [typeof(string), typeof(JsonSerializerOptions)])!
-                .MakeGenericMethod(t));
-        try
-        {
-            return method.Invoke(null, [json.ToJsonString(), null]);
-        }
-        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            throw ex.InnerException;
-        }
     }
 
     /// <summary>YAML 1.2 core schema: quoted scalars are strings; plain ones may be null, booleans or integers.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -18,10 +19,12 @@ namespace ManifestGen.Rendering;
 /// </summary>
 public sealed class TemplateRenderer(string templatesDirectory, string displayPrefix = "templates")
 {
-    private readonly Dictionary<string, Template> _parsed = new(StringComparer.Ordinal);
+    // Concurrent: the generator renders objects in parallel. A Scriban Template is safe to render from
+    // several threads as long as each render has its own TemplateContext.
+    private readonly ConcurrentDictionary<string, Template> _parsed = new(StringComparer.Ordinal);
     // Included templates, parsed once per renderer: every render gets a fresh TemplateContext (no state
     // leaks between objects), and Scriban would otherwise re-read and re-parse each include per object.
-    private readonly Dictionary<string, Template> _includes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Template> _includes = new(StringComparer.Ordinal);
 
     private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -95,8 +98,7 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
                 diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(message.Span, name), message.Message));
             return null;
         }
-        _parsed[name] = template;
-        return template;
+        return _parsed.GetOrAdd(name, template);
     }
 
     private Diagnostics.SourceSpan Span(Scriban.Parsing.SourceSpan span, string fallback) =>
