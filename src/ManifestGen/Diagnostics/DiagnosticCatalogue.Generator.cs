@@ -38,4 +38,6 @@ public static partial class DiagnosticCatalogue
         "Committed output is not current", "out/ differs from what the inventory renders now (changed, extra or missing files). Run `make render` and commit the result.");
     public static readonly DiagnosticRule ScheduleNotExpandable = new("MG0910", Severity.Error,
         "Schedule cannot be expanded", "The schedule does not have five fields, or uses H outside the minute and hour fields, so the generator cannot compute the stable value for H.");
+    public static readonly DiagnosticRule ConfigMapTooLarge = new("MG0911", Severity.Error,
+        "ConfigMap data larger than 1 MiB", "Kubernetes rejects a ConfigMap whose keys and values (data and binaryData) add up to more than 1 MiB (1,048,576 bytes), so Argo CD could never apply it.");
 }

@@ -11,6 +11,9 @@ public static class Names
     public const int LabelValueMax = 63;
     public const int DnsLabelMax = 63;
 
+    /// <summary>The forget (maintain) CronJob and its ConfigMap of one host's apps.</summary>
+    public static string Maintain(string repository, string host) => Join(CronJobMax, repository, "maintain", host);
+
     public static string Join(int max, params string[] parts)
     {
         var name = string.Join('-', parts.Where(p => p.Length > 0));

@@ -248,22 +248,27 @@ public static class Planner
                 app.Path));
         }
 
-        // Maintenance: forget --prune over every host/app group, and check; each its own job, because
-        // they take restic's exclusive lock.
+        // Maintenance: forget --prune, and check; each its own job, because they take restic's exclusive
+        // lock. Forget runs once per host over that host's app groups: one job over every app would
+        // hold a configuration that grows with the inventory, and a ConfigMap may hold at most 1 MiB.
         var maintenance = inv.Maintenance;
-        AddMaintenance("maintain", JobKind.Maintain, maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
-            maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
-            new MaintenanceConfig { Groups = [.. groups], Prune = maintenance.Forget.Prune }, "maintenance.forget");
+        foreach (var hostGroups in groups.GroupBy(g => g.Host, StringComparer.Ordinal))
+            AddMaintenance("maintain", Names.Maintain(repo.Name, hostGroups.Key), hostGroups.Key, JobKind.Maintain,
+                maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
+                maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
+                new MaintenanceConfig { Groups = [.. hostGroups], Prune = maintenance.Forget.Prune }, "maintenance.forget");
         if (maintenance.Check.Enabled)
-            AddMaintenance("check", JobKind.Check, maintenance.Check.Schedule, maintenance.Check.TimeZone,
+            AddMaintenance("check", Names.Join(Names.CronJobMax, repo.Name, "check"), null, JobKind.Check,
+                maintenance.Check.Schedule, maintenance.Check.TimeZone,
                 maintenance.Check.ActiveDeadlineSeconds, maintenance.Check.Resources,
                 new MaintenanceConfig { ReadDataSubset = maintenance.Check.ReadDataSubset }, "maintenance.check");
 
-        void AddMaintenance(string command, JobKind kind, string scheduleText, string? timeZone, int deadline,
+        void AddMaintenance(string command, string name, string? host, JobKind kind, string scheduleText, string? timeZone, int deadline,
             ResourcesSpec? resources, MaintenanceConfig config, string path)
         {
-            var name = Names.Join(Names.CronJobMax, repo.Name, command);
-            var labels = With(baseLabels, ("app.kubernetes.io/component", command));
+            var labels = host is null
+                ? With(baseLabels, ("app.kubernetes.io/component", command))
+                : With(baseLabels, ("app.kubernetes.io/component", command), ("manifestgen.io/host", host));
             units.Add(ConfigUnit(name, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using k8s.Models;
 using ManifestGen.Diagnostics;
@@ -19,6 +20,13 @@ public static partial class CrossObjectChecks
 
     [GeneratedRegex(@"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----|PuTTY-User-Key-File", RegexOptions.CultureInvariant)]
     private static partial Regex PrivateKey();
+
+    /// <summary>The API server's limit on a ConfigMap: keys and values of data and binaryData, in bytes.</summary>
+    public const int ConfigMapMaxBytes = 1024 * 1024;
+
+    internal static long DataSize(V1ConfigMap configMap) =>
+        (configMap.Data ?? new Dictionary<string, string>()).Sum(kv => (long)Encoding.UTF8.GetByteCount(kv.Key) + Encoding.UTF8.GetByteCount(kv.Value ?? ""))
+        + (configMap.BinaryData ?? new Dictionary<string, byte[]>()).Sum(kv => (long)Encoding.UTF8.GetByteCount(kv.Key) + (kv.Value?.Length ?? 0));
 
     public static IEnumerable<Diagnostic> Check(IReadOnlyList<PlacedObject> objects)
     {
@@ -48,6 +56,11 @@ public static partial class CrossObjectChecks
                         yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.VolumeClaimMismatch, placed.Origin,
                             $"PersistentVolume '{volume.Metadata.Name}' has claimRef {claimRef.NamespaceProperty}/{claimRef.Name}, but that claim " +
                             (bound is null ? "is not rendered" : $"names volume '{bound.Spec.VolumeName}'"));
+                    break;
+                case V1ConfigMap configMap when DataSize(configMap) is var size && size > ConfigMapMaxBytes:
+                    yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.ConfigMapTooLarge, placed.Origin,
+                        $"ConfigMap '{configMap.Metadata.Name}' holds {size} bytes of data; Kubernetes accepts at most {ConfigMapMaxBytes}",
+                        "split what it holds over several objects");
                     break;
                 case V1CronJob cronJob:
                     if (cronJob.Metadata.Name.Length > Names.CronJobMax)

@@ -44,6 +44,9 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
             EnableRelaxedFunctionAccess = false,
             EnableRelaxedIndexerAccess = false,
             NewLine = "\n",
+            // No silent truncation: Scriban cuts strings and output at 1 MiB by default and appends "...",
+            // which would turn a large object into a different one. Size limits are checked on the objects.
+            LimitToString = 0,
             LoopLimit = 10_000,
             RecursiveLimit = 20,
             TemplateLoader = new Loader(this),

@@ -52,6 +52,21 @@ public sealed class CrossObjectCheckTests
         Assert.Contains(diagnostics, d => d.Code == "MG0903" && d.Message.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(1024 * 1024 - 8, false)]
+    [InlineData(1024 * 1024 - 7, true)]
+    public void Should_report_a_config_map_whose_data_exceeds_one_mebibyte(int valueLength, bool reported)
+    {
+        // key "job.json" (8 bytes) plus the value: at most 1,048,576 bytes in all.
+        var configMap = $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{ name: big, namespace: ns }}\ndata:\n  job.json: \"{new string('x', valueLength)}\"\n";
+        var diagnostics = Check(configMap);
+        if (reported)
+            Assert.Contains(diagnostics, d => d.Code == "MG0911" && d.Message.Contains("'big'", StringComparison.Ordinal)
+                && d.Message.Contains("1048577 bytes", StringComparison.Ordinal));
+        else
+            Assert.DoesNotContain(diagnostics, d => d.Code == "MG0911");
+    }
+
     [Fact]
     public void Should_report_a_volume_whose_claimRef_points_elsewhere() =>
         Assert.Contains(Check(Volume.Replace("name: claim }", "name: nope }"), Claim), d => d.Code == "MG0903" && d.Message.Contains("claimRef"));

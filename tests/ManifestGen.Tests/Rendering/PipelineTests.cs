@@ -1,4 +1,6 @@
+using ManifestGen.Contracts;
 using ManifestGen.Inventory;
+using ManifestGen.Pipeline;
 using ManifestGen.Tests.Loading;
 using ManifestGen.Tests.Support;
 
@@ -42,5 +44,35 @@ public sealed class PipelineTests
         Assert.Contains("demo/application.yaml", paths);
         Assert.DoesNotContain(paths, p => p.Contains("prepare", StringComparison.Ordinal)); // local storage: no NFS mkdir job
         Assert.All(result.Files, f => Assert.DoesNotContain("\r", f.Content));
+    }
+
+    [Fact]
+    public void Should_render_one_forget_job_per_host_holding_only_that_hosts_apps()
+    {
+        var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
+        var result = generator.Render(Path.Combine(RepoPaths.Values, "production.yaml"));
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        var configs = result.Files
+            .Where(f => f.Path.Contains("/manifests/configmap-", StringComparison.Ordinal))
+            .Select(f => ContractConfig(f.Content))
+            .OfType<JobConfig>()
+            .Where(c => c.Kind == JobKind.Maintain)
+            .ToList();
+        var hosts = generator.Validate(Path.Combine(RepoPaths.Values, "production.yaml")).Inventory!.Model.Hosts;
+        Assert.Equal(hosts.Length, configs.Count);
+        foreach (var host in hosts)
+        {
+            var config = Assert.Single(configs, c => c.Maintenance!.Groups.Any(g => g.Host == host.Name));
+            Assert.All(config.Maintenance!.Groups, g => Assert.Equal(host.Name, g.Host));
+            Assert.Equal(host.Apps.Select(a => a.Name).Order(StringComparer.Ordinal), config.Maintenance.Groups.Select(g => g.App).Order(StringComparer.Ordinal));
+            Assert.Contains(result.Files, f => f.Path.EndsWith($"/cronjob-restic-maintain-{host.Name}.yaml", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>The job configuration a ConfigMap holds, or null for other ConfigMaps (known_hosts).</summary>
+    private static JobConfig? ContractConfig(string configMapYaml)
+    {
+        var configMap = k8s.KubernetesYaml.Deserialize<k8s.Models.V1ConfigMap>(configMapYaml);
+        return configMap.Data.TryGetValue(PodPaths.JobConfigFileName, out var json) ? JobConfigJson.Deserialize(json, configMap.Metadata.Name) : null;
     }
 }

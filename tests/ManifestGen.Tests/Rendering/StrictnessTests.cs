@@ -38,6 +38,16 @@ public sealed class StrictnessTests
     }
 
     [Fact]
+    public void Should_render_a_value_longer_than_one_mebibyte_without_truncating_it()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("t.sbn", "v: {{ model.name | q }}\n");
+        var name = new string('a', 3 * 1024 * 1024);
+        var text = new TemplateRenderer(dir.Path).Render("t.sbn", new Model(name), []);
+        Assert.Equal("v: \"" + name + "\"\n", text);
+    }
+
+    [Fact]
     public void Should_quote_values_so_that_yaml_cannot_be_injected()
     {
         using var dir = new TempDirectory();

@@ -26,9 +26,10 @@ public sealed class NameRule : InventoryRule
         // Every derived object name, with the entry it comes from: two entries must never derive the same one.
         var derived = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [Names.Join(Names.CronJobMax, model.Repository.Name, "maintain")] = "the forget job",
             [Names.Join(Names.CronJobMax, model.Repository.Name, "check")] = "the check job",
         };
+        foreach (var host in model.Hosts)
+            derived.TryAdd(Names.Maintain(model.Repository.Name, host.Name), $"the forget job of host {host.Name}");
         for (int h = 0; h < model.Hosts.Length; h++)
         {
             var host = model.Hosts[h];
