@@ -88,10 +88,11 @@ public sealed class Generator(GeneratorPaths paths)
             PlacedObject? placedObject = null;
             string? content = null;
             var text = renderer.Render(unit.Template, unit.Model, local);
-            if (text is not null && ObjectReader.Read(text, renderer.Display(unit.Template), local) is { } obj)
+            // The node tree is needed only for the canonical text; not keeping it roughly halves peak memory.
+            if (text is not null && ObjectReader.Read(text, renderer.Display(unit.Template), local, out var json) is { } obj)
             {
+                content = CanonicalYaml.Write(json!);
                 placedObject = new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.SourcePath));
-                content = CanonicalYaml.Write(obj.Json);
             }
             results[i] = new UnitResult(placedObject, isApplication, content, local);
         });

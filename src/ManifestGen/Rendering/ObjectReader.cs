@@ -10,8 +10,8 @@ using ManifestGen.Loading;
 
 namespace ManifestGen.Rendering;
 
-/// <summary>A rendered object after the strict typed re-parse: its typed form and its canonical JSON view.</summary>
-public sealed record RenderedObject(string ApiVersion, string Kind, string Name, string? Namespace, object Typed, JsonObject Json, string Template);
+/// <summary>A rendered object after the strict typed re-parse: its identity and typed form.</summary>
+public sealed record RenderedObject(string ApiVersion, string Kind, string Name, string? Namespace, object Typed, string Template);
 
 /// <summary>
 /// Parses one rendered document back into its Kubernetes type (KubernetesClient's k8s.Models, or a typed
@@ -55,8 +55,14 @@ public static partial class ObjectReader
     [GeneratedRegex(@"^-?(0|[1-9][0-9]*)$", RegexOptions.CultureInvariant)]
     private static partial Regex Integer();
 
-    public static RenderedObject? Read(string text, string template, ICollection<Diagnostic> diagnostics)
+    public static RenderedObject? Read(string text, string template, ICollection<Diagnostic> diagnostics) =>
+        Read(text, template, diagnostics, out _);
+
+    /// <summary>As <see cref="Read(string, string, ICollection{Diagnostic})"/>, also giving the object's JSON view
+    /// as the typed model writes it back (what the canonical text is written from); null on error.</summary>
+    public static RenderedObject? Read(string text, string template, ICollection<Diagnostic> diagnostics, out JsonObject? canonicalJson)
     {
+        canonicalJson = null;
         var at = SourceSpan.WholeFile(template);
         var local = new List<Diagnostic>();
         var root = YamlTreeReader.Read(text, template + " (rendered)", local);
@@ -116,7 +122,8 @@ public static partial class ObjectReader
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at, $"{kind} has no metadata.name"));
             return null;
         }
-        return new RenderedObject(apiVersion, kind, name, (metadata?["namespace"] as JsonValue)?.GetValue<string>(), typed, backObject, template);
+        canonicalJson = backObject;
+        return new RenderedObject(apiVersion, kind, name, (metadata?["namespace"] as JsonValue)?.GetValue<string>(), typed, template);
     }
 
     /// <summary>YAML 1.2 core schema: quoted scalars are strings; plain ones may be null, booleans or integers.</summary>
