@@ -14,6 +14,12 @@ public static class Names
     /// <summary>The forget (maintain) CronJob and its ConfigMap of one host's apps.</summary>
     public static string Maintain(string repository, string host) => Join(CronJobMax, repository, "maintain", host);
 
+    /// <summary>The one prune CronJob of the repository.</summary>
+    public static string Prune(string repository) => Join(CronJobMax, repository, "prune");
+
+    /// <summary>The check CronJob of the repository.</summary>
+    public static string Check(string repository) => Join(CronJobMax, repository, "check");
+
     public static string Join(int max, params string[] parts)
     {
         var name = string.Join('-', parts.Where(p => p.Length > 0));

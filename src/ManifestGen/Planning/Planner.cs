@@ -248,17 +248,24 @@ public static class Planner
                 app.Path));
         }
 
-        // Maintenance: forget --prune, and check; each its own job, because they take restic's exclusive
-        // lock. Forget runs once per host over that host's app groups: one job over every app would
-        // hold a configuration that grows with the inventory, and a ConfigMap may hold at most 1 MiB.
+        // Maintenance: forget, prune and check; each its own job, because they take restic's exclusive
+        // lock. Forget runs once per host over that host's app groups: one job over every app would hold a
+        // configuration that grows with the inventory, and a ConfigMap may hold at most 1 MiB. Prune reads
+        // the whole repository, so it runs once, in a job of its own, not once per host: per-host prunes
+        // would repeat that work and queue on the exclusive lock longer than --retry-lock waits.
         var maintenance = inv.Maintenance;
         foreach (var hostGroups in groups.GroupBy(g => g.Host, StringComparer.Ordinal))
             AddMaintenance("maintain", Names.Maintain(repo.Name, hostGroups.Key), hostGroups.Key, JobKind.Maintain,
                 maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
                 maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
-                new MaintenanceConfig { Groups = [.. hostGroups], Prune = maintenance.Forget.Prune }, "maintenance.forget");
+                new MaintenanceConfig { Groups = [.. hostGroups], Prune = false }, "maintenance.forget");
+        if (maintenance.Forget.Prune)
+            AddMaintenance("prune", Names.Prune(repo.Name), null, JobKind.Maintain,
+                maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
+                maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
+                new MaintenanceConfig { Groups = [], Prune = true }, "maintenance.forget");
         if (maintenance.Check.Enabled)
-            AddMaintenance("check", Names.Join(Names.CronJobMax, repo.Name, "check"), null, JobKind.Check,
+            AddMaintenance("check", Names.Check(repo.Name), null, JobKind.Check,
                 maintenance.Check.Schedule, maintenance.Check.TimeZone,
                 maintenance.Check.ActiveDeadlineSeconds, maintenance.Check.Resources,
                 new MaintenanceConfig { ReadDataSubset = maintenance.Check.ReadDataSubset }, "maintenance.check");
@@ -273,7 +280,9 @@ public static class Planner
             {
                 Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
             }, path));
-            var pod = RunnerPod(labels, command, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
+            // `command` names the job (label, schedule seed); the runner's command follows from the kind.
+            var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
+            var pod = RunnerPod(labels, runnerCommand, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
                 new SecurityModel(RootUser, false, []), resources ?? defaultResources);
             var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,

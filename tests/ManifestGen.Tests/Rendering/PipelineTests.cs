@@ -47,17 +47,22 @@ public sealed class PipelineTests
     }
 
     [Fact]
-    public void Should_render_one_forget_job_per_host_holding_only_that_hosts_apps()
+    public void Should_render_one_forget_job_per_host_holding_only_that_hosts_apps_and_one_prune_job()
     {
         var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
         var result = generator.Render(Path.Combine(RepoPaths.Values, "production.yaml"));
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
-        var configs = result.Files
+        var maintain = result.Files
             .Where(f => f.Path.Contains("/manifests/configmap-", StringComparison.Ordinal))
             .Select(f => ContractConfig(f.Content))
             .OfType<JobConfig>()
             .Where(c => c.Kind == JobKind.Maintain)
             .ToList();
+        // Prune reads the whole repository: once, in its own job, with no forget groups.
+        var prune = Assert.Single(maintain, c => c.Maintenance!.Prune);
+        Assert.Empty(prune.Maintenance!.Groups);
+        Assert.Contains(result.Files, f => f.Path.EndsWith("/cronjob-restic-prune.yaml", StringComparison.Ordinal));
+        var configs = maintain.Where(c => !c.Maintenance!.Prune).ToList();
         var hosts = generator.Validate(Path.Combine(RepoPaths.Values, "production.yaml")).Inventory!.Model.Hosts;
         Assert.Equal(hosts.Length, configs.Count);
         foreach (var host in hosts)

@@ -26,7 +26,8 @@ public sealed class NameRule : InventoryRule
         // Every derived object name, with the entry it comes from: two entries must never derive the same one.
         var derived = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [Names.Join(Names.CronJobMax, model.Repository.Name, "check")] = "the check job",
+            [Names.Check(model.Repository.Name)] = "the check job",
+            [Names.Prune(model.Repository.Name)] = "the prune job",
         };
         foreach (var host in model.Hosts)
             derived.TryAdd(Names.Maintain(model.Repository.Name, host.Name), $"the forget job of host {host.Name}");

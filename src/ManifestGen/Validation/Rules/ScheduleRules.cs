@@ -68,10 +68,14 @@ public sealed class ScheduleRule : InventoryRule
                 app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
                 app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), false);
         var forget = model.Maintenance.Forget;
-        yield return new ScheduledJob(forget.Prune ? "forget --prune" : "forget", $"{model.Repository.Name}/maintain",
-            forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
-            forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
-            forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
+        // The seeds are the planner's: the forget jobs hash H from "<repo>/maintain", the prune job from "<repo>/prune".
+        foreach (var (title, seed) in forget.Prune
+            ? new[] { ("forget", "maintain"), ("prune", "prune") }
+            : new[] { ("forget", "maintain") })
+            yield return new ScheduledJob(title, $"{model.Repository.Name}/{seed}",
+                forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
+                forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
+                forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
         var check = model.Maintenance.Check;
         if (check.Enabled)
             yield return new ScheduledJob("check", $"{model.Repository.Name}/check",
