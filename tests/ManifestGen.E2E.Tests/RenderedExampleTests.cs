@@ -82,8 +82,9 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
             Assert.Contains($"app={app.Name}", s.Tags);
         });
 
-        // Maintenance and check CronJobs.
-        Ok(await env.RunAsync(env.Workload(JobKind.Maintain)), "maintain");
+        // Maintenance (the host's forget job, then the repository's prune job) and check CronJobs.
+        Ok(await env.RunAsync(env.Workload(JobKind.Maintain, prune: false)), "forget");
+        Ok(await env.RunAsync(env.Workload(JobKind.Maintain, prune: true)), "prune");
         Ok(await env.RunAsync(env.Workload(JobKind.Check)), "check");
         Assert.Equal(2, SnapshotList(Ok(await env.RunAsync(env.BackupWorkload, ["snapshots", "--json"]), "snapshots").Stdout).Count);
 

@@ -176,9 +176,10 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         }).RunAsync(workload, ct);
 
     /// <summary>The workload whose job configuration has this kind (and app, for backups).</summary>
-    public string Workload(JobKind kind, string? app = null)
+    public string Workload(JobKind kind, string? app = null, bool? prune = null)
     {
-        var matches = JobConfigs(Manifests).Where(j => j.Config.Kind == kind && (app is null || j.Config.App?.Name == app)).ToList();
+        var matches = JobConfigs(Manifests).Where(j => j.Config.Kind == kind && (app is null || j.Config.App?.Name == app)
+            && (prune is null || j.Config.Maintenance?.Prune == prune)).ToList();
         return matches.Count == 1 ? matches[0].Workload
             : throw new HarnessException($"{matches.Count} workloads of kind {kind}{(app is null ? "" : " for " + app)}");
     }
