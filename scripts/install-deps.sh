@@ -31,10 +31,13 @@ fi
 # Some nodejs builds carry npm themselves; Debian's splits it into its own package.
 [ "$mode" = "--runtime" ] || command -v npm >/dev/null 2>&1 || missing+=(npm)
 
+# Wait for another apt/dpkg run (a parallel test run, unattended upgrades) instead of failing at once.
+apt_lock=(-o DPkg::Lock::Timeout=600)
+
 apt_updated=0
 apt_update_once() {
   if [ "$apt_updated" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get "${apt_lock[@]}" update -qq >&2
     apt_updated=1
   fi
 }
@@ -42,7 +45,7 @@ apt_update_once() {
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}" >&2
   apt_update_once
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
 # --- restic -----------------------------------------------------------------------------------------
@@ -66,7 +69,7 @@ else
   cand=$(apt-cache policy restic 2>/dev/null | awk '/Candidate:/{print $2}')
   case "$cand" in
     0.1[7-9]*|0.[2-9][0-9]*)
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends restic >&2
+      DEBIAN_FRONTEND=noninteractive apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends restic >&2
       mkdir -p "$RESTIC_PREFIX/bin"; ln -sf /usr/bin/restic "$RESTIC_PREFIX/bin/restic" ;;
     *)
       echo "install-deps: distribution restic is '${cand:-none}'; fetching the trixie package" >&2
