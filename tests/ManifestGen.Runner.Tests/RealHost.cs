@@ -26,7 +26,9 @@ public sealed class RealHost : IAsyncLifetime
             echo "compose $*" >> .calls
             case "$1" in
               ps) cat .running 2>/dev/null; exit 0 ;;
-              stop) shift; for s in "$@"; do grep -vx "$s" .running > .running.new || true; mv .running.new .running; done ;;
+              stop) shift; for s in "$@"; do grep -vx "$s" .running > .running.new || true; mv .running.new .running; done
+                # A test's fault to inject once the services are down (kill sshd, hang until killed).
+                if [ -f .on-stop ]; then sh .on-stop; fi ;;
               start) shift; for s in "$@"; do echo "$s" >> .running; done ;;
               *) echo "fake docker: unsupported $1" >&2; exit 2 ;;
             esac

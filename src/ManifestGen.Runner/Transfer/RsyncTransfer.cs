@@ -35,8 +35,10 @@ public static partial class RsyncTransfer
             var parent = Path.GetDirectoryName(local) ?? "/";
             Directory.CreateDirectory(parent);
             var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
-            args.Add("--delete");
-            foreach (var e in app.Excludes) args.Add("--exclude=" + e);
+            // A frozen peer (the host's rsync stalled while SSH keep-alives are still answered) fails the
+            // transfer after this many seconds without data, instead of holding the services stopped.
+            args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
+            args.AddRange(Excludes.ForRsync(hostPath, app.Excludes));
             args.Add(SshSession.Alias + ":" + hostPath.TrimEnd('/'));
             args.Add(parent.TrimEnd('/') + "/");
             var r = await RunAsync(args.ToImmutable(), log, ct);
@@ -54,7 +56,6 @@ public static partial class RsyncTransfer
 
     internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what)
     {
-        if (r.Interrupted) return new RunnerException(RunnerExit.Interrupted, $"rsync of {what} was interrupted");
         if (r.TimedOut) return new RunnerException(RunnerExit.Failure, $"rsync of {what} timed out");
         // rsync reports an ssh failure as 255 (or 12 when the connection closed during setup).
         if (r.ExitCode is 255 or 12 && r.Stderr.Contains("Host key", StringComparison.OrdinalIgnoreCase))

@@ -290,8 +290,10 @@ public sealed record AppSpec
     public string? MirrorSize { get; init; }
     [Description("Extra restic tags besides app=<name>.")]
     public ImmutableArray<string> Tags { get; init; } = [];
-    [Description("restic exit 3 (some files unreadable) fails the job instead of warning.")]
-    public bool PartialIsFailure { get; init; }
+    [Description("restic exit 3 (some files unreadable) fails the job (default); false makes it a warning. The summary names the files either way.")]
+    public bool PartialIsFailure { get; init; } = true;
+    [Description("rsync --timeout in seconds: a transfer with no data moving for this long fails instead of holding the services stopped.")]
+    public int TransferTimeoutSeconds { get; init; } = 300;
 }
 
 public sealed record HooksSpec
