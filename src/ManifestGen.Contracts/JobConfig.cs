@@ -132,6 +132,18 @@ public sealed record AppConfig
     /// hold the services stopped until the job's deadline (SSH keep-alives do not see a stalled process).
     /// </summary>
     public int TransferTimeoutSeconds { get; init; } = 300;
+    /// <summary>
+    /// rsync: after the copy, up to this many more passes re-copy files whose size or mtime changed since
+    /// they were read (a file rewritten during its own transfer is stored torn otherwise).
+    /// </summary>
+    public int ChangedFileRecopies { get; init; } = 3;
+    /// <summary>A file still changing after <see cref="ChangedFileRecopies"/> passes fails the job (true) or is a warning.</summary>
+    public bool ChangedFileIsFailure { get; init; } = true;
+    /// <summary>
+    /// rsync: every this many days the pull compares every file by checksum (--checksum), so a mirror file
+    /// damaged with its size and mtime intact cannot live on in every later snapshot. 0: every run.
+    /// </summary>
+    public int ChecksumIntervalDays { get; init; } = 7;
     /// <summary>Compress on the wire (rsync --compress --compress-choice=zstd; ssh for tar/sshfs).</summary>
     public bool CompressTransfer { get; init; } = true;
 }

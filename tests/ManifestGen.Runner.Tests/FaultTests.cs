@@ -12,7 +12,7 @@ namespace ManifestGen.Runner.Tests;
 /// killed with SIGKILL while services are stopped, sshd killed after the stop, restic printing
 /// something that is not JSON, reporting targets that can never work.
 /// </summary>
-[Collection(RealHostCollection.Name)]
+[Collection(FaultHostCollection.Name)]
 public sealed class FaultTests(RealHost host)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
@@ -227,5 +227,61 @@ public sealed class FaultTests(RealHost host)
             var restored = Directory.GetFiles(Path.Join(target, dir)).Select(f => Path.GetFileName(f)).ToArray();
             Assert.Equal([wanted], restored);
         }
+    }
+}
+
+[Collection(RepositoryHostCollection.Name)]
+public sealed class LockFaultTests(RealHost host)
+{
+    private static async Task WaitForLockAsync(Scenario s)
+    {
+        var sw = Stopwatch.StartNew();
+        while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        Assert.NotEmpty(s.Repo.Locks());
+    }
+
+    [Fact]
+    public async Task Should_not_block_the_next_prune_when_a_backup_is_killed_with_SIGKILL_holding_its_lock()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = "lock-" + Guid.NewGuid().ToString("N")[..8];
+        s.CreateApp(app, dataFiles: 1);
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { Dumps = [new DumpStream { Name = "db", Command = "head -c 1000 /dev/zero; sleep 60", FileName = "db.sql" }] },
+        });
+        await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
+        {
+            Assert.True(await runner.WaitForStderrAsync("restic backup started", TimeSpan.FromSeconds(90)), runner.Stderr);
+            await WaitForLockAsync(s);
+            await runner.KillTreeAsync();
+        }
+        Assert.NotEmpty(s.Repo.Locks());
+        var prune = await s.RunAsync(s.Maintenance(new MaintenanceConfig { Prune = true }) with
+        {
+            Repository = s.Repo.ToRepositoryConfig() with { RetryLockSeconds = 1 },
+        }, "maintain");
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        Assert.Empty(s.Repo.Locks());
+    }
+
+    [Fact]
+    public async Task Should_not_block_the_next_backup_when_a_prune_is_killed_with_SIGKILL_holding_the_exclusive_lock()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = "lockp-" + Guid.NewGuid().ToString("N")[..8];
+        var dir = s.CreateApp(app, dataFiles: 1);
+        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", dir);
+        // A prune reading the repository at 1 KiB/s holds restic's exclusive lock long enough to be killed.
+        await using (var prune = new BackgroundProcess("restic", ["prune", "--limit-download", "1"], s.Repo.Environment))
+        {
+            await WaitForLockAsync(s);
+            await prune.KillTreeAsync();
+        }
+        Assert.NotEmpty(s.Repo.Locks());
+        var config = s.Backup(s.App(app));
+        var backup = await s.RunAsync(config with { Repository = config.Repository with { RetryLockSeconds = 1 } }, "backup");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Empty(s.Repo.Locks());
     }
 }

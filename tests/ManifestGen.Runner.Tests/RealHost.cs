@@ -142,3 +142,23 @@ public sealed class Scenario : IAsyncDisposable
         await Task.CompletedTask;
     }
 }
+
+// Further collections, each with its own sshd: xunit runs collections in parallel and the tests inside
+// one in order. No two collections share a repository (every test makes its own Scenario).
+[CollectionDefinition(Name)]
+public sealed class FaultHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "faults on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class TransferHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "transfers on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RepositoryHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "repository jobs on a real sshd";
+}

@@ -46,6 +46,10 @@ public static class BackupJob
             // password, then the host's paths. Only then hooks run and services stop.
             await restic.RequireVersionAsync(ct);
             await restic.RequireRepositoryAsync(ct);
+            // Stale locks only (restic's rule: same hostname and its PID gone, or 30 minutes old). Every
+            // pod of this job has the same hostname and never two at once, so a lock a killed pod of this
+            // job left behind goes now instead of blocking the next prune, or this backup behind a killed prune.
+            ResticClient.Throw(await restic.RunAsync(["unlock"], ct, locking: false), "restic unlock");
             await RemotePaths.RequireExistAsync(ssh, app.Paths, ct);
             if (!app.Hooks.StopServices.IsEmpty)
             {
@@ -75,7 +79,11 @@ public static class BackupJob
                 }
                 if (app.Strategy == TransferStrategy.Rsync)
                 {
-                    var pulled = await RsyncTransfer.PullAsync(ssh, app, log, ct);
+                    // The stamp lives next to the restic cache, on the mirror's own volume.
+                    var stamp = Path.Combine(ctx.Config.Repository.CacheDir, "manifestgen", app.Name + ".checksum");
+                    var checksum = RsyncTransfer.ChecksumDue(stamp, app.ChecksumIntervalDays, DateTimeOffset.UtcNow);
+                    var pulled = await RsyncTransfer.PullAsync(ssh, app, log, checksum, ct);
+                    if (checksum) RsyncTransfer.WriteChecksumStamp(stamp, DateTimeOffset.UtcNow);
                     wire = pulled.BytesOverWire;
                     warnings.AddRange(pulled.Warnings);
                     stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors);

@@ -61,7 +61,8 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
     /// </summary>
     public async Task RequireRepositoryAsync(CancellationToken ct)
     {
-        var r = await RunAsync(["cat", "config"], ct, locking: false, echoStderr: false, timeout: TimeSpan.FromMinutes(5));
+        // --no-lock: the check must not wait behind (or be refused by) another job's exclusive lock.
+        var r = await RunAsync(["cat", "config", "--no-lock"], ct, locking: false, echoStderr: false, timeout: TimeSpan.FromMinutes(5));
         Throw(r, "restic cat config (repository check before touching the host)");
     }
 

@@ -176,6 +176,9 @@ public static class Planner
                     Tags = app.App.Tags,
                     PartialIsFailure = app.App.PartialIsFailure,
                     TransferTimeoutSeconds = app.App.TransferTimeoutSeconds,
+                    ChangedFileRecopies = app.App.ChangedFileRecopies,
+                    ChangedFileIsFailure = app.App.ChangedFileIsFailure,
+                    ChecksumIntervalDays = app.App.ChecksumIntervalDays,
                     Hooks = new HooksConfig
                     {
                         Before = [.. app.App.Hooks.Before.Select(Hook)],
