@@ -5,6 +5,17 @@ using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Validation.Rules;
 
+/// <summary>MG0605: the pushgateway URL is an absolute http(s) URL, as the runner requires.</summary>
+public sealed class ReportingRule : InventoryRule
+{
+    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    {
+        if (inventory.Model.Reporting.PushgatewayUrl is not { } url) return;
+        var ok = url.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+        if (!ok) sink.Report(DiagnosticCatalogue.PushgatewayUrlInvalid, "reporting.pushgatewayUrl", $"`{url}` is not an http:// or https:// URL");
+    }
+}
+
 /// <summary>
 /// MG0601-MG0604: retention policies keep something, keep-tags are set by the apps they apply to
 /// (restic would forget every snapshot otherwise), counts and durations are valid, and the check
