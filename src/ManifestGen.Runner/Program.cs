@@ -19,6 +19,11 @@ public static class Program
         return await RunAsync(args, Console.Out, Log.Stderr, cts.Token);
     }
 
+    /// <summary>The assembly's informational version (the build's version and, when built from git, its commit).</summary>
+    public static string VersionText =>
+        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, Log log, CancellationToken cancel)
     {
         var sw = Stopwatch.StartNew();
@@ -30,6 +35,11 @@ public static class Program
             if (cli.Help)
             {
                 stdout.WriteLine(CommandLine.Usage);
+                return 0;
+            }
+            if (cli.Version)
+            {
+                stdout.WriteLine($"manifestgen-runner {VersionText}");
                 return 0;
             }
             config = LoadConfig(cli);
