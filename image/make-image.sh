@@ -90,7 +90,9 @@ inputs=(image/Dockerfile .dockerignore scripts/install-deps.sh scripts/trixie-so
         Directory.Build.props Directory.Packages.props global.json)
 src_key=$( { echo "base $base_key"
              for f in "${inputs[@]}"; do sha256sum "$f"; done
-             find src -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+             # The runner and the projects it references (the generator is not in the image).
+             find src/ManifestGen.Runner src/ManifestGen.Contracts -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0 \
+               | LC_ALL=C sort -z | xargs -0 sha256sum
            } | sha256sum | cut -c1-16)
 ref="localhost/$name:src-$src_key"
 if ! podman image exists "$ref"; then
@@ -116,4 +118,12 @@ if [ ! -f "$out/image.json" ]; then
   podman image inspect "$ref" | jq --arg ref "$ref" '.[0] | {ref: $ref, id: .Id, size: .Size, config: .Config}' > "$tmp/image.json"
   rm -rf "$out"; mv "$tmp" "$out"
 fi
+touch "$out"
+
+# Images of other source states are kept for a day after their last use (other checkouts on this machine
+# may be running pods in them), then removed with their exported roots.
+find "$cache/rootfs" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' -mtime +1 -print | while read -r old; do
+  podman rmi --force "$(basename "$old")" >/dev/null 2>&1 || true
+  rm -rf "$old"
+done
 echo "$out"

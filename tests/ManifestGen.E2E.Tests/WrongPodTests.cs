@@ -15,12 +15,13 @@ public sealed class WrongPodTests : IDisposable
     public void Dispose() => _tmp.Dispose();
 
     private static RenderedManifests Pod(string script, string securityContext = "allowPrivilegeEscalation: false",
-        string podSecurity = "runAsNonRoot: true", string? command = null)
+        string podSecurity = "runAsNonRoot: true", string? command = null, string resources = "{}")
     {
         var yaml = File.ReadAllText(Fixture("wrong-pod-cronjob.yaml"))
             .Replace("\"SCRIPT\"", System.Text.Json.JsonSerializer.Serialize(script), StringComparison.Ordinal)
             .Replace("SECURITY_CONTEXT: x", securityContext, StringComparison.Ordinal)
-            .Replace("POD_SECURITY: x", podSecurity, StringComparison.Ordinal);
+            .Replace("POD_SECURITY: x", podSecurity, StringComparison.Ordinal)
+            .Replace("resources: {}", "resources: " + resources, StringComparison.Ordinal);
         if (command is not null) yaml = yaml.Replace("[\"/bin/sh\", \"-c\"]", command, StringComparison.Ordinal);
         return RenderedManifests.FromYaml(yaml, "wrong-pod-cronjob.yaml");
     }
@@ -104,5 +105,21 @@ public sealed class WrongPodTests : IDisposable
         Assert.False(readOnly.Succeeded, readOnly.ToString());
         Assert.Contains("Read-only file system", readOnly.Stderr, StringComparison.Ordinal);
         Assert.True(writable.Succeeded, writable.ToString());
+    }
+
+    [Fact]
+    public async Task Should_kill_a_pod_that_exceeds_its_memory_limit()
+    {
+        // 20 MiB held in memory at once (a shell variable) against an 8 MiB limit, then within the limit.
+        const string hog = "x=$(head -c 20971520 /dev/zero | tr '\\0' a); echo ${#x}";
+        const string limit = "\n                limits:\n                  memory: 8Mi";
+
+        var over = await Run(Pod(hog, resources: limit));
+        var within = await Run(Pod(hog, resources: limit.Replace("8Mi", "256Mi", StringComparison.Ordinal)));
+
+        Assert.False(over.Succeeded, over.ToString());
+        Assert.Equal(137, over.ExitCode); // SIGKILL from the kernel's OOM killer in the pod's memory cgroup
+        Assert.True(within.Succeeded, within.ToString());
+        Assert.Equal("20971520\n", within.Stdout);
     }
 }
