@@ -30,12 +30,46 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
 
     public string Display(string name) => displayPrefix + "/" + name;
 
+    // Template contexts are reused: building one (builtins cloned, q and indent imported by reflection)
+    // cost more than rendering a small object. A context is used by one render at a time; each render
+    // pushes its own globals (model and the template's own variables) and pops them, so nothing leaks
+    // from one object to the next. A context that saw an error is dropped, not returned.
+    private readonly ConcurrentBag<TemplateContext> _contexts = [];
+
     /// <summary>Renders <paramref name="name"/> with <c>model</c> bound to <paramref name="model"/>; null on error.</summary>
     public string? Render(string name, object model, ICollection<Diagnostic> diagnostics)
     {
         var template = Parse(name, diagnostics);
         if (template is null)
             return null;
+        if (!_contexts.TryTake(out var context))
+            context = NewContext();
+        var globals = new ScriptObject { { "model", model } };
+        globals.SetReadOnly("model", true);
+        context.PushGlobal(globals);
+        try
+        {
+            var text = template.Render(context).ReplaceLineEndings("\n");
+            foreach (var (path, included) in context.CachedTemplates)
+                _includes.TryAdd(path, included);
+            context.PopGlobal();
+            _contexts.Add(context);
+            return text;
+        }
+        catch (ScriptRuntimeException ex)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(ex.Span, name), ex.OriginalMessage));
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, SourceSpan.WholeFile(Display(name)), ex.Message));
+            return null;
+        }
+    }
+
+    private TemplateContext NewContext()
+    {
         var context = new TemplateContext
         {
             StrictVariables = true,
@@ -54,28 +88,13 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
         context.PushCulture(CultureInfo.InvariantCulture);
         foreach (var (path, included) in _includes)
             context.CachedTemplates[path] = included;
-        var globals = new ScriptObject();
-        globals.Import("q", new Func<object?, string>(Quote));
-        globals.Import("indent", new Func<string, int, string>(Indent));
-        globals.SetValue("model", model, readOnly: true);
-        context.PushGlobal(globals);
-        try
-        {
-            var text = template.Render(context).ReplaceLineEndings("\n");
-            foreach (var (path, included) in context.CachedTemplates)
-                _includes.TryAdd(path, included);
-            return text;
-        }
-        catch (ScriptRuntimeException ex)
-        {
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(ex.Span, name), ex.OriginalMessage));
-            return null;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException)
-        {
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, SourceSpan.WholeFile(Display(name)), ex.Message));
-            return null;
-        }
+        var functions = new ScriptObject();
+        functions.Import("q", new Func<object?, string>(Quote));
+        functions.Import("indent", new Func<string, int, string>(Indent));
+        functions.SetReadOnly("q", true);
+        functions.SetReadOnly("indent", true);
+        context.PushGlobal(functions);
+        return context;
     }
 
     private Template? Parse(string name, ICollection<Diagnostic> diagnostics)
