@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ManifestGen.Diagnostics;
@@ -26,11 +28,11 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
     // leaks between objects), and Scriban would otherwise re-read and re-parse each include per object.
     private readonly ConcurrentDictionary<string, Template> _includes = new(StringComparer.Ordinal);
 
-    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public string Display(string name) => displayPrefix + "/" + name;
 
-    // Template contexts are reused: building one (builtins cloned, q and indent imported by reflection)
+    // Template contexts are reused: building one (builtins cloned, q and indent registered)
     // cost more than rendering a small object. A context is used by one render at a time; each render
     // pushes its own globals (model and the template's own variables) and pops them, so nothing leaks
     // from one object to the next. A context that saw an error is dropped, not returned.
@@ -89,8 +91,9 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
         foreach (var (path, included) in _includes)
             context.CachedTemplates[path] = included;
         var functions = new ScriptObject();
-        functions.Import("q", new Func<object?, string>(Quote));
-        functions.Import("indent", new Func<string, int, string>(Indent));
+        // Typed wrappers instead of Import(delegate): no reflection-emitted invokers (trimming-safe).
+        functions.Add("q", DelegateCustomFunction.CreateFunc<object?, string>(Quote));
+        functions.Add("indent", DelegateCustomFunction.CreateFunc<string, int, string>(Indent));
         functions.SetReadOnly("q", true);
         functions.SetReadOnly("indent", true);
         context.PushGlobal(functions);
@@ -129,11 +132,20 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
     public static string Quote(object? value) => value switch
     {
         null => "null",
-        string s => JsonSerializer.Serialize(s, QuoteOptions),
+        string s => JsonString(s),
         bool b => b ? "true" : "false",
-        IFormattable f => JsonSerializer.Serialize(f.ToString(null, CultureInfo.InvariantCulture), QuoteOptions),
+        IFormattable f => JsonString(f.ToString(null, CultureInfo.InvariantCulture)),
         _ => throw new ArgumentException($"q cannot quote a {value.GetType().Name}"),
     };
+
+    /// <summary>A JSON string literal, escaped as the serializer escapes strings with the relaxed encoder.</summary>
+    private static string JsonString(string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer, QuoteOptions))
+            writer.WriteStringValue(value);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     public static string Indent(string text, int spaces)
     {
