@@ -168,6 +168,10 @@ public static class Program
             throw new RunnerException(RunnerExit.Usage, $"{file}: cannot read the job configuration: {ex.Message}");
         }
         var config = JobConfigJson.Deserialize(json, file);
+        // The same function the generator runs on every job.json it renders: what fails here failed at commit there.
+        var problems = JobConfigRules.Check(config);
+        if (!problems.IsEmpty)
+            throw new RunnerException(RunnerExit.Usage, $"{file}: job configuration refused: {string.Join("; ", problems)}");
         var expected = cli.Command switch
         {
             "backup" => JobKind.Backup,

@@ -201,6 +201,7 @@ public sealed class Generator(GeneratorPaths paths)
             if (text is not null && ObjectReader.Read(text, renderer.Display(unit.Template), local, out var json) is { } obj)
             {
                 content = CanonicalYaml.Write(json!);
+                local.AddRange(RenderedObjectRules.Check(obj, unit.SourcePath, inventory.SourceMap));
                 placedObject = new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.SourcePath));
             }
             results[i] = new UnitResult(placedObject, isApplication, content, local);
