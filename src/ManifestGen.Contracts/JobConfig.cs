@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ManifestGen.Contracts;
 
@@ -250,11 +251,20 @@ public static class JobConfigJson
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        // Source-generated metadata and one generic converter per enum: no reflection or run-time code
+        // generation, so the generator and the runner also work as native executables.
+        TypeInfoResolver = JobConfigJsonContext.Default,
+        Converters =
+        {
+            new JsonStringEnumConverter<JobKind>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<TransferStrategy>(JsonNamingPolicy.KebabCaseLower),
+        },
     };
 
+    private static JsonTypeInfo<JobConfig> TypeInfo => (JsonTypeInfo<JobConfig>)Options.GetTypeInfo(typeof(JobConfig));
+
     public static string Serialize(JobConfig config) =>
-        JsonSerializer.Serialize(config, Options).ReplaceLineEndings("\n") + "\n";
+        JsonSerializer.Serialize(config, TypeInfo).ReplaceLineEndings("\n") + "\n";
 
     /// <summary>Parses and checks the version; throws <see cref="JobConfigException"/> with a clear message.</summary>
     public static JobConfig Deserialize(string json, string source)
@@ -262,7 +272,7 @@ public static class JobConfigJson
         JobConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<JobConfig>(json, Options);
+            config = JsonSerializer.Deserialize(json, TypeInfo);
         }
         catch (JsonException ex)
         {
@@ -278,3 +288,7 @@ public static class JobConfigJson
 }
 
 public sealed class JobConfigException(string message) : Exception(message);
+
+/// <summary>Compile-time serialization metadata of the job configuration (options come from <see cref="JobConfigJson.Options"/>).</summary>
+[JsonSerializable(typeof(JobConfig))]
+internal sealed partial class JobConfigJsonContext : JsonSerializerContext;

@@ -37,6 +37,11 @@ public static class Program
         }
     }
 
+    /// <summary>The assembly's informational version (the build's version and, when built from git, its commit).</summary>
+    public static string VersionText =>
+        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, Log log, CancellationToken cancel)
     {
         var sw = Stopwatch.StartNew();
@@ -48,6 +53,11 @@ public static class Program
             if (cli.Help)
             {
                 stdout.WriteLine(CommandLine.Usage);
+                return 0;
+            }
+            if (cli.Version)
+            {
+                stdout.WriteLine($"manifestgen-runner {VersionText}");
                 return 0;
             }
             config = LoadConfig(cli);
@@ -158,6 +168,10 @@ public static class Program
             throw new RunnerException(RunnerExit.Usage, $"{file}: cannot read the job configuration: {ex.Message}");
         }
         var config = JobConfigJson.Deserialize(json, file);
+        // The same function the generator runs on every job.json it renders: what fails here failed at commit there.
+        var problems = JobConfigRules.Check(config);
+        if (!problems.IsEmpty)
+            throw new RunnerException(RunnerExit.Usage, $"{file}: job configuration refused: {string.Join("; ", problems)}");
         var expected = cli.Command switch
         {
             "backup" => JobKind.Backup,

@@ -267,9 +267,7 @@ public static class BackupJob
 
     private static Task<BackupSummary> DumpAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app, DumpStream dump)
     {
-        // restic 0.18 saves a stream only as a top-level file; a folder in the name fails late and obscurely.
-        if (dump.FileName.Contains('/') || dump.FileName.Length == 0)
-            throw new RunnerException(RunnerExit.Usage, $"dump {dump.Name}: fileName '{dump.FileName}' must be a plain file name without '/'");
+        // dump.FileName is a plain file name: JobConfigRules refused anything else when the configuration was loaded.
         return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
             Tags(app, "dump", "dump=" + dump.Name), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
     }
