@@ -205,7 +205,7 @@ public sealed class FaultTests(RealHost host)
         s.CreateApp(app, dataFiles: 1);
         var r = await s.RunAsync(s.Backup(s.App(app), reporting: new ReportingConfig { PushgatewayUrl = "pushgateway:9091" }), "backup");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("pushgatewayUrl 'pushgateway:9091'", r.Summary.Error);
+        Assert.Contains("'pushgateway:9091' is not an absolute URL", r.Summary.Error);
     }
 
     [Fact]

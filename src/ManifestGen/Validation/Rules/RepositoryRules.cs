@@ -12,8 +12,8 @@ public sealed class ReportingRule : InventoryRule
     protected override void Run(LoadedInventory inventory, RuleSink sink)
     {
         if (inventory.Model.Reporting.PushgatewayUrl is not { } url) return;
-        var ok = url.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
-        if (!ok) sink.Report(DiagnosticCatalogue.PushgatewayUrlInvalid, "reporting.pushgatewayUrl", $"`{url}` is not an http:// or https:// URL");
+        if (ManifestGen.Contracts.JobConfigRules.WhyNotHttpUrl(url) is { } why)
+            sink.Report(DiagnosticCatalogue.PushgatewayUrlInvalid, "reporting.pushgatewayUrl", $"`{url}` {why}");
     }
 }
 
