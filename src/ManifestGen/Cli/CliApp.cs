@@ -29,13 +29,15 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
         options:
           --root DIR              repository root (default: the current directory)
-          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
+          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout);
+                                  render/check: helm also renders out/<env>/chart for every environment
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
         """;
 
     private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out);
 
     private const string TextFormat = "text";
+    private const string HelmFormat = "helm";
 
     public int Run(IReadOnlyList<string> args, string currentDirectory)
     {
@@ -45,14 +47,23 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             stderr.Write($"manifestgen: {error}\n\n{Usage}\n");
             return UsageOrIo;
         }
+        // `--format helm` names an output, not a diagnostics format: the Helm chart beside the manifests.
+        var chartForAll = options.Format == HelmFormat;
+        if (chartForAll && options.Command is not ("render" or "check"))
+        {
+            stderr.Write($"manifestgen: --format {HelmFormat} applies to render and check only\n");
+            return UsageOrIo;
+        }
+        if (chartForAll)
+            options = options with { Format = TextFormat };
         if (!DiagnosticFormatter.TryParseFormat(options.Format, out _))
         {
-            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)})\n");
+            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)}, {HelmFormat})\n");
             return UsageOrIo;
         }
         try
         {
-            var generator = new Generator(new GeneratorPaths(options.Root));
+            var generator = new Generator(new GeneratorPaths(options.Root)) { HelmChartForEveryEnvironment = chartForAll };
             return options.Command switch
             {
                 "render" => Render(generator, options),

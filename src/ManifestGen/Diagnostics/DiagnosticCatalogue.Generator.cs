@@ -40,4 +40,8 @@ public static partial class DiagnosticCatalogue
         "Schedule cannot be expanded", "The schedule does not have five fields, or uses H outside the minute and hour fields, so the generator cannot compute the stable value for H.");
     public static readonly DiagnosticRule ConfigMapTooLarge = new("MG0911", Severity.Error,
         "ConfigMap data larger than 1 MiB", "Kubernetes rejects a ConfigMap whose keys and values (data and binaryData) add up to more than 1 MiB (1,048,576 bytes), so Argo CD could never apply it.");
+    public static readonly DiagnosticRule HelmChartInvalid = new("MG0912", Severity.Error,
+        "Helm chart name or version invalid",
+        "`output.helmChart.name` becomes the chart's name: lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit, at most 63 characters (what `helm create` and `helm lint` accept). `output.helmChart.version` must be a SemVer 2 version (`1.2.3`, `1.2.3-rc.1`); Helm refuses to package or install a chart without one.",
+        "Write for example `helmChart: { enabled: true, name: backup-production, version: 1.0.0 }`.");
 }

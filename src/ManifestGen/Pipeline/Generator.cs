@@ -3,6 +3,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Loading;
 using ManifestGen.Output;
+using ManifestGen.Output.Helm;
 using ManifestGen.Planning;
 using ManifestGen.Rendering;
 
@@ -33,6 +34,9 @@ public sealed class Generator(GeneratorPaths paths)
     public const string SecretsFile = "SECRETS.md";
 
     public GeneratorPaths Paths => paths;
+
+    /// <summary>Render the Helm chart also for environments whose inventory does not enable it (`--format helm`).</summary>
+    public bool HelmChartForEveryEnvironment { get; init; }
 
     /// <summary>Environment files in values/, or just the named one (null with a diagnostic when it does not exist).</summary>
     public ImmutableArray<string> EnvironmentFiles(string? only, List<Diagnostic> diagnostics)
@@ -114,6 +118,10 @@ public sealed class Generator(GeneratorPaths paths)
 
         var sorted = DiagnosticOrder.Sort(diagnostics);
         var failed = sorted.Any(d => d.Severity == Severity.Error);
+        // Output stage: the same objects as a Helm chart, when the inventory or the caller asks for it.
+        if (!failed && (inventory.Model.Output.HelmChart.Enabled || HelmChartForEveryEnvironment))
+            files.AddRange(HelmChart.Write(env, inventory.Model.Output.HelmChart, inventory.Model.Image,
+                files.Where(f => f.Path.StartsWith($"{env}/{ManifestsFolder}/", StringComparison.Ordinal))));
         // Nothing half-done: an environment with errors produces no files at all.
         return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
     }
