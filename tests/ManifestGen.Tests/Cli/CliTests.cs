@@ -7,8 +7,8 @@ public sealed class CliTests
 {
     internal static (int Code, string Stdout, string Stderr) Run(Workspace ws, params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
         var code = new CliApp(stdout, stderr).Run([.. args, "--root", ws.Root], ws.Root);
         return (code, stdout.ToString(), stderr.ToString());
     }

@@ -64,7 +64,7 @@ public sealed class HelmChartTests
     {
         const string Hook = "docker inspect -f '{{ .x }}' immich_postgres }} && docker compose";
         var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
-        var result = generator.Render(Path.Combine(RepoPaths.Values, "test-cluster.yaml"));
+        var result = Assert.Single(generator.Generate(new GenerationRequest("test-cluster")).Environments);
         Assert.False(result.HasErrors);
         var manifests = result.Files.Where(f => f.Path.StartsWith("test-cluster/manifests/", StringComparison.Ordinal))
             .Select(f => f.Path.EndsWith("/configmap-backup-kvm-lab-immich.yaml", StringComparison.Ordinal)
