@@ -32,6 +32,11 @@ public static class Program
                 stdout.WriteLine(CommandLine.Usage);
                 return 0;
             }
+            if (cli.Version)
+            {
+                stdout.WriteLine($"manifestgen-runner {ProductVersion.Of(typeof(Program).Assembly)}");
+                return 0;
+            }
             config = LoadConfig(cli);
         }
         catch (Exception ex) when (ex is RunnerException or JobConfigException)

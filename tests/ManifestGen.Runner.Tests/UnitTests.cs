@@ -117,6 +117,15 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task I_can_print_the_runners_version_without_a_job_configuration()
+    {
+        var stdout = new StringWriter();
+        var code = await Program.RunAsync(["--version"], stdout, new Log(TextWriter.Null), CancellationToken.None);
+        Assert.Equal(0, code);
+        Assert.Matches(@"^manifestgen-runner \d+\.\d+\.\d+\S*\r?\n$", stdout.ToString());
+    }
+
+    [Fact]
     public async Task Should_exit_2_and_name_the_file_when_the_job_config_is_invalid()
     {
         using var dir = new Testing.TempDir();

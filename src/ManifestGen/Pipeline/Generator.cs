@@ -13,6 +13,8 @@ public sealed record GeneratorPaths(string Root)
 {
     public string Values { get; init; } = Path.Combine(Root, "values");
     public string Templates { get; init; } = Path.Combine(Root, "templates");
+    /// <summary>Templates packed with the tool (next to the program); used for every file the repository's templates/ lacks.</summary>
+    public string? BuiltInTemplates { get; init; } = Path.Combine(AppContext.BaseDirectory, "templates");
     public string Out { get; init; } = Path.Combine(Root, "out");
 }
 
@@ -75,7 +77,7 @@ public sealed class Generator(GeneratorPaths paths)
         var env = inventory.Environment;
         var diagnostics = new List<Diagnostic>(earlier);
         var plan = Planner.Plan(inventory, diagnostics);
-        var renderer = new TemplateRenderer(paths.Templates);
+        var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
         var units = plan.Manifests.Select(u => (Unit: u, IsApplication: false)).Append((plan.Application, true)).ToArray();
         // Render, strict re-parse and canonical text are independent per object: run them in parallel,
         // keep every result and its diagnostics at the object's index so the output does not depend on

@@ -125,6 +125,94 @@ public sealed class CliTests
         Assert.NotEqual("", stderr);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public void I_can_read_the_help_on_stdout_with_exit_0_and_the_exit_codes(string flag)
+    {
+        using var ws = new Workspace();
+        var (code, stdout, stderr) = Run(ws, flag);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        Assert.StartsWith("usage: manifestgen <command>", stdout);
+        Assert.Contains("exit codes:", stdout);
+        Assert.Contains("2  usage or I/O error", stdout);
+    }
+
+    [Theory]
+    [InlineData("help", "check")]
+    [InlineData("check", "--help")]
+    public void I_can_read_the_help_of_one_command(params string[] args)
+    {
+        using var ws = new Workspace();
+        var (code, stdout, _) = Run(ws, args);
+        Assert.Equal(0, code);
+        Assert.StartsWith("usage: manifestgen check", stdout);
+        Assert.DoesNotContain("commands:", stdout);
+    }
+
+    [Fact]
+    public void Should_exit_2_for_help_on_a_command_that_does_not_exist()
+    {
+        using var ws = new Workspace();
+        var (code, stdout, stderr) = Run(ws, "help", "frobnicate");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("no command 'frobnicate'", stderr);
+    }
+
+    [Fact]
+    public void I_can_print_the_version()
+    {
+        using var ws = new Workspace();
+        var (code, stdout, _) = Run(ws, "--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^manifestgen \d+\.\d+\.\d+\S*\n$", stdout);
+    }
+
+    [Fact]
+    public void Should_say_on_stderr_what_was_checked_and_nothing_with_quiet()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var validate = Run(ws, "validate");
+        Assert.Equal(0, validate.Code);
+        Assert.Equal("validated 2 environments: 0 errors, 0 warnings\n", validate.Stderr);
+        Assert.Equal("rendered 1 environment into out/: 0 errors, 0 warnings\n", Run(ws, "render", "production").Stderr);
+        Assert.Equal("", Run(ws, "render", "-q").Stderr);
+        Assert.Equal("checked 2 environments, out/ is current: 0 errors, 0 warnings\n", Run(ws, "check").Stderr);
+        var quiet = Run(ws, "check", "--quiet");
+        Assert.Equal((0, "", ""), quiet);
+    }
+
+    [Fact]
+    public void Should_count_warnings_in_the_summary_line()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        // an sshfs app without privileged is a warning, not an error
+        ws.Edit("values/test-cluster.yaml", "      - name: immich\n", "      - name: immich\n        strategy: sshfs\n");
+        var (code, _, stderr) = Run(ws, "validate", "test-cluster");
+        Assert.Equal(0, code);
+        Assert.EndsWith("validated 1 environment: 0 errors, 1 warning\n", stderr);
+    }
+
+    [Fact]
+    public void Should_render_with_the_built_in_templates_when_the_repository_has_none_and_prefer_its_own()
+    {
+        using var own = new Workspace(copyExampleValues: true);
+        using var bare = new Workspace(copyExampleValues: true, copyTemplates: false);
+        Assert.False(Directory.Exists(Path.Combine(bare.Root, "templates")));
+        Assert.Equal(0, Run(own, "render").Code);
+        Assert.Equal(0, Run(bare, "render").Code);
+        Assert.Equal(own.OutFiles(), bare.OutFiles());
+
+        // one overridden file changes exactly the objects rendered from it
+        bare.Write("templates/namespace.sbn", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ model.meta.name | q }}\n  labels:\n    example.com/owner: platform\n");
+        Assert.Equal(0, Run(bare, "render").Code);
+        var changed = bare.OutFiles().Where(f => own.OutFiles()[f.Key] != f.Value).Select(f => f.Key).ToArray();
+        Assert.Equal(["production/manifests/namespace-backup.yaml", "test-cluster/manifests/namespace-backup-test.yaml"], changed);
+    }
+
     [Fact]
     public void I_can_explain_a_diagnostic_code()
     {
