@@ -10,6 +10,10 @@
 #
 #   scripts/manifestgen.sh check            # what the git hook runs
 #   scripts/manifestgen.sh render production
+#
+# MANIFESTGEN_ROOT names another root to read values/, templates/ and out/ from (scripts/pre-commit.sh
+# points it at a copy of the staged tree), MANIFESTGEN_GIT_DIR the git directory whose HEAD holds the
+# committed out/ for that copy.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,6 +27,9 @@ hash="$(
 )"
 state=".tmp/manifestgen"
 export NUGET_PACKAGES="$root/.tmp/tool-packages"
+# `dotnet tool run` remembers where it found a tool version in a resolver cache under the CLI home, shared
+# by every checkout of the user: a CLI home of this checkout's own keeps another checkout's tool out.
+export DOTNET_CLI_HOME="$root/.tmp/dotnet-home"
 
 if [ ! -f "$state/packed-$hash" ]; then
   mkdir -p "$state"
@@ -32,11 +39,12 @@ if [ ! -f "$state/packed-$hash" ]; then
   if [ ! -f "$state/packed-$hash" ]; then
     echo "manifestgen: packing the tool once for this source version ($hash)..." >&2
     # The tool's dependencies come from the usual package folder; only the tool itself is restored below.
-    NUGET_PACKAGES= dotnet pack src/ManifestGen -c Release -v quiet -nologo >&2
-    rm -rf "$NUGET_PACKAGES" "$state"/packed-*
+    NUGET_PACKAGES= DOTNET_CLI_HOME= dotnet pack src/ManifestGen -c Release -v quiet -nologo >&2
+    rm -rf "$NUGET_PACKAGES" "$DOTNET_CLI_HOME" "$state"/packed-*
     dotnet tool restore -v quiet >&2
     touch "$state/packed-$hash"
   fi
   exec 9>&-
 fi
-exec dotnet tool run manifestgen -- "$@" --root "$root"
+if [ -n "${MANIFESTGEN_GIT_DIR:-}" ]; then export GIT_DIR="$MANIFESTGEN_GIT_DIR"; fi
+exec dotnet tool run manifestgen -- "$@" --root "${MANIFESTGEN_ROOT:-$root}"

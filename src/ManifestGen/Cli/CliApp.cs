@@ -10,7 +10,9 @@ namespace ManifestGen.Cli;
 /// <summary>
 /// The command line, over the pure core. Exit codes: 0 fine (warnings allowed), 1 findings or drift,
 /// 2 usage or I/O error. Diagnostics go to stderr as <c>path(line,col): error CODE: message</c>
-/// (or to stdout in the format <c>--format</c> names); diffs go to stdout.
+/// (or to stdout in the format <c>--format</c> names); diffs go to stdout, or to stderr when stdout
+/// carries a machine-readable report. Every command calls <see cref="Generator.Generate"/>: the rules
+/// live in the core, this class only parses arguments and prints.
 /// </summary>
 public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStderr = false)
 {
@@ -24,7 +26,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         commands:
           render [env]            render every environment in values/ (or one) into out/
           check [env]             render in memory and compare with out/; exit 1 on any drift
-          validate [env]          load and validate the inventory only
+          validate [env]          render in memory and report every diagnostic; write nothing
           restore ENV HOST/APP    print a restore Job for `kubectl create -f -` (see `manifestgen help restore`)
           explain CODE            print the documentation of a diagnostic code
           secrets ENV --from DIR  write plain Secret YAML from DIR/<secret>/<key> files into .secrets/ENV/
@@ -36,6 +38,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                                   override the built-in templates file by file
           --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
+          --baseline REV          what the cluster has, for the immutable-field warnings: a git revision
+                                  (default HEAD; CI passes the merge base), `index` (the staged out/) or
+                                  `worktree` (out/ on disk)
           -q, --quiet             no summary line on success
           -h, --help              help (stdout)
           --version               the generator's version
@@ -50,23 +55,23 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     public static readonly ImmutableSortedDictionary<string, string> CommandHelp = new Dictionary<string, string>
     {
         ["render"] = """
-            usage: manifestgen render [env] [--root DIR] [--format FORMAT] [-q]
+            usage: manifestgen render [env] [--root DIR] [--format FORMAT] [--baseline REV] [-q]
 
             Renders every environment in values/ (or the one named) into out/<env>/. out/ is owned by the tool:
-            files it no longer produces, and folders of removed environments, are deleted. An environment with
-            an error writes nothing; the others are still rendered. Exit 0, or 1 on an error diagnostic.
+            files it no longer produces, and folders of removed environments, are deleted. Nothing is written
+            when any environment has an error. Exit 0, or 1 on an error diagnostic.
             """,
         ["check"] = """
-            usage: manifestgen check [env] [--root DIR] [--format FORMAT] [-q]
+            usage: manifestgen check [env] [--root DIR] [--format FORMAT] [--baseline REV] [-q]
 
-            Renders in memory and compares with out/: prints a unified diff (stdout) for each file that differs,
+            Renders in memory and compares with out/: prints a unified diff for each file that differs,
             is missing or is no longer produced, and warns about changes Kubernetes rejects in place. Exit 1 on
             any difference; the fix is `manifestgen render` and a commit.
             """,
         ["validate"] = """
-            usage: manifestgen validate [env] [--root DIR] [--format FORMAT] [-q]
+            usage: manifestgen validate [env] [--root DIR] [--format FORMAT] [--baseline REV] [-q]
 
-            Loads and validates the inventory without rendering. Exit 0, or 1 on an error diagnostic.
+            Renders in memory and reports every diagnostic; writes nothing. Exit 0, or 1 on an error diagnostic.
             """,
         ["restore"] = """
             usage: manifestgen restore ENV HOST/APP [--snapshot ID|latest | --at TIME] [--path P]...
@@ -104,7 +109,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             """,
     }.ToImmutableSortedDictionary(StringComparer.Ordinal);
 
-    internal sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out)
+    internal sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline)
     {
         public bool Quiet { get; init; }
         public string? App { get; init; }
@@ -172,7 +177,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
     internal static ParseResult Parse(IReadOnlyList<string> args, string cwd)
     {
-        string? command = null, env = null, app = null, root = null, format = null, from = null, outDir = null;
+        string? command = null, env = null, app = null, root = null, format = null, from = null, outDir = null, baseline = null;
         string? snapshot = null, at = null, targetClaim = null;
         bool quiet = false, help = false, toHost = false, force = false;
         var paths = ImmutableArray.CreateBuilder<string>();
@@ -190,7 +195,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             }
             if (arg.StartsWith('-') && arg.Length > 1)
             {
-                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim"))
+                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim" or "--baseline"))
                     return Fail($"unknown option {arg}");
                 if (i + 1 >= args.Count)
                     return Fail($"option {arg} needs a value");
@@ -204,6 +209,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                     case "--snapshot": snapshot = value; break;
                     case "--at": at = value; break;
                     case "--path": paths.Add(value); break;
+                    case "--baseline": baseline = value; break;
                     default: targetClaim = value; break;
                 }
                 continue;
@@ -250,7 +256,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             if (snapshot is not null && at is not null)
                 return Fail("--snapshot and --at exclude each other");
         }
-        return new(new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir)
+        return new(new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir, baseline)
         {
             Quiet = quiet, App = app, Snapshot = snapshot, At = at, Paths = paths.ToImmutable(), ToHost = toHost,
             TargetClaim = targetClaim, Force = force,
@@ -291,92 +297,56 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         return sorted.Any(d => d.Severity == Severity.Error) ? Findings : Ok;
     }
 
+    // Every command asks the core the same question; only what it does with the answer differs.
+    private static Generation Generate(Generator generator, Options options) =>
+        generator.Generate(new GenerationRequest(options.Environment,
+            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline)));
+
     private int Render(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (diagnostics.Count > 0)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var written = 0;
-        foreach (var file in files)
-        {
-            var result = generator.Render(file);
-            diagnostics.AddRange(result.Diagnostics);
-            if (result.HasErrors)
-                continue;
-            diagnostics.AddRange(OutputTree.Write(generator.Paths.Out, result.Environment, result.Files));
-            written++;
-        }
-        if (options.Environment is null)
-            foreach (var stale in OutputTree.StaleEnvironments(generator.Paths.Out, files.Select(Loading.InventoryLoader.EnvironmentName)))
-                Directory.Delete(Path.Combine(generator.Paths.Out, stale), recursive: true);
-        var code = Report(diagnostics, options);
-        if (diagnostics.Any(d => d.Code == DiagnosticCatalogue.OutputNotWritable.Code))
+        var generation = Generate(generator, options);
+        if (generation.RequestFailed)
+            return Math.Max(Report(generation.Diagnostics, options), UsageOrIo);
+        var written = generator.Emit(generation);
+        var code = Report([.. generation.Diagnostics, .. written], options);
+        if (!written.IsEmpty)
             return UsageOrIo;
-        Summary(options, written == files.Length
-            ? $"rendered {Environments(written)} into out/"
-            : $"rendered {written} of {Environments(files.Length)} into out/", diagnostics);
+        Summary(options, generation.HasErrors
+            ? $"rendered 0 of {Environments(generation.Environments.Length)} into out/"
+            : $"rendered {Environments(generation.Environments.Length)} into out/", generation.Diagnostics);
         return code;
     }
 
     private int Check(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (diagnostics.Count > 0)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var drift = new List<FileDrift>();
-        foreach (var file in files)
-        {
-            var result = generator.Render(file);
-            diagnostics.AddRange(result.Diagnostics);
-            if (!result.HasErrors)
-                drift.AddRange(OutputTree.Compare(generator.Paths.Out, result.Environment, result.Files));
-        }
-        if (options.Environment is null)
-            foreach (var stale in OutputTree.StaleEnvironments(generator.Paths.Out, files.Select(Loading.InventoryLoader.EnvironmentName)))
-                drift.AddRange(OutputTree.ExistingFiles(generator.Paths.Out, stale).Select(f => new FileDrift(f, DriftKind.Extra, null, "")));
-        foreach (var d in drift)
-        {
-            if (d is { Kind: DriftKind.Changed, Expected: { } rendered, Actual: { } committed })
-                diagnostics.AddRange(Validation.Changes.ImmutableFieldChanges.Find("out/" + d.Path, committed, rendered));
-            stdout.Write(UnifiedDiff.Create("a/out/" + d.Path, "b/out/" + d.Path, d.Actual, d.Expected));
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputDrift, SourceSpan.WholeFile("out/" + d.Path),
-                d.Kind switch
-                {
-                    DriftKind.Missing => "file is missing from out/",
-                    DriftKind.Extra => "file is no longer produced by the inventory",
-                    _ => "file differs from what the inventory renders",
-                }));
-        }
-        var code = Report(diagnostics, options);
-        if (drift.Count > 0)
+        var generation = Generate(generator, options);
+        if (generation.RequestFailed)
+            return Math.Max(Report(generation.Diagnostics, options), UsageOrIo);
+        var comparison = generator.Compare(generation);
+        // A machine-readable report owns stdout; the diff then goes to stderr so stdout stays one JSON document.
+        var diffs = options.Format == TextFormat ? stdout : stderr;
+        foreach (var d in comparison.Drift)
+            diffs.Write(UnifiedDiff.Create("a/out/" + d.Path, "b/out/" + d.Path, d.Actual, d.Expected));
+        var code = Report([.. generation.Diagnostics, .. comparison.Diagnostics], options);
+        if (!comparison.Drift.IsEmpty)
         {
             var fix = options.Environment is null ? "make render" : $"make render ENV={options.Environment}";
-            stderr.Write($"manifestgen: out/ is not current ({drift.Count} file(s)); fix it with `{fix}` and commit the result\n");
+            stderr.Write($"manifestgen: out/ is not current ({comparison.Drift.Length} file(s)); fix it with `{fix}` and commit the result\n");
             return Findings;
         }
-        Summary(options, code == Ok ? $"checked {Environments(files.Length)}, out/ is current" : $"checked {Environments(files.Length)}", diagnostics);
+        var checkedCount = Environments(generation.Environments.Length);
+        Summary(options, code == Ok ? $"checked {checkedCount}, out/ is current" : $"checked {checkedCount}",
+            [.. generation.Diagnostics, .. comparison.Diagnostics]);
         return code;
     }
 
     private int Validate(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (diagnostics.Count > 0)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var loaded = new List<Inventory.LoadedInventory>();
-        foreach (var file in files)
-        {
-            var (inventory, found) = generator.Validate(file);
-            diagnostics.AddRange(found);
-            if (inventory is not null)
-                loaded.Add(inventory);
-        }
-        diagnostics.AddRange(Validation.Rules.EnvironmentSetRules.Check(loaded));
-        var code = Report(diagnostics, options);
-        Summary(options, $"validated {Environments(files.Length)}", diagnostics);
+        var generation = Generate(generator, options);
+        var code = Report(generation.Diagnostics, options);
+        if (generation.RequestFailed)
+            return Math.Max(code, UsageOrIo);
+        Summary(options, $"validated {Environments(generation.Environments.Length)}", generation.Diagnostics);
         return code;
     }
 
@@ -400,15 +370,12 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
     private int Secrets(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (files.IsEmpty)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var result = generator.Render(files[0]);
-        if (result.Plan is null)
-            return Report(result.Diagnostics, options);
-        var target = Path.GetFullPath(options.Out ?? Path.Combine(generator.Paths.Root, ".secrets", result.Environment), generator.Paths.Root);
-        var (written, problems) = PlainSecrets.Write(result.Plan, Path.GetFullPath(options.From!, generator.Paths.Root), target);
+        var generation = generator.Generate(new GenerationRequest(options.Environment));
+        if (generation.RequestFailed || generation.Environments[0].Plan is not { } plan)
+            return Math.Max(Report(generation.Diagnostics, options), generation.RequestFailed ? UsageOrIo : Findings);
+        var environment = generation.Environments[0].Environment;
+        var target = Path.GetFullPath(options.Out ?? Path.Combine(generator.Paths.Root, ".secrets", environment), generator.Paths.Root);
+        var (written, problems) = PlainSecrets.Write(plan, Path.GetFullPath(options.From!, generator.Paths.Root), target);
         foreach (var p in problems)
             stderr.Write($"manifestgen: {p}\n");
         foreach (var w in written)

@@ -24,10 +24,6 @@ public sealed class PreCommitHookTests(ITestOutputHelper output)
         // come read-only from the machine's package folder (no download, nothing written there).
         env["PRE_COMMIT_HOME"] = Path.Combine(scratch.Path, "pre-commit-home");
         env["NUGET_FALLBACK_PACKAGES"] = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = "ManifestGen Tests";
-        env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = "tests@example.org";
-        env["GIT_CONFIG_NOSYSTEM"] = "1";
-        env["GIT_CONFIG_GLOBAL"] = "/dev/null";
 
         // The tool repository: this checkout's files (tracked and new, not ignored) committed at one rev.
         var tool = Path.Combine(scratch.Path, "manifestgen");
@@ -39,9 +35,7 @@ public sealed class PreCommitHookTests(ITestOutputHelper output)
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(Path.Combine(RepoPaths.Root, file), target);
         }
-        await Git(env, tool, "init", "-q", "-b", "main");
-        await Git(env, tool, "add", "-A");
-        await Git(env, tool, "commit", "-q", "-m", "tool");
+        await ToolPackage.CommitAllAsync(env, tool, "tool");
         var rev = (await Git(env, tool, "rev-parse", "HEAD")).Trim();
 
         // The GitOps repository: values/, one template of its own, out/ rendered with it, the hook by rev.
@@ -108,10 +102,5 @@ public sealed class PreCommitHookTests(ITestOutputHelper output)
     private static Task<ProcessResult> Commit(Dictionary<string, string?> env, string repo, string message) =>
         Proc.RunAsync("git", ["commit", "-q", "-m", message], ToolPackage.Generous, env, workingDirectory: repo);
 
-    private static async Task<string> Git(Dictionary<string, string?> env, string repo, params string[] args)
-    {
-        var r = await Proc.RunAsync("git", args, ToolPackage.Generous, env, workingDirectory: repo);
-        Assert.True(r.Succeeded, $"git {string.Join(' ', args)}: {r.Stderr}");
-        return r.Stdout;
-    }
+    private static Task<string> Git(Dictionary<string, string?> env, string repo, params string[] args) => ToolPackage.GitAsync(env, repo, args);
 }

@@ -17,14 +17,41 @@ internal static class ToolPackage
     public static string Configuration { get; } =
         AppContext.BaseDirectory.Replace('\\', '/').Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
 
-    /// <summary>Environment of every dotnet call: no telemetry, and a package folder of the test's own.</summary>
+    /// <summary>
+    /// Environment of every dotnet and git call: no telemetry, a package folder and a CLI home of the test's
+    /// own (`dotnet tool run` keeps a resolver cache there that would otherwise point at another copy of the
+    /// same tool version), git without user or system configuration.
+    /// </summary>
     public static Dictionary<string, string?> Environment(string scratch) => new()
     {
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         ["DOTNET_NOLOGO"] = "1",
         ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
         ["NUGET_PACKAGES"] = Path.Combine(scratch, "nuget-packages"),
+        ["DOTNET_CLI_HOME"] = Path.Combine(scratch, "dotnet-home"),
+        ["GIT_AUTHOR_NAME"] = "ManifestGen Tests",
+        ["GIT_COMMITTER_NAME"] = "ManifestGen Tests",
+        ["GIT_AUTHOR_EMAIL"] = "tests@example.org",
+        ["GIT_COMMITTER_EMAIL"] = "tests@example.org",
+        ["GIT_CONFIG_NOSYSTEM"] = "1",
+        ["GIT_CONFIG_GLOBAL"] = "/dev/null",
     };
+
+    public static async Task<string> GitAsync(IReadOnlyDictionary<string, string?> env, string repo, params string[] args)
+    {
+        var r = await Proc.RunAsync("git", args, Generous, env, workingDirectory: repo);
+        Assert.True(r.Succeeded, $"git {string.Join(' ', args)}: {r.Stderr}");
+        return r.Stdout;
+    }
+
+    /// <summary>Makes <paramref name="repo"/> a git repository with everything in it committed.</summary>
+    public static async Task CommitAllAsync(IReadOnlyDictionary<string, string?> env, string repo, string message)
+    {
+        if (!Directory.Exists(Path.Combine(repo, ".git")))
+            await GitAsync(env, repo, "init", "-q", "-b", "main");
+        await GitAsync(env, repo, "add", "-A");
+        await GitAsync(env, repo, "commit", "-q", "-m", message);
+    }
 
     /// <summary>Packs the generator into <paramref name="feed"/> and returns the nupkg's path.</summary>
     public static async Task<string> PackAsync(string feed, string scratch)
