@@ -103,6 +103,8 @@ public sealed class CommandLineTests
     [InlineData("backup", "--force")]
     [InlineData("restore", "--path")]
     [InlineData("backup", "--bogus")]
+    [InlineData("restore", "--at", "2026-11-30 02:00")]
+    [InlineData("restore", "--at", "2026-11-30T02:00:00Z", "--snapshot", "latest")]
     public void Should_reject_bad_arguments_with_a_usage_error(params string[] args)
     {
         var ex = Assert.Throws<RunnerException>(() => CommandLine.Parse(args));

@@ -4,6 +4,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Output;
 using ManifestGen.Pipeline;
+using ManifestGen.Planning;
 
 namespace ManifestGen.Cli;
 
@@ -352,9 +353,40 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
     private int Restore(Generator generator, Options options)
     {
-        _ = generator;
-        stderr.Write($"manifestgen: restore {options.Environment} {options.App}: not available in this version\n");
-        return UsageOrIo;
+        DateTimeOffset? at = null;
+        if (options.At is { } text)
+        {
+            if (!RestoreTime.TryParse(text, out var parsed))
+            {
+                stderr.Write($"manifestgen: --at '{text}' is not an ISO 8601 time with an offset, e.g. {RestoreTime.Example}\n");
+                return UsageOrIo;
+            }
+            at = parsed;
+        }
+        var generation = generator.Generate(new GenerationRequest(options.Environment));
+        if (generation.RequestFailed || generation.HasErrors || generation.Environments[0].Plan is not { } plan)
+        {
+            var code = Report(generation.Diagnostics, options);
+            return generation.RequestFailed ? Math.Max(code, UsageOrIo) : Findings;
+        }
+        var slash = options.App!.IndexOf('/', StringComparison.Ordinal);
+        var unit = RestorePlanner.Plan(plan, new RestoreRequest(options.App[..slash], options.App[(slash + 1)..])
+        {
+            Snapshot = options.Snapshot, At = at, Paths = options.Paths, ToHost = options.ToHost,
+            TargetClaim = options.TargetClaim, Force = options.Force,
+        }, out var error);
+        if (unit is null)
+        {
+            stderr.Write($"manifestgen: {error}\n");
+            return UsageOrIo;
+        }
+        var (yaml, diagnostics) = generator.RenderObject(unit);
+        var result = Report([.. generation.Diagnostics, .. diagnostics], options);
+        if (yaml is null)
+            return Findings;
+        stdout.Write(yaml);
+        Summary(options, $"restore Job for {options.App} in {plan.Environment}", [.. generation.Diagnostics, .. diagnostics]);
+        return result;
     }
 
     private int Explain(string code)

@@ -170,6 +170,20 @@ public sealed class Generator(GeneratorPaths paths)
         }
     }
 
+    /// <summary>
+    /// Renders one object that is not part of out/ (a restore Job): the same templates, strict re-parse into
+    /// the Kubernetes types and canonical text as every rendered object. Null with the diagnostics when it fails.
+    /// </summary>
+    public (string? Yaml, ImmutableArray<Diagnostic> Diagnostics) RenderObject(RenderUnit unit)
+    {
+        var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
+        var diagnostics = new List<Diagnostic>();
+        var text = renderer.Render(unit.Template, unit.Model, diagnostics);
+        if (text is null || ObjectReader.Read(text, renderer.Display(unit.Template), diagnostics, out var json) is null)
+            return (null, DiagnosticOrder.Sort(diagnostics));
+        return (CanonicalYaml.Write(json!), DiagnosticOrder.Sort(diagnostics));
+    }
+
     /// <summary>Loads and validates one environment file (every <see cref="IInventoryCheck"/>), without rendering. A stage of <see cref="Generate"/>.</summary>
     internal (LoadedInventory? Inventory, ImmutableArray<Diagnostic> Diagnostics) Validate(string environmentFile)
     {

@@ -214,6 +214,51 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void I_can_print_a_restore_Job_that_runs_in_the_apps_own_backup_pod()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var (code, stdout, stderr) = Run(ws, "restore", "test-cluster", "kvm-lab/immich", "--at", "2026-11-30T03:00:00+01:00",
+            "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target-claim", "restore-scratch");
+        Assert.Equal(0, code);
+        Assert.Equal("restore Job for kvm-lab/immich in test-cluster: 0 errors, 0 warnings\n", stderr);
+        var job = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(stdout, strict: true);
+        Run(ws, "render", "test-cluster");
+        var cron = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/test-cluster/manifests/cronjob-backup-kvm-lab-immich.yaml"), strict: true);
+        var backup = cron.Spec.JobTemplate.Spec.Template.Spec;
+        var restore = job.Spec.Template.Spec;
+        Assert.Equal("restore-kvm-lab-immich", job.Metadata.Name);
+        Assert.Equal(0, job.Spec.BackoffLimit);
+        // the backup pod's image, configuration, Secrets and security settings; only the arguments differ,
+        // plus the target claim
+        Assert.Equal(backup.Containers[0].Image, restore.Containers[0].Image);
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].SecurityContext), k8s.KubernetesJson.Serialize(restore.Containers[0].SecurityContext));
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup.SecurityContext), k8s.KubernetesJson.Serialize(restore.SecurityContext));
+        Assert.Equal([.. backup.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)), k8s.KubernetesJson.Serialize(restore.Volumes[^1])],
+            restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
+        Assert.Equal("restore-scratch", restore.Volumes[^1].PersistentVolumeClaim.ClaimName);
+        Assert.Equal(["restore", "--at", "2026-11-30T02:00:00Z", "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target", "/restore"],
+            restore.Containers[0].Args);
+        Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^1].Name && m.MountPath == "/restore");
+    }
+
+    [Theory]
+    [InlineData("no app kvm-lab/nextcloud", "restore", "test-cluster", "kvm-lab/nextcloud", "--to-host")]
+    [InlineData("is not under the paths of kvm-lab/immich", "restore", "test-cluster", "kvm-lab/immich", "--path", "/etc/passwd", "--to-host")]
+    [InlineData("exactly one of --to-host and --target-claim", "restore", "test-cluster", "kvm-lab/immich")]
+    [InlineData("exactly one of --to-host and --target-claim", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--target-claim", "x")]
+    [InlineData("not an ISO 8601 time with an offset", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30 02:00")]
+    [InlineData("exclude each other", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30T02:00:00Z", "--snapshot", "latest")]
+    [InlineData("--target-claim 'Not_A_Name'", "restore", "test-cluster", "kvm-lab/immich", "--target-claim", "Not_A_Name")]
+    [InlineData("options of `restore` only", "render", "--to-host")]
+    public void Should_refuse_a_restore_it_cannot_build_with_exit_2_and_nothing_on_stdout(string message, params string[] args)
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var (code, stdout, stderr) = Run(ws, args);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
     public void I_can_explain_a_diagnostic_code()
     {
         using var ws = new Workspace();
