@@ -138,7 +138,8 @@ public static class HelmChart
 
     private static string ResourcesAction(string objectName, string indent)
     {
-        var key = JsonSerializer.Serialize(objectName); // a Go string literal: names are DNS-1123, plain ASCII
+        // Object names are DNS-1123 (lower-case letters, digits, '-', '.'): quoted, they are a Go string literal.
+        var key = "\"" + objectName + "\"";
         var sb = new StringBuilder();
         sb.Append("{{ with index .Values.resources ").Append(key).Append(" }}");
         foreach (var section in new[] { "limits", "requests" })
