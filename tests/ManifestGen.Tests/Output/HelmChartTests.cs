@@ -134,7 +134,7 @@ public sealed class HelmChartTests
         ws.Edit("values/test-cluster.yaml", "    name: backup-test-cluster\n", "    name: Backup_Test\n");
         var validate = Run(ws, "validate", "test-cluster");
         Assert.Equal(1, validate.Code);
-        Assert.Matches(@"values/test-cluster\.yaml\(\d+,14\): error MG0913: output\.helmChart\.version: `1\.0` is not a SemVer 2 version", validate.Stderr);
-        Assert.Matches(@"values/test-cluster\.yaml\(\d+,11\): error MG0913: output\.helmChart\.name: `Backup_Test` is not a chart name", validate.Stderr);
+        Assert.Matches(@"values/test-cluster\.yaml\(\d+,14\): error MG0920: output\.helmChart\.version: `1\.0` is not a SemVer 2 version", validate.Stderr);
+        Assert.Matches(@"values/test-cluster\.yaml\(\d+,11\): error MG0920: output\.helmChart\.name: `Backup_Test` is not a chart name", validate.Stderr);
     }
 }

@@ -138,7 +138,9 @@ public static class HelmChart
 
     private static string ResourcesAction(string objectName, string indent)
     {
-        // Object names are DNS-1123 (lower-case letters, digits, '-', '.'): quoted, they are a Go string literal.
+        // A Go string literal: object names are DNS-1123 (lower-case letters, digits, '-', '.'), nothing to escape.
+        if (objectName.Any(c => c is '"' or '\\' || char.IsControl(c)))
+            throw new ArgumentException($"object name `{objectName}` is not DNS-1123", nameof(objectName));
         var key = "\"" + objectName + "\"";
         var sb = new StringBuilder();
         sb.Append("{{ with index .Values.resources ").Append(key).Append(" }}");

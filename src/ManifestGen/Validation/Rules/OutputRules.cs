@@ -5,7 +5,7 @@ using ManifestGen.Output.Helm;
 
 namespace ManifestGen.Validation.Rules;
 
-/// <summary>MG0913: the Helm chart's name and version are what Helm accepts.</summary>
+/// <summary>MG0920: the Helm chart's name and version are what Helm accepts.</summary>
 public sealed partial class HelmChartRule : InventoryRule
 {
     [GeneratedRegex(@"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
