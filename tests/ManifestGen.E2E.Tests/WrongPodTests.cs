@@ -15,6 +15,10 @@ public sealed class WrongPodTests : IDisposable
     public void Dispose() => _tmp.Dispose();
 
     private static RenderedManifests Pod(string script, string securityContext = "allowPrivilegeEscalation: false",
+        string podSecurity = "runAsNonRoot: true", string? command = null, string resources = "{}") =>
+        RenderedManifests.FromYaml(PodYaml(script, securityContext, podSecurity, command, resources), "wrong-pod-cronjob.yaml");
+
+    private static string PodYaml(string script, string securityContext = "allowPrivilegeEscalation: false",
         string podSecurity = "runAsNonRoot: true", string? command = null, string resources = "{}")
     {
         var yaml = File.ReadAllText(Fixture("wrong-pod-cronjob.yaml"))
@@ -23,7 +27,7 @@ public sealed class WrongPodTests : IDisposable
             .Replace("POD_SECURITY: x", podSecurity, StringComparison.Ordinal)
             .Replace("resources: {}", "resources: " + resources, StringComparison.Ordinal);
         if (command is not null) yaml = yaml.Replace("[\"/bin/sh\", \"-c\"]", command, StringComparison.Ordinal);
-        return RenderedManifests.FromYaml(yaml, "wrong-pod-cronjob.yaml");
+        return yaml;
     }
 
     private Task<PodRunResult> Run(RenderedManifests manifests) => new PodRunner(manifests, Options(_tmp)).RunAsync("wrong");
@@ -121,5 +125,44 @@ public sealed class WrongPodTests : IDisposable
         Assert.Equal(137, over.ExitCode); // SIGKILL from the kernel's OOM killer in the pod's memory cgroup
         Assert.True(within.Succeeded, within.ToString());
         Assert.Equal("20971520\n", within.Stdout);
+    }
+
+    [Fact]
+    public async Task Should_deny_a_non_root_pod_writes_to_an_nfs_claim_whose_root_fsGroup_cannot_change()
+    {
+        static RenderedManifests WithClaim(string source) => RenderedManifests.FromYaml(
+            PodYaml("touch /repo/written && echo written", podSecurity: "runAsUser: 1000\n            fsGroup: 1000")
+                .Replace("          volumes:\n", "                - name: repo\n                  mountPath: /repo\n          volumes:\n" +
+                         "            - name: repo\n              persistentVolumeClaim:\n                claimName: wrong-claim\n", StringComparison.Ordinal) +
+            $$$"""
+            ---
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: wrong-pv}
+            spec:
+              capacity: {storage: 1Gi}
+              accessModes: [ReadWriteOnce]
+              storageClassName: manual
+              {{{source}}}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: wrong-claim, namespace: wrong}
+            spec:
+              accessModes: [ReadWriteOnce]
+              storageClassName: manual
+              volumeName: wrong-pv
+              resources: {requests: {storage: 1Gi}}
+            """, "wrong-pod-cronjob.yaml");
+
+        using var other = new TempDir();
+        var nfs = await Run(WithClaim("nfs: {server: 192.0.2.1, path: /export/restic}"));
+        var local = await new PodRunner(WithClaim("local: {path: /var/lib/restic}"), Options(other)).RunAsync("wrong");
+
+        // The kubelet changes no ownership on NFS: the directory stays root's 0755, as mkdir -p left it.
+        Assert.False(nfs.Succeeded, nfs.ToString());
+        Assert.Contains("Permission denied", nfs.Stderr, StringComparison.Ordinal);
+        Assert.Contains(nfs.NotReproduced, n => n.Contains("applies no fsGroup to nfs", StringComparison.Ordinal));
+        Assert.True(local.Succeeded, local.ToString());
     }
 }

@@ -464,12 +464,25 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         {
             var claim = manifests.Claim(pvc.ClaimName, ns)
                 ?? throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' is not in the rendered manifests (namespace {ns}); the pod would stay Pending");
-            if (claim.Spec?.VolumeName is { Length: > 0 } pvName &&
-                !manifests.Documents.Any(d => d.Object is V1PersistentVolume && d.Name == pvName))
-                throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' binds volume '{pvName}', which is not rendered");
-            var claimDir = Directory.CreateDirectory(Path.Combine(options.StateDirectory, "claims", pvc.ClaimName)).FullName;
-            if (fsGroup is { } g) Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
-            notes.Add($"claim '{pvc.ClaimName}': a folder on this machine, not its PersistentVolume's storage (NFS ownership and root squash are not reproduced)");
+            V1PersistentVolume? pv = null;
+            if (claim.Spec?.VolumeName is { Length: > 0 } pvName)
+                pv = manifests.OfType<V1PersistentVolume>().FirstOrDefault(v => v.Metadata?.Name == pvName)
+                    ?? throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' binds volume '{pvName}', which is not rendered");
+            // A new volume's root as a provisioner or the prepare Job's `mkdir -p` (as root) leaves it: root's, 0755.
+            var claimDir = Path.Combine(options.StateDirectory, "claims", pvc.ClaimName);
+            if (!Directory.Exists(claimDir))
+                Directory.CreateDirectory(claimDir, (UnixFileMode)Convert.ToInt32("755", 8));
+            // The kubelet applies fsGroup only where the volume plugin manages ownership: not on NFS or hostPath.
+            var kind = pv?.Spec?.Nfs is not null ? "nfs" : pv?.Spec?.HostPath is not null ? "hostPath" : pv?.Spec?.Local is not null ? "local" : pv is null ? "dynamic" : "other";
+            if (kind is "other")
+                throw new HarnessException($"{vwhere}.persistentVolumeClaim: volume '{pv!.Metadata?.Name}' has a source the pod harness does not reproduce");
+            if (fsGroup is { } g && kind is "local" or "dynamic") Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
+            notes.Add(kind switch
+            {
+                "nfs" or "hostPath" => $"claim '{pvc.ClaimName}' ({kind}): a folder on this machine, root's 0755 as created; the kubelet applies no fsGroup to {kind}, and the server's root squash and ownership are not reproduced",
+                "dynamic" => $"claim '{pvc.ClaimName}' (provisioned by its StorageClass): a folder on this machine with fsGroup applied, as CSI drivers that manage ownership do",
+                _ => $"claim '{pvc.ClaimName}' (local): a folder on this machine, not the node's disk",
+            });
             return (claimDir, pvc.ReadOnlyProperty == true, false);
         }
         if (volume.EmptyDir is { } ed)
