@@ -128,10 +128,10 @@ public sealed class WrongPodTests : IDisposable
     }
 
     [Fact]
-    public async Task Should_deny_a_non_root_pod_writes_to_an_nfs_claim_whose_root_fsGroup_cannot_change()
+    public async Task Should_give_no_fsGroup_access_to_an_nfs_claim_another_user_created()
     {
-        static RenderedManifests WithClaim(string source) => RenderedManifests.FromYaml(
-            PodYaml("touch /repo/written && echo written", podSecurity: "runAsUser: 1000\n            fsGroup: 1000")
+        static RenderedManifests WithClaim(string source, string podSecurity) => RenderedManifests.FromYaml(
+            PodYaml("touch /repo/written-$(id -u) && echo written", podSecurity: podSecurity)
                 .Replace("          volumes:\n", "                - name: repo\n                  mountPath: /repo\n          volumes:\n" +
                          "            - name: repo\n              persistentVolumeClaim:\n                claimName: wrong-claim\n", StringComparison.Ordinal) +
             $$$"""
@@ -154,15 +154,25 @@ public sealed class WrongPodTests : IDisposable
               volumeName: wrong-pv
               resources: {requests: {storage: 1Gi}}
             """, "wrong-pod-cronjob.yaml");
+        const string creator = "runAsUser: 1000\n            runAsGroup: 1000";
+        const string other = "runAsUser: 2000\n            runAsGroup: 2000\n            fsGroup: 2000";
+        const string nfs = "nfs: {server: 192.0.2.1, path: /export/restic}";
+        const string local = "local: {path: /var/lib/restic}";
 
-        using var other = new TempDir();
-        var nfs = await Run(WithClaim("nfs: {server: 192.0.2.1, path: /export/restic}"));
-        var local = await new PodRunner(WithClaim("local: {path: /var/lib/restic}"), Options(other)).RunAsync("wrong");
+        using var localState = new TempDir();
+        var nfsCreator = await Run(WithClaim(nfs, creator));
+        var nfsOther = await Run(WithClaim(nfs, other));
+        var localCreator = await new PodRunner(WithClaim(local, creator), Options(localState)).RunAsync("wrong");
+        var localOther = await new PodRunner(WithClaim(local, other), Options(localState)).RunAsync("wrong");
 
-        // The kubelet changes no ownership on NFS: the directory stays root's 0755, as mkdir -p left it.
-        Assert.False(nfs.Succeeded, nfs.ToString());
-        Assert.Contains("Permission denied", nfs.Stderr, StringComparison.Ordinal);
-        Assert.Contains(nfs.NotReproduced, n => n.Contains("applies no fsGroup to nfs", StringComparison.Ordinal));
-        Assert.True(local.Succeeded, local.ToString());
+        // The kubelet changes no ownership on NFS: the folder stays its creator's, fsGroup or not.
+        Assert.True(nfsCreator.Succeeded, nfsCreator.ToString());
+        Assert.False(nfsOther.Succeeded, nfsOther.ToString());
+        Assert.Contains("Permission denied", nfsOther.Stderr, StringComparison.Ordinal);
+        Assert.Contains(nfsOther.NotReproduced, n => n.Contains("applies no fsGroup to nfs", StringComparison.Ordinal));
+        // A local volume's root is root's: without fsGroup a non-root user cannot write; with it, the kubelet's
+        // ownership change gives the group write access.
+        Assert.False(localCreator.Succeeded, localCreator.ToString());
+        Assert.True(localOther.Succeeded, localOther.ToString());
     }
 }
