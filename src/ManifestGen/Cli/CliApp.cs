@@ -31,16 +31,22 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
         options:
           --root DIR              repository root (default: the current directory)
-          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
+          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout);
+                                  render/check: helm also renders out/<env>/chart for every environment
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
           --baseline REV          what the cluster has, for the immutable-field warnings: a git revision
                                   (default HEAD; CI passes the merge base), `index` (the staged out/) or
                                   `worktree` (out/ on disk)
         """;
 
-    private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline);
+    private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline)
+    {
+        /// <summary>`--format helm`: the Helm chart for every environment, diagnostics as text.</summary>
+        public bool HelmChart { get; init; }
+    }
 
     private const string TextFormat = "text";
+    private const string HelmFormat = "helm";
 
     public int Run(IReadOnlyList<string> args, string currentDirectory)
     {
@@ -50,9 +56,18 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             stderr.Write($"manifestgen: {error}\n\n{Usage}\n");
             return UsageOrIo;
         }
+        // `--format helm` names an output, not a diagnostics format: the Helm chart beside the manifests.
+        var chartForAll = options.Format == HelmFormat;
+        if (chartForAll && options.Command is not ("render" or "check"))
+        {
+            stderr.Write($"manifestgen: --format {HelmFormat} applies to render and check only\n");
+            return UsageOrIo;
+        }
+        if (chartForAll)
+            options = options with { Format = TextFormat, HelmChart = true };
         if (!DiagnosticFormatter.TryParseFormat(options.Format, out _))
         {
-            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)})\n");
+            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)}, {HelmFormat})\n");
             return UsageOrIo;
         }
         try
@@ -164,7 +179,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     // Every command asks the core the same question; only what it does with the answer differs.
     private static Generation Generate(Generator generator, Options options) =>
         generator.Generate(new GenerationRequest(options.Environment,
-            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline)));
+            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline), options.HelmChart));
 
     private int Render(Generator generator, Options options)
     {

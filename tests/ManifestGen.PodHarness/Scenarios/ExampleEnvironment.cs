@@ -164,7 +164,8 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, "render", _options.Environment, "--root", RenderRoot],
             TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
         r.EnsureSuccess($"manifestgen render {_options.Environment}");
-        return RenderedManifests.Load(OutDir);
+        // The synced folder: out/<env>/chart holds the same objects as Helm templates, not plain YAML.
+        return RenderedManifests.Load(Path.Combine(OutDir, "manifests"));
     }
 
     /// <summary>Runs a rendered CronJob or Job once.</summary>

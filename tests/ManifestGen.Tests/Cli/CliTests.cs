@@ -74,7 +74,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Should_change_exactly_one_file_when_one_app_schedule_changes()
+    public void Should_change_exactly_the_object_and_its_chart_template_when_one_app_schedule_changes()
     {
         using var ws = new Workspace(copyExampleValues: true);
         Run(ws, "render");
@@ -84,7 +84,8 @@ public sealed class CliTests
         var after = ws.OutFiles();
         Assert.Equal(before.Keys, after.Keys);
         var changed = before.Keys.Where(k => before[k] != after[k]).ToList();
-        Assert.Equal(["production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
+        Assert.Equal(["production/chart/templates/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
+            "production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
     }
 
     [Fact]
