@@ -17,7 +17,8 @@ public static class Planner
     private const string HookDeleteAnnotation = "argocd.argoproj.io/hook-delete-policy";
     private const string MirrorRoot = "mirror";
     private const string CacheSubPath = "restic-cache";
-    private const int RootUser = 0;
+    /// <summary>Bound of the /tmp emptyDir: the ssh configuration, copies of keys, and a restore's staging folder.</summary>
+    public const string TmpSize = "1Gi";
 
     public static EnvironmentPlan Plan(LoadedInventory loaded, List<Diagnostic> diagnostics)
     {
@@ -78,7 +79,7 @@ public static class Planner
             var pod = new PodModel(prepareLabels, image, inv.Image.PullPolicy, ["mkdir"], ["-p", target], [],
                 [new MountModel("export", exportMount, null, false)],
                 [new VolumeModel("export", VolumeKind.Nfs, Nfs: new NfsSource(nfs.Server, nfs.ExportRoot))],
-                new SecurityModel(RootUser, false, []),
+                PodSecurity.Restricted,
                 Resources(new ResourcesSpec { Requests = new() { Cpu = "10m", Memory = "16Mi" }, Limits = new() { Memory = "64Mi" } }),
                 null);
             units.Add(new RenderUnit("job.sbn", new JobModel(
@@ -90,9 +91,9 @@ public static class Planner
         VolumeModel[] CommonVolumes(string configMap) =>
         [
             new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
-            new("restic-password", VolumeKind.Secret, repo.PasswordSecret.Name, [new(passwordKey, passwordKey)], DefaultMode: 0x100),
+            new("restic-password", VolumeKind.Secret, repo.PasswordSecret.Name, [new(passwordKey, passwordKey)], DefaultMode: PodSecurity.SecretMode),
             new("repository", VolumeKind.Claim, claimName),
-            new("tmp", VolumeKind.EmptyDir),
+            new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize),
         ];
         MountModel[] CommonMounts() =>
         [
@@ -123,7 +124,7 @@ public static class Planner
                 Version = JobConfig.CurrentVersion, Kind = JobKind.Init, Environment = env, Repository = repositoryConfig,
             }, "repository"));
             var pod = RunnerPod(labels, "init", name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
-                new SecurityModel(RootUser, false, []), defaultResources);
+                PodSecurity.Restricted, defaultResources);
             units.Add(new RenderUnit("job.sbn", new JobModel(Meta(name, ns, labels, Hook(1)),
                 new JobSpecModel(1800, 2, pod)), "repository"));
         }
@@ -193,7 +194,7 @@ public static class Planner
             {
                 new("known-hosts", VolumeKind.ConfigMap, Names.Join(Names.DnsLabelMax, "known-hosts", host.Name),
                     [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
-                new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: 0x100),
+                new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
             };
             var mounts = new List<MountModel>
             {
@@ -202,7 +203,7 @@ public static class Planner
             };
             if (ping is not null)
             {
-                volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: 0x100));
+                volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: PodSecurity.SecretMode));
                 mounts.Add(new("ping-url", PodPaths.PingUrlDir, null, true));
             }
             SecurityModel security;
@@ -220,21 +221,22 @@ public static class Planner
                     volumes.Add(new("mirror", VolumeKind.Claim, mirror));
                     mounts.AddRange(app.App.Paths.Select(p => new MountModel("mirror", p, MirrorRoot + p.TrimEnd('/'), false)));
                     mounts.Add(new("mirror", PodPaths.CacheDir, CacheSubPath, false));
-                    security = new SecurityModel(RootUser, false, ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"]);
+                    // rsync keeps owners, modes and devices in xattrs (--fake-super): no capability needed.
+                    security = PodSecurity.Restricted;
                     break;
                 }
                 case TransferStrategy.Sshfs:
                     // FUSE mount points at the host's own paths; the root filesystem is read-only.
                     volumes.Add(cacheVolume);
-                    volumes.Add(new("sshfs-mountpoints", VolumeKind.EmptyDir));
+                    volumes.Add(new("sshfs-mountpoints", VolumeKind.EmptyDir, SizeLimit: PodSecurity.MountPointsSize));
                     mounts.Add(new("restic-cache", PodPaths.CacheDir, null, false));
                     mounts.AddRange(app.App.Paths.Select((p, i) => new MountModel("sshfs-mountpoints", p, $"path-{i}", false)));
-                    security = new SecurityModel(RootUser, app.App.Privileged, app.App.Privileged ? [] : ["SYS_ADMIN"]);
+                    security = PodSecurity.Sshfs(app.App.Privileged);
                     break;
                 default:
                     volumes.Add(cacheVolume);
                     mounts.Add(new("restic-cache", PodPaths.CacheDir, null, false));
-                    security = new SecurityModel(RootUser, false, []);
+                    security = PodSecurity.Restricted;
                     break;
             }
 
@@ -283,7 +285,7 @@ public static class Planner
             // `command` names the job (label, schedule seed); the runner's command follows from the kind.
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
             var pod = RunnerPod(labels, runnerCommand, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
-                new SecurityModel(RootUser, false, []), resources ?? defaultResources);
+                PodSecurity.Restricted, resources ?? defaultResources);
             var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,

@@ -42,7 +42,17 @@ public sealed record VolumeModel(
 
 public sealed record MountModel(string Name, string MountPath, string? SubPath, bool ReadOnly);
 
-public sealed record SecurityModel(int RunAsUser, bool Privileged, ImmutableArray<string> AddCapabilities);
+/// <summary>
+/// A pod's security settings, decided by <see cref="PodSecurity"/>; the template prints them as they are.
+/// <c>AllowPrivilegeEscalation</c> null leaves the field out (Kubernetes rejects <c>false</c> next to
+/// <c>privileged</c> or an added <c>SYS_ADMIN</c>).
+/// </summary>
+public sealed record SecurityModel(
+    long RunAsUser, long RunAsGroup, long? FsGroup, bool Privileged, bool? AllowPrivilegeEscalation,
+    ImmutableArray<string> AddCapabilities, bool AppArmorUnconfined)
+{
+    public bool RunAsNonRoot => RunAsUser != 0;
+}
 
 public sealed record ResourcesModel(ImmutableArray<KeyValue> Requests, ImmutableArray<KeyValue> Limits);
 
