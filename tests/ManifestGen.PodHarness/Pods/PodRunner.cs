@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -132,6 +133,14 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 new SandboxMount(Path.GetFullPath(options.RunnerDirectory), RunnerMount, ReadOnly: true, IsFile: false),
                 new SandboxMount(DotnetHost.Root, DotnetMount, ReadOnly: true, IsFile: false),
                 .. mounts];
+            // The image's user (image/Dockerfile: runner, 10001:10001): ssh refuses a uid without a passwd entry.
+            var passwd = Path.Combine(filesDir, "passwd");
+            File.WriteAllText(passwd, File.ReadAllText("/etc/passwd") +
+                $"runner:x:{PodIdentity.RunnerUid}:{PodIdentity.RunnerGid}::/tmp:/usr/sbin/nologin\n");
+            files.Add(new SandboxFile(passwd, "/etc/passwd", "0644"));
+            var group = Path.Combine(filesDir, "group");
+            File.WriteAllText(group, File.ReadAllText("/etc/group") + $"runner:x:{PodIdentity.RunnerGid}:\n");
+            files.Add(new SandboxFile(group, "/etc/group", "0644"));
         }
         var hosts = Path.Combine(filesDir, "hosts");
         File.WriteAllText(hosts, HostsFile(podName, (pod.HostAliases ?? []).Concat(options.ExtraHosts)));
@@ -344,7 +353,17 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 {
                     if (source.Generated)
                         throw new HarnessException($"{mwhere}.subPath: '{m.SubPath}' is not a key or path of volume '{m.Name}'");
-                    Directory.CreateDirectory(path); // the kubelet creates a missing subPath folder in a claim or emptyDir
+                    // The kubelet creates a missing subPath folder in a claim or emptyDir, as root, each new
+                    // component with the mode of the volume's root (after fsGroup: group-writable and setgid).
+                    var mode = File.GetUnixFileMode(source.Dir);
+                    var created = source.Dir;
+                    foreach (var part in m.SubPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        created = Path.Combine(created, part);
+                        if (Directory.Exists(created)) continue;
+                        Directory.CreateDirectory(created);
+                        File.SetUnixFileMode(created, mode);
+                    }
                 }
             }
             result.Add((new SandboxMount(path, target, m.ReadOnlyProperty == true || source.ReadOnly, isFile), i));
