@@ -149,22 +149,38 @@ public sealed class Scenario : IAsyncDisposable
     };
 
     /// <summary>Mirror folders bound at the app's host paths (only paths that exist on the host).</summary>
-    public string MirrorOf(string hostPath) =>
-        Dir.Combine("mirror", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(hostPath)))[..16]);
+    private string MirrorDir(string mountPoint) =>
+        Dir.Combine("mirror", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(mountPoint)))[..16]);
 
-    public IReadOnlyList<BindMount> Mounts(JobConfig config) =>
-        config.App is null ? [] : [.. config.App.Paths.Where(Directory.Exists).Select(p =>
+    /// <summary>Where the runner's copy of a host path lives (outside its mount namespace).</summary>
+    public string MirrorOf(string hostPath) => PodUser is null
+        ? MirrorDir(hostPath)
+        : Path.Combine(MirrorDir(Path.GetDirectoryName(hostPath)!), Path.GetFileName(hostPath));
+
+    /// <summary>
+    /// Mirror folders bound where the runner expects the host's paths (only paths that exist on the host).
+    /// As root: at each path. As the pod user: at each path's parent, the way the rendered pods mount the
+    /// mirror claim, with the mount point as the kubelet leaves it (owned by root, group fsGroup, 2775).
+    /// </summary>
+    public IReadOnlyList<BindMount> Mounts(JobConfig config)
+    {
+        if (config.App is null) return [];
+        var points = config.App.Paths.Where(Directory.Exists)
+            .Select(p => PodUser is null ? p : Path.GetDirectoryName(p)!).Distinct(StringComparer.Ordinal);
+        return [.. points.Select(p =>
         {
-            var mirror = MirrorOf(p);
+            var mirror = MirrorDir(p);
             Directory.CreateDirectory(mirror);
             if (PodUser is { } u)
             {
-                // A claim mounted with fsGroup belongs to the pod's user; the runner creates the rest.
-                foreach (var d in new[] { Path.GetDirectoryName(mirror)!, mirror })
-                    FileOwnership.Chown(d, u.Uid, u.Gid);
+                FileOwnership.Chown(mirror, 0, u.Gid);
+                File.SetUnixFileMode(mirror, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                    UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.SetGroup |
+                    UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             }
             return new BindMount(mirror, p);
         })];
+    }
 
     private int _configs;
 

@@ -89,6 +89,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         if (runAsNonRoot == true && uid == 0)
             throw new HarnessException($"{cwhere}: runAsNonRoot is set but the container would run as uid 0 (the kubelet refuses to start it)");
         var fsGroup = psc?.FsGroup;
+        _fsGroupOnRootMismatch = psc?.FsGroupChangePolicy == "OnRootMismatch";
         var groups = ImmutableArray.CreateBuilder<long>();
         if (fsGroup is { } fg) groups.Add(fg);
         if (psc?.SupplementalGroups is { } sg) groups.AddRange(sg.Where(x => x.HasValue).Select(x => x!.Value));
@@ -373,6 +374,8 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         return result.OrderBy(r => r.Mount.Target.Count(ch => ch == '/')).ThenBy(r => r.Order).Select(r => r.Mount).ToImmutableArray();
     }
 
+    private bool _fsGroupOnRootMismatch;
+
     private (string Dir, bool ReadOnly, bool Generated) Materialise(V1Volume volume, string vwhere, string ns, string scratch,
         string secretScratch, long? fsGroup)
     {
@@ -398,7 +401,10 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 !manifests.Documents.Any(d => d.Object is V1PersistentVolume && d.Name == pvName))
                 throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' binds volume '{pvName}', which is not rendered");
             var dir = Directory.CreateDirectory(Path.Combine(options.StateDirectory, "claims", pvc.ClaimName)).FullName;
-            if (fsGroup is { } g) Ownership.ApplyFsGroup(dir, g, readOnly: false);
+            // fsGroupChangePolicy OnRootMismatch: the kubelet skips the recursive change when the volume's root
+            // already has the group and its permissions (each chmod would change every file's ctime).
+            if (fsGroup is { } g && !(_fsGroupOnRootMismatch && Ownership.RootMatches(dir, g)))
+                Ownership.ApplyFsGroup(dir, g, readOnly: false);
             return (dir, pvc.ReadOnlyProperty == true, false);
         }
         if (volume.EmptyDir is not null)
@@ -507,6 +513,15 @@ internal static partial class Ownership
 {
     [DllImport("libc", SetLastError = true, EntryPoint = "lchown")]
     private static extern int LChown(string path, int owner, int group);
+
+    /// <summary>The kubelet's OnRootMismatch test: the root has the group, setgid and group read-write-execute.</summary>
+    public static bool RootMatches(string root, long fsGroup)
+    {
+        var gid = Proc.RunAsync("stat", ["-c", "%g", root], TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Stdout.Trim();
+        var mode = File.GetUnixFileMode(root);
+        const UnixFileMode needed = UnixFileMode.SetGroup | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+        return gid == fsGroup.ToString(System.Globalization.CultureInfo.InvariantCulture) && (mode & needed) == needed;
+    }
 
     public static void ApplyFsGroup(string root, long fsGroup, bool readOnly)
     {
