@@ -73,7 +73,7 @@ public sealed class SshHostTests : IDisposable
     [Fact]
     public async Task I_can_run_the_production_prepare_job_as_the_pods_user_and_it_creates_the_repository_folder_it_then_owns()
     {
-        var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production"));
+        var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production", "manifests"));
         var options = Options(_tmp);
 
         var r = await new PodRunner(manifests, options).RunAsync("restic-prepare");
@@ -104,6 +104,8 @@ public sealed class SshHostTests : IDisposable
           template:
             spec:
               restartPolicy: Never
+              securityContext:
+                runAsUser: 0          # the key Secret is 0400 root's, without fsGroup (the image's user could not read it)
               containers:
                 - name: ssh
                   image: registry.invalid/ssh:1

@@ -5,10 +5,10 @@ namespace ManifestGen.Tests.Cli;
 
 public sealed class CliTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(Workspace ws, params string[] args)
+    internal static (int Code, string Stdout, string Stderr) Run(Workspace ws, params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
         var code = new CliApp(stdout, stderr).Run([.. args, "--root", ws.Root], ws.Root);
         return (code, stdout.ToString(), stderr.ToString());
     }
@@ -74,7 +74,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Should_change_exactly_one_file_when_one_app_schedule_changes()
+    public void Should_change_exactly_the_object_and_its_chart_template_when_one_app_schedule_changes()
     {
         using var ws = new Workspace(copyExampleValues: true);
         Run(ws, "render");
@@ -84,7 +84,8 @@ public sealed class CliTests
         var after = ws.OutFiles();
         Assert.Equal(before.Keys, after.Keys);
         var changed = before.Keys.Where(k => before[k] != after[k]).ToList();
-        Assert.Equal(["production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
+        Assert.Equal(["production/chart/templates/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
+            "production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
     }
 
     [Fact]

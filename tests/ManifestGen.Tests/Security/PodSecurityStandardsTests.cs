@@ -111,8 +111,9 @@ public sealed class PodSecurityStandardsTests
         var data = new TheoryData<string>();
         foreach (var dir in Directory.EnumerateDirectories(RepoPaths.Out).Order(StringComparer.Ordinal))
             data.Add(Path.GetRelativePath(RepoPaths.Root, Path.Combine(dir, "manifests")));
-        foreach (var dir in Directory.EnumerateDirectories(RepoPaths.Snapshots, "manifests", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            data.Add(Path.GetRelativePath(RepoPaths.Root, dir));
+        foreach (var golden in new[] { "examples", "cases" })
+            foreach (var dir in Directory.EnumerateDirectories(Path.Combine(RepoPaths.Snapshots, golden), "manifests", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                data.Add(Path.GetRelativePath(RepoPaths.Root, dir));
         return data;
     }
 
