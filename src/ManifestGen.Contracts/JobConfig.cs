@@ -220,6 +220,17 @@ public sealed record ReportingConfig
 }
 
 /// <summary>Fixed locations inside every pod; both sides use these constants, never literals.</summary>
+/// <summary>
+/// The one non-root identity of every restricted runner pod: the image's <c>USER</c> and a group of the
+/// same number. Every job writes the repository as this uid, so each job can read what another wrote
+/// (restic creates 0600 files in 0700 folders); Secrets reach it through fsGroup and mode 0440.
+/// </summary>
+public static class PodIdentity
+{
+    public const long RunnerUid = 10001;
+    public const long RunnerGid = 10001;
+}
+
 public static class PodPaths
 {
     public const string JobConfigDir = "/etc/manifestgen/job";

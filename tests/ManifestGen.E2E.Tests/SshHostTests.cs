@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using ManifestGen.PodHarness;
 using ManifestGen.PodHarness.Hosts;
@@ -70,14 +71,19 @@ public sealed class SshHostTests : IDisposable
     }
 
     [Fact]
-    public async Task Should_refuse_the_production_prepare_job_whose_nfs_volume_it_cannot_mount()
+    public async Task I_can_run_the_production_prepare_job_as_the_pods_user_and_it_creates_the_repository_folder_it_then_owns()
     {
         var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production", "manifests"));
-        var runner = new PodRunner(manifests, Options(_tmp));
+        var options = Options(_tmp);
 
-        var ex = await Assert.ThrowsAsync<HarnessException>(() => runner.RunAsync("restic-prepare"));
+        var r = await new PodRunner(manifests, options).RunAsync("restic-prepare");
 
-        Assert.Contains(".nfs: field not supported by the pod harness", ex.Message, StringComparison.Ordinal);
+        Assert.True(r.Succeeded, r.Stderr);
+        // The export root reaches the Job as the claim restic-export; the repository folder is restic/production below it.
+        var created = Path.Combine(options.StateDirectory, "claims", "restic-export", "restic", "production");
+        Assert.True(Directory.Exists(created), created);
+        var owner = await ManifestGen.PodHarness.Processes.Proc.RunAsync("stat", ["-c", "%u:%g", created], TimeSpan.FromSeconds(30));
+        Assert.Equal($"{PodIdentity.RunnerUid}:{PodIdentity.RunnerGid}", owner.Stdout.Trim());
     }
 
     private static string SshPodYaml(string hostKey, string address = "192.168.122.10") => $$"""

@@ -96,13 +96,47 @@ public sealed class Scenario : IAsyncDisposable
         Strategy = strategy,
     };
 
+    /// <summary>The pod's non-root user, once <see cref="RunAsPodUserAsync"/> was called; null runs the runner as root.</summary>
+    public RunAs? PodUser { get; private set; }
+    private string? _podIdentityFile, _podPasswordFile, _podKnownHosts;
+
+    /// <summary>
+    /// Every later runner process runs as the rendered pods do: uid and gid <see cref="PodIdentity"/>, fsGroup
+    /// as its only supplementary group, no capabilities. The scenario's folders and the repository belong to
+    /// that uid (as a volume with fsGroup); the key and password are copies as kubelet writes Secrets with
+    /// fsGroup and mode 0440: owned by root, group fsGroup.
+    /// </summary>
+    public async Task RunAsPodUserAsync()
+    {
+        var owner = $"{PodIdentity.RunnerUid}:{PodIdentity.RunnerGid}";
+        await Proc.CheckedAsync("chown", owner, Dir.Path);
+        await Proc.CheckedAsync("chown", "-R", owner, Path.GetDirectoryName(Repo.Location)!);
+        var secrets = Dir.Combine("secrets");
+        Directory.CreateDirectory(secrets);
+        string Secret(string source, string name)
+        {
+            var copy = Path.Combine(secrets, name);
+            File.Copy(source, copy);
+            File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.GroupRead);
+            return copy;
+        }
+        _podIdentityFile = Secret(Ssh.IdentityFile, "ssh-privatekey");
+        _podPasswordFile = Secret(Repo.PasswordFile, "password");
+        _podKnownHosts = Secret(Ssh.KnownHostsFile, "known_hosts");
+        await Proc.CheckedAsync("chown", "-R", $"0:{PodIdentity.RunnerGid}", secrets);
+        var home = Dir.Combine("home");
+        Directory.CreateDirectory(home);
+        await Proc.CheckedAsync("chown", owner, home);
+        PodUser = new RunAs(PodIdentity.RunnerUid, PodIdentity.RunnerGid, home);
+    }
+
     public JobConfig Backup(AppConfig app, string? passwordFile = null, string? knownHosts = null, ReportingConfig? reporting = null) => new()
     {
         Version = JobConfig.CurrentVersion,
         Kind = JobKind.Backup,
         Environment = "test",
-        Repository = Repo.ToRepositoryConfig(passwordFile),
-        Host = Ssh.ToHostConfig(HostName, knownHosts),
+        Repository = Repo.ToRepositoryConfig(passwordFile ?? _podPasswordFile),
+        Host = Ssh.ToHostConfig(HostName, knownHosts ?? _podKnownHosts) with { IdentityFile = _podIdentityFile ?? Ssh.IdentityFile },
         App = app,
         Reporting = reporting ?? new ReportingConfig(),
     };
@@ -112,18 +146,43 @@ public sealed class Scenario : IAsyncDisposable
         Version = JobConfig.CurrentVersion,
         Kind = kind,
         Environment = "test",
-        Repository = Repo.ToRepositoryConfig(),
+        Repository = Repo.ToRepositoryConfig(_podPasswordFile),
         Maintenance = m,
     };
 
     /// <summary>Mirror folders bound at the app's host paths (only paths that exist on the host).</summary>
-    public IReadOnlyList<BindMount> Mounts(JobConfig config) =>
-        config.App is null ? [] : [.. config.App.Paths.Where(Directory.Exists).Select(p =>
+    private string MirrorDir(string mountPoint) =>
+        Dir.Combine("mirror", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(mountPoint)))[..16]);
+
+    /// <summary>Where the runner's copy of a host path lives (outside its mount namespace).</summary>
+    public string MirrorOf(string hostPath) => PodUser is null
+        ? MirrorDir(hostPath)
+        : Path.Combine(MirrorDir(Path.GetDirectoryName(hostPath)!), Path.GetFileName(hostPath));
+
+    /// <summary>
+    /// Mirror folders bound where the runner expects the host's paths (only paths that exist on the host).
+    /// As root: at each path. As the pod user: at each path's parent, the way the rendered pods mount the
+    /// mirror claim, with the mount point as the kubelet leaves it (owned by root, group fsGroup, 2775).
+    /// </summary>
+    public IReadOnlyList<BindMount> Mounts(JobConfig config)
+    {
+        if (config.App is null) return [];
+        var points = config.App.Paths.Where(Directory.Exists)
+            .Select(p => PodUser is null ? p : Path.GetDirectoryName(p)!).Distinct(StringComparer.Ordinal);
+        return [.. points.Select(p =>
         {
-            var mirror = Dir.Combine("mirror", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(p)))[..16]);
+            var mirror = MirrorDir(p);
             Directory.CreateDirectory(mirror);
+            if (PodUser is { } u)
+            {
+                FileOwnership.Chown(mirror, 0, u.Gid);
+                File.SetUnixFileMode(mirror, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                    UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.SetGroup |
+                    UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
             return new BindMount(mirror, p);
         })];
+    }
 
     private int _configs;
 
@@ -133,7 +192,7 @@ public sealed class Scenario : IAsyncDisposable
     public Task<RunnerRun> RunAsync(JobConfig config, params string[] args) => RunAsync(config, args, null);
 
     public Task<RunnerRun> RunAsync(JobConfig config, string[] args, string? pathPrefix) =>
-        RunnerProcess.RunAsync(WriteConfig(config), args, Mounts(config), pathPrefix);
+        RunnerProcess.RunAsync(WriteConfig(config), args, Mounts(config), pathPrefix, runAs: PodUser);
 
     public async ValueTask DisposeAsync()
     {

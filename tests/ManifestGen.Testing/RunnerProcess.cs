@@ -8,6 +8,14 @@ namespace ManifestGen.Testing;
 /// <summary>A bind mount the runner sees, like a volumeMount: <c>Source</c> appears at <c>Target</c>.</summary>
 public sealed record BindMount(string Source, string Target);
 
+/// <summary>
+/// Runs the runner as a pod's non-root user: <c>setpriv</c> to <paramref name="Uid"/>:<paramref name="Gid"/>
+/// with that group as its only supplementary group (fsGroup), no capabilities in any set and no_new_privs.
+/// <paramref name="Home"/> is its HOME; a passwd and group entry for the uid are bound over /etc/passwd and
+/// /etc/group inside the runner's private mount namespace (ssh refuses a uid without one, as the image has).
+/// </summary>
+public sealed record RunAs(long Uid, long Gid, string Home);
+
 /// <summary>One finished runner process: exit code, its two streams and the parsed summary line.</summary>
 public sealed record RunnerRun(int ExitCode, string Stdout, string Stderr)
 {
@@ -35,21 +43,31 @@ public static class RunnerProcess
         return path;
     }
 
-    public static (string File, ImmutableArray<string> Args) Command(IEnumerable<string> runnerArgs, IReadOnlyList<BindMount>? mounts)
+    public static (string File, ImmutableArray<string> Args) Command(IEnumerable<string> runnerArgs, IReadOnlyList<BindMount>? mounts, RunAs? runAs = null)
     {
         ImmutableArray<string> dotnet = ["dotnet", RunnerDll, .. runnerArgs];
-        if (mounts is null || mounts.Count == 0) return (dotnet[0], dotnet[1..]);
-        // unshare and sh both exec: the pid the test holds is the runner's, so signals reach it directly.
-        const string script = "set -e; n=$1; shift; while [ \"$n\" -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; n=$((n-1)); done; exec \"$@\"";
+        if ((mounts is null || mounts.Count == 0) && runAs is null) return (dotnet[0], dotnet[1..]);
+        mounts ??= [];
+        // unshare, sh and setpriv all exec: the pid the test holds is the runner's, so signals reach it directly.
+        const string binds = "set -e; n=$1; shift; while [ \"$n\" -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; n=$((n-1)); done; ";
+        const string asRoot = binds + "exec \"$@\"";
+        const string asUser = binds + "uid=$1; gid=$2; home=$3; shift 3; " +
+            "{ echo \"runner:x:$uid:$gid::$home:/usr/sbin/nologin\"; cat /etc/passwd; } > \"$home/.passwd\"; " +
+            "{ echo \"runner:x:$gid:\"; cat /etc/group; } > \"$home/.group\"; " +
+            "mount --bind \"$home/.passwd\" /etc/passwd; mount --bind \"$home/.group\" /etc/group; " +
+            "exec setpriv --reuid=\"$uid\" --regid=\"$gid\" --groups=\"$gid\" --inh-caps=-all --ambient-caps=-all --bounding-set=-all --no-new-privs -- \"$@\"";
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
         ImmutableArray<string> args =
         [
-            "-m", "--propagation", "private", "--", "sh", "-c", script, "sh", mounts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            .. mounts.SelectMany(m => new[] { m.Source, m.Target }), .. dotnet,
+            "-m", "--propagation", "private", "--", "sh", "-c", runAs is null ? asRoot : asUser, "sh", mounts.Count.ToString(inv),
+            .. mounts.SelectMany(m => new[] { m.Source, m.Target }),
+            .. runAs is null ? [] : new[] { runAs.Uid.ToString(inv), runAs.Gid.ToString(inv), runAs.Home },
+            .. dotnet,
         ];
         return ("unshare", args);
     }
 
-    public static Dictionary<string, string?> Environment(string configFile, string? pathPrefix = null)
+    public static Dictionary<string, string?> Environment(string configFile, string? pathPrefix = null, RunAs? runAs = null)
     {
         var env = new Dictionary<string, string?>
         {
@@ -57,18 +75,19 @@ public static class RunnerProcess
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["DOTNET_NOLOGO"] = "1",
         };
+        if (runAs is not null) env["HOME"] = runAs.Home;
         if (pathPrefix is not null) env["PATH"] = pathPrefix + ":" + System.Environment.GetEnvironmentVariable("PATH");
         return env;
     }
 
     public static async Task<RunnerRun> RunAsync(
         string configFile, IEnumerable<string> args, IReadOnlyList<BindMount>? mounts = null,
-        string? pathPrefix = null, TimeSpan? timeout = null)
+        string? pathPrefix = null, TimeSpan? timeout = null, RunAs? runAs = null)
     {
-        var (file, argv) = Command(args, mounts);
+        var (file, argv) = Command(args, mounts, runAs);
         var r = await ProcessRunner.RunAsync(new ProcessSpec(file, argv)
         {
-            Environment = Environment(configFile, pathPrefix).ToImmutableDictionary(),
+            Environment = Environment(configFile, pathPrefix, runAs).ToImmutableDictionary(),
             Timeout = timeout ?? TimeSpan.FromMinutes(5),
             InterruptSignal = Signals.SIGTERM,
         }, CancellationToken.None);

@@ -47,7 +47,7 @@ case("unknown-key-typo", ["MG0101"], (DAILY, '  shedule: "0 2 * * *"\n'))
 case("duplicate-key", ["MG0003"], ("  capacity: 2Ti\n", "  capacity: 2Ti\n  capacity: 3Ti\n"))
 case("wrong-type-port", ["MG0102"], ("    port: 2222\n", "    port: twenty-two\n"))
 case("missing-required-address", ["MG0103"], ("    address: 10.40.0.11\n", ""))
-case("invalid-choice-strategy", ["MG0104"], ("        strategy: sshfs\n", "        strategy: scp\n"))
+case("invalid-choice-strategy", ["MG0104"], ("        paths: [/srv/compose/wiki]\n", "        paths: [/srv/compose/wiki]\n        strategy: scp\n"))
 case("storage-nfs-and-local", ["MG0105"], ("      mountOptions: [nfsvers=4.1, hard, noatime]\n",
                                            "      mountOptions: [nfsvers=4.1, hard, noatime]\n    local:\n      path: /var/lib/restic\n      node: node-1\n"))
 case("extends-missing-base", ["MG0004"], prepend="extends: _missing.yaml\n")
@@ -136,7 +136,7 @@ case("retention-keep-tag-not-set", ["MG0602"], ("          tags: [tier-1]\n", " 
 case("read-data-subset-percent", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 150%"))
 case("read-data-subset-fraction", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 0/7"))
 case("keep-count-negative", ["MG0604"], ("    weekly: 5\n", "    weekly: -3\n"))
-case("pushgateway-url-without-scheme", ["MG0605"], ("\nmaintenance:\n", "\nreporting:\n  pushgatewayUrl: pushgateway:9091\nmaintenance:\n"))
+case("pushgateway-url-without-scheme", ["MG0605"], ("\nmaintenance:\n", "\nreporting:\n  pushgatewayUrl: pushgateway:9091\nnetworkPolicy:\n  pushgateway: { namespace: monitoring, port: 9091 }\nmaintenance:\n"))
 case("keep-within-words", ["MG0604"], ("    monthly: 12\n", "    monthly: 12\n    within: 30 days\n"))
 
 # ---- SSH and paths --------------------------------------------------------------------------------
@@ -156,7 +156,11 @@ case("exclude-unclosed-bracket", ["MG0707"], ('"*.part"', '"[*.part"'))
 case("exclude-outside-app-paths", ["MG0710"], ('"*.part"', '"/srv/compose/gitea/cache"'))
 case("same-path-two-apps", ["MG0708"], ("paths: [/srv/compose/gitea]", "paths: [/srv/compose/wiki]"))
 case("nested-path-two-apps", ["MG0708"], ("paths: [/srv/compose/vaultwarden/data]", "paths: [/srv/compose/nextcloud/vaultwarden]"))
-case("sshfs-without-privileged", ["MG0712"], ("        privileged: true\n", ""))
+case("sshfs-without-privileged", ["MG0712", "MG0714"], ("        paths: [/srv/compose/wiki]\n", "        paths: [/srv/compose/wiki]\n        strategy: sshfs\n"))
+case("sshfs-privileged-costs", ["MG0714"], ("        paths: [/srv/compose/wiki]\n", "        paths: [/srv/compose/wiki]\n        strategy: sshfs\n        privileged: true\n"))
+case("host-name-without-egress-cidrs", ["MG0715"], ("    egressCidrs: [10.40.0.12/32]\n", ""))
+case("egress-cidr-host-bits", ["MG0716"], ("egressCidrs: [10.40.0.12/32]", "egressCidrs: [10.40.0.12/24]"))
+case("pushgateway-without-network-peer", ["MG0715"], append="\nreporting:\n  pushgatewayUrl: http://pushgateway.monitoring.svc:9091\n")
 case("privileged-for-rsync", ["MG0713"], ("          composeDirectory: /srv/compose/gitea\n", "          composeDirectory: /srv/compose/gitea\n        privileged: true\n"))
 
 # ---- image ----------------------------------------------------------------------------------------

@@ -17,10 +17,16 @@ public static partial class RsyncTransfer
 {
     public sealed record Result(long BytesOverWire, ImmutableArray<string> Warnings);
 
+    /// <summary>
+    /// Arguments of every transfer, pull and push. <c>--fake-super</c> acts on the local side only: as the
+    /// receiver (backup) it keeps the host's owners, modes, devices and privileged xattrs in
+    /// <c>user.rsync.*</c> xattrs of the mirror instead of needing root; restic stores and restores those
+    /// xattrs; as the sender (restore) it reads them back, so the host's root receiver gets its real owners.
+    /// </summary>
     public static ImmutableArray<string> BaseArgs(SshSession ssh, bool compress)
     {
         var args = ImmutableArray.CreateBuilder<string>();
-        args.AddRange("-aHAX", "--numeric-ids", "--secluded-args", "--stats", "--no-human-readable", "--info=progress2", "-e", ssh.RsyncShell);
+        args.AddRange("-aHAX", "--numeric-ids", "--fake-super", "--secluded-args", "--stats", "--no-human-readable", "--info=progress2", "-e", ssh.RsyncShell);
         if (compress) args.AddRange("--compress", "--compress-choice=zstd");
         return args.ToImmutable();
     }

@@ -34,12 +34,14 @@ public static class PlainSecrets
             {
                 ["apiVersion"] = "v1",
                 ["kind"] = "Secret",
-                ["metadata"] = new JsonObject { ["name"] = secret.Name, ["namespace"] = plan.Namespace },
+                ["metadata"] = new JsonObject { ["name"] = secret.Name, ["namespace"] = secret.Namespace },
                 ["type"] = secret.Type,
                 ["data"] = data,
             };
             Directory.CreateDirectory(targetDirectory);
-            var path = Path.Combine(targetDirectory, $"secret-{secret.Name}.yaml");
+            // The environment's namespace keeps the plain name; another namespace (sshfs) is named in the file.
+            var path = Path.Combine(targetDirectory, secret.Namespace == plan.Namespace
+                ? $"secret-{secret.Name}.yaml" : $"secret-{secret.Namespace}-{secret.Name}.yaml");
             File.WriteAllText(path, CanonicalYaml.Write(obj), new UTF8Encoding(false));
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -245,6 +245,19 @@ public static partial class DiagnosticCatalogue
         "Only the sshfs strategy needs a privileged pod; for rsync and tar the setting is ignored and only misleads readers.",
         "Remove `privileged: true`.");
 
+    public static readonly DiagnosticRule SshfsOutsideRestricted = new("MG0714", Severity.Warning,
+        "sshfs runs outside Pod Security restricted",
+        "FUSE needs mount(2) and /dev/fuse, which Pod Security `restricted` (and `baseline`) forbid. An sshfs app is rendered into a namespace of its own (`<namespace>-sshfs`, labelled `privileged`, with its own PersistentVolume and claim onto the same repository storage), so every other pod keeps `restricted`. Its pod still runs as the non-root uid but allows privilege escalation (the setuid fusermount3 mounts), adds SYS_ADMIN and runs AppArmor-unconfined; with `privileged: true` it gets every capability and device of the node. A compromise of that pod reaches the node far more easily than one of a restricted pod.",
+        "Use the `rsync` strategy (restricted, and it keeps owners in xattrs); keep sshfs for hosts where rsync cannot run.");
+    public static readonly DiagnosticRule EgressUnknown = new("MG0715", Severity.Error,
+        "NetworkPolicy cannot allow a destination",
+        "Every environment gets a NetworkPolicy that denies all egress except cluster DNS, each host's SSH port, the pushgateway and the ping endpoint. A NetworkPolicy names IP ranges or in-cluster pods, never DNS names, so a host given by name needs `egressCidrs`, and reporting needs `networkPolicy.pushgateway` / `networkPolicy.ping`; a peer needs IP ranges or a namespace, not both.",
+        "Add `egressCidrs: [10.40.0.11/32]` to the host, or `networkPolicy: { pushgateway: { namespace: monitoring, podLabels: {…}, port: 9091 }, ping: { cidrs: [...], port: 443 } }`.");
+    public static readonly DiagnosticRule CidrInvalid = new("MG0716", Severity.Error,
+        "IP range invalid",
+        "An IP range is an address with a prefix length (`10.40.0.0/24`, `2001:db8::/64`) whose host bits are zero.",
+        "Write the network address and its prefix, e.g. `10.40.0.11/32`.");
+
     // ---- MG08xx: image -----------------------------------------------------------------------
     public static readonly DiagnosticRule ImageLatest = new("MG0801", Severity.Warning,
         "Image tag `latest`",

@@ -23,6 +23,7 @@ public static class InventoryChecks
         new Validation.Rules.HostRule(),
         new Validation.Rules.ImageRule(),
         new Validation.Rules.NameRule(),
+        new Validation.Rules.NetworkRule(),
         new Validation.Rules.PlaceholderRule(),
         new Validation.Rules.QuantityRule(),
         new Validation.Rules.ReportingRule(),

@@ -27,6 +27,8 @@ public sealed record InventorySpec
     public SecretsSpec Secrets { get; init; } = new();
     [Description("How backup jobs report: a healthchecks-style ping and/or a Prometheus pushgateway.")]
     public ReportingSpec Reporting { get; init; } = new();
+    [Description("Where the pods may connect besides each host's SSH port: cluster DNS, the pushgateway and the ping endpoint. The NetworkPolicy denies everything else.")]
+    public NetworkPolicySpec NetworkPolicy { get; init; } = new();
     [Description("What is rendered besides the plain manifests directory.")]
     public OutputSpec Output { get; init; } = new();
     [Description("Extra placeholder markers (besides the built-in ones) that must not appear in any value.")]
@@ -120,6 +122,33 @@ public sealed record ReportingSpec
     public SecretKeyRefSpec? PingUrlSecret { get; init; }
     [Description("Prometheus pushgateway URL (no credentials in it).")]
     public string? PushgatewayUrl { get; init; }
+}
+
+public sealed record NetworkPolicySpec
+{
+    [Description("The cluster DNS (default: pods labelled k8s-app=kube-dns in kube-system, port 53, UDP and TCP).")]
+    public EgressPeerSpec Dns { get; init; } = new()
+    {
+        Namespace = "kube-system",
+        PodLabels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>("k8s-app", "kube-dns")]),
+        Port = 53,
+    };
+    [Description("Where reporting.pushgatewayUrl leads (required with it): in-cluster pods by namespace and labels, or IP ranges.")]
+    public EgressPeerSpec? Pushgateway { get; init; }
+    [Description("Where the ping URL of reporting.pingUrlSecret leads (required with it): IP ranges of the healthchecks service, usually port 443.")]
+    public EgressPeerSpec? Ping { get; init; }
+}
+
+public sealed record EgressPeerSpec
+{
+    [Description("IP ranges (CIDR, e.g. 203.0.113.10/32) the pods may reach.")]
+    public ImmutableArray<string> Cidrs { get; init; } = [];
+    [Description("Namespace of in-cluster pods the pods may reach (with podLabels).")]
+    public string? Namespace { get; init; }
+    [Description("Labels of those pods; empty: every pod of the namespace.")]
+    public ImmutableSortedDictionary<string, string> PodLabels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    [Description("TCP port (DNS: UDP and TCP).")]
+    public int? Port { get; init; }
 }
 
 public sealed record SecretKeyRefSpec
@@ -275,6 +304,8 @@ public sealed record HostSpec
     [Description("DNS name or IP address the jobs connect to.")]
     public required string Address { get; init; }
     public int Port { get; init; } = 22;
+    [Description("IP ranges (CIDR) the address resolves to, for the NetworkPolicy (which names addresses, not names); default: the address itself when it is an IP.")]
+    public ImmutableArray<string> EgressCidrs { get; init; } = [];
     public required string User { get; init; }
     [Description("Pinned SSH host public keys (\"ssh-ed25519 AAAA…\"); written into the known_hosts ConfigMap.")]
     public ImmutableArray<string> HostKeys { get; init; } = [];

@@ -26,6 +26,7 @@ public static class ModelTypes
         Record<ResourceAmountsSpec>(), Record<AppDefaults>(), Record<SecretsSpec>(), Record<SealedSecretsSpec>(),
         Record<ExternalSecretsSpec>(), Record<HostSpec>(), Record<SecretRefSpec>(), Record<AppSpec>(),
         Record<HooksSpec>(), Record<HookSpec>(), Record<DumpSpec>(), Record<OutputSpec>(), Record<HelmChartSpec>(),
+        Record<NetworkPolicySpec>(), Record<EgressPeerSpec>(),
         Enum<SecretsMode>(), Enum<TransferStrategy>(),
         List<string>(), List<HostSpec>(), List<AppSpec>(), List<HookSpec>(), List<DumpSpec>(),
         Map<string>(), Map<ImmutableSortedDictionary<string, string>>(),

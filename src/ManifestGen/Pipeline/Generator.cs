@@ -6,6 +6,7 @@ using ManifestGen.Output;
 using ManifestGen.Output.Helm;
 using ManifestGen.Planning;
 using ManifestGen.Rendering;
+using ManifestGen.Security;
 using ManifestGen.Validation.Changes;
 using ManifestGen.Validation.Rules;
 
@@ -204,7 +205,49 @@ public sealed class Generator(GeneratorPaths paths)
         var diagnostics = new List<Diagnostic>(earlier);
         var plan = Planner.Plan(inventory, diagnostics);
         var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
-        var units = plan.Manifests.Select(u => (Unit: u, IsApplication: false)).Append((plan.Application, true)).ToArray();
+        // Namespaces are rendered last: their pod-security labels are the strictest level every pod
+        // rendered into them passes, computed from the parsed pods themselves.
+        var units = plan.Manifests.Where(u => u.Model is not NamespaceModel).Select(u => (Unit: u, IsApplication: false))
+            .Append((plan.Application, true)).ToArray();
+        var podResults = RenderUnits(renderer, inventory, units);
+        var namespaceUnits = plan.Manifests.Where(u => u.Model is NamespaceModel)
+            .Select(u => (Unit: NamespaceLevels.Label(u, podResults.Select(r => r.Placed?.Object)), IsApplication: false)).ToArray();
+        var results = RenderUnits(renderer, inventory, namespaceUnits).Concat(podResults).ToArray();
+        foreach (var r in results)
+            diagnostics.AddRange(r.Diagnostics);
+        var placed = results.Where(r => r.Placed is not null).Select(r => (Placed: r.Placed!, r.IsApplication, Content: r.Content!)).ToList();
+        diagnostics.AddRange(CrossObjectChecks.Check([.. placed.Select(p => p.Placed)]));
+
+        var files = new List<OutputFile>();
+        foreach (var (p, isApplication, content) in placed)
+        {
+            var path = isApplication
+                ? $"{env}/{ApplicationFile}"
+                : $"{env}/{ManifestsFolder}/{p.Object.Kind.ToLowerInvariant()}-{p.Object.Name}{NamespaceSuffix(p.Object, plan.Namespace)}.yaml";
+            diagnostics.AddRange(CrossObjectChecks.CheckText(content, "out/" + path, p.Origin, inventory.Model.Placeholders));
+            files.Add(new OutputFile(path, content));
+        }
+        files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
+
+        var sorted = DiagnosticOrder.Sort(diagnostics);
+        var failed = sorted.Any(d => d.Severity == Severity.Error);
+        // Output stage: the same objects as a Helm chart, when the inventory or the caller asks for it.
+        if (!failed && (inventory.Model.Output.HelmChart.Enabled || helmChart))
+            files.AddRange(HelmChart.Write(env, inventory.Model.Output.HelmChart, inventory.Model.Image,
+                files.Where(f => f.Path.StartsWith($"{env}/{ManifestsFolder}/", StringComparison.Ordinal))));
+        // Nothing half-done: an environment with errors produces no files at all.
+        return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
+    }
+
+    /// <summary>
+    /// Objects of another namespace than the environment's (the sshfs namespace) carry it in their file name
+    /// after `_`, which no Kubernetes name contains: the same ConfigMap may exist in both.
+    /// </summary>
+    private static string NamespaceSuffix(RenderedObject o, string environmentNamespace) =>
+        o.Namespace is null || o.Namespace == environmentNamespace || o.Kind == "Namespace" ? "" : "_" + o.Namespace;
+
+    private static UnitResult[] RenderUnits(TemplateRenderer renderer, LoadedInventory inventory, (RenderUnit Unit, bool IsApplication)[] units)
+    {
         // Render, strict re-parse and canonical text are independent per object: run them in parallel,
         // keep every result and its diagnostics at the object's index so the output does not depend on
         // scheduling (diagnostics are sorted at the end anyway).
@@ -226,30 +269,7 @@ public sealed class Generator(GeneratorPaths paths)
             }
             results[i] = new UnitResult(placedObject, isApplication, content, local);
         });
-        foreach (var r in results)
-            diagnostics.AddRange(r.Diagnostics);
-        var placed = results.Where(r => r.Placed is not null).Select(r => (Placed: r.Placed!, r.IsApplication, Content: r.Content!)).ToList();
-        diagnostics.AddRange(CrossObjectChecks.Check([.. placed.Select(p => p.Placed)]));
-
-        var files = new List<OutputFile>();
-        foreach (var (p, isApplication, content) in placed)
-        {
-            var path = isApplication
-                ? $"{env}/{ApplicationFile}"
-                : $"{env}/{ManifestsFolder}/{p.Object.Kind.ToLowerInvariant()}-{p.Object.Name}.yaml";
-            diagnostics.AddRange(CrossObjectChecks.CheckText(content, "out/" + path, p.Origin, inventory.Model.Placeholders));
-            files.Add(new OutputFile(path, content));
-        }
-        files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
-
-        var sorted = DiagnosticOrder.Sort(diagnostics);
-        var failed = sorted.Any(d => d.Severity == Severity.Error);
-        // Output stage: the same objects as a Helm chart, when the inventory or the caller asks for it.
-        if (!failed && (inventory.Model.Output.HelmChart.Enabled || helmChart))
-            files.AddRange(HelmChart.Write(env, inventory.Model.Output.HelmChart, inventory.Model.Image,
-                files.Where(f => f.Path.StartsWith($"{env}/{ManifestsFolder}/", StringComparison.Ordinal))));
-        // Nothing half-done: an environment with errors produces no files at all.
-        return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
+        return results;
     }
 }
 

@@ -20,7 +20,8 @@ public static class Planner
     private const string HelmHookDeleteAnnotation = "helm.sh/hook-delete-policy";
     private const string MirrorRoot = "mirror";
     private const string CacheSubPath = "restic-cache";
-    private const int RootUser = 0;
+    /// <summary>Bound of the /tmp emptyDir: the ssh configuration, copies of keys, and a restore's staging folder.</summary>
+    public const string TmpSize = "1Gi";
 
     public static EnvironmentPlan Plan(LoadedInventory loaded, List<Diagnostic> diagnostics)
     {
@@ -34,24 +35,39 @@ public static class Planner
         var baseLabels = Labels(("app.kubernetes.io/managed-by", ManagedBy), ("app.kubernetes.io/part-of", ManagedBy),
             ("manifestgen.io/environment", env));
 
-        units.Add(new RenderUnit("namespace.sbn", new NamespaceModel(Meta(ns, null, baseLabels, Wave(-2))), "namespace"));
-
-        // Repository volume: static, bound both ways, the same explicit class on both sides.
+        // Scopes: the environment's namespace, and a namespace of its own for sshfs apps (FUSE cannot run
+        // under Pod Security restricted; it must not lower the level of every other pod). Each scope has its
+        // Namespace, ServiceAccount, NetworkPolicy and a statically bound volume and claim onto the same
+        // repository storage: a PersistentVolume binds exactly one claim (claimRef names its namespace).
+        var apps = InventoryResolution.Apps(inv).ToList();
+        var sshfsNamespace = Names.Join(Names.DnsLabelMax, ns, "sshfs");
+        string ScopeOf(ResolvedApp app) => app.Strategy == TransferStrategy.Sshfs ? sshfsNamespace : ns;
+        var scopes = new List<string> { ns };
+        if (apps.Any(a => a.Strategy == TransferStrategy.Sshfs))
+            scopes.Add(sshfsNamespace);
         var claimName = Names.Join(Names.DnsLabelMax, repo.Name);
-        var pvName = Names.Join(Names.DnsLabelMax, ns, repo.Name);
         var repoLabels = With(baseLabels, ("app.kubernetes.io/component", "repository"));
         var nfs = repo.Storage.Nfs;
         var local = repo.Storage.Local;
-        units.Add(new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
-            Meta(pvName, null, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, ns, claimName,
-            nfs is null ? null : new NfsSource(nfs.Server, nfs.Path), nfs?.MountOptions ?? [], local?.Path, local?.Node),
-            "repository.storage"));
-        units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
-            Meta(claimName, ns, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, pvName),
-            "repository"));
+        foreach (var scope in scopes)
+        {
+            units.Add(new RenderUnit("namespace.sbn", new NamespaceModel(Meta(scope, null, baseLabels, Wave(-2))), "namespace"));
+            units.Add(new RenderUnit("service-account.sbn", new ServiceAccountModel(Meta(ServiceAccountName, scope, baseLabels, Wave(-1))), "namespace"));
+            units.Add(new RenderUnit("network-policy.sbn", new NetworkPolicyModel(Meta(ServiceAccountName, scope, baseLabels, Wave(-1)),
+                Egress(inv, scope == ns ? apps.Where(a => ScopeOf(a) == ns) : apps.Where(a => ScopeOf(a) != ns))), "networkPolicy"));
+            var pvName = Names.Join(Names.DnsLabelMax, scope, repo.Name);
+            units.Add(new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
+                Meta(pvName, null, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, scope, claimName,
+                nfs is null ? null : new NfsSource(nfs.Server, nfs.Path), nfs?.MountOptions ?? [], local?.Path, local?.Node),
+                "repository.storage"));
+            units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
+                Meta(claimName, scope, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, pvName),
+                "repository"));
+        }
 
         var passwordKey = repo.PasswordSecret.Key;
-        secrets.Add(new RequiredSecret(repo.PasswordSecret.Name, "Opaque", [passwordKey], "every job (restic repository password)"));
+        foreach (var scope in scopes)
+            secrets.Add(new RequiredSecret(repo.PasswordSecret.Name, "Opaque", [passwordKey], "every job (restic repository password)", scope));
         var repositoryConfig = new RepositoryConfig
         {
             Location = PodPaths.RepositoryMount,
@@ -62,7 +78,8 @@ public static class Planner
         var defaultResources = inv.Defaults.Resources;
         var ping = inv.Reporting.PingUrlSecret;
         if (ping is not null)
-            secrets.Add(new RequiredSecret(ping.Name, "Opaque", [ping.Key], "backup jobs (ping URL)"));
+            foreach (var scope in scopes)
+                secrets.Add(new RequiredSecret(ping.Name, "Opaque", [ping.Key], "backup jobs (ping URL)", scope));
         var reporting = new ReportingConfig
         {
             PingUrlFile = ping is null ? null : PodPaths.PingUrlDir + "/" + ping.Key,
@@ -78,12 +95,23 @@ public static class Planner
             var target = relative is "." ? exportMount : exportMount + "/" + relative;
             var prepareName = Names.Join(Names.DnsLabelMax, repo.Name, "prepare");
             var prepareLabels = With(baseLabels, ("app.kubernetes.io/component", "prepare"));
+            // The export root reaches the Job through a statically bound volume and claim of its own, not an
+            // inline nfs volume (Pod Security restricted allows claims, not nfs). The Job runs as the pods'
+            // user: the export root must be writable by it, and the folder it creates is then its own.
+            var exportClaim = Names.Join(Names.DnsLabelMax, repo.Name, "export");
+            var exportVolume = Names.Join(Names.DnsLabelMax, ns, repo.Name, "export");
+            units.Add(new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
+                Meta(exportVolume, null, prepareLabels, Wave(-2)), repo.Capacity, repo.StorageClassName, repo.AccessModes, ns, exportClaim,
+                new NfsSource(nfs.Server, nfs.ExportRoot), nfs.MountOptions, null, null), "repository.storage.nfs"));
+            units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
+                Meta(exportClaim, ns, prepareLabels, Wave(-2)), repo.Capacity, repo.StorageClassName, repo.AccessModes, exportVolume),
+                "repository.storage.nfs"));
             var pod = new PodModel(prepareLabels, image, inv.Image.PullPolicy, ["mkdir"], ["-p", target], [],
                 [new MountModel("export", exportMount, null, false)],
-                [new VolumeModel("export", VolumeKind.Nfs, Nfs: new NfsSource(nfs.Server, nfs.ExportRoot))],
-                new SecurityModel(RootUser, false, []),
+                [new VolumeModel("export", VolumeKind.Claim, exportClaim)],
+                PodSecurity.Restricted,
                 Resources(new ResourcesSpec { Requests = new() { Cpu = "10m", Memory = "16Mi" }, Limits = new() { Memory = "64Mi" } }),
-                null);
+                null, ServiceAccountName);
             units.Add(new RenderUnit("job.sbn", new JobModel(
                 Meta(prepareName, ns, prepareLabels, Hook(-1)), new JobSpecModel(300, 2, pod)), "repository.storage.nfs"));
         }
@@ -93,9 +121,9 @@ public static class Planner
         VolumeModel[] CommonVolumes(string configMap) =>
         [
             new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
-            new("restic-password", VolumeKind.Secret, repo.PasswordSecret.Name, [new(passwordKey, passwordKey)], DefaultMode: 0x100),
+            new("restic-password", VolumeKind.Secret, repo.PasswordSecret.Name, [new(passwordKey, passwordKey)], DefaultMode: PodSecurity.SecretMode),
             new("repository", VolumeKind.Claim, claimName),
-            new("tmp", VolumeKind.EmptyDir),
+            new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize),
         ];
         MountModel[] CommonMounts() =>
         [
@@ -106,55 +134,60 @@ public static class Planner
         ];
         ImmutableArray<KeyValue> RunnerEnv() => [new(PodPaths.JobConfigEnv, PodPaths.JobConfigFile), new("HOME", PodPaths.TmpDir)];
 
-        RenderUnit ConfigUnit(string name, ImmutableArray<KeyValue> labels, JobConfig config, string source) =>
-            new("config-map.sbn", new ConfigMapModel(Meta(name, ns, labels, Wave(0)),
+        RenderUnit ConfigUnit(string name, string configNamespace, ImmutableArray<KeyValue> labels, JobConfig config, string source) =>
+            new("config-map.sbn", new ConfigMapModel(Meta(name, configNamespace, labels, Wave(0)),
                 [new(PodPaths.JobConfigFileName, JobConfigJson.Serialize(config))]), source);
 
         PodModel RunnerPod(ImmutableArray<KeyValue> labels, string command, string configMap, IEnumerable<VolumeModel> extraVolumes,
             IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources) =>
             new(labels, image, inv.Image.PullPolicy, ["manifestgen-runner"], [command], RunnerEnv(),
                 [.. CommonMounts(), .. extraMounts], [.. CommonVolumes(configMap), .. extraVolumes], security, Resources(resources),
-                local?.Node);
+                local?.Node, ServiceAccountName);
 
         // Repository initialisation: idempotent (the runner initialises only a missing repository),
         // a Sync hook after the volume and claim (wave 1).
         {
             var name = Names.Join(Names.DnsLabelMax, repo.Name, "init");
             var labels = With(baseLabels, ("app.kubernetes.io/component", "init"));
-            units.Add(ConfigUnit(name, labels, new JobConfig
+            units.Add(ConfigUnit(name, ns, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = JobKind.Init, Environment = env, Repository = repositoryConfig,
             }, "repository"));
             var pod = RunnerPod(labels, "init", name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
-                new SecurityModel(RootUser, false, []), defaultResources);
+                PodSecurity.Restricted, defaultResources);
             units.Add(new RenderUnit("job.sbn", new JobModel(Meta(name, ns, labels, Hook(1)),
                 new JobSpecModel(1800, 2, pod)), "repository"));
         }
 
-        // One known_hosts ConfigMap per host, from the pinned keys.
+        // One known_hosts ConfigMap per host and namespace its apps run in, from the pinned keys.
         foreach (var (host, h) in inv.Hosts.Select((x, i) => (x, i)))
         {
             var hostPattern = host.Port == 22 ? host.Address : $"[{host.Address}]:{host.Port}";
             var content = string.Concat(host.HostKeys.Select(k => $"{hostPattern} {k.Trim()}\n"));
-            units.Add(new RenderUnit("config-map.sbn", new ConfigMapModel(
-                Meta(Names.Join(Names.DnsLabelMax, "known-hosts", host.Name), ns,
-                    With(baseLabels, ("app.kubernetes.io/component", "known-hosts"), ("manifestgen.io/host", host.Name)), Wave(0)),
-                [new(PodPaths.KnownHostsFileName, content)]), $"hosts[{h}].hostKeys"));
-            secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
-                $"backups of host {host.Name} (SSH private key)"));
+            var hostScopes = apps.Where(a => a.Host == host).Select(ScopeOf).Distinct().DefaultIfEmpty(ns);
+            foreach (var scope in hostScopes)
+            {
+                units.Add(new RenderUnit("config-map.sbn", new ConfigMapModel(
+                    Meta(Names.Join(Names.DnsLabelMax, "known-hosts", host.Name), scope,
+                        With(baseLabels, ("app.kubernetes.io/component", "known-hosts"), ("manifestgen.io/host", host.Name)), Wave(0)),
+                    [new(PodPaths.KnownHostsFileName, content)]), $"hosts[{h}].hostKeys"));
+                secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
+                    $"backups of host {host.Name} (SSH private key)", scope));
+            }
         }
 
         var groups = new List<RetentionGroup>();
         var appPods = new List<AppPod>();
-        foreach (var app in InventoryResolution.Apps(inv))
+        foreach (var app in apps)
         {
             var host = app.Host;
+            var appNs = ScopeOf(app);
             var baseName = Names.Join(Names.CronJobMax, "backup", host.Name, app.App.Name);
             var labels = With(baseLabels, ("app.kubernetes.io/component", "backup"), ("manifestgen.io/host", host.Name),
                 ("manifestgen.io/app", app.App.Name));
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
 
-            units.Add(ConfigUnit(baseName, labels, new JobConfig
+            units.Add(ConfigUnit(baseName, appNs, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion,
                 Kind = JobKind.Backup,
@@ -202,7 +235,7 @@ public static class Planner
             {
                 new("known-hosts", VolumeKind.ConfigMap, Names.Join(Names.DnsLabelMax, "known-hosts", host.Name),
                     [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
-                new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: 0x100),
+                new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
             };
             var mounts = new List<MountModel>
             {
@@ -211,7 +244,7 @@ public static class Planner
             };
             if (ping is not null)
             {
-                volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: 0x100));
+                volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: PodSecurity.SecretMode));
                 mounts.Add(new("ping-url", PodPaths.PingUrlDir, null, true));
             }
             SecurityModel security;
@@ -224,35 +257,40 @@ public static class Planner
                     // equal the host's. The restic cache lives on the same claim.
                     var mirror = Names.Join(Names.DnsLabelMax, "mirror", host.Name, app.App.Name);
                     units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
-                        Meta(mirror, ns, labels, Wave(0)), app.MirrorSize, inv.Defaults.MirrorStorageClassName, ["ReadWriteOnce"], null),
+                        Meta(mirror, appNs, labels, Wave(0)), app.MirrorSize, inv.Defaults.MirrorStorageClassName, ["ReadWriteOnce"], null),
                         app.Path));
                     volumes.Add(new("mirror", VolumeKind.Claim, mirror));
-                    mounts.AddRange(app.App.Paths.Select(p => new MountModel("mirror", p, MirrorRoot + p.TrimEnd('/'), false)));
+                    // Each path's parent folder is mounted, not the path: the kubelet creates a mount point
+                    // owned by root, and rsync (as the pods' user) must own the folder it sets times, modes
+                    // and xattrs on. A path directly under / has no other mount point than itself.
+                    mounts.AddRange(app.App.Paths.Select(MirrorMountPoint).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+                        .Select(p => new MountModel("mirror", p, MirrorRoot + p, false)));
                     mounts.Add(new("mirror", PodPaths.CacheDir, CacheSubPath, false));
-                    security = new SecurityModel(RootUser, false, ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"]);
+                    // rsync keeps owners, modes and devices in xattrs (--fake-super): no capability needed.
+                    security = PodSecurity.Restricted;
                     break;
                 }
                 case TransferStrategy.Sshfs:
                     // FUSE mount points at the host's own paths; the root filesystem is read-only.
                     volumes.Add(cacheVolume);
-                    volumes.Add(new("sshfs-mountpoints", VolumeKind.EmptyDir));
+                    volumes.Add(new("sshfs-mountpoints", VolumeKind.EmptyDir, SizeLimit: PodSecurity.MountPointsSize));
                     mounts.Add(new("restic-cache", PodPaths.CacheDir, null, false));
                     mounts.AddRange(app.App.Paths.Select((p, i) => new MountModel("sshfs-mountpoints", p, $"path-{i}", false)));
-                    security = new SecurityModel(RootUser, app.App.Privileged, app.App.Privileged ? [] : ["SYS_ADMIN"]);
+                    security = PodSecurity.Sshfs(app.App.Privileged);
                     break;
                 default:
                     volumes.Add(cacheVolume);
                     mounts.Add(new("restic-cache", PodPaths.CacheDir, null, false));
-                    security = new SecurityModel(RootUser, false, []);
+                    security = PodSecurity.Restricted;
                     break;
             }
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
-            appPods.Add(new AppPod(host.Name, app.App.Name, ns, app.App.Paths, pod, app.ActiveDeadlineSeconds));
+            appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds));
             var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
-                Meta(baseName, ns, labels, Wave(2)),
+                Meta(baseName, appNs, labels, Wave(2)),
                 schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
                 inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod) { Hostname = baseName }),
                 app.Path));
@@ -286,7 +324,7 @@ public static class Planner
             var labels = host is null
                 ? With(baseLabels, ("app.kubernetes.io/component", command))
                 : With(baseLabels, ("app.kubernetes.io/component", command), ("manifestgen.io/host", host));
-            units.Add(ConfigUnit(name, labels, new JobConfig
+            units.Add(ConfigUnit(name, ns, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
                 ActiveDeadlineSeconds = deadline,
@@ -294,7 +332,7 @@ public static class Planner
             // `command` names the job (label, schedule seed); the runner's command follows from the kind.
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
             var pod = RunnerPod(labels, runnerCommand, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
-                new SecurityModel(RootUser, false, []), resources ?? defaultResources);
+                PodSecurity.Restricted, resources ?? defaultResources);
             var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
@@ -307,13 +345,14 @@ public static class Planner
         {
             case SecretsMode.Sealed:
                 var encrypted = inv.Secrets.Sealed?.EncryptedData ?? ImmutableSortedDictionary<string, ImmutableSortedDictionary<string, string>>.Empty;
-                foreach (var secret in secrets.Where(s => encrypted.ContainsKey(s.Name)).DistinctBy(s => s.Name))
+                // Sealed data is encrypted for one namespace: only the environment's namespace gets it.
+                foreach (var secret in secrets.Where(s => s.Namespace == ns && encrypted.ContainsKey(s.Name)).DistinctBy(s => s.Name))
                     units.Add(new RenderUnit("sealed-secret.sbn", new SealedSecretModel(Meta(secret.Name, ns, secretLabels, Wave(-1)), secret.Type,
                         [.. encrypted[secret.Name].Select(kv => new KeyValue(kv.Key, kv.Value))]), "secrets.sealed.encryptedData." + secret.Name));
                 break;
             case SecretsMode.External when inv.Secrets.External is { } external:
-                foreach (var secret in secrets.Where(s => external.RemoteRefs.ContainsKey(s.Name)).DistinctBy(s => s.Name))
-                    units.Add(new RenderUnit("external-secret.sbn", new ExternalSecretModel(Meta(secret.Name, ns, secretLabels, Wave(-1)),
+                foreach (var secret in secrets.Where(s => external.RemoteRefs.ContainsKey(s.Name)).DistinctBy(s => (s.Namespace, s.Name)))
+                    units.Add(new RenderUnit("external-secret.sbn", new ExternalSecretModel(Meta(secret.Name, secret.Namespace, secretLabels, Wave(-1)),
                         secret.Type, external.StoreName, external.StoreKind, external.RefreshInterval,
                         [.. external.RemoteRefs[secret.Name].Select(kv => new KeyValue(kv.Key, kv.Value))]), "secrets.external.remoteRefs." + secret.Name));
                 break;
@@ -326,11 +365,50 @@ public static class Planner
             argo.Project, inv.GitOps.RepoUrl, inv.GitOps.TargetRevision, manifestsPath, ns,
             argo.Automated is not null, argo.Automated?.Prune ?? false, argo.Automated?.SelfHeal ?? false), "gitOps");
 
-        var merged = secrets.GroupBy(s => s.Name, StringComparer.Ordinal)
+        var merged = secrets.GroupBy(s => (s.Namespace, s.Name))
             .Select(g => g.First() with { Keys = [.. g.SelectMany(s => s.Keys).Distinct().Order(StringComparer.Ordinal)],
                 UsedBy = string.Join("; ", g.Select(s => s.UsedBy).Distinct()) })
-            .OrderBy(s => s.Name, StringComparer.Ordinal);
+            .OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal);
         return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode) { Apps = [.. appPods] };
+    }
+
+    /// <summary>Name of each namespace's ServiceAccount and NetworkPolicy.</summary>
+    public const string ServiceAccountName = "manifestgen-runner";
+
+    /// <summary>Where the mirror claim is mounted for a host path: its parent folder, or the path itself directly under /.</summary>
+    public static string MirrorMountPoint(string hostPath)
+    {
+        var path = hostPath.TrimEnd('/');
+        var slash = path.LastIndexOf('/');
+        return slash <= 0 ? path : path[..slash];
+    }
+
+    /// <summary>
+    /// What the pods of one namespace may reach: cluster DNS, each of their hosts' SSH port (its
+    /// egressCidrs, or its address), the pushgateway and the ping endpoint when reporting uses them.
+    /// </summary>
+    private static ImmutableArray<EgressRuleModel> Egress(InventorySpec inv, IEnumerable<ResolvedApp> apps)
+    {
+        var policy = inv.NetworkPolicy;
+        var rules = new List<EgressRuleModel>
+        {
+            Peer(policy.Dns, [new PortModel("UDP", policy.Dns.Port ?? 53), new PortModel("TCP", policy.Dns.Port ?? 53)]),
+        };
+        foreach (var host in apps.Select(a => a.Host).Distinct().OrderBy(h => h.Name, StringComparer.Ordinal))
+        {
+            var cidrs = host.EgressCidrs.IsEmpty && System.Net.IPAddress.TryParse(host.Address, out var ip)
+                ? [host.Address + (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "/128" : "/32")]
+                : host.EgressCidrs;
+            rules.Add(new EgressRuleModel(cidrs, null, [], [new PortModel("TCP", host.Port)]));
+        }
+        if (inv.Reporting.PushgatewayUrl is not null && policy.Pushgateway is { } push)
+            rules.Add(Peer(push, [new PortModel("TCP", push.Port ?? 0)]));
+        if (inv.Reporting.PingUrlSecret is not null && policy.Ping is { } ping)
+            rules.Add(Peer(ping, [new PortModel("TCP", ping.Port ?? 0)]));
+        return [.. rules];
+
+        static EgressRuleModel Peer(EgressPeerSpec peer, ImmutableArray<PortModel> ports) =>
+            new(peer.Cidrs, peer.Namespace, [.. peer.PodLabels.Select(kv => new KeyValue(kv.Key, kv.Value))], ports);
     }
 
     private static string ExpandSchedule(string schedule, string seed, SourceSpan at, List<Diagnostic> diagnostics)

@@ -11,6 +11,16 @@ public sealed record ObjectMeta(string Name, string? Namespace, ImmutableArray<K
 
 public sealed record NamespaceModel(ObjectMeta Meta);
 
+public sealed record ServiceAccountModel(ObjectMeta Meta);
+
+public sealed record PortModel(string Protocol, int Port);
+
+/// <summary>One egress rule: to IP ranges, or to pods of a namespace (all of them when PodLabels is empty).</summary>
+public sealed record EgressRuleModel(ImmutableArray<string> Cidrs, string? Namespace, ImmutableArray<KeyValue> PodLabels, ImmutableArray<PortModel> Ports);
+
+/// <summary>Selects every pod of its namespace; denies all ingress and every egress but <see cref="Egress"/>.</summary>
+public sealed record NetworkPolicyModel(ObjectMeta Meta, ImmutableArray<EgressRuleModel> Egress);
+
 public sealed record NfsSource(string Server, string Path);
 
 public sealed record PersistentVolumeModel(
@@ -42,14 +52,25 @@ public sealed record VolumeModel(
 
 public sealed record MountModel(string Name, string MountPath, string? SubPath, bool ReadOnly);
 
-public sealed record SecurityModel(int RunAsUser, bool Privileged, ImmutableArray<string> AddCapabilities);
+/// <summary>
+/// A pod's security settings, decided by <see cref="PodSecurity"/>; the template prints them as they are.
+/// <c>AllowPrivilegeEscalation</c> null leaves the field out (Kubernetes rejects <c>false</c> next to
+/// <c>privileged</c> or an added <c>SYS_ADMIN</c>).
+/// </summary>
+public sealed record SecurityModel(
+    long RunAsUser, long RunAsGroup, long? FsGroup, bool Privileged, bool? AllowPrivilegeEscalation,
+    ImmutableArray<string> AddCapabilities, bool AppArmorUnconfined)
+{
+    public bool RunAsNonRoot => RunAsUser != 0;
+}
 
 public sealed record ResourcesModel(ImmutableArray<KeyValue> Requests, ImmutableArray<KeyValue> Limits);
 
 public sealed record PodModel(
     ImmutableArray<KeyValue> Labels, string Image, string PullPolicy, ImmutableArray<string> Command,
     ImmutableArray<string> Args, ImmutableArray<KeyValue> Env, ImmutableArray<MountModel> Mounts,
-    ImmutableArray<VolumeModel> Volumes, SecurityModel Security, ResourcesModel Resources, string? NodeName);
+    ImmutableArray<VolumeModel> Volumes, SecurityModel Security, ResourcesModel Resources, string? NodeName,
+    string ServiceAccountName);
 
 public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod)
 {
@@ -77,7 +98,7 @@ public sealed record ApplicationModel(
     bool Automated, bool Prune, bool SelfHeal);
 
 /// <summary>A Secret the jobs reference, and the keys they read (listed for the operator, never rendered with data).</summary>
-public sealed record RequiredSecret(string Name, string Type, ImmutableArray<string> Keys, string UsedBy);
+public sealed record RequiredSecret(string Name, string Type, ImmutableArray<string> Keys, string UsedBy, string Namespace);
 
 /// <summary>One object to render: a template and its model.</summary>
 public sealed record RenderUnit(string Template, object Model, string SourcePath);

@@ -26,6 +26,8 @@ public static partial class ObjectReader
         ["v1/PersistentVolume"] = typeof(V1PersistentVolume),
         ["v1/PersistentVolumeClaim"] = typeof(V1PersistentVolumeClaim),
         ["v1/ConfigMap"] = typeof(V1ConfigMap),
+        ["v1/ServiceAccount"] = typeof(V1ServiceAccount),
+        ["networking.k8s.io/v1/NetworkPolicy"] = typeof(V1NetworkPolicy),
         ["v1/Secret"] = typeof(V1Secret),
         ["batch/v1/Job"] = typeof(V1Job),
         ["batch/v1/CronJob"] = typeof(V1CronJob),

@@ -425,7 +425,17 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 {
                     if (source.Generated)
                         throw new HarnessException($"{mwhere}.subPath: '{m.SubPath}' is not a key or path of volume '{m.Name}'");
-                    Directory.CreateDirectory(path); // the kubelet creates a missing subPath folder in a claim or emptyDir
+                    // The kubelet creates a missing subPath folder in a claim or emptyDir, as root, each new
+                    // component with the mode of the volume's root (after fsGroup: group-writable and setgid).
+                    var rootMode = File.GetUnixFileMode(source.Dir);
+                    var created = source.Dir;
+                    foreach (var part in m.SubPath.Split('/', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        created = Path.Combine(created, part);
+                        if (Directory.Exists(created)) continue;
+                        Directory.CreateDirectory(created);
+                        File.SetUnixFileMode(created, rootMode);
+                    }
                 }
                 // The kubelet binds what the subPath resolves to (through the ..data symlinks of a ConfigMap volume).
                 path = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
@@ -480,7 +490,12 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 if (kind is "nfs" or "hostPath") Ownership.Chown(claimDir, uid, gid);
             }
             // The kubelet applies fsGroup only where the volume plugin manages ownership: not on NFS or hostPath.
-            if (fsGroup is { } g && kind is "local" or "dynamic") Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
+            // fsGroupChangePolicy OnRootMismatch: the kubelet skips the recursive change when the volume's root
+            // already has the group and its permissions (each chmod would change every file's ctime).
+            if (fsGroup is { } g && kind is "local" or "dynamic" &&
+                !(workload.PodSpec.SecurityContext?.FsGroupChangePolicy == "OnRootMismatch" &&
+                    await Ownership.RootMatchesAsync(claimDir, g).ConfigureAwait(false)))
+                Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
             notes.Add(kind switch
             {
                 "nfs" or "hostPath" => $"claim '{pvc.ClaimName}' ({kind}): a folder on this machine owned by the user of the first pod that mounted it (as a directory its prepare Job made); the kubelet applies no fsGroup to {kind}; the server's root squash and export ownership are not reproduced",
@@ -637,6 +652,14 @@ internal static partial class Ownership
     {
         if (LChown(path, checked((int)uid), checked((int)gid)) != 0)
             throw new HarnessException($"cannot change the owner of {path} (errno {Marshal.GetLastPInvokeError()})");
+    }
+
+    /// <summary>The kubelet's OnRootMismatch test: the root has the group, setgid and group read-write-execute.</summary>
+    public static async Task<bool> RootMatchesAsync(string root, long fsGroup)
+    {
+        var stat = await Proc.RunAsync("stat", ["-c", "%g", root], TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        const UnixFileMode needed = UnixFileMode.SetGroup | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+        return stat.Stdout.Trim() == fsGroup.ToString(CultureInfo.InvariantCulture) && (File.GetUnixFileMode(root) & needed) == needed;
     }
 
     public static void ApplyFsGroup(string root, long fsGroup, bool readOnly)

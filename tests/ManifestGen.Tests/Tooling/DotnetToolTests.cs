@@ -40,11 +40,12 @@ public sealed class DotnetToolTests
         using var reference = new Workspace(copyExampleValues: true);
         var render = await Proc.RunAsync("manifestgen", ["render"], ToolPackage.Generous, env, workingDirectory: gitOps.Root);
         Assert.True(render.Succeeded, render.Stderr);
-        Assert.Equal("rendered 2 environments into out/: 0 errors, 0 warnings\n", render.Stderr);
+        // production's sshfs app is its one warning (MG0714)
+        Assert.EndsWith("rendered 2 environments into out/: 0 errors, 1 warning\n", render.Stderr);
         Assert.Equal(0, new CliApp(new StringWriter(), new StringWriter()).Run(["render", "--root", reference.Root], reference.Root));
         Assert.Equal(reference.OutFiles(), gitOps.OutFiles());
 
-        var check = await Proc.RunAsync("manifestgen", ["check", "-q"], ToolPackage.Generous, env, workingDirectory: gitOps.Root);
+        var check = await Proc.RunAsync("manifestgen", ["check", "-q", "test-cluster"], ToolPackage.Generous, env, workingDirectory: gitOps.Root);
         Assert.Equal((0, ""), (check.ExitCode, check.Stderr));
     }
 

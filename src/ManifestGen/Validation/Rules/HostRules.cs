@@ -41,7 +41,7 @@ internal sealed class HostValidator : AbstractValidator<HostSpec>
     }
 }
 
-/// <summary>MG0701-MG0713: hosts (port, address, user, host keys) and the paths, excludes and strategy of their apps.</summary>
+/// <summary>MG0701-MG0714: hosts (port, address, user, host keys) and the paths, excludes and strategy of their apps.</summary>
 public sealed class HostRule : InventoryRule
 {
     private static readonly HostValidator Validator = new();
@@ -110,6 +110,10 @@ public sealed class HostRule : InventoryRule
             if (strategy == TransferStrategy.Sshfs && !app.Privileged)
                 sink.ReportKey(DiagnosticCatalogue.SshfsNeedsPrivileged, appPath + (app.Strategy is null ? "" : ".strategy"),
                     $"app {app.Name} uses sshfs without `privileged: true`: the mount works only where the cluster gives pods /dev/fuse");
+            if (strategy == TransferStrategy.Sshfs)
+                sink.ReportKey(DiagnosticCatalogue.SshfsOutsideRestricted, appPath + (app.Strategy is null ? "" : ".strategy"),
+                    $"app {app.Name} uses sshfs: its pod runs in its own namespace outside Pod Security restricted " +
+                    (app.Privileged ? "as a privileged container (every capability and device of the node)" : "with SYS_ADMIN, privilege escalation (setuid fusermount3) and no AppArmor confinement"));
             if (strategy != TransferStrategy.Sshfs && app.Privileged)
                 sink.Report(DiagnosticCatalogue.PrivilegedWithoutSshfs, appPath + ".privileged",
                     $"app {app.Name} uses {strategy.ToString().ToLowerInvariant()}, which does not need a privileged pod");
