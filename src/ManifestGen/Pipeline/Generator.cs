@@ -16,6 +16,8 @@ public sealed record GeneratorPaths(string Root)
 {
     public string Values { get; init; } = Path.Combine(Root, "values");
     public string Templates { get; init; } = Path.Combine(Root, "templates");
+    /// <summary>Templates packed with the tool (next to the program); used for every file the repository's templates/ lacks.</summary>
+    public string? BuiltInTemplates { get; init; } = Path.Combine(AppContext.BaseDirectory, "templates");
     public string Out { get; init; } = Path.Combine(Root, "out");
 }
 
@@ -163,11 +165,27 @@ public sealed class Generator(GeneratorPaths paths)
         foreach (var file in files)
         {
             var name = Path.GetFileName(file.Path);
-            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || committed.Read(file.Path) is not { } before || before == file.Content)
+            // The chart's templates hold the same objects: one warning per change, at the manifest.
+            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || file.Path.Contains($"/{HelmChart.Folder}/", StringComparison.Ordinal)
+                || committed.Read(file.Path) is not { } before || before == file.Content)
                 continue;
             foreach (var d in ImmutableFieldChanges.Find("out/" + file.Path, before, file.Content))
                 yield return d;
         }
+    }
+
+    /// <summary>
+    /// Renders one object that is not part of out/ (a restore Job): the same templates, strict re-parse into
+    /// the Kubernetes types and canonical text as every rendered object. Null with the diagnostics when it fails.
+    /// </summary>
+    public (string? Yaml, ImmutableArray<Diagnostic> Diagnostics) RenderObject(RenderUnit unit)
+    {
+        var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
+        var diagnostics = new List<Diagnostic>();
+        var text = renderer.Render(unit.Template, unit.Model, diagnostics);
+        if (text is null || ObjectReader.Read(text, renderer.Display(unit.Template), diagnostics, out var json) is null)
+            return (null, DiagnosticOrder.Sort(diagnostics));
+        return (CanonicalYaml.Write(json!), DiagnosticOrder.Sort(diagnostics));
     }
 
     /// <summary>Loads and validates one environment file (every <see cref="IInventoryCheck"/>), without rendering. A stage of <see cref="Generate"/>.</summary>
@@ -185,7 +203,7 @@ public sealed class Generator(GeneratorPaths paths)
         var env = inventory.Environment;
         var diagnostics = new List<Diagnostic>(earlier);
         var plan = Planner.Plan(inventory, diagnostics);
-        var renderer = new TemplateRenderer(paths.Templates);
+        var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
         var units = plan.Manifests.Select(u => (Unit: u, IsApplication: false)).Append((plan.Application, true)).ToArray();
         // Render, strict re-parse and canonical text are independent per object: run them in parallel,
         // keep every result and its diagnostics at the object's index so the output does not depend on

@@ -145,6 +145,7 @@ public static class Planner
         }
 
         var groups = new List<RetentionGroup>();
+        var appPods = new List<AppPod>();
         foreach (var app in InventoryResolution.Apps(inv))
         {
             var host = app.Host;
@@ -247,6 +248,7 @@ public static class Planner
             }
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
+            appPods.Add(new AppPod(host.Name, app.App.Name, ns, app.App.Paths, pod, app.ActiveDeadlineSeconds));
             var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
@@ -328,7 +330,7 @@ public static class Planner
             .Select(g => g.First() with { Keys = [.. g.SelectMany(s => s.Keys).Distinct().Order(StringComparer.Ordinal)],
                 UsedBy = string.Join("; ", g.Select(s => s.UsedBy).Distinct()) })
             .OrderBy(s => s.Name, StringComparer.Ordinal);
-        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode);
+        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode) { Apps = [.. appPods] };
     }
 
     private static string ExpandSchedule(string schedule, string seed, SourceSpan at, List<Diagnostic> diagnostics)
