@@ -178,6 +178,17 @@ case("runner-dump-names-twice", ["MG0912"], (NC_HOOK, NC_DUMP + "              f
                                                     "            - name: db\n              command: cat /srv/compose/nextcloud/config.php\n              fileName: config.php\n"))
 
 
+# ---- what the API server or Argo CD refuses in a rendered object (MG0913: the ported validation) --------
+GITOPS_PATH = "  path: out/production/manifests\n"
+case("argocd-path-absolute", ["MG0913"], (GITOPS_PATH, "  path: /out/production/manifests\n"))
+case("argocd-path-outside-repository", ["MG0913"], (GITOPS_PATH, "  path: ../other-repo/manifests\n"))
+case("argocd-repo-url-without-scheme", ["MG0913"], ("repoURL: https://git.example.org/", "repoURL: git.example.org/"))
+case("argocd-project-name", ["MG0913"], ("    project: platform\n", "    project: Platform_Team\n"))
+case("argocd-target-revision-space", ["MG0913"], ("  targetRevision: main\n", '  targetRevision: "release 1"\n'))
+# The inventory's path names the output folder of environment production, which exists next to it.
+case("argocd-path-other-environment", ["MG0913"], files={"production.yaml": BASE.replace("/volume1/k8s-backup/restic/production", "/volume1/k8s-backup/restic/prod")})
+
+
 # ---- valid near misses: each must produce no error and no warning ----------------------------
 VALID = []
 
