@@ -134,7 +134,7 @@ public static class Planner
             var hostPattern = host.Port == 22 ? host.Address : $"[{host.Address}]:{host.Port}";
             var content = string.Concat(host.HostKeys.Select(k => $"{hostPattern} {k.Trim()}\n"));
             units.Add(new RenderUnit("config-map.sbn", new ConfigMapModel(
-                Meta(Names.Join(Names.DnsLabelMax, "known-hosts", host.Name), ns,
+                Meta(Names.KnownHosts(host.Name), ns,
                     With(baseLabels, ("app.kubernetes.io/component", "known-hosts"), ("manifestgen.io/host", host.Name)), Wave(0)),
                 [new(PodPaths.KnownHostsFileName, content)]), $"hosts[{h}].hostKeys"));
             secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
@@ -145,7 +145,7 @@ public static class Planner
         foreach (var app in InventoryResolution.Apps(inv))
         {
             var host = app.Host;
-            var baseName = Names.Join(Names.CronJobMax, "backup", host.Name, app.App.Name);
+            var baseName = Names.Backup(host.Name, app.App.Name);
             var labels = With(baseLabels, ("app.kubernetes.io/component", "backup"), ("manifestgen.io/host", host.Name),
                 ("manifestgen.io/app", app.App.Name));
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
@@ -196,7 +196,7 @@ public static class Planner
 
             var volumes = new List<VolumeModel>
             {
-                new("known-hosts", VolumeKind.ConfigMap, Names.Join(Names.DnsLabelMax, "known-hosts", host.Name),
+                new("known-hosts", VolumeKind.ConfigMap, Names.KnownHosts(host.Name),
                     [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
                 new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: 0x100),
             };
@@ -218,7 +218,7 @@ public static class Planner
                     // The mirror persists between runs so inodes stay stable and restic reads only changed
                     // files; each host path is mounted at the host's own absolute path, so snapshot paths
                     // equal the host's. The restic cache lives on the same claim.
-                    var mirror = Names.Join(Names.DnsLabelMax, "mirror", host.Name, app.App.Name);
+                    var mirror = Names.Mirror(host.Name, app.App.Name);
                     units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
                         Meta(mirror, ns, labels, Wave(0)), app.MirrorSize, inv.Defaults.MirrorStorageClassName, ["ReadWriteOnce"], null),
                         app.Path));
@@ -244,7 +244,7 @@ public static class Planner
             }
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
-            var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
+            var schedule = ExpandSchedule(app.Schedule, Names.BackupSeed(host.Name, app.App.Name),
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, ns, labels, Wave(2)),
@@ -290,7 +290,7 @@ public static class Planner
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
             var pod = RunnerPod(labels, runnerCommand, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
                 new SecurityModel(RootUser, false, []), resources ?? defaultResources);
-            var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
+            var schedule = ExpandSchedule(scheduleText, Names.MaintenanceSeed(repo.Name, command, host), loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
                 inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));
