@@ -68,6 +68,10 @@ case("placeholder-todo-path", ["MG0201"], ("paths: [/srv/compose/vaultwarden/dat
 case("placeholder-custom-marker", ["MG0201"], ("    address: kvm-prod-02.example.org\n", "    address: kvm-XXX.example.org\n"),
      prepend="placeholders: [XXX]\n")
 case("placeholder-storage-class", ["MG0201"], ("  storageClassName: manifestgen-static\n", "  storageClassName: <STORAGE_CLASS>\n"))
+case("placeholder-your-angle", ["MG0201"], ("server: nas01.storage.example.org", "server: <your-nas-host>"))
+case("placeholder-xxx", ["MG0201"], ("    user: backup\n    hostKeys:\n      - ssh-ed25519", "    user: xxx\n    hostKeys:\n      - ssh-ed25519"))
+case("placeholder-percent-variable", ["MG0201"], ("server: nas01.storage.example.org", "server: \"%NAS_SERVER%\""))
+case("placeholder-dollar-variable-outside-hook", ["MG0201"], ("server: nas01.storage.example.org", "server: $NAS_SERVER"))
 case("placeholder-in-base-file", ["MG0201"], text="extends: _base.yaml\n",
      files={"_base.yaml": BASE.replace("  cacheSize: 4Gi\n", "  cacheSize: ${CACHE_SIZE}\n")})
 
@@ -207,6 +211,8 @@ valid("host-key-rsa-3072", (HOSTKEY1, HOSTKEY1 + "      - " + RSA_3072 + "\n"))
 valid("ipv6-address", ("    address: 10.40.0.11\n", '    address: "fd00:40::11"\n'))
 valid("shell-variables-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
                                           'mysqldump -u backup -p"$MYSQL_PWD" nextcloud > "$HOME/todo-app/dump.sql"'))
+valid("shell-expansions-in-hooks-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
+                                                     'pg_dump -U "${PGUSER:-nextcloud}" -Fc -f "${BACKUP_DIR:-/backup}/nextcloud-$(date +%Y%m%d).dump" nextcloud'))
 valid("retention-within-only", ("    daily: 7\n    weekly: 5\n    monthly: 12\n", "    within: 1y6m\n"))
 valid("image-digest-only", ('  tag: "1.4.2"\n', ""))
 valid("sealed-secrets-complete", append=sealed())

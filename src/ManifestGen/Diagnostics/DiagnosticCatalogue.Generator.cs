@@ -29,7 +29,7 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule RenderedCronJobNameTooLong = new("MG0905", Severity.Error,
         "CronJob name longer than 52 characters", "The CronJob controller appends 11 characters to name its Jobs, which are capped at 63.");
     public static readonly DiagnosticRule PlaceholderInOutput = new("MG0906", Severity.Error,
-        "Placeholder in rendered output", "A rendered file still contains a placeholder such as ${…}, {{…}}, <UPPER_CASE>, CHANGEME, REPLACE_ME or TODO.");
+        "Placeholder in rendered output", "A rendered file still contains a placeholder, found by the same detector as MG0201 (shell syntax in the job configuration's hook and dump commands is not one).");
     public static readonly DiagnosticRule PrivateKeyInOutput = new("MG0907", Severity.Error,
         "Private key in rendered output", "A rendered file contains private key material. Keys belong in Secrets created outside Git.");
     public static readonly DiagnosticRule DuplicateObject = new("MG0908", Severity.Error,
