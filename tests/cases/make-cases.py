@@ -68,6 +68,10 @@ case("placeholder-todo-path", ["MG0201"], ("paths: [/srv/compose/vaultwarden/dat
 case("placeholder-custom-marker", ["MG0201"], ("    address: kvm-prod-02.example.org\n", "    address: kvm-XXX.example.org\n"),
      prepend="placeholders: [XXX]\n")
 case("placeholder-storage-class", ["MG0201"], ("  storageClassName: manifestgen-static\n", "  storageClassName: <STORAGE_CLASS>\n"))
+case("placeholder-your-angle", ["MG0201"], ("server: nas01.storage.example.org", "server: <your-nas-host>"))
+case("placeholder-xxx", ["MG0201"], ("    user: backup\n    hostKeys:\n      - ssh-ed25519", "    user: xxx\n    hostKeys:\n      - ssh-ed25519"))
+case("placeholder-percent-variable", ["MG0201"], ("server: nas01.storage.example.org", "server: \"%NAS_SERVER%\""))
+case("placeholder-dollar-variable-outside-hook", ["MG0201"], ("server: nas01.storage.example.org", "server: $NAS_SERVER"))
 case("placeholder-in-base-file", ["MG0201"], text="extends: _base.yaml\n",
      files={"_base.yaml": BASE.replace("  cacheSize: 4Gi\n", "  cacheSize: ${CACHE_SIZE}\n")})
 
@@ -183,6 +187,17 @@ case("runner-dump-names-twice", ["MG0912"], (NC_HOOK, NC_DUMP + "              f
                                                     "            - name: db\n              command: cat /srv/compose/nextcloud/config.php\n              fileName: config.php\n"))
 
 
+# ---- what the API server or Argo CD refuses in a rendered object (MG0913: the ported validation) --------
+GITOPS_PATH = "  path: out/production/manifests\n"
+case("argocd-path-absolute", ["MG0913"], (GITOPS_PATH, "  path: /out/production/manifests\n"))
+case("argocd-path-outside-repository", ["MG0913"], (GITOPS_PATH, "  path: ../other-repo/manifests\n"))
+case("argocd-repo-url-without-scheme", ["MG0913"], ("repoURL: https://git.example.org/", "repoURL: git.example.org/"))
+case("argocd-project-name", ["MG0913"], ("    project: platform\n", "    project: Platform_Team\n"))
+case("argocd-target-revision-space", ["MG0913"], ("  targetRevision: main\n", '  targetRevision: "release 1"\n'))
+# The inventory's path names the output folder of environment production, which exists next to it.
+case("argocd-path-other-environment", ["MG0913"], files={"production.yaml": BASE.replace("/volume1/k8s-backup/restic/production", "/volume1/k8s-backup/restic/prod")})
+
+
 # ---- valid near misses: each must produce no error and no warning ----------------------------
 VALID = []
 
@@ -201,6 +216,8 @@ valid("host-key-rsa-3072", (HOSTKEY1, HOSTKEY1 + "      - " + RSA_3072 + "\n"))
 valid("ipv6-address", ("    address: 10.40.0.11\n", '    address: "fd00:40::11"\n'))
 valid("shell-variables-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
                                           'mysqldump -u backup -p"$MYSQL_PWD" nextcloud > "$HOME/todo-app/dump.sql"'))
+valid("shell-expansions-in-hooks-not-placeholders", ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud",
+                                                     'pg_dump -U "${PGUSER:-nextcloud}" -Fc -f "${BACKUP_DIR:-/backup}/nextcloud-$(date +%Y%m%d).dump" nextcloud'))
 valid("retention-within-only", ("    daily: 7\n    weekly: 5\n    monthly: 12\n", "    within: 1y6m\n"))
 valid("image-digest-only", ('  tag: "1.4.2"\n', ""))
 valid("sealed-secrets-complete", append=sealed())

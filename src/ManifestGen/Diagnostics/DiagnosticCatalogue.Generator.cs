@@ -29,7 +29,7 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule RenderedCronJobNameTooLong = new("MG0905", Severity.Error,
         "CronJob name longer than 52 characters", "The CronJob controller appends 11 characters to name its Jobs, which are capped at 63.");
     public static readonly DiagnosticRule PlaceholderInOutput = new("MG0906", Severity.Error,
-        "Placeholder in rendered output", "A rendered file still contains a placeholder such as ${…}, {{…}}, <UPPER_CASE>, CHANGEME, REPLACE_ME or TODO.");
+        "Placeholder in rendered output", "A rendered file still contains a placeholder, found by the same detector as MG0201 (shell syntax in the job configuration's hook and dump commands is not one).");
     public static readonly DiagnosticRule PrivateKeyInOutput = new("MG0907", Severity.Error,
         "Private key in rendered output", "A rendered file contains private key material. Keys belong in Secrets created outside Git.");
     public static readonly DiagnosticRule DuplicateObject = new("MG0908", Severity.Error,
@@ -40,6 +40,8 @@ public static partial class DiagnosticCatalogue
         "Schedule cannot be expanded", "The schedule does not have five fields, or uses H outside the minute and hour fields, so the generator cannot compute the stable value for H.");
     public static readonly DiagnosticRule RunnerRefusesConfig = new("MG0912", Severity.Error,
         "Job configuration the runner refuses", "The runner checks its job configuration (job.json) before it does anything and refuses one with a relative path, a dump file name with a folder, stopped services without a compose directory, a retention policy that keeps nothing, an ssh setting with quotes or line breaks, and so on. The generator runs the same check on every job.json it renders, so the refusal happens at commit instead of at the first scheduled run.", "Fix the inventory field the message names.");
+    public static readonly DiagnosticRule ApiServerRejects = new("MG0913", Severity.Error,
+        "Object the Kubernetes API server or Argo CD rejects", "Every rendered object is checked with a port of the API server's own validation (apimachinery names, label keys and values, annotations; batch/v1 CronJob and Job fields such as startingDeadlineSeconds >= 0, activeDeadlineSeconds > 0, backoffLimit >= 0, history limits >= 0, concurrencyPolicy; pod, container, volume and environment names, volume mounts, resource requests at most their limits, security context ids; ConfigMap keys; PersistentVolume and claim fields), and Argo CD's rules on the Application (name usable as the tracking label, project name, repository URL forms, a relative source path without `..`; a path into another environment's out/<env>/ folder is reported too). The message uses the API server's words and field path; the location is the inventory entry the object comes from.", "Fix the inventory value that produces the field the message names.");
     public static readonly DiagnosticRule ConfigMapTooLarge = new("MG0911", Severity.Error,
         "ConfigMap data larger than 1 MiB", "Kubernetes rejects a ConfigMap whose keys and values (data and binaryData) add up to more than 1 MiB (1,048,576 bytes), so Argo CD could never apply it.");
     public static readonly DiagnosticRule HelmChartInvalid = new("MG0920", Severity.Error,

@@ -47,7 +47,7 @@ public static partial class DiagnosticCatalogue
     // ---- MG02xx: placeholders and secrets ----------------------------------------------------
     public static readonly DiagnosticRule Placeholder = new("MG0201", Severity.Error,
         "Unreplaced placeholder",
-        "A value still contains a template placeholder: `${…}`, `{{…}}`, `<UPPER_CASE>`, `CHANGEME`, `REPLACE_ME`, `TODO`, or a word from the inventory's `placeholders` list. Every field is checked, including hook commands and SSH host keys. Rendering such a value produced manifests that failed only at deploy time.",
+        "A value still contains a template placeholder: `{{…}}`, `<UPPER_CASE>`, `<your-…>`, `CHANGEME`, `REPLACE_ME`, `TODO`, `FIXME`, `TBD`, `xxx`, or a word from the inventory's `placeholders` list; outside hook commands also `${…}`, `$NAME` and `%NAME%`. Every field is checked, including hook commands and SSH host keys; in hook and dump commands the shell's own syntax (`${VAR:-default}`, `$VAR`, `$(cmd)`, `date +%Y%m%d`) is not a placeholder. The same detector checks the rendered output (MG0906). Rendering such a value produced manifests that failed only at deploy time.",
         "Replace the placeholder with the real value, or remove the field to use its default.");
     public static readonly DiagnosticRule PrivateKeyMaterial = new("MG0202", Severity.Error,
         "Private key material in the inventory",

@@ -11,6 +11,18 @@ public static class Names
     public const int LabelValueMax = 63;
     public const int DnsLabelMax = 63;
 
+    /// <summary>The backup CronJob (and its ConfigMap) of one app; the unshortened form is <see cref="BackupFull"/>.</summary>
+    public static string Backup(string host, string app) => Join(CronJobMax, "backup", host, app);
+
+    /// <summary>The backup name before shortening, for the message that says it was shortened.</summary>
+    public static string BackupFull(string host, string app) => string.Join('-', "backup", host, app);
+
+    /// <summary>The mirror claim of one app (rsync strategy).</summary>
+    public static string Mirror(string host, string app) => Join(DnsLabelMax, "mirror", host, app);
+
+    /// <summary>The known_hosts ConfigMap of one host.</summary>
+    public static string KnownHosts(string host) => Join(DnsLabelMax, "known-hosts", host);
+
     /// <summary>The forget (maintain) CronJob and its ConfigMap of one host's apps.</summary>
     public static string Maintain(string repository, string host) => Join(CronJobMax, repository, "maintain", host);
 
@@ -19,6 +31,16 @@ public static class Names
 
     /// <summary>The check CronJob of the repository.</summary>
     public static string Check(string repository) => Join(CronJobMax, repository, "check");
+
+    /// <summary>The seed H is hashed from for an app's backup schedule.</summary>
+    public static string BackupSeed(string host, string app) => $"{host}/{app}";
+
+    /// <summary>
+    /// The seed H is hashed from for a maintenance schedule: per host for the forget jobs, so the jobs of
+    /// different hosts get different values; the repository's for prune and check.
+    /// </summary>
+    public static string MaintenanceSeed(string repository, string command, string? host) =>
+        host is null ? $"{repository}/{command}" : $"{repository}/{command}/{host}";
 
     public static string Join(int max, params string[] parts)
     {

@@ -168,7 +168,7 @@ public static class Planner
             foreach (var scope in hostScopes)
             {
                 units.Add(new RenderUnit("config-map.sbn", new ConfigMapModel(
-                    Meta(Names.Join(Names.DnsLabelMax, "known-hosts", host.Name), scope,
+                    Meta(Names.KnownHosts(host.Name), scope,
                         With(baseLabels, ("app.kubernetes.io/component", "known-hosts"), ("manifestgen.io/host", host.Name)), Wave(0)),
                     [new(PodPaths.KnownHostsFileName, content)]), $"hosts[{h}].hostKeys"));
                 secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
@@ -182,7 +182,7 @@ public static class Planner
         {
             var host = app.Host;
             var appNs = ScopeOf(app);
-            var baseName = Names.Join(Names.CronJobMax, "backup", host.Name, app.App.Name);
+            var baseName = Names.Backup(host.Name, app.App.Name);
             var labels = With(baseLabels, ("app.kubernetes.io/component", "backup"), ("manifestgen.io/host", host.Name),
                 ("manifestgen.io/app", app.App.Name));
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
@@ -233,7 +233,7 @@ public static class Planner
 
             var volumes = new List<VolumeModel>
             {
-                new("known-hosts", VolumeKind.ConfigMap, Names.Join(Names.DnsLabelMax, "known-hosts", host.Name),
+                new("known-hosts", VolumeKind.ConfigMap, Names.KnownHosts(host.Name),
                     [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
                 new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
             };
@@ -255,7 +255,7 @@ public static class Planner
                     // The mirror persists between runs so inodes stay stable and restic reads only changed
                     // files; each host path is mounted at the host's own absolute path, so snapshot paths
                     // equal the host's. The restic cache lives on the same claim.
-                    var mirror = Names.Join(Names.DnsLabelMax, "mirror", host.Name, app.App.Name);
+                    var mirror = Names.Mirror(host.Name, app.App.Name);
                     units.Add(new RenderUnit("persistent-volume-claim.sbn", new PersistentVolumeClaimModel(
                         Meta(mirror, appNs, labels, Wave(0)), app.MirrorSize, inv.Defaults.MirrorStorageClassName, ["ReadWriteOnce"], null),
                         app.Path));
@@ -287,7 +287,7 @@ public static class Planner
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
             appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds));
-            var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
+            var schedule = ExpandSchedule(app.Schedule, Names.BackupSeed(host.Name, app.App.Name),
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, appNs, labels, Wave(2)),
@@ -333,7 +333,7 @@ public static class Planner
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
             var pod = RunnerPod(labels, runnerCommand, name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
                 PodSecurity.Restricted, resources ?? defaultResources);
-            var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
+            var schedule = ExpandSchedule(scheduleText, Names.MaintenanceSeed(repo.Name, command, host), loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
                 inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));

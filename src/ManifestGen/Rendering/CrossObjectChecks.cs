@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using k8s.Models;
+using ManifestGen.Validation.Primitives;
 using ManifestGen.Diagnostics;
 using ManifestGen.Planning;
 
@@ -15,9 +16,6 @@ public sealed record PlacedObject(RenderedObject Object, SourceSpan Origin);
 /// </summary>
 public static partial class CrossObjectChecks
 {
-    [GeneratedRegex(@"\$\{[^}\n]*\}|\{\{[^}\n]*\}\}|<[A-Z][A-Z0-9_]*>|CHANGEME|CHANGE_ME|REPLACE_ME|\bTODO\b|\bFIXME\b", RegexOptions.CultureInvariant)]
-    private static partial Regex BuiltInPlaceholder();
-
     [GeneratedRegex(@"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----|PuTTY-User-Key-File", RegexOptions.CultureInvariant)]
     private static partial Regex PrivateKey();
 
@@ -80,15 +78,16 @@ public static partial class CrossObjectChecks
     /// <summary>Placeholders and private key material in a rendered file's text.</summary>
     public static IEnumerable<Diagnostic> CheckText(string text, string file, SourceSpan origin, IReadOnlyCollection<string> extraPlaceholders)
     {
-        foreach (Match m in BuiltInPlaceholder().Matches(text))
-            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.PlaceholderInOutput, origin,
-                $"{file} contains the placeholder '{m.Value}' at line {LineOf(text, m.Index)}", "replace it in the inventory");
-        foreach (var marker in extraPlaceholders.Where(p => p.Length > 0))
+        // The inventory's detector, line by line: the job configuration's hook and dump commands ("run",
+        // "command") are shell, where ${VAR:-x} and $(cmd) are syntax; every other line is a plain value.
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
         {
-            var index = text.IndexOf(marker, StringComparison.Ordinal);
-            if (index >= 0)
+            var context = lines[i].Contains("\"run\":", StringComparison.Ordinal) || lines[i].Contains("\"command\":", StringComparison.Ordinal)
+                ? PlaceholderContext.Shell : PlaceholderContext.Value;
+            foreach (var m in Placeholders.Find(lines[i], extraPlaceholders, context))
                 yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.PlaceholderInOutput, origin,
-                    $"{file} contains the placeholder '{marker}' at line {LineOf(text, index)}", "replace it in the inventory");
+                    $"{file} contains the placeholder '{m.Text}' at line {i + 1}", "replace it in the inventory");
         }
         var key = PrivateKey().Match(text);
         if (key.Success)

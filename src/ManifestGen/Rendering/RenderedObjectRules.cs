@@ -6,7 +6,8 @@ namespace ManifestGen.Rendering;
 
 /// <summary>
 /// Rules on one rendered object after the strict re-parse, reported at the inventory entry it came
-/// from: the runner's own configuration check (<see cref="JobConfigRules"/>) on every job.json.
+/// from: the API server's validation (<see cref="KubernetesValidation"/>) and the runner's own
+/// configuration check (<see cref="JobConfigRules"/>) on every job.json.
 /// </summary>
 public static class RenderedObjectRules
 {
@@ -14,6 +15,12 @@ public static class RenderedObjectRules
     /// <param name="sourcePath">The inventory path the object was planned from (e.g. hosts[0].apps[1]).</param>
     public static IEnumerable<Diagnostic> Check(RenderedObject obj, string sourcePath, SourceMap map)
     {
+        foreach (var error in KubernetesValidation.Validate(obj))
+        {
+            var path = sourcePath == "gitOps" && ApplicationFields.TryGetValue(error.Field, out var field) ? "gitOps." + field : sourcePath;
+            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.ApiServerRejects, map.SpanOf(path),
+                $"{path}: {obj.Kind} {obj.Name}: {error}; {error.Refuser} would reject it");
+        }
         if (obj.Typed is not k8s.Models.V1ConfigMap { Data: { } data } || !data.TryGetValue(PodPaths.JobConfigFileName, out var json))
             yield break;
         if (Parse(json, obj.Name, out var refused) is not { } config)
@@ -28,6 +35,15 @@ public static class RenderedObjectRules
                 $"{path}: {problem.Message}; the runner would refuse its job configuration (`{problem.Field}` in ConfigMap {obj.Name})");
         }
     }
+
+    // The Application's fields and the inventory's gitOps fields they are printed from.
+    private static readonly Dictionary<string, string> ApplicationFields = new(StringComparer.Ordinal)
+    {
+        ["spec.source.path"] = "path",
+        ["spec.source.repoURL"] = "repoURL",
+        ["spec.source.targetRevision"] = "targetRevision",
+        ["spec.project"] = "argoCd.project",
+    };
 
     private static JobConfig? Parse(string json, string configMap, out string? refused)
     {

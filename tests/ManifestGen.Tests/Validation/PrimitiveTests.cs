@@ -25,6 +25,10 @@ public sealed class PlaceholderTests
     [InlineData("REPLACE_ME", "REPLACE_ME")]
     [InlineData("pg_dump app > /srv/TODO.sql", "TODO")]
     [InlineData("ssh-ed25519 ${HOST_KEY}", "${HOST_KEY}")]
+    [InlineData("<your-password>", "<your-password>")]
+    [InlineData("xxx", "xxx")]
+    [InlineData("%NAS_SERVER%", "%NAS_SERVER%")]
+    [InlineData("$NAS_HOST", "$NAS_HOST")]
     public void Should_find_placeholders(string value, string expected)
     {
         Assert.Equal(expected, Assert.Single(Placeholders.Find(value)).Text);
@@ -35,11 +39,20 @@ public sealed class PlaceholderTests
     [InlineData("nas.example.org")]
     [InlineData("pg_dump -U app app > /srv/app/dump.sql")]
     [InlineData("psql < /srv/dump.sql")]
-    [InlineData("$HOME/x")]
     [InlineData("exchange-meta")]
     public void Should_not_flag_ordinary_values(string value)
     {
         Assert.Empty(Placeholders.Find(value));
+    }
+
+    [Theory]
+    [InlineData("$HOME/x")]
+    [InlineData("pg_dump -f \"${BACKUP_DIR:-/backup}/app-$(date +%Y%m%d).dump\" app")]
+    [InlineData("mysqldump -p\"$MYSQL_PWD\" app")]
+    public void Should_not_flag_shell_syntax_in_a_command(string value)
+    {
+        Assert.Empty(Placeholders.Find(value, context: PlaceholderContext.Shell));
+        Assert.NotEmpty(Placeholders.Find(value));
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace ManifestGen.Validation.Rules;
 
 /// <summary>
 /// Rules over all environments together (an inventory alone cannot see them): MG0509, two repository
-/// volumes on the same or nested directory of one NFS server (or one node's local disk).
+/// volumes on the same or nested directory of one NFS server (or one node's local disk); MG0913, an
+/// Application source path into another environment's output folder.
 /// </summary>
 public static class EnvironmentSetRules
 {
@@ -35,7 +36,25 @@ public static class EnvironmentSetRules
                 found.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.NfsPathOverlap, b.Inventory.SourceMap.SpanOf(b.Path),
                     $"{b.Path}: `{b.Dir}` on {b.Server} is {relation} the repository of environment {a.Inventory.Environment} (`{a.Dir}`, {a.Inventory.Files[0]}); the two volumes would write into each other"));
             }
+        found.AddRange(GitOpsPaths(inventories, reported));
         return DiagnosticOrder.Sort(found);
+    }
+
+    /// <summary>
+    /// An Application whose source path is another environment's output folder: Argo CD accepts it and
+    /// syncs the other environment's objects into this cluster (MG0913).
+    /// </summary>
+    private static IEnumerable<Diagnostic> GitOpsPaths(IEnumerable<LoadedInventory> inventories, Func<string, bool>? reported)
+    {
+        var all = inventories.ToList();
+        var names = all.Select(i => i.Environment).ToHashSet(StringComparer.Ordinal);
+        foreach (var inventory in all.Where(i => reported is null || reported(i.Environment)))
+        {
+            if (inventory.Model.GitOps.Path is { } path && path.Split('/', StringSplitOptions.RemoveEmptyEntries) is ["out", var folder, ..] && folder != inventory.Environment && names.Contains(folder))
+                yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.ApiServerRejects, inventory.SourceMap.SpanOf("gitOps.path"),
+                    $"gitOps.path: `{path}` is environment {folder}'s output; Argo CD would sync {folder}'s objects as environment {inventory.Environment}",
+                    $"use out/{inventory.Environment}/manifests");
+        }
     }
 
     private static (LoadedInventory Inventory, string Server, string Dir, string Path)? Volume(LoadedInventory inventory)

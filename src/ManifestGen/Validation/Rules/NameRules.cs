@@ -57,12 +57,12 @@ public sealed class NameRule : InventoryRule
     // The planner names a backup CronJob backup-<host>-<app> and its mirror claim mirror-<host>-<app>, cut with a hash at 52/63.
     private static void DerivedNames(RuleSink sink, Dictionary<string, string> derived, string host, string app, string appPath)
     {
-        var full = string.Join('-', "backup", host, app);
-        var cronJob = Names.Join(Names.CronJobMax, "backup", host, app);
+        var full = Names.BackupFull(host, app);
+        var cronJob = Names.Backup(host, app);
         if (full.Length > Names.CronJobMax)
             sink.Report(DiagnosticCatalogue.CronJobNameShortened, appPath + ".name",
                 $"the CronJob name `{full}` has {full.Length} characters (at most {Names.CronJobMax}); it becomes `{cronJob}`");
-        foreach (var name in new[] { cronJob, Names.Join(Names.DnsLabelMax, "mirror", host, app) })
+        foreach (var name in new[] { cronJob, Names.Mirror(host, app) })
         {
             if (derived.TryGetValue(name, out var other))
                 sink.Report(DiagnosticCatalogue.DerivedNameCollision, appPath + ".name",

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
+using ManifestGen.Planning;
 using ManifestGen.Validation.Schedules;
 
 namespace ManifestGen.Validation.Rules;
@@ -64,21 +65,23 @@ public sealed class ScheduleRule : InventoryRule
         var model = inventory.Model;
         var map = inventory.SourceMap;
         foreach (var app in InventoryResolution.Apps(model))
-            yield return new ScheduledJob($"the backup of {app.Host.Name}/{app.App.Name}", $"{app.Host.Name}/{app.App.Name}",
+            yield return new ScheduledJob($"the backup of {app.Host.Name}/{app.App.Name}", Names.BackupSeed(app.Host.Name, app.App.Name),
                 app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
                 app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), false);
         var forget = model.Maintenance.Forget;
-        // The seeds are the planner's: the forget jobs hash H from "<repo>/maintain", the prune job from "<repo>/prune".
-        foreach (var (title, seed) in forget.Prune
-            ? new[] { ("forget", "maintain"), ("prune", "prune") }
-            : new[] { ("forget", "maintain") })
-            yield return new ScheduledJob(title, $"{model.Repository.Name}/{seed}",
+        var repo = model.Repository.Name;
+        // The seeds are the planner's (Names): one forget job per host with apps, then the repository's prune job.
+        var forgetJobs = model.Hosts.Where(h => !h.Apps.IsEmpty).Select(h => (Title: $"the forget job of host {h.Name}", Seed: Names.MaintenanceSeed(repo, "maintain", h.Name)));
+        if (forget.Prune)
+            forgetJobs = forgetJobs.Append(("prune", Names.MaintenanceSeed(repo, "prune", null)));
+        foreach (var (title, seed) in forgetJobs)
+            yield return new ScheduledJob(title, seed,
                 forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
                 forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
                 forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
         var check = model.Maintenance.Check;
         if (check.Enabled)
-            yield return new ScheduledJob("check", $"{model.Repository.Name}/check",
+            yield return new ScheduledJob("check", Names.MaintenanceSeed(repo, "check", null),
                 check.Schedule, "maintenance.check.schedule", check.TimeZone ?? model.Defaults.TimeZone,
                 check.TimeZone is null ? "defaults.timeZone" : "maintenance.check.timeZone",
                 check.ActiveDeadlineSeconds, "maintenance.check.activeDeadlineSeconds", true);

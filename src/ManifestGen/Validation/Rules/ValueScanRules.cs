@@ -17,12 +17,11 @@ public sealed class PlaceholderRule : InventoryRule
         {
             if (entry.Scalar is not { } scalar || entry.Path.StartsWith("placeholders[", StringComparison.Ordinal))
                 continue;
-            foreach (var match in Placeholders.Find(scalar.Value, extra))
-            {
-                var inCommand = entry.Path.Contains(".hooks.", StringComparison.Ordinal) && match.Text.StartsWith("${", StringComparison.Ordinal);
+            // Hook and dump commands run in the host's shell: ${VAR:-x}, $VAR and $(cmd) are its syntax there.
+            var context = entry.Path.Contains(".hooks.", StringComparison.Ordinal) ? PlaceholderContext.Shell : PlaceholderContext.Value;
+            foreach (var match in Placeholders.Find(scalar.Value, extra, context))
                 sink.ReportInValue(DiagnosticCatalogue.Placeholder, entry.Path, match.Text, $"unreplaced placeholder `{match.Text}`",
-                    inCommand ? "replace it; for a shell variable in a hook command write `$NAME` without braces" : null);
-            }
+                    match.Text.StartsWith('$') || match.Text.StartsWith('%') ? "replace it with the value; variables are expanded only in hook commands" : null);
         }
     }
 }
