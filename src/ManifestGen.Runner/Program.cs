@@ -49,7 +49,7 @@ public static class Program
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
         using var http = Notifier.CreateHttpClient();
         var notifier = new Notifier(config.Reporting, log, http);
-        var reported = cli.Command is "backup" or "maintain" or "check" or "init";
+        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill";
         RunSummary summary;
         try
         {
@@ -63,6 +63,7 @@ public static class Program
                 "init" => await RepositoryJobs.InitAsync(ctx),
                 "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout),
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
+                "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
                 _ => throw new UnreachableException(),
             };
         }

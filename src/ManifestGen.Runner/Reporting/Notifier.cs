@@ -60,6 +60,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
     }
 
     public const string LastSuccessMetric = "manifestgen_last_success_timestamp_seconds";
+    public const string WarningsMetric = "manifestgen_last_run_warnings";
 
     /// <summary>Prometheus text format. On failure the last-success line of the previous file is kept.</summary>
     public static string RenderMetrics(RunSummary s, string labels, double now, string? previousLastSuccess)
@@ -79,6 +80,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge("manifestgen_last_run_timestamp_seconds", "Unix time of the last run.", now);
         Gauge("manifestgen_last_run_success", "1 when the last run did not fail.", s.Outcome == Outcome.Failure ? 0 : 1);
         Gauge("manifestgen_last_run_exit_code", "Exit code of the last run.", s.ExitCode);
+        Gauge(WarningsMetric, "Warnings of the last run (0: none).", s.Warnings.Length);
         Gauge("manifestgen_last_run_duration_seconds", "Duration of the last run.", s.DurationSeconds);
         Gauge("manifestgen_last_run_files_new", "Files restic saw as new.", s.FilesNew);
         Gauge("manifestgen_last_run_files_changed", "Files restic saw as changed.", s.FilesChanged);

@@ -32,6 +32,7 @@ public static partial class ObjectReader
         ["argoproj.io/v1alpha1/Application"] = typeof(ArgoApplication),
         ["bitnami.com/v1alpha1/SealedSecret"] = typeof(SealedSecret),
         ["external-secrets.io/v1/ExternalSecret"] = typeof(ExternalSecret),
+        ["monitoring.coreos.com/v1/PrometheusRule"] = typeof(PrometheusRule),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private static readonly JsonSerializerOptions CustomOptions = new()
