@@ -51,7 +51,7 @@ public sealed record CommandLine
     {
         if (args.Count == 0) throw new RunnerException(RunnerExit.Usage, "no command given");
         if (args[0] is "--help" or "-h" or "help") return new CommandLine { Command = "help", Help = true };
-        if (args[0] is "--version") return new CommandLine { Command = "version", Version = true };
+        if (args[0] is "--version" && args.Count == 1) return new CommandLine { Command = "version", Version = true };
         var command = args[0];
         if (!Commands.Contains(command)) throw new RunnerException(RunnerExit.Usage, $"unknown command '{command}'");
         string? config = null, snapshot = null, target = null;

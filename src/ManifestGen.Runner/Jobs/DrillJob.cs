@@ -31,7 +31,7 @@ public static class DrillJob
         var sw = Stopwatch.StartNew();
         var host = ctx.RequireHost("drill");
         var app = ctx.RequireApp("drill");
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
         var snapshot = await RestoreJob.ResolveAsync(restic, host.Name, app.Name, "latest", ctx.Cancel);
 
@@ -135,7 +135,7 @@ public static class DrillJob
     private static async Task<string[]> RunNulSeparatedAsync(SshSession ssh, string script, CancellationToken ct)
     {
         var r = await ssh.RunAsync(script, TimeSpan.FromMinutes(10), ct);
-        if (r.Interrupted) throw new OperationCanceledException(ct);
+        ct.ThrowIfCancellationRequested();
         if (!r.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(r));
         // Line reading re-joined the output with '\n'; fields are NUL-terminated, so split on NUL only.
         var text = r.Stdout.EndsWith('\n') ? r.Stdout[..^1] : r.Stdout;

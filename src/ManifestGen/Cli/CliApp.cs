@@ -37,7 +37,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         options:
           --root DIR              repository root (default: the current directory); templates/ in it
                                   override the built-in templates file by file
-          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
+          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout);
+                                  render/check: helm also renders out/<env>/chart for every environment
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
           --baseline REV          what the cluster has, for the immutable-field warnings: a git revision
                                   (default HEAD; CI passes the merge base), `index` (the staged out/) or
@@ -120,9 +121,12 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         public bool ToHost { get; init; }
         public string? TargetClaim { get; init; }
         public bool Force { get; init; }
+        /// <summary>`--format helm`: the Helm chart for every environment, diagnostics as text.</summary>
+        public bool HelmChart { get; init; }
     }
 
     private const string TextFormat = "text";
+    private const string HelmFormat = "helm";
 
     public static string Version => ProductVersion.Of(typeof(CliApp).Assembly);
 
@@ -140,9 +144,18 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             stderr.Write($"manifestgen: {parsed.Error}\n\n{usage}\n");
             return UsageOrIo;
         }
+        // `--format helm` names an output, not a diagnostics format: the Helm chart beside the manifests.
+        var chartForAll = options.Format == HelmFormat;
+        if (chartForAll && options.Command is not ("render" or "check"))
+        {
+            stderr.Write($"manifestgen: --format {HelmFormat} applies to render and check only\n");
+            return UsageOrIo;
+        }
+        if (chartForAll)
+            options = options with { Format = TextFormat, HelmChart = true };
         if (!DiagnosticFormatter.TryParseFormat(options.Format, out _))
         {
-            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)})\n");
+            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)}, {HelmFormat})\n");
             return UsageOrIo;
         }
         try
@@ -301,7 +314,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     // Every command asks the core the same question; only what it does with the answer differs.
     private static Generation Generate(Generator generator, Options options) =>
         generator.Generate(new GenerationRequest(options.Environment,
-            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline)));
+            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline), options.HelmChart));
 
     private int Render(Generator generator, Options options)
     {

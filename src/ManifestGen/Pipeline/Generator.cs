@@ -3,6 +3,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Loading;
 using ManifestGen.Output;
+using ManifestGen.Output.Helm;
 using ManifestGen.Planning;
 using ManifestGen.Rendering;
 using ManifestGen.Validation.Changes;
@@ -27,7 +28,8 @@ public sealed record EnvironmentResult(string Environment, ImmutableArray<Diagno
 }
 
 /// <summary>What to generate: every environment in values/ (null) or one; what the cluster has (for the immutable-field checks).</summary>
-public sealed record GenerationRequest(string? Environment = null, CommittedOutput? Committed = null);
+/// <paramref name="HelmChartForEveryEnvironment"/> renders the Helm chart also where the inventory does not enable it (`--format helm`).
+public sealed record GenerationRequest(string? Environment = null, CommittedOutput? Committed = null, bool HelmChartForEveryEnvironment = false);
 
 /// <summary>
 /// Everything one run found: the diagnostics of all selected environments, of the rules across
@@ -91,7 +93,7 @@ public sealed class Generator(GeneratorPaths paths)
         {
             var result = inventory is null || found.Any(d => d.Severity == Severity.Error)
                 ? new EnvironmentResult(env, found, [], null)
-                : Render(inventory, found);
+                : Render(inventory, found, request.HelmChartForEveryEnvironment);
             if (request.Committed is { } committed && !result.Files.IsEmpty)
                 result = result with { Diagnostics = DiagnosticOrder.Sort([.. result.Diagnostics, .. ImmutableChanges(result.Files, committed)]) };
             results.Add(result);
@@ -194,7 +196,7 @@ public sealed class Generator(GeneratorPaths paths)
     }
 
     /// <summary>Renders one validated inventory in memory. A stage of <see cref="Generate"/>.</summary>
-    internal EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier)
+    internal EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier, bool helmChart = false)
     {
         var env = inventory.Environment;
         var diagnostics = new List<Diagnostic>(earlier);
@@ -205,7 +207,8 @@ public sealed class Generator(GeneratorPaths paths)
         // keep every result and its diagnostics at the object's index so the output does not depend on
         // scheduling (diagnostics are sorted at the end anyway).
         var results = new UnitResult[units.Length];
-        Parallel.For(0, units.Length, i =>
+        // One worker per core: more threads only add context switches and lock contention.
+        Parallel.For(0, units.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var (unit, isApplication) = units[i];
             var local = new List<Diagnostic>();
@@ -216,6 +219,7 @@ public sealed class Generator(GeneratorPaths paths)
             if (text is not null && ObjectReader.Read(text, renderer.Display(unit.Template), local, out var json) is { } obj)
             {
                 content = CanonicalYaml.Write(json!);
+                local.AddRange(RenderedObjectRules.Check(obj, unit.SourcePath, inventory.SourceMap));
                 placedObject = new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.SourcePath));
             }
             results[i] = new UnitResult(placedObject, isApplication, content, local);
@@ -238,6 +242,10 @@ public sealed class Generator(GeneratorPaths paths)
 
         var sorted = DiagnosticOrder.Sort(diagnostics);
         var failed = sorted.Any(d => d.Severity == Severity.Error);
+        // Output stage: the same objects as a Helm chart, when the inventory or the caller asks for it.
+        if (!failed && (inventory.Model.Output.HelmChart.Enabled || helmChart))
+            files.AddRange(HelmChart.Write(env, inventory.Model.Output.HelmChart, inventory.Model.Image,
+                files.Where(f => f.Path.StartsWith($"{env}/{ManifestsFolder}/", StringComparison.Ordinal))));
         // Nothing half-done: an environment with errors produces no files at all.
         return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
     }

@@ -15,6 +15,9 @@ public static class Planner
     private const string WaveAnnotation = "argocd.argoproj.io/sync-wave";
     private const string HookAnnotation = "argocd.argoproj.io/hook";
     private const string HookDeleteAnnotation = "argocd.argoproj.io/hook-delete-policy";
+    private const string HelmHookAnnotation = "helm.sh/hook";
+    private const string HelmHookWeightAnnotation = "helm.sh/hook-weight";
+    private const string HelmHookDeleteAnnotation = "helm.sh/hook-delete-policy";
     private const string MirrorRoot = "mirror";
     private const string CacheSubPath = "restic-cache";
     private const int RootUser = 0;
@@ -157,6 +160,7 @@ public static class Planner
                 Version = JobConfig.CurrentVersion,
                 Kind = JobKind.Backup,
                 Environment = env,
+                ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
                 Repository = repositoryConfig,
                 Reporting = reporting,
                 Host = new HostConfig
@@ -176,6 +180,10 @@ public static class Planner
                     Strategy = app.Strategy,
                     Tags = app.App.Tags,
                     PartialIsFailure = app.App.PartialIsFailure,
+                    TransferTimeoutSeconds = app.App.TransferTimeoutSeconds,
+                    ChangedFileRecopies = app.App.ChangedFileRecopies,
+                    ChangedFileIsFailure = app.App.ChangedFileIsFailure,
+                    ChecksumIntervalDays = app.App.ChecksumIntervalDays,
                     Hooks = new HooksConfig
                     {
                         Before = [.. app.App.Hooks.Before.Select(Hook)],
@@ -258,7 +266,7 @@ public static class Planner
                 units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                     Meta(drillName, ns, drillLabels, Wave(2)), drillSchedule, drill.TimeZone ?? inv.Defaults.TimeZone,
                     inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit, inv.Defaults.FailedJobsHistoryLimit,
-                    new JobSpecModel(drill.ActiveDeadlineSeconds, 0, drillPod)), "maintenance.drill"));
+                    new JobSpecModel(drill.ActiveDeadlineSeconds, 0, drillPod) { Hostname = drillName }), "maintenance.drill"));
             }
             var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
@@ -266,7 +274,7 @@ public static class Planner
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, ns, labels, Wave(2)),
                 schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod)),
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod) { Hostname = baseName }),
                 app.Path));
         }
 
@@ -301,6 +309,7 @@ public static class Planner
             units.Add(ConfigUnit(name, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
+                ActiveDeadlineSeconds = deadline,
             }, path));
             // `command` names the job (label, schedule seed); the runner's command follows from the kind.
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
@@ -309,7 +318,7 @@ public static class Planner
             var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod)), path));
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));
         }
 
         // Alerts and dashboard over the metrics the jobs push (opt-in: they need the Prometheus Operator and
@@ -395,8 +404,16 @@ public static class Planner
 
     private static ImmutableArray<KeyValue> Wave(int wave) => [new(WaveAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
+    // The same Jobs are hooks for both deployers. Argo CD reads its own annotations and ignores Helm's
+    // when both are present. `helm install/upgrade` runs hooks by weight (= the sync wave, so the prepare
+    // Job still runs before the init Job) and waits for each Job to finish. They are post-install and
+    // post-upgrade hooks, not pre-*: a pre-install hook runs before any object of the release exists,
+    // and both Jobs need the release's own objects (the namespace; the init Job also its claim and
+    // ConfigMap), so on a first install they would wait for them until Helm's timeout.
     private static ImmutableArray<KeyValue> Hook(int wave) =>
-        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation")];
+        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation"),
+            new(HelmHookAnnotation, "post-install,post-upgrade"), new(HelmHookDeleteAnnotation, "before-hook-creation"),
+            new(HelmHookWeightAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private static ObjectMeta Meta(string name, string? ns, ImmutableArray<KeyValue> labels, ImmutableArray<KeyValue> annotations) =>
         new(name, ns, labels, annotations);

@@ -74,7 +74,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Should_change_only_the_apps_CronJob_and_its_alert_threshold_when_one_app_schedule_changes()
+    public void Should_change_exactly_the_object_its_chart_template_and_its_alert_threshold_when_one_app_schedule_changes()
     {
         using var ws = new Workspace(copyExampleValues: true);
         Run(ws, "render");
@@ -85,7 +85,9 @@ public sealed class CliTests
         Assert.Equal(before.Keys, after.Keys);
         var changed = before.Keys.Where(k => before[k] != after[k]).ToList();
         // the overdue alert's threshold follows the schedule
-        Assert.Equal(["production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
+        Assert.Equal(["production/chart/templates/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
+            "production/chart/templates/prometheusrule-manifestgen-production.yaml",
+            "production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
             "production/manifests/prometheusrule-manifestgen-production.yaml"], changed);
     }
 
@@ -212,7 +214,8 @@ public sealed class CliTests
         bare.Write("templates/namespace.sbn", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ model.meta.name | q }}\n  labels:\n    example.com/owner: platform\n");
         Assert.Equal(0, Run(bare, "render").Code);
         var changed = bare.OutFiles().Where(f => own.OutFiles()[f.Key] != f.Value).Select(f => f.Key).ToArray();
-        Assert.Equal(["production/manifests/namespace-backup.yaml", "test-cluster/manifests/namespace-backup-test.yaml"], changed);
+        Assert.Equal(["production/chart/templates/namespace-backup.yaml", "production/manifests/namespace-backup.yaml",
+            "test-cluster/chart/templates/namespace-backup-test.yaml", "test-cluster/manifests/namespace-backup-test.yaml"], changed);
     }
 
     [Fact]
@@ -256,7 +259,8 @@ public sealed class CliTests
         var drill = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/" + drills[0]), strict: true).Spec.JobTemplate.Spec.Template.Spec;
         var backup = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/" + backups[0]), strict: true).Spec.JobTemplate.Spec.Template.Spec;
         Assert.Equal(["drill", "--sample", "20"], drill.Containers[0].Args);
-        drill.Containers[0].Args = backup.Containers[0].Args;
+        Assert.Equal(drills[0]["production/manifests/cronjob-".Length..^".yaml".Length], drill.Hostname);
+        (drill.Containers[0].Args, drill.Hostname) = (backup.Containers[0].Args, backup.Hostname);
         Assert.Equal(k8s.KubernetesJson.Serialize(backup), k8s.KubernetesJson.Serialize(drill));
     }
 
