@@ -37,9 +37,6 @@ public static class Program
         }
     }
 
-    /// <summary>The assembly's informational version (the build's version and, when built from git, its commit).</summary>
-    public static string VersionText => ProductVersion.Of(typeof(Program).Assembly);
-
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, Log log, CancellationToken cancel)
     {
         var sw = Stopwatch.StartNew();
@@ -55,7 +52,7 @@ public static class Program
             }
             if (cli.Version)
             {
-                stdout.WriteLine($"manifestgen-runner {VersionText}");
+                stdout.WriteLine($"manifestgen-runner {ProductVersion.Of(typeof(Program).Assembly)}");
                 return 0;
             }
             config = LoadConfig(cli);
@@ -179,11 +176,6 @@ public static class Program
             "init" => JobKind.Init,
             _ => (JobKind?)null,
         };
-        if (config.TerminationGracePeriodSeconds < ShutdownBudget.MinimumGracePeriodSeconds)
-            throw new RunnerException(RunnerExit.Usage,
-                $"{file}: terminationGracePeriodSeconds {config.TerminationGracePeriodSeconds} is too short (at least {ShutdownBudget.MinimumGracePeriodSeconds})");
-        if (config.Reporting.PushgatewayUrl is { } gw && Notifier.UrlProblem(gw, "reporting.pushgatewayUrl", secret: false) is { } problem)
-            throw new RunnerException(RunnerExit.Usage, $"{file}: {problem}");
         if (expected is { } k && config.Kind != k)
             throw new RunnerException(RunnerExit.Usage,
                 $"{file}: job kind is '{config.Kind.ToString().ToLowerInvariant()}' but the command is `{cli.Command}`");

@@ -113,6 +113,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
     internal sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline)
     {
+        /// <summary>`--format helm`: the Helm chart for every environment, diagnostics as text.</summary>
+        public bool HelmChart { get; init; }
         public bool Quiet { get; init; }
         public string? App { get; init; }
         public string? Snapshot { get; init; }
@@ -121,8 +123,6 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         public bool ToHost { get; init; }
         public string? TargetClaim { get; init; }
         public bool Force { get; init; }
-        /// <summary>`--format helm`: the Helm chart for every environment, diagnostics as text.</summary>
-        public bool HelmChart { get; init; }
     }
 
     private const string TextFormat = "text";

@@ -165,7 +165,9 @@ public sealed class Generator(GeneratorPaths paths)
         foreach (var file in files)
         {
             var name = Path.GetFileName(file.Path);
-            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || committed.Read(file.Path) is not { } before || before == file.Content)
+            // The chart's templates hold the same objects: one warning per change, at the manifest.
+            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || file.Path.Contains($"/{HelmChart.Folder}/", StringComparison.Ordinal)
+                || committed.Read(file.Path) is not { } before || before == file.Content)
                 continue;
             foreach (var d in ImmutableFieldChanges.Find("out/" + file.Path, before, file.Content))
                 yield return d;

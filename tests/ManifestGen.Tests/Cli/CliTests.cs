@@ -214,6 +214,7 @@ public sealed class CliTests
         bare.Write("templates/namespace.sbn", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ model.meta.name | q }}\n  labels:\n    example.com/owner: platform\n");
         Assert.Equal(0, Run(bare, "render").Code);
         var changed = bare.OutFiles().Where(f => own.OutFiles()[f.Key] != f.Value).Select(f => f.Key).ToArray();
+        // (the examples render a Helm chart too, whose template of the same object changes with it)
         Assert.Equal(["production/chart/templates/namespace-backup.yaml", "production/manifests/namespace-backup.yaml",
             "test-cluster/chart/templates/namespace-backup-test.yaml", "test-cluster/manifests/namespace-backup-test.yaml"], changed);
     }

@@ -99,6 +99,19 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public void Should_warn_about_an_immutable_change_once_although_the_chart_holds_the_object_too()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        Assert.Equal(0, Run(ws, "render").Code);
+        ws.Edit("values/_base.yaml", "path: /volume1/k8s-backup/restic/production", "path: /volume1/k8s-backup/restic/prod");
+        var check = Run(ws, "check", "production");
+        Assert.Equal(1, check.Code);
+        Assert.Contains("out/production/chart/templates/persistentvolume-backup-restic.yaml: error MG0909", check.Stderr);
+        var warnings = check.Stderr.Split('\n').Where(l => l.Contains(": warning MG1001:", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("out/production/manifests/persistentvolume-backup-restic.yaml", Assert.Single(warnings));
+    }
+
+    [Fact]
     public void Should_render_the_chart_for_every_environment_with_format_helm()
     {
         using var ws = new Workspace(copyExampleValues: true);
