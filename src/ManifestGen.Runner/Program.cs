@@ -79,7 +79,7 @@ public static class Program
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
         using var http = Notifier.CreateHttpClient(TimeSpan.FromSeconds(Math.Max(1, budget.ReportSeconds / 2)));
         var notifier = new Notifier(config.Reporting, log, http);
-        var reported = cli.Command is "backup" or "maintain" or "check" or "init";
+        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill";
         RunSummary summary;
         using var ctx = new RunContext(config, log, workDir, deadline.Token);
         try
@@ -95,6 +95,7 @@ public static class Program
                 "init" => await RepositoryJobs.InitAsync(ctx),
                 "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout),
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
+                "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
                 _ => throw new UnreachableException(),
             };
         }

@@ -14,8 +14,10 @@ public sealed record CommandLine
     public bool Json { get; init; }
     public bool Help { get; init; }
     public bool Version { get; init; }
+    /// <summary>Files the drill restores and compares.</summary>
+    public int Sample { get; init; } = DrillJob.DefaultSample;
 
-    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore"];
+    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore", "drill"];
 
     public const string Usage = """
         usage: manifestgen-runner COMMAND [--config FILE] [options]
@@ -28,6 +30,9 @@ public sealed record CommandLine
           check       restic check (with the configured --read-data-subset)
           init        initialise the repository if, and only if, it does not exist
           snapshots   list the app's snapshots        [--all] whole repository  [--json]
+          drill       restore a random sample of the app's latest snapshot and compare it, byte for byte,
+                      with the host's files that did not change since; fails on any difference
+                        --sample N             files per run (default 20)
           restore     restore a file, folder or the whole app:
                         --snapshot ID|latest   snapshot (default: latest, dumps excluded)
                         --at TIME              the newest snapshot taken at or before TIME (ISO 8601 with offset)
@@ -52,6 +57,7 @@ public sealed record CommandLine
         string? config = null, snapshot = null, target = null;
         DateTimeOffset? at = null;
         bool toHost = false, force = false, all = false, json = false, help = false;
+        var sample = DrillJob.DefaultSample;
         var paths = ImmutableArray.CreateBuilder<string>();
         for (var i = 1; i < args.Count; i++)
         {
@@ -75,6 +81,11 @@ public sealed record CommandLine
                 case "--to-host": RestoreOnly(); toHost = true; break;
                 case "--force": RestoreOnly(); force = true; break;
                 case "--all" when command == "snapshots": all = true; break;
+                case "--sample" when command == "drill":
+                    var text = Value();
+                    if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sample) || sample < 1)
+                        throw new RunnerException(RunnerExit.Usage, $"--sample '{text}' must be a positive number of files");
+                    break;
                 case "--json" when command == "snapshots": json = true; break;
                 default: throw new RunnerException(RunnerExit.Usage, $"unknown option '{args[i]}' for `{command}`");
             }
@@ -86,6 +97,7 @@ public sealed record CommandLine
             Help = help,
             All = all,
             Json = json,
+            Sample = sample,
             Restore = new RestoreOptions
             {
                 Snapshot = snapshot ?? "latest",

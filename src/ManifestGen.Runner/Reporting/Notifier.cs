@@ -76,6 +76,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
     }
 
     public const string LastSuccessMetric = "manifestgen_last_success_timestamp_seconds";
+    public const string WarningsMetric = "manifestgen_last_run_warnings";
 
     /// <summary>Prometheus text format. On failure the last-success line of the previous file is kept.</summary>
     public static string RenderMetrics(RunSummary s, string labels, double now, string? previousLastSuccess)
@@ -101,7 +102,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge("manifestgen_last_run_files_unmodified", "Files restic skipped as unmodified.", s.FilesUnmodified);
         Gauge("manifestgen_last_run_bytes_over_wire", "Bytes transferred from the host.", s.BytesOverWire);
         Gauge("manifestgen_last_run_bytes_added", "Bytes added to the repository (packed).", s.BytesAdded);
-        Gauge("manifestgen_last_run_warnings", "Warnings of the last run (listed in its summary line).", s.Warnings.Length);
+        Gauge(WarningsMetric, "Warnings of the last run (listed in its summary line).", s.Warnings.Length);
         Gauge("manifestgen_last_run_services_left_stopped", "Services the last run stopped and could not start again.", s.ServicesLeftStopped.Length);
         Gauge("manifestgen_last_run_services_recovered", "Services a previous run left stopped that the last run started.", s.ServicesRecovered.Length);
         return sb.ToString();

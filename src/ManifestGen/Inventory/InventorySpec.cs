@@ -122,6 +122,18 @@ public sealed record ReportingSpec
     public SecretKeyRefSpec? PingUrlSecret { get; init; }
     [Description("Prometheus pushgateway URL (no credentials in it).")]
     public string? PushgatewayUrl { get; init; }
+    [Description("Alert rules (PrometheusRule) and a Grafana dashboard over the metrics the jobs push.")]
+    public AlertsSpec Alerts { get; init; } = new();
+}
+
+public sealed record AlertsSpec
+{
+    [Description("Render a PrometheusRule (Prometheus Operator) with per-app alerts and a Grafana dashboard ConfigMap.")]
+    public bool Enabled { get; init; }
+    [Description("Labels of the PrometheusRule, for the operator's ruleSelector (e.g. release: kube-prometheus-stack).")]
+    public ImmutableSortedDictionary<string, string> RuleLabels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    [Description("Render the Grafana dashboard ConfigMap (label grafana_dashboard: \"1\" for Grafana's sidecar).")]
+    public bool Dashboard { get; init; } = true;
 }
 
 public sealed record NetworkPolicySpec
@@ -192,6 +204,25 @@ public sealed record MaintenanceSpec
 {
     public ForgetSpec Forget { get; init; } = new();
     public CheckSpec Check { get; init; } = new();
+    public DrillSpec Drill { get; init; } = new();
+}
+
+/// <summary>
+/// The restore drill: per app, restore a random sample of the latest snapshot and compare it with the
+/// host's unchanged files. Opt-in: it reads the sampled files on every host and packs from the NAS at a
+/// time the operator places, and `check --read-data-subset` already reads part of the data by default.
+/// </summary>
+public sealed record DrillSpec
+{
+    [Description("Render a drill CronJob per app (drill-<host>-<app>).")]
+    public bool Enabled { get; init; }
+    [Description("Cron schedule (H allowed in minute and hour); H is hashed per app.")]
+    public string Schedule { get; init; } = "H H(6-11) * * 6";
+    [Description("IANA time zone of the schedule; default defaults.timeZone.")]
+    public string? TimeZone { get; init; }
+    [Description("Files restored and compared per run.")]
+    public int SampleFiles { get; init; } = 20;
+    public int ActiveDeadlineSeconds { get; init; } = 3600;
 }
 
 public sealed record ForgetSpec

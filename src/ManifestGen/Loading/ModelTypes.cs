@@ -22,7 +22,7 @@ public static class ModelTypes
         Record<InventorySpec>(), Record<GitOpsSpec>(), Record<ArgoCdSpec>(), Record<AutomatedSyncSpec>(),
         Record<ImageSpec>(), Record<RepositorySpec>(), Record<ReportingSpec>(), Record<SecretKeyRefSpec>(),
         Record<StorageSpec>(), Record<NfsStorageSpec>(), Record<LocalStorageSpec>(), Record<MaintenanceSpec>(),
-        Record<ForgetSpec>(), Record<CheckSpec>(), Record<RetentionSpec>(), Record<ResourcesSpec>(),
+        Record<ForgetSpec>(), Record<CheckSpec>(), Record<DrillSpec>(), Record<AlertsSpec>(), Record<RetentionSpec>(), Record<ResourcesSpec>(),
         Record<ResourceAmountsSpec>(), Record<AppDefaults>(), Record<SecretsSpec>(), Record<SealedSecretsSpec>(),
         Record<ExternalSecretsSpec>(), Record<HostSpec>(), Record<SecretRefSpec>(), Record<AppSpec>(),
         Record<HooksSpec>(), Record<HookSpec>(), Record<DumpSpec>(), Record<OutputSpec>(), Record<HelmChartSpec>(),

@@ -178,6 +178,7 @@ public static class Planner
 
         var groups = new List<RetentionGroup>();
         var appPods = new List<AppPod>();
+        var alerted = new List<AlertedApp>();
         foreach (var app in apps)
         {
             var host = app.Host;
@@ -287,8 +288,27 @@ public static class Planner
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
             appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds));
+            // The restore drill runs in the backup's own pod (its configuration, Secrets and mounts), with
+            // the runner's `drill` command; shared lock only, so it may overlap backups.
+            if (inv.Maintenance.Drill is { Enabled: true } drill)
+            {
+                var drillName = Names.Join(Names.CronJobMax, "drill", host.Name, app.App.Name);
+                var drillLabels = labels.Select(l => l.Key == "app.kubernetes.io/component" ? l with { Value = "drill" } : l).ToImmutableArray();
+                var drillPod = pod with
+                {
+                    Labels = drillLabels,
+                    Args = ["drill", "--sample", drill.SampleFiles.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                };
+                var drillSchedule = ExpandSchedule(drill.Schedule, $"{host.Name}/{app.App.Name}/drill",
+                    loaded.SourceMap.SpanOf("maintenance.drill.schedule"), diagnostics);
+                units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
+                    Meta(drillName, appNs, drillLabels, Wave(2)), drillSchedule, drill.TimeZone ?? inv.Defaults.TimeZone,
+                    inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit, inv.Defaults.FailedJobsHistoryLimit,
+                    new JobSpecModel(drill.ActiveDeadlineSeconds, 0, drillPod) { Hostname = drillName }), "maintenance.drill"));
+            }
             var schedule = ExpandSchedule(app.Schedule, Names.BackupSeed(host.Name, app.App.Name),
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
+            alerted.Add(new AlertedApp(host.Name, app.App.Name, schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, app.ActiveDeadlineSeconds));
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, appNs, labels, Wave(2)),
                 schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
@@ -337,6 +357,21 @@ public static class Planner
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
                 inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));
+        }
+
+        // Alerts and dashboard over the metrics the jobs push (opt-in: they need the Prometheus Operator and
+        // a pushgateway the jobs reach).
+        if (inv.Reporting.Alerts is { Enabled: true } alerts)
+        {
+            var alertLabels = With(baseLabels, [("app.kubernetes.io/component", "alerts"), .. alerts.RuleLabels.Select(l => (l.Key, l.Value))]);
+            units.Add(new RenderUnit("prometheus-rule.sbn", AlertsPlanner.Rules(
+                Meta(Names.Join(Names.DnsLabelMax, ManagedBy, env), ns, alertLabels, Wave(2)), [.. alerted],
+                inv.Maintenance.Drill.Enabled, maintenance.Check.Enabled), "reporting.alerts"));
+            if (alerts.Dashboard)
+                units.Add(new RenderUnit("config-map.sbn", new ConfigMapModel(
+                    Meta(Names.Join(Names.DnsLabelMax, ManagedBy, "dashboard", env), ns,
+                        With(baseLabels, ("app.kubernetes.io/component", "dashboard"), ("grafana_dashboard", "1")), Wave(2)),
+                    [new($"manifestgen-{env}.json", AlertsPlanner.Dashboard(env))]), "reporting.alerts.dashboard"));
         }
 
         // Secrets: referenced (nothing rendered), sealed or external.

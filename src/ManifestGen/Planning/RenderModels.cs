@@ -97,6 +97,12 @@ public sealed record ApplicationModel(
     ObjectMeta Meta, string Project, string RepoUrl, string TargetRevision, string Path, string DestinationNamespace,
     bool Automated, bool Prune, bool SelfHeal);
 
+public sealed record AlertRuleModel(string Alert, string Expr, string For, ImmutableArray<KeyValue> Labels, ImmutableArray<KeyValue> Annotations);
+
+public sealed record AlertGroupModel(string Name, ImmutableArray<AlertRuleModel> Rules);
+
+public sealed record PrometheusRuleModel(ObjectMeta Meta, ImmutableArray<AlertGroupModel> Groups);
+
 /// <summary>A Secret the jobs reference, and the keys they read (listed for the operator, never rendered with data).</summary>
 public sealed record RequiredSecret(string Name, string Type, ImmutableArray<string> Keys, string UsedBy, string Namespace);
 

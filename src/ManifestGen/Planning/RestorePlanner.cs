@@ -79,7 +79,7 @@ public static class RestorePlanner
         // No sync wave or hook: the Job is created by hand (`kubectl create -f -`), never by Argo CD. No
         // retries: a second attempt would meet the files of the first.
         return new RenderUnit("job.sbn", new JobModel(new ObjectMeta(name, app.Namespace, labels, []),
-            new JobSpecModel(ActiveDeadlineSeconds, 0, pod)), "hosts");
+            new JobSpecModel(ActiveDeadlineSeconds, 0, pod) { Hostname = name }), "hosts");
     }
 
     private static bool Under(string path, string root)

@@ -56,6 +56,37 @@ public sealed record ArgoAutomated
     public bool? SelfHeal { get; init; }
 }
 
+/// <summary>Prometheus Operator's PrometheusRule (monitoring.coreos.com/v1).</summary>
+public sealed record PrometheusRule
+{
+    public required string ApiVersion { get; init; }
+    public required string Kind { get; init; }
+    public required V1ObjectMeta Metadata { get; init; }
+    public required PrometheusRuleSpec Spec { get; init; }
+}
+
+public sealed record PrometheusRuleSpec
+{
+    public required ImmutableArray<PrometheusRuleGroup> Groups { get; init; }
+}
+
+public sealed record PrometheusRuleGroup
+{
+    public required string Name { get; init; }
+    public string? Interval { get; init; }
+    public required ImmutableArray<PrometheusRuleItem> Rules { get; init; }
+}
+
+public sealed record PrometheusRuleItem
+{
+    public string? Alert { get; init; }
+    public string? Record { get; init; }
+    public required string Expr { get; init; }
+    public string? For { get; init; }
+    public ImmutableSortedDictionary<string, string>? Labels { get; init; }
+    public ImmutableSortedDictionary<string, string>? Annotations { get; init; }
+}
+
 public sealed record SealedSecret
 {
     public required string ApiVersion { get; init; }
@@ -130,4 +161,5 @@ public sealed record ExternalSecretRemoteRef
 [JsonSerializable(typeof(ArgoApplication))]
 [JsonSerializable(typeof(SealedSecret))]
 [JsonSerializable(typeof(ExternalSecret))]
+[JsonSerializable(typeof(PrometheusRule))]
 internal sealed partial class CustomResourceJson : JsonSerializerContext;

@@ -34,6 +34,7 @@ public static partial class ObjectReader
         ["argoproj.io/v1alpha1/Application"] = typeof(ArgoApplication),
         ["bitnami.com/v1alpha1/SealedSecret"] = typeof(SealedSecret),
         ["external-secrets.io/v1/ExternalSecret"] = typeof(ExternalSecret),
+        ["monitoring.coreos.com/v1/PrometheusRule"] = typeof(PrometheusRule),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     // Unknown fields are found by the round trip below, which names their path.

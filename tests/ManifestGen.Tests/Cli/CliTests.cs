@@ -74,7 +74,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Should_change_exactly_the_object_and_its_chart_template_when_one_app_schedule_changes()
+    public void Should_change_exactly_the_object_its_chart_template_and_its_alert_threshold_when_one_app_schedule_changes()
     {
         using var ws = new Workspace(copyExampleValues: true);
         Run(ws, "render");
@@ -84,8 +84,11 @@ public sealed class CliTests
         var after = ws.OutFiles();
         Assert.Equal(before.Keys, after.Keys);
         var changed = before.Keys.Where(k => before[k] != after[k]).ToList();
+        // the overdue alert's threshold follows the schedule
         Assert.Equal(["production/chart/templates/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
-            "production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
+            "production/chart/templates/prometheusrule-manifestgen-production.yaml",
+            "production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
+            "production/manifests/prometheusrule-manifestgen-production.yaml"], changed);
     }
 
     [Fact]
@@ -246,6 +249,24 @@ public sealed class CliTests
         Assert.Equal(["restore", "--at", "2026-11-30T02:00:00Z", "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target", "/restore"],
             restore.Containers[0].Args);
         Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^1].Name && m.MountPath == "/restore");
+    }
+
+    [Fact]
+    public void Should_render_a_drill_CronJob_per_app_in_the_backups_pod_only_when_the_drill_is_enabled()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        Assert.Equal(0, Run(ws, "render").Code);
+        Assert.DoesNotContain(ws.OutFiles().Keys, f => f.StartsWith("test-cluster/manifests/cronjob-drill-", StringComparison.Ordinal));
+        var drills = ws.OutFiles().Keys.Where(f => f.StartsWith("production/manifests/cronjob-drill-", StringComparison.Ordinal)).ToArray();
+        var backups = ws.OutFiles().Keys.Where(f => f.StartsWith("production/manifests/cronjob-backup-", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(backups.Select(b => b.Replace("cronjob-backup-", "cronjob-drill-", StringComparison.Ordinal)), drills);
+
+        var drill = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/" + drills[0]), strict: true).Spec.JobTemplate.Spec.Template.Spec;
+        var backup = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/" + backups[0]), strict: true).Spec.JobTemplate.Spec.Template.Spec;
+        Assert.Equal(["drill", "--sample", "20"], drill.Containers[0].Args);
+        Assert.Equal(drills[0]["production/manifests/cronjob-".Length..^".yaml".Length], drill.Hostname);
+        (drill.Containers[0].Args, drill.Hostname) = (backup.Containers[0].Args, backup.Hostname);
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup), k8s.KubernetesJson.Serialize(drill));
     }
 
     [Theory]

@@ -79,6 +79,13 @@ public sealed class ScheduleRule : InventoryRule
                 forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
                 forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
                 forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
+        var drill = model.Maintenance.Drill;
+        if (drill.Enabled)
+            foreach (var app in InventoryResolution.Apps(model))
+                yield return new ScheduledJob($"the drill of {app.Host.Name}/{app.App.Name}", $"{app.Host.Name}/{app.App.Name}/drill",
+                    drill.Schedule, "maintenance.drill.schedule", drill.TimeZone ?? model.Defaults.TimeZone,
+                    drill.TimeZone is null ? "defaults.timeZone" : "maintenance.drill.timeZone",
+                    drill.ActiveDeadlineSeconds, "maintenance.drill.activeDeadlineSeconds", false);
         var check = model.Maintenance.Check;
         if (check.Enabled)
             yield return new ScheduledJob("check", Names.MaintenanceSeed(repo, "check", null),

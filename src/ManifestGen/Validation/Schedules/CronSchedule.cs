@@ -68,19 +68,25 @@ public sealed record CronSchedule(string Expression, ulong Minute, ulong Hour, u
     /// The shortest gap between two consecutive runs over a sample of runs from <paramref name="from"/>
     /// (a year, or 2000 runs, whichever is first); null when the schedule runs fewer than twice.
     /// </summary>
-    public TimeSpan? ShortestInterval(DateTimeOffset from, TimeZoneInfo zone)
+    public TimeSpan? ShortestInterval(DateTimeOffset from, TimeZoneInfo zone) =>
+        Every is { } period ? period : Gaps(from, zone).Select(g => (TimeSpan?)g).Min();
+
+    /// <summary>
+    /// The longest gap between two consecutive runs over the same sample: how long a run may be missing
+    /// before it is late (a weekday-only schedule: the weekend). Null when the schedule runs fewer than twice.
+    /// </summary>
+    public TimeSpan? LongestInterval(DateTimeOffset from, TimeZoneInfo zone) =>
+        Every is { } period ? period : Gaps(from, zone).Select(g => (TimeSpan?)g).Max();
+
+    private IEnumerable<TimeSpan> Gaps(DateTimeOffset from, TimeZoneInfo zone)
     {
-        if (Every is { } period)
-            return period;
-        TimeSpan? shortest = null;
         DateTimeOffset? previous = null;
         foreach (var at in Occurrences(from, zone, 2000, from.AddDays(400)))
         {
-            if (previous is { } p && (shortest is null || at - p < shortest))
-                shortest = at - p;
+            if (previous is { } p)
+                yield return at - p;
             previous = at;
         }
-        return shortest;
     }
 
     // robfig dayMatches: when either day field starts with * or ?, both must match; otherwise either.
