@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
-GEN := $(DOTNET) run --project src/ManifestGen -c $(CONFIG) --
+# The generator as users run it: the Native AOT build, cached by source hash (framework-dependent fallback).
+GEN := bash scripts/manifestgen-cached.sh
 ENV ?=
 
 .PHONY: render check validate test build deps bench demo image-deps clean
