@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
-# The generator as users run it: the Native AOT build, cached by source hash (framework-dependent fallback).
-GEN := bash scripts/manifestgen-cached.sh
+# The same entry users have: the .NET tool `manifestgen`, packed from this checkout and run from the tool
+# manifest (scripts/manifestgen.sh re-packs only when the generator's sources change).
+GEN := bash scripts/manifestgen.sh
 ENV ?=
 
-.PHONY: render check validate test build deps bench demo image-deps clean
+.PHONY: render check validate tool test build deps bench demo image image-deps clean
 
 ## Render every environment in values/ (or ENV=name) into out/.
 render:
@@ -18,6 +19,12 @@ check:
 
 validate:
 	$(GEN) validate $(ENV)
+
+## Pack the .NET tool ManifestGen into the local package source artifacts/packages, then:
+##   dotnet tool restore && dotnet manifestgen --help                       (this repository's tool manifest)
+##   dotnet tool install -g --add-source artifacts/packages ManifestGen     (manifestgen on PATH)
+tool:
+	$(DOTNET) pack src/ManifestGen -c $(CONFIG) -nologo
 
 build:
 	$(DOTNET) build ManifestGen.sln -c $(CONFIG)
@@ -41,3 +48,7 @@ demo:
 
 clean:
 	$(DOTNET) clean ManifestGen.sln -c $(CONFIG)
+
+## Builds the runner image (trixie base with mmdebstrap, image/Dockerfile) and unpacks it for the pod harness; cached.
+image:
+	bash image/make-image.sh

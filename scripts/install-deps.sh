@@ -16,13 +16,17 @@ RESTIC_PREFIX="${RESTIC_PREFIX:-/opt/manifestgen/restic}"
 mode="${1:---all}"
 
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
-test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs)
+# git and pre-commit: the hook test (a scratch GitOps repository using the hooks by rev); prometheus: promtool
+# checks and unit-tests the rendered alert rules.
+test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus)
+# The runner image is built and every rendered pod run in it (image/make-image.sh, the pod harness).
+image_pkgs=(podman buildah runc umoci skopeo mmdebstrap uidmap)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
 pkgs=("${runtime_pkgs[@]}")
-[ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}")
+[ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}" "${image_pkgs[@]}")
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
 # The runner's HTTPS pings need OpenSSL; the package was renamed in trixie (64-bit time_t).
 if ! have_pkg libssl3t64 && ! have_pkg libssl3; then
@@ -75,17 +79,7 @@ else
       echo "install-deps: distribution restic is '${cand:-none}'; fetching the trixie package" >&2
       work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
       mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/sources.list.d"
-      # Derive trixie sources from this machine's own Debian sources: same URIs, suite renamed.
-      for f in /etc/apt/sources.list.d/*.sources; do
-        [ -f "$f" ] || continue
-        grep -q 'debian' "$f" || continue
-        sed -E -e '/^Suites:/ { s/bookworm-security/trixie-security/; s/bookworm-updates/trixie-updates/; s/bookworm/trixie/g }' \
-          "$f" > "$work/sources.list.d/$(basename "$f")"
-      done
-      if [ -f /etc/apt/sources.list ]; then
-        sed -E 's/\bbookworm\b/trixie/g; s/bookworm-(security|updates)/trixie-\1/g' /etc/apt/sources.list \
-          | grep -E '^deb ' | grep debian > "$work/sources.list.d/derived.list" || true
-      fi
+      bash "$(dirname "$0")/trixie-sources.sh" "$work/sources.list.d"
       aptopts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$work/sources.list.d"
                -o "Dir::State::lists=$work/lists" -o "Dir::Cache::archives=$work/archives"
                -o "Dir::Cache::pkgcache=$work/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$work/srcpkgcache.bin"

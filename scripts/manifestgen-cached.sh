@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Runs the manifestgen CLI from a build cached under .tmp/manifestgen/ (git-ignored), so a pre-commit
-# hook, `make render` and the tests do not pay a build on every run: the generator is rebuilt only when
-# its sources (src/ManifestGen, src/ManifestGen.Contracts, the build and package props) change.
+# Runs the manifestgen CLI from a build cached under .tmp/manifestgen-native/ (git-ignored), so the tests,
+# the benchmark and a hook that uses it do not pay a build on every run: the generator is rebuilt only
+# when its sources (src/ManifestGen, src/ManifestGen.Contracts, the build and package props) change.
 # Templates and values are read at run time and need no rebuild.
 #
 # The form users run is the Native AOT executable (start-up in milliseconds instead of a second of JIT):
 # it is compiled once per source version (several minutes), and the framework-dependent build is the
 # fallback where it cannot be built (no clang, unsupported platform; the reason is kept in
-# .tmp/manifestgen/<hash>-aot.log).
+# .tmp/manifestgen-native/<hash>-aot.log).
 #
-#   scripts/manifestgen-cached.sh check            # what the pre-commit hook runs
+#   scripts/manifestgen-cached.sh check
 #   scripts/manifestgen-cached.sh render production
 #   scripts/manifestgen-cached.sh --path [aot|jit] # builds if needed, prints the executable's path
 #
@@ -27,7 +27,7 @@ hash="$(
     sha256sum Directory.Build.props Directory.Packages.props global.json
   } | sha256sum | cut -c1-16
 )"
-cache=".tmp/manifestgen"
+cache=".tmp/manifestgen-native"
 jit="$cache/$hash-jit"
 aot="$cache/$hash-aot"
 

@@ -11,6 +11,8 @@ public sealed record RestoreOptions
 {
     /// <summary>A snapshot id, or "latest" (the app's newest file snapshot, dumps excluded).</summary>
     public string Snapshot { get; init; } = "latest";
+    /// <summary>Instead of <see cref="Snapshot"/>: the app's newest file snapshot taken at or before this time.</summary>
+    public DateTimeOffset? At { get; init; }
     /// <summary>Host paths to restore (a file or a folder); empty means the whole app.</summary>
     public ImmutableArray<string> Paths { get; init; } = [];
     /// <summary>Local folder; the host path is recreated beneath it (target/srv/app/x.conf).</summary>
@@ -35,9 +37,11 @@ public static class RestoreJob
         foreach (var p in paths)
             if (!p.StartsWith('/')) throw new RunnerException(RunnerExit.Usage, $"--path '{p}' must be an absolute host path");
 
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
-        var snapshot = await ResolveAsync(restic, host.Name, app.Name, options.Snapshot, ctx.Cancel);
+        var snapshot = options.At is { } at
+            ? await ResolveAtAsync(restic, host.Name, app.Name, at, ctx.Cancel)
+            : await ResolveAsync(restic, host.Name, app.Name, options.Snapshot, ctx.Cancel);
 
         SshSession? ssh = null;
         string target;
@@ -62,12 +66,13 @@ public static class RestoreJob
         }
 
         var args = new List<string> { "restore", snapshot, "--target", target, "--json", "--overwrite", options.Force ? "always" : "never" };
-        foreach (var p in paths) args.AddRange(["--include", p]);
+        // restic reads --include as a glob: a literal path gets its glob characters escaped.
+        foreach (var p in paths) args.AddRange(["--include", Excludes.LiteralPattern(p)]);
         long restored = 0;
         void OnLine(string line)
         {
             if (ResticJson.MessageType(line, out var root) == "summary" &&
-                root.TryGetProperty("files_restored", out var n)) restored = n.GetInt64();
+                root.TryGetProperty("files_restored", out var n) && n.TryGetInt64(out var v)) restored = v;
         }
         ctx.Log.Info($"restoring {string.Join(", ", paths)} from snapshot {snapshot} into {(options.ToHost ? "host " + host.Name : target)}");
         var r = await restic.RunAsync(args, ctx.Cancel, onStdout: OnLine);
@@ -101,6 +106,15 @@ public static class RestoreJob
             FilesRestored = restored,
             DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
         };
+    }
+
+    /// <summary>The app's newest snapshot that is not a dump and was taken at or before <paramref name="at"/>.</summary>
+    public static async Task<string> ResolveAtAsync(ResticClient restic, string host, string app, DateTimeOffset at, CancellationToken ct)
+    {
+        var all = await restic.SnapshotsAsync(host, [RunContext.AppTag(app)], ct);
+        return all.Where(s => !s.HasTag("dump") && s.Time <= at).OrderByDescending(s => s.Time).FirstOrDefault()?.Id
+            ?? throw new RunnerException(RunnerExit.Failure,
+                $"no snapshot of app {app} from host {host} taken at or before {Contracts.RestoreTime.Format(at)}");
     }
 
     /// <summary>"latest" is the app's newest snapshot that is not a dump; an id is passed through.</summary>

@@ -27,10 +27,28 @@ public sealed record InventorySpec
     public SecretsSpec Secrets { get; init; } = new();
     [Description("How backup jobs report: a healthchecks-style ping and/or a Prometheus pushgateway.")]
     public ReportingSpec Reporting { get; init; } = new();
+    [Description("What is rendered besides the plain manifests directory.")]
+    public OutputSpec Output { get; init; } = new();
     [Description("Extra placeholder markers (besides the built-in ones) that must not appear in any value.")]
     public ImmutableArray<string> Placeholders { get; init; } = [];
     [Description("SSH hosts and the Docker Compose apps on them.")]
     public required ImmutableArray<HostSpec> Hosts { get; init; }
+}
+
+public sealed record OutputSpec
+{
+    [Description("A Helm chart of the same objects in out/<environment>/chart, for helm install/upgrade and Argo CD's Helm source.")]
+    public HelmChartSpec HelmChart { get; init; } = new();
+}
+
+public sealed record HelmChartSpec
+{
+    [Description("Render the chart beside the manifests directory.")]
+    public bool Enabled { get; init; }
+    [Description("Chart name (lower-case letters, digits and '-'); default manifestgen-<environment>.")]
+    public string? Name { get; init; }
+    [Description("Chart version (SemVer 2, e.g. 1.0.0).")]
+    public string Version { get; init; } = "0.1.0";
 }
 
 public sealed record GitOpsSpec
@@ -290,8 +308,16 @@ public sealed record AppSpec
     public string? MirrorSize { get; init; }
     [Description("Extra restic tags besides app=<name>.")]
     public ImmutableArray<string> Tags { get; init; } = [];
-    [Description("restic exit 3 (some files unreadable) fails the job instead of warning.")]
-    public bool PartialIsFailure { get; init; }
+    [Description("restic exit 3 (some files unreadable) fails the job (default); false makes it a warning. The summary names the files either way.")]
+    public bool PartialIsFailure { get; init; } = true;
+    [Description("rsync --timeout in seconds: a transfer with no data moving for this long fails instead of holding the services stopped.")]
+    public int TransferTimeoutSeconds { get; init; } = 300;
+    [Description("rsync: extra passes that re-copy files changed while they were copied; a file still changing after them fails the job (or warns, see changedFileIsFailure).")]
+    public int ChangedFileRecopies { get; init; } = 3;
+    [Description("A file still changing after changedFileRecopies passes fails the job (default) or is a warning.")]
+    public bool ChangedFileIsFailure { get; init; } = true;
+    [Description("rsync: every this many days the pull compares every file by checksum, so damage in the mirror cannot live on (0: every run).")]
+    public int ChecksumIntervalDays { get; init; } = 7;
 }
 
 public sealed record HooksSpec

@@ -15,6 +15,9 @@ public static class Planner
     private const string WaveAnnotation = "argocd.argoproj.io/sync-wave";
     private const string HookAnnotation = "argocd.argoproj.io/hook";
     private const string HookDeleteAnnotation = "argocd.argoproj.io/hook-delete-policy";
+    private const string HelmHookAnnotation = "helm.sh/hook";
+    private const string HelmHookWeightAnnotation = "helm.sh/hook-weight";
+    private const string HelmHookDeleteAnnotation = "helm.sh/hook-delete-policy";
     private const string MirrorRoot = "mirror";
     private const string CacheSubPath = "restic-cache";
     private const int RootUser = 0;
@@ -142,6 +145,7 @@ public static class Planner
         }
 
         var groups = new List<RetentionGroup>();
+        var appPods = new List<AppPod>();
         foreach (var app in InventoryResolution.Apps(inv))
         {
             var host = app.Host;
@@ -155,6 +159,7 @@ public static class Planner
                 Version = JobConfig.CurrentVersion,
                 Kind = JobKind.Backup,
                 Environment = env,
+                ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
                 Repository = repositoryConfig,
                 Reporting = reporting,
                 Host = new HostConfig
@@ -174,6 +179,10 @@ public static class Planner
                     Strategy = app.Strategy,
                     Tags = app.App.Tags,
                     PartialIsFailure = app.App.PartialIsFailure,
+                    TransferTimeoutSeconds = app.App.TransferTimeoutSeconds,
+                    ChangedFileRecopies = app.App.ChangedFileRecopies,
+                    ChangedFileIsFailure = app.App.ChangedFileIsFailure,
+                    ChecksumIntervalDays = app.App.ChecksumIntervalDays,
                     Hooks = new HooksConfig
                     {
                         Before = [.. app.App.Hooks.Before.Select(Hook)],
@@ -239,12 +248,13 @@ public static class Planner
             }
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
+            appPods.Add(new AppPod(host.Name, app.App.Name, ns, app.App.Paths, pod, app.ActiveDeadlineSeconds));
             var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, ns, labels, Wave(2)),
                 schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod)),
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod) { Hostname = baseName }),
                 app.Path));
         }
 
@@ -279,6 +289,7 @@ public static class Planner
             units.Add(ConfigUnit(name, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
+                ActiveDeadlineSeconds = deadline,
             }, path));
             // `command` names the job (label, schedule seed); the runner's command follows from the kind.
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
@@ -287,7 +298,7 @@ public static class Planner
             var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod)), path));
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));
         }
 
         // Secrets: referenced (nothing rendered), sealed or external.
@@ -319,7 +330,7 @@ public static class Planner
             .Select(g => g.First() with { Keys = [.. g.SelectMany(s => s.Keys).Distinct().Order(StringComparer.Ordinal)],
                 UsedBy = string.Join("; ", g.Select(s => s.UsedBy).Distinct()) })
             .OrderBy(s => s.Name, StringComparer.Ordinal);
-        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode);
+        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode) { Apps = [.. appPods] };
     }
 
     private static string ExpandSchedule(string schedule, string seed, SourceSpan at, List<Diagnostic> diagnostics)
@@ -358,8 +369,16 @@ public static class Planner
 
     private static ImmutableArray<KeyValue> Wave(int wave) => [new(WaveAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
+    // The same Jobs are hooks for both deployers. Argo CD reads its own annotations and ignores Helm's
+    // when both are present. `helm install/upgrade` runs hooks by weight (= the sync wave, so the prepare
+    // Job still runs before the init Job) and waits for each Job to finish. They are post-install and
+    // post-upgrade hooks, not pre-*: a pre-install hook runs before any object of the release exists,
+    // and both Jobs need the release's own objects (the namespace; the init Job also its claim and
+    // ConfigMap), so on a first install they would wait for them until Helm's timeout.
     private static ImmutableArray<KeyValue> Hook(int wave) =>
-        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation")];
+        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation"),
+            new(HelmHookAnnotation, "post-install,post-upgrade"), new(HelmHookDeleteAnnotation, "before-hook-creation"),
+            new(HelmHookWeightAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private static ObjectMeta Meta(string name, string? ns, ImmutableArray<KeyValue> labels, ImmutableArray<KeyValue> annotations) =>
         new(name, ns, labels, annotations);

@@ -51,7 +51,13 @@ public sealed record PodModel(
     ImmutableArray<string> Args, ImmutableArray<KeyValue> Env, ImmutableArray<MountModel> Mounts,
     ImmutableArray<VolumeModel> Volumes, SecurityModel Security, ResourcesModel Resources, string? NodeName);
 
-public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod);
+public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod)
+{
+    /// <summary>The contract's value (<see cref="ManifestGen.Contracts.JobConfig.TerminationGracePeriodSeconds"/>), which the runner's shutdown fits into.</summary>
+    public int TerminationGracePeriodSeconds { get; init; } = ManifestGen.Contracts.ShutdownBudget.DefaultGracePeriodSeconds;
+    /// <summary>A stable pod hostname per job, so restic can tell this job's own locks from a killed pod as stale.</summary>
+    public string? Hostname { get; init; }
+}
 
 public sealed record JobModel(ObjectMeta Meta, JobSpecModel Job);
 
@@ -78,4 +84,15 @@ public sealed record RenderUnit(string Template, object Model, string SourcePath
 
 public sealed record EnvironmentPlan(
     string Environment, string Namespace, string ManifestsPath, ImmutableArray<RenderUnit> Manifests,
-    RenderUnit Application, ImmutableArray<RequiredSecret> Secrets, Inventory.SecretsMode SecretsMode);
+    RenderUnit Application, ImmutableArray<RequiredSecret> Secrets, Inventory.SecretsMode SecretsMode)
+{
+    /// <summary>Each app's backup pod, for the Jobs run on demand against that app (restore).</summary>
+    public ImmutableArray<AppPod> Apps { get; init; } = [];
+}
+
+/// <summary>
+/// An app's backup pod as the planner decided it: image, job configuration, Secrets, mounts and security
+/// settings. A restore Job of the app runs in this pod with other arguments, so it never drifts from
+/// what the backup uses.
+/// </summary>
+public sealed record AppPod(string Host, string App, string Namespace, ImmutableArray<string> Paths, PodModel Pod, int ActiveDeadlineSeconds);
