@@ -36,6 +36,9 @@ mkdir -p "$conf"
 nofile=$(ulimit -Hn); nproc=$(ulimit -Hu)
 [ "$nofile" = unlimited ] || [ "$nofile" -gt 16384 ] && nofile=16384
 [ "$nproc" = unlimited ] || [ "$nproc" -gt 4096 ] && nproc=4096
+# Run-time state (locks) of one store; another cache folder gets its own.
+runroot=/run/manifestgen-containers
+[ "$cache" = /var/cache/manifestgen ] || runroot="$runroot-$(printf '%s' "$cache" | sha256sum | cut -c1-12)"
 cat > "$conf/containers.conf.new" <<CONF
 # Written by image/make-image.sh.
 [containers]
@@ -50,7 +53,7 @@ cat > "$conf/storage.conf.new" <<CONF
 [storage]
 driver = "overlay"
 graphroot = "$conf/storage"
-runroot = "/run/manifestgen-containers"
+runroot = "$runroot"
 CONF
 mv "$conf/containers.conf.new" "$conf/containers.conf"
 mv "$conf/storage.conf.new" "$conf/storage.conf"

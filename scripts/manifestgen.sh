@@ -39,7 +39,7 @@ if [ ! -f "$state/packed-$hash" ]; then
   if [ ! -f "$state/packed-$hash" ]; then
     echo "manifestgen: packing the tool once for this source version ($hash)..." >&2
     # The tool's dependencies come from the usual package folder; only the tool itself is restored below.
-    NUGET_PACKAGES= DOTNET_CLI_HOME= dotnet pack src/ManifestGen -c Release -v quiet -nologo >&2
+    env -u NUGET_PACKAGES -u DOTNET_CLI_HOME dotnet pack src/ManifestGen -c Release -v quiet -nologo >&2
     rm -rf "$NUGET_PACKAGES" "$DOTNET_CLI_HOME" "$state"/packed-*
     dotnet tool restore -v quiet >&2
     touch "$state/packed-$hash"

@@ -31,6 +31,13 @@ public static class JobConfigRules
         Absolute("repository.cacheDir", repo.CacheDir);
         if (repo.RetryLockSeconds < 0)
             Add("repository.retryLockSeconds", $"{repo.RetryLockSeconds} is negative");
+        // The runner's shutdown steps are shares of this period; below the minimum they are too short.
+        if (config.TerminationGracePeriodSeconds < ShutdownBudget.MinimumGracePeriodSeconds)
+            Add("terminationGracePeriodSeconds", $"{config.TerminationGracePeriodSeconds} is too short (at least {ShutdownBudget.MinimumGracePeriodSeconds})");
+        if (config.ActiveDeadlineSeconds is <= 0)
+            Add("activeDeadlineSeconds", $"{config.ActiveDeadlineSeconds} must be positive");
+        if (config.Reporting.PushgatewayUrl is { } gw && WhyNotHttpUrl(gw) is { } whyUrl)
+            Add("reporting.pushgatewayUrl", $"'{gw}' {whyUrl}");
 
         switch (config.Kind)
         {
@@ -92,6 +99,12 @@ public static class JobConfigRules
             NoNul($"app.paths[{i}]", app.Paths[i], add);
         }
         absolute("app.localRoot", app.LocalRoot);
+        if (app.TransferTimeoutSeconds <= 0)
+            add("app.transferTimeoutSeconds", $"{app.TransferTimeoutSeconds} must be positive");
+        if (app.ChangedFileRecopies < 0)
+            add("app.changedFileRecopies", $"{app.ChangedFileRecopies} is negative");
+        if (app.ChecksumIntervalDays < 0)
+            add("app.checksumIntervalDays", $"{app.ChecksumIntervalDays} is negative (0 means every run)");
         var hooks = app.Hooks;
         CheckCommands("app.hooks.before", hooks.Before, add);
         CheckCommands("app.hooks.after", hooks.After, add);
@@ -127,6 +140,16 @@ public static class JobConfigRules
             if (commands[i].TimeoutSeconds <= 0)
                 add($"{field}[{i}].timeoutSeconds", $"{commands[i].TimeoutSeconds} must be positive");
         }
+    }
+
+    /// <summary>Why <paramref name="url"/> is not an absolute http(s) URL, or null (pings and the pushgateway).</summary>
+    public static string? WhyNotHttpUrl(string url)
+    {
+        if (!url.Contains("://", StringComparison.Ordinal) || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            return "is not an absolute URL with a scheme (write http://HOST:PORT or https://...)";
+        if (uri.Scheme is not ("http" or "https"))
+            return $"has the unsupported scheme '{uri.Scheme}' (http or https only)";
+        return null;
     }
 
     // Everything sent to the remote shell is quoted by one function, and a NUL cannot be quoted.

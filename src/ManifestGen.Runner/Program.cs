@@ -175,11 +175,6 @@ public static class Program
             "init" => JobKind.Init,
             _ => (JobKind?)null,
         };
-        if (config.TerminationGracePeriodSeconds < ShutdownBudget.MinimumGracePeriodSeconds)
-            throw new RunnerException(RunnerExit.Usage,
-                $"{file}: terminationGracePeriodSeconds {config.TerminationGracePeriodSeconds} is too short (at least {ShutdownBudget.MinimumGracePeriodSeconds})");
-        if (config.Reporting.PushgatewayUrl is { } gw && Notifier.UrlProblem(gw, "reporting.pushgatewayUrl", secret: false) is { } problem)
-            throw new RunnerException(RunnerExit.Usage, $"{file}: {problem}");
         if (expected is { } k && config.Kind != k)
             throw new RunnerException(RunnerExit.Usage,
                 $"{file}: job kind is '{config.Kind.ToString().ToLowerInvariant()}' but the command is `{cli.Command}`");

@@ -15,6 +15,10 @@ public sealed class WrongPodTests : IDisposable
     public void Dispose() => _tmp.Dispose();
 
     private static RenderedManifests Pod(string script, string securityContext = "allowPrivilegeEscalation: false",
+        string podSecurity = "runAsNonRoot: true", string? command = null, string resources = "{}") =>
+        RenderedManifests.FromYaml(PodYaml(script, securityContext, podSecurity, command, resources), "wrong-pod-cronjob.yaml");
+
+    private static string PodYaml(string script, string securityContext = "allowPrivilegeEscalation: false",
         string podSecurity = "runAsNonRoot: true", string? command = null, string resources = "{}")
     {
         var yaml = File.ReadAllText(Fixture("wrong-pod-cronjob.yaml"))
@@ -23,7 +27,7 @@ public sealed class WrongPodTests : IDisposable
             .Replace("POD_SECURITY: x", podSecurity, StringComparison.Ordinal)
             .Replace("resources: {}", "resources: " + resources, StringComparison.Ordinal);
         if (command is not null) yaml = yaml.Replace("[\"/bin/sh\", \"-c\"]", command, StringComparison.Ordinal);
-        return RenderedManifests.FromYaml(yaml, "wrong-pod-cronjob.yaml");
+        return yaml;
     }
 
     private Task<PodRunResult> Run(RenderedManifests manifests) => new PodRunner(manifests, Options(_tmp)).RunAsync("wrong");
@@ -121,5 +125,54 @@ public sealed class WrongPodTests : IDisposable
         Assert.Equal(137, over.ExitCode); // SIGKILL from the kernel's OOM killer in the pod's memory cgroup
         Assert.True(within.Succeeded, within.ToString());
         Assert.Equal("20971520\n", within.Stdout);
+    }
+
+    [Fact]
+    public async Task Should_give_no_fsGroup_access_to_an_nfs_claim_another_user_created()
+    {
+        static RenderedManifests WithClaim(string source, string podSecurity) => RenderedManifests.FromYaml(
+            PodYaml("touch /repo/written-$(id -u) && echo written", podSecurity: podSecurity)
+                .Replace("          volumes:\n", "                - name: repo\n                  mountPath: /repo\n          volumes:\n" +
+                         "            - name: repo\n              persistentVolumeClaim:\n                claimName: wrong-claim\n", StringComparison.Ordinal) +
+            $$$"""
+            ---
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: wrong-pv}
+            spec:
+              capacity: {storage: 1Gi}
+              accessModes: [ReadWriteOnce]
+              storageClassName: manual
+              {{{source}}}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: wrong-claim, namespace: wrong}
+            spec:
+              accessModes: [ReadWriteOnce]
+              storageClassName: manual
+              volumeName: wrong-pv
+              resources: {requests: {storage: 1Gi}}
+            """, "wrong-pod-cronjob.yaml");
+        const string creator = "runAsUser: 1000\n            runAsGroup: 1000";
+        const string other = "runAsUser: 2000\n            runAsGroup: 2000\n            fsGroup: 2000";
+        const string nfs = "nfs: {server: 192.0.2.1, path: /export/restic}";
+        const string local = "local: {path: /var/lib/restic}";
+
+        using var localState = new TempDir();
+        var nfsCreator = await Run(WithClaim(nfs, creator));
+        var nfsOther = await Run(WithClaim(nfs, other));
+        var localCreator = await new PodRunner(WithClaim(local, creator), Options(localState)).RunAsync("wrong");
+        var localOther = await new PodRunner(WithClaim(local, other), Options(localState)).RunAsync("wrong");
+
+        // The kubelet changes no ownership on NFS: the folder stays its creator's, fsGroup or not.
+        Assert.True(nfsCreator.Succeeded, nfsCreator.ToString());
+        Assert.False(nfsOther.Succeeded, nfsOther.ToString());
+        Assert.Contains("Permission denied", nfsOther.Stderr, StringComparison.Ordinal);
+        Assert.Contains(nfsOther.NotReproduced, n => n.Contains("applies no fsGroup to nfs", StringComparison.Ordinal));
+        // A local volume's root is root's: without fsGroup a non-root user cannot write; with it, the kubelet's
+        // ownership change gives the group write access.
+        Assert.False(localCreator.Succeeded, localCreator.ToString());
+        Assert.True(localOther.Succeeded, localOther.ToString());
     }
 }

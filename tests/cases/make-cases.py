@@ -136,6 +136,7 @@ case("retention-keep-tag-not-set", ["MG0602"], ("          tags: [tier-1]\n", " 
 case("read-data-subset-percent", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 150%"))
 case("read-data-subset-fraction", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 0/7"))
 case("keep-count-negative", ["MG0604"], ("    weekly: 5\n", "    weekly: -3\n"))
+case("pushgateway-url-without-scheme", ["MG0605"], ("\nmaintenance:\n", "\nreporting:\n  pushgatewayUrl: pushgateway:9091\nmaintenance:\n"))
 case("keep-within-words", ["MG0604"], ("    monthly: 12\n", "    monthly: 12\n    within: 30 days\n"))
 
 # ---- SSH and paths --------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ public static class BackupJob
         var exit = RunnerExit.Ok;
         string? error = null;
         Exception? failure = null;
+        // After hooks belong to runs that got as far as the before hooks (also when those then failed).
+        var hostTouched = false;
 
         log.Info($"backup of app {app.Name} from host {host.Name} ({app.Strategy.ToString().ToLowerInvariant()}): {string.Join(", ", app.Paths)}");
         try
@@ -58,6 +60,7 @@ public static class BackupJob
                     warnings.Add($"services {string.Join(' ', recovered)} were left stopped by a previous run and have been started again");
             }
 
+            hostTouched = true;
             await hooks.RunCommandsAsync("before", app.Hooks.Before, ct);
             foreach (var dump in app.Hooks.Dumps)
             {
@@ -112,7 +115,7 @@ public static class BackupJob
         }
         finally
         {
-            if (!stopped.IsEmpty || failure is not RunnerException { Exit: RunnerExit.Usage })
+            if (hostTouched)
             {
                 using var budget = ctx.Cleanup(TimeSpan.FromHours(1));
                 try

@@ -38,15 +38,8 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
     /// An http(s) URL, or the reason it is not one. The ping URL embeds a token, so its problem is told
     /// without the URL; the pushgateway URL is not secret and is named.
     /// </summary>
-    public static string? UrlProblem(string url, string what, bool secret)
-    {
-        var shown = secret ? "" : $" '{url}'";
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !url.Contains("://", StringComparison.Ordinal))
-            return $"{what}{shown} is not an absolute URL with a scheme (write http://HOST:PORT or https://...)";
-        if (uri.Scheme is not ("http" or "https"))
-            return $"{what}{shown} has the unsupported scheme '{uri.Scheme}' (http or https only)";
-        return null;
-    }
+    public static string? UrlProblem(string url, string what, bool secret) =>
+        JobConfigRules.WhyNotHttpUrl(url) is { } why ? $"{what}{(secret ? "" : $" '{url}'")} {why}" : null;
 
     /// <summary>Checks the reporting targets before the run starts; returns what is wrong, or null.</summary>
     public string? Problem()

@@ -189,6 +189,10 @@ public static partial class DiagnosticCatalogue
         "Invalid keep value",
         "Keep counts are positive integers (restic treats -1 as unlimited); `keepWithin` is a restic duration such as `30d`, `1y6m` or `2w3d12h`.",
         "Use a positive count or a duration `1y2m3d4h`.");
+    public static readonly DiagnosticRule PushgatewayUrlInvalid = new("MG0605", Severity.Error,
+        "Pushgateway URL without http(s) scheme",
+        "The runner pushes metrics with HTTP; a URL without `http://` or `https://` (such as `pushgateway:9091`) or with another scheme can never be reached, and every backup job would fail on it before touching its host.",
+        "Write the full URL, for example `http://pushgateway.monitoring.svc:9091`.");
 
     // ---- MG07xx: SSH and paths ---------------------------------------------------------------
     public static readonly DiagnosticRule HostKeyMissing = new("MG0701", Severity.Error,

@@ -19,7 +19,9 @@ internal static class SpecGuard
         "FailedJobsHistoryLimit", "Suspend", "JobTemplate");
     public static readonly ImmutableHashSet<string> JobTemplate = Set("Metadata", "Spec");
     public static readonly ImmutableHashSet<string> JobSpec = Set(
-        "Template", "BackoffLimit", "ActiveDeadlineSeconds", "TtlSecondsAfterFinished", "Parallelism", "Completions", "Suspend");
+        "Template", "BackoffLimit", "ActiveDeadlineSeconds", "TtlSecondsAfterFinished", "Parallelism", "Completions", "Suspend",
+        // When the controller creates a replacement pod: the controller's part, like retries (one pod runs once here).
+        "PodReplacementPolicy");
     public static readonly ImmutableHashSet<string> PodTemplate = Set("Metadata", "Spec");
 
     /// <summary>Allowed fields per pod-level type; the walker recurses into these types only.</summary>

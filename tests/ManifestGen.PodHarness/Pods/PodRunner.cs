@@ -67,7 +67,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
             throw new HarnessException($"{where}: hostNetwork/hostPID/hostIPC/shareProcessNamespace are not supported by the pod harness");
         if (pod.RestartPolicy is not (null or "Never" or "OnFailure"))
             throw new HarnessException($"{where}.restartPolicy: '{pod.RestartPolicy}' is not valid for a Job");
-        notes.Add("runs one pod once: schedule, concurrency policy, retries (backoffLimit) and history limits are the controller's");
+        notes.Add("runs one pod once: schedule, concurrency policy, retries (backoffLimit, podReplacementPolicy) and history limits are the controller's");
 
         var container = PickContainer(pod, where, out var cwhere);
         notes.Add($"image '{container.Image}' is not pulled: the pod runs in {image.Reference} built from this checkout (make image)");
@@ -135,7 +135,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
 
         // --- volumes and the files the kubelet and containerd add ---
         var mounts = new List<ContainerMount>();
-        mounts.AddRange(await MountsAsync(workload, container, cwhere, scratch, fsGroup, mounted, notes).ConfigureAwait(false));
+        mounts.AddRange(await MountsAsync(workload, container, cwhere, scratch, fsGroup, uid, gid, mounted, notes).ConfigureAwait(false));
         var files = Directory.CreateDirectory(Path.Combine(scratch, "pod")).FullName;
         File.SetUnixFileMode(files, (UnixFileMode)Convert.ToInt32("755", 8));
         var hosts = Write(files, "etc-hosts", HostsFile(hostname, (pod.HostAliases ?? []).Concat(options.ExtraHosts)));
@@ -383,7 +383,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
     // ---------------------------------------------------------------- volumes
 
     private async Task<List<ContainerMount>> MountsAsync(Workload workload, V1Container container, string cwhere, string scratch,
-        long? fsGroup, List<string> mounted, ImmutableArray<string>.Builder notes)
+        long? fsGroup, long uid, long gid, List<string> mounted, ImmutableArray<string>.Builder notes)
     {
         var volumes = new Dictionary<string, (V1Volume Volume, int Index)>(StringComparer.Ordinal);
         var vi = 0;
@@ -411,7 +411,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 throw new HarnessException($"{mwhere}.name: no volume named '{m.Name}' in the pod");
             if (!materialised.TryGetValue(m.Name, out var source))
             {
-                source = await MaterialiseAsync(vol.Volume, $"{workload.Source}.volumes[{vol.Index}]", workload, scratch, fsGroup, mounted, notes)
+                source = await MaterialiseAsync(vol.Volume, $"{workload.Source}.volumes[{vol.Index}]", workload, scratch, fsGroup, uid, gid, mounted, notes)
                     .ConfigureAwait(false);
                 materialised[m.Name] = source;
             }
@@ -439,7 +439,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
     }
 
     private async Task<(string Dir, bool ReadOnly, bool Generated)> MaterialiseAsync(V1Volume volume, string vwhere, Workload workload,
-        string scratch, long? fsGroup, List<string> mounted, ImmutableArray<string>.Builder notes)
+        string scratch, long? fsGroup, long uid, long gid, List<string> mounted, ImmutableArray<string>.Builder notes)
     {
         var ns = workload.Namespace;
         var dir = Path.Combine(scratch, "volumes", volume.Name);
@@ -464,12 +464,29 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         {
             var claim = manifests.Claim(pvc.ClaimName, ns)
                 ?? throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' is not in the rendered manifests (namespace {ns}); the pod would stay Pending");
-            if (claim.Spec?.VolumeName is { Length: > 0 } pvName &&
-                !manifests.Documents.Any(d => d.Object is V1PersistentVolume && d.Name == pvName))
-                throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' binds volume '{pvName}', which is not rendered");
-            var claimDir = Directory.CreateDirectory(Path.Combine(options.StateDirectory, "claims", pvc.ClaimName)).FullName;
-            if (fsGroup is { } g) Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
-            notes.Add($"claim '{pvc.ClaimName}': a folder on this machine, not its PersistentVolume's storage (NFS ownership and root squash are not reproduced)");
+            V1PersistentVolume? pv = null;
+            if (claim.Spec?.VolumeName is { Length: > 0 } pvName)
+                pv = manifests.OfType<V1PersistentVolume>().FirstOrDefault(v => v.Metadata?.Name == pvName)
+                    ?? throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' binds volume '{pvName}', which is not rendered");
+            var kind = pv?.Spec?.Nfs is not null ? "nfs" : pv?.Spec?.HostPath is not null ? "hostPath" : pv?.Spec?.Local is not null ? "local" : pv is null ? "dynamic" : "other";
+            if (kind is "other")
+                throw new HarnessException($"{vwhere}.persistentVolumeClaim: volume '{pv!.Metadata?.Name}' has a source the pod harness does not reproduce");
+            // A new volume's root: a provisioner's is root's 0755; an NFS or hostPath folder belongs to whoever
+            // made it (the prepare Job's `mkdir -p`, run as its pod's user): here the first pod that mounts it.
+            var claimDir = Path.Combine(options.StateDirectory, "claims", pvc.ClaimName);
+            if (!Directory.Exists(claimDir))
+            {
+                Directory.CreateDirectory(claimDir, (UnixFileMode)Convert.ToInt32("755", 8));
+                if (kind is "nfs" or "hostPath") Ownership.Chown(claimDir, uid, gid);
+            }
+            // The kubelet applies fsGroup only where the volume plugin manages ownership: not on NFS or hostPath.
+            if (fsGroup is { } g && kind is "local" or "dynamic") Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
+            notes.Add(kind switch
+            {
+                "nfs" or "hostPath" => $"claim '{pvc.ClaimName}' ({kind}): a folder on this machine owned by the user of the first pod that mounted it (as a directory its prepare Job made); the kubelet applies no fsGroup to {kind}; the server's root squash and export ownership are not reproduced",
+                "dynamic" => $"claim '{pvc.ClaimName}' (provisioned by its StorageClass): a folder on this machine with fsGroup applied, as CSI drivers that manage ownership do",
+                _ => $"claim '{pvc.ClaimName}' (local): a folder on this machine, not the node's disk",
+            });
             return (claimDir, pvc.ReadOnlyProperty == true, false);
         }
         if (volume.EmptyDir is { } ed)
@@ -615,6 +632,12 @@ internal static partial class Ownership
 {
     [DllImport("libc", SetLastError = true, EntryPoint = "lchown")]
     private static extern int LChown(string path, int owner, int group);
+
+    public static void Chown(string path, long uid, long gid)
+    {
+        if (LChown(path, checked((int)uid), checked((int)gid)) != 0)
+            throw new HarnessException($"cannot change the owner of {path} (errno {Marshal.GetLastPInvokeError()})");
+    }
 
     public static void ApplyFsGroup(string root, long fsGroup, bool readOnly)
     {

@@ -10,6 +10,8 @@ namespace ManifestGen.PodHarness.Sandbox;
 /// optionally inside a named network namespace (<c>nsenter --net</c>). The sandbox's process is PID 1 of its
 /// namespace, as in a container: when it ends, everything it started ends, and every mount it made goes
 /// with the namespace. Nothing is mounted in the caller's namespace.
+/// It serves the throwaway SSH host only (a stand-in for the KVM host, whose filesystem is this machine's
+/// with the apps' folders at their paths); pods run in the runner image under runc (<see cref="Runtime.RuncContainer"/>).
 /// </summary>
 public static class SandboxLauncher
 {
@@ -18,14 +20,6 @@ public static class SandboxLauncher
 
     private static readonly string[] Tools =
         [Unshare, Nsenter, "/usr/bin/mount", "/usr/bin/setpriv", "/usr/sbin/chroot", "/usr/bin/env", "/usr/bin/hostname", "/bin/bash"];
-
-    /// <summary>Runs to completion; on timeout: SIGTERM to the sandbox's PID 1, <paramref name="grace"/>, then SIGKILL.</summary>
-    public static Task<ProcResult> RunAsync(SandboxSpec spec, string workDir, TimeSpan timeout, TimeSpan grace,
-        Action<string>? onStderrLine = null, CancellationToken cancellationToken = default)
-    {
-        var (file, args) = Prepare(spec, workDir);
-        return Proc.RunAsync(file, args, timeout, spec.Environment, grace, onStderrLine, StopAsync, cancellationToken);
-    }
 
     /// <summary>Starts a long-running sandbox (a server); the caller stops it with <see cref="RunningSandbox.DisposeAsync"/>.</summary>
     public static RunningSandbox Start(SandboxSpec spec, string workDir)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# The throwaway SSH host's sandbox (pods run in the runner image under runc, not here).
 # Builds a container-like root inside a fresh mount, UTS and PID namespace (started by
 # `unshare --mount --uts --pid --fork --kill-child --propagation private`) and execs the workload there.
 #

@@ -235,21 +235,31 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             if (!wanted.TryGetValue(name, out var keys)) wanted[name] = keys = new SortedSet<string>(StringComparer.Ordinal);
             keys.Add(key);
         }
+        var pingKeys = new HashSet<(string, string)>();
         foreach (var name in manifests.WorkloadNames())
         {
             var w = manifests.Workload(name);
+            var pingVolumes = (w.PodSpec.Containers ?? []).SelectMany(c => c.VolumeMounts ?? [])
+                .Where(m => m.MountPath == PodPaths.PingUrlDir).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var v in w.PodSpec.Volumes ?? [])
                 if (v.Secret is { } s && manifests.Secret(s.SecretName, w.Namespace) is null)
-                    foreach (var item in s.Items ?? []) Want(s.SecretName, item.Key);
+                    foreach (var item in s.Items ?? [])
+                    {
+                        Want(s.SecretName, item.Key);
+                        if (pingVolumes.Contains(v.Name)) pingKeys.Add((s.SecretName, item.Key));
+                    }
             foreach (var c in w.PodSpec.Containers ?? [])
                 foreach (var e in c.Env ?? [])
                     if (e.ValueFrom?.SecretKeyRef is { } r) Want(r.Name, r.Key);
         }
-        // The SSH key Secret gets the throwaway client key; every other key a fresh random password.
+        // The SSH key Secret gets the throwaway client key; a ping URL a closed port on the pod's loopback (the
+        // runner warns and goes on, as when the monitoring service is down); every other key a random password.
         var password = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) + "\n");
+        var pingUrl = Encoding.ASCII.GetBytes("http://127.0.0.1:9/ping/test\n");
         return wanted.ToImmutableDictionary(
             kv => kv.Key,
-            kv => kv.Value.ToImmutableDictionary(k => k, k => k == PodPaths.SshKeyFileName ? sshKey : password, StringComparer.Ordinal),
+            kv => kv.Value.ToImmutableDictionary(k => k,
+                k => k == PodPaths.SshKeyFileName ? sshKey : pingKeys.Contains((kv.Key, k)) ? pingUrl : password, StringComparer.Ordinal),
             StringComparer.Ordinal);
     }
 

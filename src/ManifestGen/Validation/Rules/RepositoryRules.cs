@@ -6,6 +6,17 @@ using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Validation.Rules;
 
+/// <summary>MG0605: the pushgateway URL is an absolute http(s) URL, as the runner requires.</summary>
+public sealed class ReportingRule : InventoryRule
+{
+    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    {
+        if (inventory.Model.Reporting.PushgatewayUrl is not { } url) return;
+        if (ManifestGen.Contracts.JobConfigRules.WhyNotHttpUrl(url) is { } why)
+            sink.Report(DiagnosticCatalogue.PushgatewayUrlInvalid, "reporting.pushgatewayUrl", $"`{url}` {why}");
+    }
+}
+
 /// <summary>
 /// MG0601-MG0604: retention policies keep something, keep-tags are set by the apps they apply to
 /// (restic would forget every snapshot otherwise), counts and durations are valid, and the check
