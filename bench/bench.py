@@ -13,7 +13,9 @@ Environment:
   BENCH_SCALE       size factor for trial runs (default 1; results say when it is not 1)
   BENCH_GEN_APPS    generator sizes (default 10,100,1000,10000; empty skips the generator)
   BENCH_RUNNER      runner binary (run.sh builds it); BENCH_PROTOTYPE=1 runs equivalent commands instead
-  BENCH_GENERATOR   generator binary (run.sh builds it)
+  BENCH_GENERATOR   generator binary: the native executable (run.sh builds it with scripts/manifestgen-cached.sh)
+  BENCH_GENERATOR_JIT  the framework-dependent manifestgen.dll, measured beside it (run.sh builds it)
+  BENCH_GEN_REPEATS runs per generator size up to 1,000 apps and build, interleaved; medians reported (default 5)
   BENCH_NS          network namespace name
   BENCH_KEEP=1      keep bench/work/ (scratch) afterwards
 """
@@ -127,6 +129,7 @@ class Bench:
         self.runs: list[dict] = []
         self.restores: list[dict] = []
         self.generator_results: list[dict] = []
+        self.hook_results: list[dict] = []
         self.failures: list[str] = []
         r = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
         self.revision = r.stdout.strip() or "unknown"  # at the start: what the measured binaries were built from
@@ -344,14 +347,16 @@ class Bench:
             self.run_workload(self.make_workload(name))
         self.lab.close()
         if self.gen_apps:
-            self.generator_results = generator_bench.run(self.generator, self.gen_apps, os.path.join(WORK, "gen"), log)
+            commands = generator_bench.commands_from_env()
+            self.generator_results = generator_bench.run(commands, self.gen_apps, os.path.join(WORK, "gen"), log)
+            self.hook_results = generator_bench.hook(generator_bench.ROOT, commands.get("aot"), log)
         log("measurements done; removing scratch data")
         elapsed = time.monotonic() - started
         data = {
             "name": self.name, "started": started_at, "elapsed_s": elapsed, "seed": self.seed,
             "scale": self.scale, "links": self.links, "fresh_per_link": self.fresh_per_link, "environment": self.environment(),
             "workloads": self.workload_info, "runs": self.runs, "restores": self.restores,
-            "generator": self.generator_results, "failures": self.failures,
+            "generator": self.generator_results, "hook": self.hook_results, "failures": self.failures,
         }
         os.makedirs(RESULTS, exist_ok=True)
         self.failures += [f"generator {g['apps']} apps: {g.get('error', '')}" for g in self.generator_results

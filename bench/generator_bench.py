@@ -11,6 +11,7 @@ import base64
 import hashlib
 import os
 import shutil
+import statistics
 import struct
 import subprocess
 import time
@@ -101,16 +102,69 @@ def inventory(env: str, apps: int) -> str:
     return "\n".join(o) + "\n"
 
 
-def run(generator: str, sizes: list[int], work: str, log) -> list[dict]:
-    if not generator or not os.access(generator, os.X_OK):
+def run(generators: dict[str, list[str]], sizes: list[int], work: str, log, repeats: int | None = None) -> list[dict]:
+    """Each size with each build (name -> command, e.g. {"aot": [exe], "jit": ["dotnet", dll]}), interleaved
+    (aot, jit, aot, jit, ...) so that a change in the machine's load hits both alike; one row per size and
+    build with the medians. Sizes above 1,000 apps run once (a 10,000-app run takes tens of seconds)."""
+    generators = {k: v for k, v in generators.items() if v}
+    if not generators:
         log("generator: no generator binary (BENCH_GENERATOR); not measured")
         return [{"apps": n, "ok": False, "error": "no generator binary"} for n in sizes]
-    # One untimed warm-up, so the first size does not pay for reading the binaries from disk.
-    _one(generator, sizes[0], work, lambda m: log(m + " (warm-up, not recorded)"))
-    return [_one(generator, n, work, log) for n in sizes]
+    repeats = repeats or int(os.environ.get("BENCH_GEN_REPEATS", "5"))
+    # One untimed warm-up per build, so the first size does not pay for reading the binaries from disk.
+    for name, command in generators.items():
+        _one(command, sizes[0], work, lambda m: log(f"{m} [{name}] (warm-up, not recorded)"))
+    rows = []
+    for n in sizes:
+        runs: dict[str, list[dict]] = {name: [] for name in generators}
+        for _ in range(repeats if n <= 1000 else 1):
+            for name, command in generators.items():
+                runs[name].append(_one(command, n, work, lambda m: log(f"{m} [{name}]")))
+        for name, rs in runs.items():
+            rows.append(_median_row(n, name, rs))
+    return rows
 
 
-def _one(generator: str, apps: int, work: str, log, timeout: float = 360) -> dict:
+def _median_row(apps: int, build: str, runs: list[dict]) -> dict:
+    ok = [r for r in runs if r["ok"]]
+    if len(ok) < len(runs):
+        bad = next(r for r in runs if not r["ok"])
+        return {**bad, "build": build, "runs": len(runs)}
+    med = lambda key: statistics.median(r[key] for r in ok)  # noqa: E731
+    return {"apps": apps, "build": build, "ok": True, "runs": len(ok), "wall_s": med("wall_s"), "cpu_s": med("cpu_s"),
+            "peak_rss_bytes": med("peak_rss_bytes"), "files": ok[0]["files"], "load_before": med("load_before"),
+            "walls": [round(r["wall_s"], 3) for r in ok]}
+
+
+def hook(repo: str, check: list[str] | None, log, repeats: int | None = None) -> list[dict]:
+    """The pre-commit path on the repository's own example inventory: scripts/pre-commit.sh (copies the
+    staged values/, templates/ and out/ and runs `manifestgen check` there) and, warm, `check` alone with
+    the given build. Medians of `repeats` runs, interleaved."""
+    repeats = repeats or int(os.environ.get("BENCH_GEN_REPEATS", "5"))
+    commands = {"pre-commit hook": ["bash", os.path.join(repo, "scripts", "pre-commit.sh")]}
+    if check:
+        commands["check example inventory"] = [*check, "check", "--root", repo]
+    walls: dict[str, list[float]] = {k: [] for k in commands}
+    loads = []
+    for i in range(repeats + 1):  # the first round warms the caches and is not recorded
+        for name, command in commands.items():
+            loads.append(load_average())
+            t0 = time.monotonic()
+            r = subprocess.run(command, cwd=repo, capture_output=True, text=True, timeout=600)
+            wall = time.monotonic() - t0
+            if r.returncode != 0:
+                log(f"{name}: exit {r.returncode}: {(r.stderr or r.stdout).strip()[-300:]}")
+                return [{"name": name, "ok": False, "error": f"exit {r.returncode}"}]
+            if i > 0:
+                walls[name].append(wall)
+    rows = [{"name": name, "ok": True, "wall_s": statistics.median(w), "walls": [round(x, 3) for x in w],
+             "load_before": statistics.median(loads)} for name, w in walls.items()]
+    for row in rows:
+        log(f"{row['name']}: median wall={row['wall_s']:.2f}s of {row['walls']} load={row['load_before']:.1f}")
+    return rows
+
+
+def _one(command: list[str], apps: int, work: str, log, timeout: float = 360) -> dict:
     env_name = "bench"
     d = os.path.join(work, f"apps{apps}")
     shutil.rmtree(d, ignore_errors=True)
@@ -124,7 +178,7 @@ def _one(generator: str, apps: int, work: str, log, timeout: float = 360) -> dic
     t0 = time.monotonic()
     load = load_average()
     try:
-        r = subprocess.run(["/usr/bin/time", "-f", TIME_FORMAT, "-o", timefile, generator, "render", env_name, "--root", d],
+        r = subprocess.run(["/usr/bin/time", "-f", TIME_FORMAT, "-o", timefile, *command, "render", env_name, "--root", d],
                            cwd=d, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         log(f"generator {apps} apps: did not finish within {timeout} s")
@@ -144,3 +198,37 @@ def _one(generator: str, apps: int, work: str, log, timeout: float = 360) -> dic
         + ("" if ok else f" {row['error']}"))
     shutil.rmtree(d, ignore_errors=True)
     return row
+
+
+def commands_from_env() -> dict[str, list[str]]:
+    """BENCH_GENERATOR (the native executable) and BENCH_GENERATOR_JIT (the framework-dependent
+    manifestgen.dll), as run.sh sets them from scripts/manifestgen-cached.sh."""
+    out = {}
+    if os.environ.get("BENCH_GENERATOR"):
+        g = os.environ["BENCH_GENERATOR"]
+        out["aot"] = ["dotnet", g] if g.endswith(".dll") else [g]
+    if os.environ.get("BENCH_GENERATOR_JIT"):
+        out["jit"] = ["dotnet", os.environ["BENCH_GENERATOR_JIT"]]
+    return out
+
+
+def main() -> int:
+    """Only the generator part of `make bench` (no root needed): python3 bench/generator_bench.py
+    [sizes], with BENCH_GENERATOR / BENCH_GENERATOR_JIT set; prints the summary lines and the raw rows."""
+    import json
+    import sys
+    import report
+    sizes = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "10,100,1000,10000").split(",")]
+    work = os.path.join(ROOT, "bench", "work", "gen")
+    os.makedirs(work, exist_ok=True)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    commands = commands_from_env()
+    data = {"generator": run(commands, sizes, work, log), "hook": hook(ROOT, commands.get("aot"), log), "workloads": [], "links": []}
+    for line in report.summary_lines(data):
+        print(line)
+    print(json.dumps({"generator": data["generator"], "hook": data["hook"], "load_after": load_average()}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -29,9 +29,11 @@ if [ "${BENCH_PROTOTYPE:-}" != 1 ] && [ -z "${BENCH_RUNNER:-}" ]; then
   export BENCH_RUNNER="$PWD/$work/bin/runner/manifestgen-runner"
 fi
 if [ -n "${BENCH_GEN_APPS-10,100,1000,10000}" ] && [ -z "${BENCH_GENERATOR:-}" ]; then
-  echo "bench: building the generator" >&2
-  dotnet publish src/ManifestGen -c Release -o "$work/bin/generator" --nologo -v quiet >&2
-  export BENCH_GENERATOR="$PWD/$work/bin/generator/manifestgen"
+  # The form users run (the native executable, cached by source hash) and the framework-dependent build beside it.
+  echo "bench: building the generator (native and framework-dependent)" >&2
+  BENCH_GENERATOR="$(bash scripts/manifestgen-cached.sh --path aot)"
+  BENCH_GENERATOR_JIT="$(bash scripts/manifestgen-cached.sh --path jit)"
+  export BENCH_GENERATOR BENCH_GENERATOR_JIT
 fi
 
 python3 bench/bench.py

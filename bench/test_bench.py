@@ -118,6 +118,18 @@ class ReportTests(unittest.TestCase):
         self.assertEqual(lines[0], "W1 incremental 100mbit: file/tar wall=0.10 wire=0.015 repo=1.00")
         self.assertRegex(lines[1], r"^generator 1000 apps: 0\.9 s 150 MB$")
 
+    def test_Should_print_the_native_build_the_framework_dependent_one_and_the_hook(self):
+        data = fake_data()
+        data["generator"] = [{"apps": 1000, "build": "aot", "ok": True, "wall_s": 1.2, "cpu_s": 1.5, "peak_rss_bytes": 120 << 20},
+                             {"apps": 1000, "build": "jit", "ok": True, "wall_s": 3.4, "cpu_s": 4.0, "peak_rss_bytes": 170 << 20}]
+        data["hook"] = [{"name": "pre-commit hook", "ok": True, "wall_s": 0.31}]
+        lines = report.summary_lines(data)
+        self.assertEqual(lines[1:], ["generator 1000 apps: 1.2 s 120 MB", "generator 1000 apps (jit): 3.4 s 170 MB",
+                                     "pre-commit hook: 0.31 s"])
+        # The goals judge the native build, the one users run.
+        wall = next(g for g in report.goals(data) if g["key"] == "gen_wall")
+        self.assertTrue(wall["met"])
+
     def test_Should_choose_the_other_strategy_when_one_failed(self):
         data = fake_data(rsync_ok=False)
         self.assertTrue(report.summary_lines(data)[0].startswith("W1 incremental 100mbit: file/tar wall=0.20 "))

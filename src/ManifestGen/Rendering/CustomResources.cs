@@ -163,3 +163,13 @@ public sealed record ExternalSecretRemoteRef
 [JsonSerializable(typeof(ExternalSecret))]
 [JsonSerializable(typeof(PrometheusRule))]
 internal sealed partial class CustomResourceJson : JsonSerializerContext;
+
+/// <summary>Compile-time serialization metadata of the Kubernetes kinds rendered (options: KubernetesJson's, see ObjectReader).</summary>
+[JsonSerializable(typeof(V1Namespace))]
+[JsonSerializable(typeof(V1PersistentVolume))]
+[JsonSerializable(typeof(V1PersistentVolumeClaim))]
+[JsonSerializable(typeof(V1ConfigMap))]
+[JsonSerializable(typeof(V1Secret))]
+[JsonSerializable(typeof(V1Job))]
+[JsonSerializable(typeof(V1CronJob))]
+internal sealed partial class KubernetesModelJson : JsonSerializerContext;

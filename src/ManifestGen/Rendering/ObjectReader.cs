@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
@@ -40,15 +41,25 @@ public static partial class ObjectReader
     // Unknown fields are found by the round trip below, which names their path.
     private static readonly JsonSerializerOptions CustomOptions = CustomResourceJson.Default.Options;
 
-    /// <summary>KubernetesJson's own serializer options (its converters for quantities, int-or-string, dates).</summary>
+    /// <summary>
+    /// KubernetesJson's own serializer options (its converters for quantities, int-or-string, dates), with
+    /// compile-time metadata for the kinds rendered instead of reflection over the models.
+    /// </summary>
     private static readonly JsonSerializerOptions KubernetesOptions = CaptureKubernetesOptions();
 
     private static JsonSerializerOptions CaptureKubernetesOptions()
     {
         JsonSerializerOptions? captured = null;
         KubernetesJson.AddJsonOptions(o => captured = o);
-        return captured ?? throw new InvalidOperationException("KubernetesJson did not expose its serializer options");
+        return new JsonSerializerOptions(captured ?? throw new InvalidOperationException("KubernetesJson did not expose its serializer options"))
+        {
+            TypeInfoResolver = KubernetesModelJson.Default,
+        };
     }
+
+    // Looked up once per type, not per object.
+    private static readonly FrozenDictionary<Type, JsonTypeInfo> TypeInfos = Types.Values.ToFrozenDictionary(t => t,
+        t => (t.Namespace == typeof(ObjectReader).Namespace ? CustomOptions : KubernetesOptions).GetTypeInfo(t));
 
     [GeneratedRegex(@"^-?(0|[1-9][0-9]*)$", RegexOptions.CultureInvariant)]
     private static partial Regex Integer();
@@ -91,8 +102,7 @@ public static partial class ObjectReader
         {
             // Straight from the node tree and back to one, with the options KubernetesJson itself uses:
             // the same strictness as a text round trip without writing and re-parsing JSON text.
-            var options = type.Namespace == typeof(ObjectReader).Namespace ? CustomOptions : KubernetesOptions;
-            var info = options.GetTypeInfo(type);
+            var info = TypeInfos[type];
             typed = json.Deserialize(info);
             back = typed is null ? null : JsonSerializer.SerializeToNode(typed, info);
         }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs the manifestgen CLI from a build cached under .tmp/manifestgen-native/ (git-ignored), so the tests,
+# the benchmark and a hook that uses it do not pay a build on every run: the generator is rebuilt only
+# when its sources (src/ManifestGen, src/ManifestGen.Contracts, the build and package props) change.
+# Templates and values are read at run time and need no rebuild.
+#
+# The form users run is the Native AOT executable (start-up in milliseconds instead of a second of JIT):
+# it is compiled once per source version (several minutes), and the framework-dependent build is the
+# fallback where it cannot be built (no clang, unsupported platform; the reason is kept in
+# .tmp/manifestgen-native/<hash>-aot.log).
+#
+#   scripts/manifestgen-cached.sh check
+#   scripts/manifestgen-cached.sh render production
+#   scripts/manifestgen-cached.sh --path [aot|jit] # builds if needed, prints the executable's path
+#
+# MANIFESTGEN_BUILD=jit skips the native build. MANIFESTGEN_ROOT names another root to read values/,
+# templates/ and out/ from (scripts/pre-commit.sh points it at a copy of the staged tree),
+# MANIFESTGEN_GIT_DIR the git directory whose HEAD holds the committed out/ for that copy.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+hash="$(
+  { find src/ManifestGen src/ManifestGen.Contracts -type f \
+      \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Directory.Build.props Directory.Packages.props global.json
+  } | sha256sum | cut -c1-16
+)"
+cache=".tmp/manifestgen-native"
+jit="$cache/$hash-jit"
+aot="$cache/$hash-aot"
+
+case "$(uname -m)" in
+  x86_64) rid=linux-x64 ;;
+  aarch64) rid=linux-arm64 ;;
+  *) rid="" ;;
+esac
+
+# One build at a time, even when several hooks start together; bounded wait (a native build under load
+# can take a quarter of an hour).
+locked=0
+lock() {
+  [ "$locked" = 1 ] && return
+  mkdir -p "$cache"
+  exec 9>"$cache/.lock"
+  flock -w 1800 9 || { echo "manifestgen: timed out waiting for another build" >&2; exit 2; }
+  locked=1
+}
+
+build_jit() {
+  [ -f "$jit/manifestgen.dll" ] && return
+  lock
+  [ -f "$jit/manifestgen.dll" ] && return
+  echo "manifestgen: building the generator once for this source version ($hash)..." >&2
+  rm -rf "$jit.partial"
+  dotnet publish src/ManifestGen -c Release -o "$jit.partial" -v quiet -nologo >&2
+  mv "$jit.partial" "$jit"
+}
+
+# Succeeds when the native executable exists (built now or before); never fails the caller.
+build_aot() {
+  [ -x "$aot/manifestgen" ] && return 0
+  [ -n "$rid" ] && [ ! -f "$aot.failed" ] || return 1
+  lock
+  [ -x "$aot/manifestgen" ] && return 0
+  [ ! -f "$aot.failed" ] || return 1
+  echo "manifestgen: compiling the native generator once for this source version ($hash; takes minutes)..." >&2
+  rm -rf "$aot.partial"
+  if dotnet publish src/ManifestGen -c Release -r "$rid" -p:PublishAot=true -o "$aot.partial" -nologo -v quiet \
+       >"$aot.log" 2>&1 && [ -x "$aot.partial/manifestgen" ]; then
+    mv "$aot.partial" "$aot"
+    return 0
+  fi
+  echo "manifestgen: the native build failed (see $aot.log); using the framework-dependent build" >&2
+  touch "$aot.failed"
+  rm -rf "$aot.partial"
+  return 1
+}
+
+# Keep only the current source version's builds (the lock is held whenever something was built).
+prune() {
+  [ "$locked" = 1 ] || return 0
+  find "$cache" -mindepth 1 -maxdepth 1 ! -name "$hash-*" ! -name .lock -exec rm -rf {} +
+}
+
+want="${MANIFESTGEN_BUILD:-aot}"
+if [ "${1:-}" = --path ]; then
+  want="${2:-$want}"
+fi
+if [ "$want" = aot ] && build_aot; then
+  exe=("$root/$aot/manifestgen")
+else
+  [ "$want" = aot ] || [ "$want" = jit ] || { echo "manifestgen: MANIFESTGEN_BUILD must be aot or jit, not '$want'" >&2; exit 2; }
+  build_jit
+  exe=(dotnet "$root/$jit/manifestgen.dll")
+fi
+prune
+
+if [ "${1:-}" = --path ]; then
+  printf '%s\n' "${exe[@]: -1}"
+  exit 0
+fi
+if [ -n "${MANIFESTGEN_GIT_DIR:-}" ]; then export GIT_DIR="$MANIFESTGEN_GIT_DIR"; fi
+exec "${exe[@]}" "$@" --root "${MANIFESTGEN_ROOT:-$root}"

@@ -1,0 +1,80 @@
+using ManifestGen.Testing;
+using ManifestGen.Tests.Support;
+
+namespace ManifestGen.Tests.Rendering;
+
+/// <summary>
+/// The Native AOT executable (what make render, make check and the pre-commit hook run) renders the same
+/// bytes as the framework-dependent build, for every golden case and both example environments. Both
+/// builds come from scripts/manifestgen-cached.sh, so the native compile is paid once per source version.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class NativeBuildTests
+{
+    private static readonly SemaphoreSlim Once = new(1, 1);
+    private static (string Aot, string Jit)? _builds;
+
+    private static async Task<(string Aot, string Jit)> BuildsAsync()
+    {
+        await Once.WaitAsync();
+        try
+        {
+            if (_builds is { } b)
+                return b;
+            var script = Path.Combine(RepoPaths.Root, "scripts", "manifestgen-cached.sh");
+            // Generous: a native compile takes minutes, much longer on a busy machine.
+            var aot = await Proc.RunAsync("bash", [script, "--path", "aot"], TimeSpan.FromMinutes(45));
+            Assert.True(aot.Succeeded, aot.Stderr);
+            var jit = await Proc.RunAsync("bash", [script, "--path", "jit"], TimeSpan.FromMinutes(10));
+            Assert.True(jit.Succeeded, jit.Stderr);
+            var aotPath = aot.Stdout.Trim();
+            Assert.False(aotPath.EndsWith(".dll", StringComparison.Ordinal),
+                "the native build failed and the script fell back to the framework-dependent one: " + aot.Stderr);
+            _builds = (aotPath, jit.Stdout.Trim());
+            return _builds.Value;
+        }
+        finally
+        {
+            Once.Release();
+        }
+    }
+
+    public static TheoryData<string> Inputs()
+    {
+        var data = new TheoryData<string> { "examples" };
+        foreach (var dir in Directory.EnumerateDirectories(Path.Combine(RepoPaths.Snapshots, "cases")).Order(StringComparer.Ordinal))
+            data.Add("cases/" + Path.GetFileName(dir));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task Should_render_the_same_bytes_natively_as_the_framework_dependent_build(string input)
+    {
+        var (aot, jit) = await BuildsAsync();
+        var values = input == "examples" ? RepoPaths.Values : Path.Combine(RepoPaths.Snapshots, input, "values");
+        // Golden trees: out/<environment>/… for the examples, tests/snapshots/cases/<name>/out/… (no environment folder) for a case.
+        string Golden(string path) => input == "examples"
+            ? Path.Combine(RepoPaths.Out, path)
+            : Path.Combine(RepoPaths.Snapshots, input, "out", path[(path.IndexOf('/', StringComparison.Ordinal) + 1)..]);
+
+        var native = await RenderAsync([aot], values);
+        var framework = await RenderAsync(["dotnet", jit], values);
+        Assert.NotEmpty(native);
+        Assert.Equal(framework.Keys, native.Keys);
+        foreach (var (path, content) in framework)
+            Assert.True(content == native[path], $"{input}: {path} differs between the native and the framework-dependent build");
+        // And both are the committed golden tree.
+        foreach (var (path, content) in native)
+            Assert.True(File.Exists(Golden(path)) && File.ReadAllText(Golden(path)) == content, $"{input}: {path} differs from the golden file");
+    }
+
+    private static async Task<SortedDictionary<string, string>> RenderAsync(string[] command, string values)
+    {
+        using var ws = new Workspace();
+        Workspace.CopyDirectory(values, Path.Combine(ws.Root, "values"));
+        var r = await Proc.RunAsync(command[0], [.. command.Skip(1), "render", "--root", ws.Root], TimeSpan.FromMinutes(5));
+        Assert.True(r.ExitCode == 0, $"{string.Join(' ', command)} render: exit {r.ExitCode}\n{r.Stderr}");
+        return ws.OutFiles();
+    }
+}
