@@ -16,7 +16,7 @@ RESTIC_PREFIX="${RESTIC_PREFIX:-/opt/manifestgen/restic}"
 mode="${1:---all}"
 
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
-test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs)
+test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs shellcheck)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

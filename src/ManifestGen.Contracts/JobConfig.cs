@@ -57,6 +57,12 @@ public sealed record HostConfig
     public required string KnownHostsFile { get; init; }
     public int ConnectTimeoutSeconds { get; init; } = 15;
     public int ServerAliveIntervalSeconds { get; init; } = 15;
+    /// <summary>
+    /// The host runs the key through the ManifestGen gate (host/manifestgen-gate): rsync then runs
+    /// without --secluded-args, so its paths are on the server command line where the gate checks them.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Gated { get; init; }
 }
 
 public sealed record AppConfig

@@ -151,7 +151,7 @@ public sealed class RsyncStatsTests
     public void Should_build_the_tar_command_with_quoted_relative_paths()
     {
         var app = new AppConfig { Name = "a", Paths = ["/srv/my app", "/srv/it's"], Strategy = TransferStrategy.Tar, Excludes = ["*.tmp"] };
-        Assert.Equal("'tar' '-cf' '-' '-C' '/' '--exclude=*.tmp' '--' 'srv/my app' 'srv/it'\\''s'", BackupJob.TarCommand(app));
+        Assert.Equal("'tar' '-cf' '-' '-C' '/' '--exclude=*.tmp' '--' 'srv/my app' 'srv/it'\\''s'", RemoteRequests.Tar(app));
     }
 }
 

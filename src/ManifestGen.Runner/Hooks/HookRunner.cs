@@ -22,7 +22,7 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
             var hook = commands[i];
             var name = $"hook {phase}[{(i + 1).ToString(CultureInfo.InvariantCulture)}]";
             log.Info($"{name}: {hook.Run}");
-            var r = await ssh.RunAsync(hook.Run, TimeSpan.FromSeconds(hook.TimeoutSeconds), ct,
+            var r = await ssh.RunAsync(RemoteRequests.Hook(hook), TimeSpan.FromSeconds(hook.TimeoutSeconds), ct,
                 line => log.Output(name, line), line => log.Output(name, line));
             if (r.ExitCode == 255 && !r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{name}: {ssh.DescribeFailure(r)}");
             if (r.TimedOut)
@@ -33,18 +33,14 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
         }
     }
 
-    private string Compose(string args)
-    {
-        var dir = hooks.ComposeDirectory ?? throw new RunnerException(RunnerExit.Usage,
-            "hooks.stopServices needs hooks.composeDirectory (the folder holding the compose file on the host)");
-        return "cd " + ShellQuote.Quote(dir) + " && docker compose " + args;
-    }
+    private string ComposeDirectory => hooks.ComposeDirectory ?? throw new RunnerException(RunnerExit.Usage,
+        "hooks.stopServices needs hooks.composeDirectory (the folder holding the compose file on the host)");
 
     /// <summary>The configured services that are running now, in configured order.</summary>
     public async Task<ImmutableArray<string>> RunningServicesAsync(CancellationToken ct)
     {
         if (hooks.StopServices.IsEmpty) return [];
-        var r = await ssh.RunAsync(Compose("ps --services --status running"), ComposeTimeout, ct);
+        var r = await ssh.RunAsync(RemoteRequests.ComposeRunning(ComposeDirectory), ComposeTimeout, ct);
         if (r.ExitCode != 0)
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot list running compose services (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
@@ -64,7 +60,7 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
         if (services.IsEmpty) return;
         var name = $"compose {verb}";
         log.Info($"{name}: {string.Join(' ', services)}");
-        var r = await ssh.RunAsync(Compose(verb + " " + ShellQuote.Join(services)), ComposeTimeout, ct,
+        var r = await ssh.RunAsync(verb == "stop" ? RemoteRequests.ComposeStop(ComposeDirectory, services) : RemoteRequests.ComposeStart(ComposeDirectory, services), ComposeTimeout, ct,
             line => log.Output(name, line), line => log.Output(name, line));
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,

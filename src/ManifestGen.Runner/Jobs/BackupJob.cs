@@ -211,20 +211,10 @@ public static class BackupJob
         // restic 0.18 saves a stream only as a top-level file; a folder in the name fails late and obscurely.
         if (dump.FileName.Contains('/') || dump.FileName.Length == 0)
             throw new RunnerException(RunnerExit.Usage, $"dump {dump.Name}: fileName '{dump.FileName}' must be a plain file name without '/'");
-        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
+        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, RemoteRequests.Dump(dump),
             Tags(app, "dump", "dump=" + dump.Name), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
     }
 
-    /// <summary>The remote tar command: paths relative to / so the archive holds the host's layout.</summary>
-    public static string TarCommand(AppConfig app)
-    {
-        var words = new List<string> { "tar", "-cf", "-", "-C", "/" };
-        words.AddRange(app.Excludes.Select(e => "--exclude=" + e));
-        words.Add("--");
-        words.AddRange(app.Paths.Select(p => p.TrimStart('/') is { Length: > 0 } rel ? rel : "."));
-        return ShellQuote.Join(words);
-    }
-
     private static Task<BackupSummary> TarAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app) =>
-        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", TarCommand(app), Tags(app, "tar"), null, "tar stream");
+        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteRequests.Tar(app), Tags(app, "tar"), null, "tar stream");
 }

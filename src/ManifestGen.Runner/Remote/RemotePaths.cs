@@ -1,19 +1,17 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
+using ManifestGen.Contracts;
 
 namespace ManifestGen.Runner.Remote;
 
 /// <summary>Asks the host which of the given paths do not exist (one SSH round trip, quoted paths).</summary>
 public static class RemotePaths
 {
-    public static string MissingScript(IEnumerable<string> paths) =>
-        "for p in " + ShellQuote.Join(paths) + "; do [ -e \"$p\" ] || [ -L \"$p\" ] || printf '%s\\0' \"$p\"; done";
-
     public static async Task<ImmutableArray<string>> MissingAsync(SshSession ssh, ImmutableArray<string> paths, CancellationToken ct)
     {
         if (paths.IsEmpty) return [];
-        var r = await ssh.RunAsync(MissingScript(paths), TimeSpan.FromMinutes(2), ct);
+        var r = await ssh.RunAsync(RemoteRequests.PathsMissing(paths), TimeSpan.FromMinutes(2), ct);
         if (r.Interrupted) throw new OperationCanceledException(ct);
         if (!r.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(r));
         // Line reading re-joined the output with '\n'; names are NUL-terminated, so split on NUL only.

@@ -78,4 +78,8 @@ public sealed record RenderUnit(string Template, object Model, string SourcePath
 
 public sealed record EnvironmentPlan(
     string Environment, string Namespace, string ManifestsPath, ImmutableArray<RenderUnit> Manifests,
-    RenderUnit Application, ImmutableArray<RequiredSecret> Secrets, Inventory.SecretsMode SecretsMode);
+    RenderUnit Application, ImmutableArray<RequiredSecret> Secrets, Inventory.SecretsMode SecretsMode)
+{
+    /// <summary>Files for the hosts (gate allow-lists, authorized_keys), relative to out/&lt;env&gt;/.</summary>
+    public ImmutableArray<HostFile> HostFiles { get; init; } = [];
+}

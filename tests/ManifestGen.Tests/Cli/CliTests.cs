@@ -140,6 +140,7 @@ public sealed class CliTests
         using var ws = new Workspace(copyExampleValues: true);
         ws.Write("keys/restic-repository/password", "correct horse battery staple");
         ws.Write("keys/ssh-kvm-lab/ssh-privatekey", "not-a-real-key\n");
+        ws.Write("keys/ssh-kvm-lab-restore/ssh-privatekey", "not-a-real-restore-key\n");
         var (code, _, stderr) = Run(ws, "secrets", "test-cluster", "--from", "keys");
         Assert.True(code == 0, stderr);
         var secret = ws.Read(".secrets/test-cluster/secret-ssh-kvm-lab.yaml");
