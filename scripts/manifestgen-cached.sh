@@ -6,6 +6,10 @@
 #
 #   scripts/manifestgen-cached.sh check            # what the pre-commit hook runs
 #   scripts/manifestgen-cached.sh render production
+#
+# MANIFESTGEN_ROOT names another root to read values/, templates/ and out/ from (scripts/pre-commit.sh
+# points it at a copy of the staged tree), MANIFESTGEN_GIT_DIR the git directory whose HEAD holds the
+# committed out/ for that copy.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -33,4 +37,5 @@ if [ ! -f "$build/manifestgen.dll" ]; then
     find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$hash" -exec rm -rf {} +
   fi
 fi
-exec dotnet "$build/manifestgen.dll" "$@" --root "$root"
+if [ -n "${MANIFESTGEN_GIT_DIR:-}" ]; then export GIT_DIR="$MANIFESTGEN_GIT_DIR"; fi
+exec dotnet "$root/$build/manifestgen.dll" "$@" --root "${MANIFESTGEN_ROOT:-$root}"

@@ -8,7 +8,9 @@ namespace ManifestGen.Cli;
 /// <summary>
 /// The command line, over the pure core. Exit codes: 0 fine (warnings allowed), 1 findings or drift,
 /// 2 usage or I/O error. Diagnostics go to stderr as <c>path(line,col): error CODE: message</c>
-/// (or to stdout in the format <c>--format</c> names); diffs go to stdout.
+/// (or to stdout in the format <c>--format</c> names); diffs go to stdout, or to stderr when stdout
+/// carries a machine-readable report. Every command calls <see cref="Generator.Generate"/>: the rules
+/// live in the core, this class only parses arguments and prints.
 /// </summary>
 public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStderr = false)
 {
@@ -22,7 +24,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         commands:
           render [env]            render every environment in values/ (or one) into out/
           check [env]             render in memory and compare with out/; exit 1 on any drift
-          validate [env]          load and validate the inventory only
+          validate [env]          render in memory and report every diagnostic; write nothing
           explain CODE            print the documentation of a diagnostic code
           secrets ENV --from DIR  write plain Secret YAML from DIR/<secret>/<key> files into .secrets/ENV/
                                   (git-ignored; for a test cluster only)
@@ -31,9 +33,12 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
           --root DIR              repository root (default: the current directory)
           --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
+          --baseline REV          what the cluster has, for the immutable-field warnings: a git revision
+                                  (default HEAD; CI passes the merge base), `index` (the staged out/) or
+                                  `worktree` (out/ on disk)
         """;
 
-    private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out);
+    private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline);
 
     private const string TextFormat = "text";
 
@@ -80,7 +85,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     private static Options? Parse(IReadOnlyList<string> args, string cwd, out string? error)
     {
         error = null;
-        string? command = null, env = null, root = null, format = null, from = null, outDir = null;
+        string? command = null, env = null, root = null, format = null, from = null, outDir = null, baseline = null;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -103,6 +108,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                     case "--format": format = value; break;
                     case "--from": from = value; break;
                     case "--out": outDir = value; break;
+                    case "--baseline": baseline = value; break;
                     default:
                         error = $"unknown option {arg}";
                         return null;
@@ -134,7 +140,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             error = "secrets needs --from DIR";
             return null;
         }
-        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir);
+        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir, baseline);
     }
 
     private int Report(IEnumerable<Diagnostic> diagnostics, Options options)
@@ -155,67 +161,40 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         return sorted.Any(d => d.Severity == Severity.Error) ? Findings : Ok;
     }
 
+    // Every command asks the core the same question; only what it does with the answer differs.
+    private static Generation Generate(Generator generator, Options options) =>
+        generator.Generate(new GenerationRequest(options.Environment,
+            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline)));
+
     private int Render(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (diagnostics.Count > 0)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var written = 0;
-        foreach (var file in files)
-        {
-            var result = generator.Render(file);
-            diagnostics.AddRange(result.Diagnostics);
-            if (result.HasErrors)
-                continue;
-            diagnostics.AddRange(OutputTree.Write(generator.Paths.Out, result.Environment, result.Files));
-            written++;
-        }
-        if (options.Environment is null)
-            foreach (var stale in OutputTree.StaleEnvironments(generator.Paths.Out, files.Select(Loading.InventoryLoader.EnvironmentName)))
-                Directory.Delete(Path.Combine(generator.Paths.Out, stale), recursive: true);
-        var code = Report(diagnostics, options);
-        if (diagnostics.Any(d => d.Code == DiagnosticCatalogue.OutputNotWritable.Code))
+        var generation = Generate(generator, options);
+        if (generation.RequestFailed)
+            return Math.Max(Report(generation.Diagnostics, options), UsageOrIo);
+        var written = generator.Emit(generation);
+        var code = Report([.. generation.Diagnostics, .. written], options);
+        if (!written.IsEmpty)
             return UsageOrIo;
-        stderr.Write($"manifestgen: rendered {written} of {files.Length} environment(s) into out/\n");
+        var count = generation.HasErrors ? 0 : generation.Environments.Length;
+        stderr.Write($"manifestgen: rendered {count} of {generation.Environments.Length} environment(s) into out/\n");
         return code;
     }
 
     private int Check(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (diagnostics.Count > 0)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var drift = new List<FileDrift>();
-        foreach (var file in files)
-        {
-            var result = generator.Render(file);
-            diagnostics.AddRange(result.Diagnostics);
-            if (!result.HasErrors)
-                drift.AddRange(OutputTree.Compare(generator.Paths.Out, result.Environment, result.Files));
-        }
-        if (options.Environment is null)
-            foreach (var stale in OutputTree.StaleEnvironments(generator.Paths.Out, files.Select(Loading.InventoryLoader.EnvironmentName)))
-                drift.AddRange(OutputTree.ExistingFiles(generator.Paths.Out, stale).Select(f => new FileDrift(f, DriftKind.Extra, null, "")));
-        foreach (var d in drift)
-        {
-            if (d is { Kind: DriftKind.Changed, Expected: { } rendered, Actual: { } committed })
-                diagnostics.AddRange(Validation.Changes.ImmutableFieldChanges.Find("out/" + d.Path, committed, rendered));
-            stdout.Write(UnifiedDiff.Create("a/out/" + d.Path, "b/out/" + d.Path, d.Actual, d.Expected));
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputDrift, SourceSpan.WholeFile("out/" + d.Path),
-                d.Kind switch
-                {
-                    DriftKind.Missing => "file is missing from out/",
-                    DriftKind.Extra => "file is no longer produced by the inventory",
-                    _ => "file differs from what the inventory renders",
-                }));
-        }
-        var code = Report(diagnostics, options);
-        if (drift.Count > 0)
+        var generation = Generate(generator, options);
+        if (generation.RequestFailed)
+            return Math.Max(Report(generation.Diagnostics, options), UsageOrIo);
+        var comparison = generator.Compare(generation);
+        // A machine-readable report owns stdout; the diff then goes to stderr so stdout stays one JSON document.
+        var diffs = options.Format == TextFormat ? stdout : stderr;
+        foreach (var d in comparison.Drift)
+            diffs.Write(UnifiedDiff.Create("a/out/" + d.Path, "b/out/" + d.Path, d.Actual, d.Expected));
+        var code = Report([.. generation.Diagnostics, .. comparison.Diagnostics], options);
+        if (!comparison.Drift.IsEmpty)
         {
             var fix = options.Environment is null ? "make render" : $"make render ENV={options.Environment}";
-            stderr.Write($"manifestgen: out/ is not current ({drift.Count} file(s)); fix it with `{fix}` and commit the result\n");
+            stderr.Write($"manifestgen: out/ is not current ({comparison.Drift.Length} file(s)); fix it with `{fix}` and commit the result\n");
             return Findings;
         }
         return code;
@@ -223,20 +202,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
     private int Validate(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (diagnostics.Count > 0)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var loaded = new List<Inventory.LoadedInventory>();
-        foreach (var file in files)
-        {
-            var (inventory, found) = generator.Validate(file);
-            diagnostics.AddRange(found);
-            if (inventory is not null)
-                loaded.Add(inventory);
-        }
-        diagnostics.AddRange(Validation.Rules.EnvironmentSetRules.Check(loaded));
-        return Report(diagnostics, options);
+        var generation = Generate(generator, options);
+        var code = Report(generation.Diagnostics, options);
+        return generation.RequestFailed ? Math.Max(code, UsageOrIo) : code;
     }
 
     private int Explain(string code)
@@ -252,15 +220,12 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
 
     private int Secrets(Generator generator, Options options)
     {
-        var diagnostics = new List<Diagnostic>();
-        var files = generator.EnvironmentFiles(options.Environment, diagnostics);
-        if (files.IsEmpty)
-            return Math.Max(Report(diagnostics, options), UsageOrIo);
-        var result = generator.Render(files[0]);
-        if (result.Plan is null)
-            return Report(result.Diagnostics, options);
-        var target = Path.GetFullPath(options.Out ?? Path.Combine(generator.Paths.Root, ".secrets", result.Environment), generator.Paths.Root);
-        var (written, problems) = PlainSecrets.Write(result.Plan, Path.GetFullPath(options.From!, generator.Paths.Root), target);
+        var generation = generator.Generate(new GenerationRequest(options.Environment));
+        if (generation.RequestFailed || generation.Environments[0].Plan is not { } plan)
+            return Math.Max(Report(generation.Diagnostics, options), generation.RequestFailed ? UsageOrIo : Findings);
+        var environment = generation.Environments[0].Environment;
+        var target = Path.GetFullPath(options.Out ?? Path.Combine(generator.Paths.Root, ".secrets", environment), generator.Paths.Root);
+        var (written, problems) = PlainSecrets.Write(plan, Path.GetFullPath(options.From!, generator.Paths.Root), target);
         foreach (var p in problems)
             stderr.Write($"manifestgen: {p}\n");
         foreach (var w in written)

@@ -5,6 +5,8 @@ using ManifestGen.Loading;
 using ManifestGen.Output;
 using ManifestGen.Planning;
 using ManifestGen.Rendering;
+using ManifestGen.Validation.Changes;
+using ManifestGen.Validation.Rules;
 
 namespace ManifestGen.Pipeline;
 
@@ -22,9 +24,35 @@ public sealed record EnvironmentResult(string Environment, ImmutableArray<Diagno
     public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
 }
 
+/// <summary>What to generate: every environment in values/ (null) or one; what the cluster has (for the immutable-field checks).</summary>
+public sealed record GenerationRequest(string? Environment = null, CommittedOutput? Committed = null);
+
+/// <summary>
+/// Everything one run found: the diagnostics of all selected environments, of the rules across
+/// environments and of the comparison with the committed output, and the rendered files of each
+/// environment. <see cref="Environments"/> is empty when the request itself failed (no values/, unknown
+/// environment): <see cref="RequestFailed"/>.
+/// </summary>
+public sealed record Generation(ImmutableArray<Diagnostic> Diagnostics, ImmutableArray<EnvironmentResult> Environments, bool RequestFailed)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.Severity == Severity.Error);
+
+    /// <summary>Names of every environment in values/ (also those not selected), for stale-output detection.</summary>
+    public ImmutableArray<string> KnownEnvironments { get; init; } = [];
+
+    /// <summary>True when the request named no single environment: folders of unknown environments are stale.</summary>
+    public bool AllEnvironments { get; init; }
+}
+
+/// <summary>Drift between out/ and a generation: the files and one MG0909 diagnostic per file.</summary>
+public sealed record OutputComparison(ImmutableArray<FileDrift> Drift, ImmutableArray<Diagnostic> Diagnostics);
+
 /// <summary>
 /// The pure core: load → validate → plan → render → strict re-parse → cross-object checks → canonical
-/// text, all in memory. It never writes to the console; writing out/ is <see cref="OutputTree"/>'s job.
+/// text → rules across environments → comparison with the committed output, all in memory. Every entry
+/// point (render, check, validate, the hooks, the tests) calls <see cref="Generate"/> and so sees the same
+/// diagnostics; writing is <see cref="Emit"/>, which writes nothing when anything is an error. It never
+/// writes to the console.
 /// </summary>
 public sealed class Generator(GeneratorPaths paths)
 {
@@ -34,26 +62,114 @@ public sealed class Generator(GeneratorPaths paths)
 
     public GeneratorPaths Paths => paths;
 
-    /// <summary>Environment files in values/, or just the named one (null with a diagnostic when it does not exist).</summary>
-    public ImmutableArray<string> EnvironmentFiles(string? only, List<Diagnostic> diagnostics)
+    /// <summary>The one composition of every rule. Renders in memory; writes nothing.</summary>
+    public Generation Generate(GenerationRequest request)
     {
+        var diagnostics = new List<Diagnostic>();
         if (!Directory.Exists(paths.Values))
         {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.FileNotReadable, SourceSpan.WholeFile("values"), "the folder values/ does not exist"));
-            return [];
+            return new Generation([.. diagnostics], [], RequestFailed: true);
         }
         var all = InventoryLoader.EnvironmentFiles(paths.Values);
-        if (only is null)
-            return all;
-        var match = all.Where(f => InventoryLoader.EnvironmentName(f) == only).ToImmutableArray();
-        if (match.IsEmpty)
+        var known = all.Select(InventoryLoader.EnvironmentName).ToImmutableArray();
+        if (request.Environment is { } only && !known.Contains(only))
+        {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.FileNotReadable, SourceSpan.WholeFile($"values/{only}.yaml"),
-                $"no environment '{only}' in values/ (known: {string.Join(", ", all.Select(InventoryLoader.EnvironmentName))})"));
-        return match;
+                $"no environment '{only}' in values/ (known: {string.Join(", ", known)})"));
+            return new Generation([.. diagnostics], [], RequestFailed: true) { KnownEnvironments = known };
+        }
+        bool Selected(string env) => request.Environment is null || request.Environment == env;
+
+        // Every environment is loaded and validated (cheap), so the rules across environments see them
+        // all even when one is named; only the selected ones are rendered and reported.
+        var validated = all.Select(f => (Environment: InventoryLoader.EnvironmentName(f), Result: Validate(f))).ToList();
+        var results = new List<EnvironmentResult>();
+        foreach (var (env, (inventory, found)) in validated.Where(v => Selected(v.Environment)))
+        {
+            var result = inventory is null || found.Any(d => d.Severity == Severity.Error)
+                ? new EnvironmentResult(env, found, [], null)
+                : Render(inventory, found);
+            if (request.Committed is { } committed && !result.Files.IsEmpty)
+                result = result with { Diagnostics = DiagnosticOrder.Sort([.. result.Diagnostics, .. ImmutableChanges(result.Files, committed)]) };
+            results.Add(result);
+            diagnostics.AddRange(result.Diagnostics);
+        }
+        diagnostics.AddRange(EnvironmentSetRules.Check(validated.Select(v => v.Result.Inventory).OfType<LoadedInventory>(), Selected));
+        return new Generation(DiagnosticOrder.Sort(diagnostics), [.. results], RequestFailed: false)
+        {
+            KnownEnvironments = known,
+            AllEnvironments = request.Environment is null,
+        };
     }
 
-    /// <summary>Loads and validates (every <see cref="IInventoryCheck"/>), without rendering.</summary>
-    public (LoadedInventory? Inventory, ImmutableArray<Diagnostic> Diagnostics) Validate(string environmentFile)
+    /// <summary>
+    /// Writes every environment's files into out/ and deletes stale ones, or nothing at all when the
+    /// generation has an error (in any environment). Returns the diagnostics of files that could not be written.
+    /// </summary>
+    public ImmutableArray<Diagnostic> Emit(Generation generation)
+    {
+        if (generation.RequestFailed || generation.HasErrors)
+            return [];
+        var diagnostics = new List<Diagnostic>();
+        foreach (var result in generation.Environments)
+            diagnostics.AddRange(OutputTree.Write(paths.Out, result.Environment, result.Files));
+        if (generation.AllEnvironments)
+            foreach (var stale in OutputTree.StaleEnvironments(paths.Out, generation.KnownEnvironments))
+            {
+                try
+                {
+                    Directory.Delete(Path.Combine(paths.Out, stale), recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputNotWritable, SourceSpan.WholeFile("out/" + stale), ex.Message));
+                }
+            }
+        return [.. diagnostics];
+    }
+
+    /// <summary>
+    /// Compares out/ on disk with the generation: every changed, missing or extra file, each with an
+    /// MG0909 diagnostic. A generation with errors is not compared: render would write nothing for it
+    /// either, so the errors are the whole answer until they are fixed.
+    /// </summary>
+    public OutputComparison Compare(Generation generation)
+    {
+        var drift = new List<FileDrift>();
+        if (generation.HasErrors || generation.RequestFailed)
+            return new OutputComparison([], []);
+        foreach (var result in generation.Environments)
+            drift.AddRange(OutputTree.Compare(paths.Out, result.Environment, result.Files));
+        if (generation.AllEnvironments)
+            foreach (var stale in OutputTree.StaleEnvironments(paths.Out, generation.KnownEnvironments))
+                drift.AddRange(OutputTree.ExistingFiles(paths.Out, stale).Select(f => new FileDrift(f, DriftKind.Extra, null, "")));
+        var diagnostics = drift.Select(d => DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputDrift, SourceSpan.WholeFile("out/" + d.Path),
+            d.Kind switch
+            {
+                DriftKind.Missing => "file is missing from out/",
+                DriftKind.Extra => "file is no longer produced by the inventory",
+                _ => "file differs from what the inventory renders",
+            }));
+        return new OutputComparison([.. drift], DiagnosticOrder.Sort(diagnostics));
+    }
+
+    // Only PersistentVolumes and claims have fields Kubernetes refuses to change in place; their file
+    // names start with the lower-case kind, so other files are never read from the baseline.
+    private static IEnumerable<Diagnostic> ImmutableChanges(ImmutableArray<OutputFile> files, CommittedOutput committed)
+    {
+        foreach (var file in files)
+        {
+            var name = Path.GetFileName(file.Path);
+            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || committed.Read(file.Path) is not { } before || before == file.Content)
+                continue;
+            foreach (var d in ImmutableFieldChanges.Find("out/" + file.Path, before, file.Content))
+                yield return d;
+        }
+    }
+
+    /// <summary>Loads and validates one environment file (every <see cref="IInventoryCheck"/>), without rendering. A stage of <see cref="Generate"/>.</summary>
+    internal (LoadedInventory? Inventory, ImmutableArray<Diagnostic> Diagnostics) Validate(string environmentFile)
     {
         var load = new InventoryLoader(paths.Root).Load(environmentFile);
         if (load.Inventory is null)
@@ -61,16 +177,8 @@ public sealed class Generator(GeneratorPaths paths)
         return (load.Inventory, DiagnosticOrder.Sort([.. load.Diagnostics, .. InventoryChecks.Run(load.Inventory)]));
     }
 
-    public EnvironmentResult Render(string environmentFile)
-    {
-        var env = InventoryLoader.EnvironmentName(environmentFile);
-        var (inventory, validation) = Validate(environmentFile);
-        if (inventory is null || validation.Any(d => d.Severity == Severity.Error))
-            return new EnvironmentResult(env, validation, [], null);
-        return Render(inventory, validation);
-    }
-
-    public EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier)
+    /// <summary>Renders one validated inventory in memory. A stage of <see cref="Generate"/>.</summary>
+    internal EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier)
     {
         var env = inventory.Environment;
         var diagnostics = new List<Diagnostic>(earlier);

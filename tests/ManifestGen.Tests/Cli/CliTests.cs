@@ -5,10 +5,10 @@ namespace ManifestGen.Tests.Cli;
 
 public sealed class CliTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(Workspace ws, params string[] args)
+    internal static (int Code, string Stdout, string Stderr) Run(Workspace ws, params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+        var stdout = new StringWriter { NewLine = "\n" };
+        var stderr = new StringWriter { NewLine = "\n" };
         var code = new CliApp(stdout, stderr).Run([.. args, "--root", ws.Root], ws.Root);
         return (code, stdout.ToString(), stderr.ToString());
     }

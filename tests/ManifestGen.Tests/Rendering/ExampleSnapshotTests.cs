@@ -1,5 +1,3 @@
-using ManifestGen.Loading;
-using ManifestGen.Output;
 using ManifestGen.Pipeline;
 using ManifestGen.Tests.Support;
 
@@ -9,9 +7,9 @@ public sealed class ExampleSnapshotTests
 {
     internal static SortedDictionary<string, string> RenderInMemory(Generator generator, string environment)
     {
-        var file = Path.Combine(generator.Paths.Values, environment + ".yaml");
-        var result = generator.Render(file);
-        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        var generation = generator.Generate(new GenerationRequest(environment));
+        Assert.False(generation.HasErrors, string.Join("\n", generation.Diagnostics));
+        var result = Assert.Single(generation.Environments);
         return new SortedDictionary<string, string>(
             result.Files.ToDictionary(f => f.Path[(environment.Length + 1)..], f => f.Content), StringComparer.Ordinal);
     }
@@ -29,12 +27,10 @@ public sealed class ExampleSnapshotTests
     public void Should_have_committed_output_that_is_current()
     {
         var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
-        foreach (var file in InventoryLoader.EnvironmentFiles(RepoPaths.Values))
-        {
-            var result = generator.Render(file);
-            var drift = OutputTree.Compare(RepoPaths.Out, result.Environment, result.Files);
-            Assert.True(drift.IsEmpty, "out/ is not current; run `make render`: " + string.Join(", ", drift.Select(d => $"{d.Path} ({d.Kind})")));
-        }
+        var generation = generator.Generate(new GenerationRequest());
+        Assert.False(generation.HasErrors, string.Join("\n", generation.Diagnostics));
+        var drift = generator.Compare(generation).Drift;
+        Assert.True(drift.IsEmpty, "out/ is not current; run `make render`: " + string.Join(", ", drift.Select(d => $"{d.Path} ({d.Kind})")));
     }
 
     [Fact]

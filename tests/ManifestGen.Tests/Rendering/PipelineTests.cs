@@ -23,7 +23,7 @@ public sealed class PipelineTests
     {
         using var ws = new Workspace();
         ws.Write("values/demo.yaml", InventoryLoaderTests.Minimal.Replace("address: 10.0.0.1", "address: CHANGEME"));
-        var result = ws.Generator.Render(Path.Combine(ws.Root, "values/demo.yaml"));
+        var result = Assert.Single(ws.Generator.Generate(new GenerationRequest("demo")).Environments);
         Assert.True(result.HasErrors);
         Assert.Empty(result.Files);
         Assert.Null(result.Plan);
@@ -35,7 +35,7 @@ public sealed class PipelineTests
     {
         using var ws = new Workspace();
         ws.Write("values/demo.yaml", InventoryLoaderTests.Minimal);
-        var result = ws.Generator.Render(Path.Combine(ws.Root, "values/demo.yaml"));
+        var result = Assert.Single(ws.Generator.Generate(new GenerationRequest("demo")).Environments);
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
         var paths = result.Files.Select(f => f.Path).ToList();
         Assert.Contains("demo/manifests/cronjob-backup-host-a-app-one.yaml", paths);
@@ -50,7 +50,7 @@ public sealed class PipelineTests
     public void Should_render_one_forget_job_per_host_holding_only_that_hosts_apps_and_one_prune_job()
     {
         var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
-        var result = generator.Render(Path.Combine(RepoPaths.Values, "production.yaml"));
+        var result = Assert.Single(generator.Generate(new GenerationRequest("production")).Environments);
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
         var maintain = result.Files
             .Where(f => f.Path.Contains("/manifests/configmap-", StringComparison.Ordinal))

@@ -63,10 +63,11 @@ public sealed class CliReportTests
     [Fact]
     public void Should_write_an_empty_sarif_run_for_a_valid_inventory()
     {
-        using var temp = new TempDirectory();
-        temp.Write("values/prod.yaml", File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "base-valid.yaml")));
-        var (exit, stdout, _) = Run(temp.Path, "validate", "--root", temp.Path, "--format", "sarif");
-        Assert.Equal(0, exit);
+        // validate renders in memory like every command: the root needs the templates.
+        using var ws = new Workspace();
+        ws.Write("values/prod.yaml", File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "base-valid.yaml")));
+        var (exit, stdout, stderr) = Run(ws.Root, "validate", "--root", ws.Root, "--format", "sarif");
+        Assert.True(exit == 0, stderr + stdout);
         using var doc = JsonDocument.Parse(stdout);
         Assert.Equal(0, doc.RootElement.GetProperty("runs")[0].GetProperty("results").GetArrayLength());
     }

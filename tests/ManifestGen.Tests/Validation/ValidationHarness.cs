@@ -3,7 +3,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Inventory;
 using ManifestGen.Loading;
-using ManifestGen.Validation.Rules;
+using ManifestGen.Pipeline;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -11,28 +11,22 @@ namespace ManifestGen.Tests.Validation;
 internal static class ValidationHarness
 {
     /// <summary>
-    /// Validates <paramref name="inventoryFile"/>; other environment files next to it (not starting with
-    /// '_') are validated too and checked together with it, as `validate` does for values/.
+    /// Generates <paramref name="inventoryFile"/>'s environment through <see cref="Generator.Generate"/>,
+    /// as every command does: other environment files next to it (not starting with '_') are loaded too for
+    /// the rules across environments. Files are named relative to <paramref name="displayRoot"/>.
     /// </summary>
-    public static ImmutableArray<Diagnostic> Validate(string inventoryFile, string displayRoot)
+    public static ImmutableArray<Diagnostic> Validate(string inventoryFile, string displayRoot) =>
+        Generate(inventoryFile, displayRoot).Diagnostics;
+
+    public static Generation Generate(string inventoryFile, string displayRoot)
     {
-        var loader = new InventoryLoader(displayRoot);
-        var found = new List<Diagnostic>();
-        var inventories = new List<LoadedInventory>();
-        var siblings = InventoryLoader.EnvironmentFiles(Path.GetDirectoryName(inventoryFile)!)
-            .Where(f => f != inventoryFile && Path.GetFileName(f) != "base-valid.yaml");
-        foreach (var file in siblings.Prepend(inventoryFile))
+        var paths = new GeneratorPaths(displayRoot)
         {
-            var loaded = loader.Load(file);
-            found.AddRange(loaded.Diagnostics);
-            if (loaded.Inventory is { } inventory)
-            {
-                found.AddRange(InventoryChecks.Run(inventory));
-                inventories.Add(inventory);
-            }
-        }
-        found.AddRange(EnvironmentSetRules.Check(inventories));
-        return DiagnosticOrder.Sort(found);
+            Values = Path.GetDirectoryName(Path.GetFullPath(inventoryFile))!,
+            Templates = Path.Combine(ValidationTestFiles.RepoRoot, "templates"),
+            Out = Path.Combine(displayRoot, "out-not-written"),
+        };
+        return new Generator(paths).Generate(new GenerationRequest(InventoryLoader.EnvironmentName(inventoryFile)));
     }
 
     /// <summary>The text report as a person sees it, with the files under <paramref name="displayRoot"/> quoted.</summary>

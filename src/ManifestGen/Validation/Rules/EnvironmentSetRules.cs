@@ -11,7 +11,9 @@ namespace ManifestGen.Validation.Rules;
 /// </summary>
 public static class EnvironmentSetRules
 {
-    public static ImmutableArray<Diagnostic> Check(IEnumerable<LoadedInventory> inventories)
+    /// <param name="inventories">Every environment's inventory.</param>
+    /// <param name="reported">Environments whose findings are wanted (a finding is kept when either environment of the pair is).</param>
+    public static ImmutableArray<Diagnostic> Check(IEnumerable<LoadedInventory> inventories, Func<string, bool>? reported = null)
     {
         var volumes = inventories
             .OrderBy(i => i.Environment, StringComparer.Ordinal)
@@ -25,6 +27,8 @@ public static class EnvironmentSetRules
             {
                 var (a, b) = (volumes[j], volumes[i]);
                 if (!string.Equals(a.Server, b.Server, StringComparison.OrdinalIgnoreCase) || !PosixPath.Overlap(a.Dir, b.Dir))
+                    continue;
+                if (reported is not null && !reported(a.Inventory.Environment) && !reported(b.Inventory.Environment))
                     continue;
                 var relation = PosixPath.Normalise(a.Dir) == PosixPath.Normalise(b.Dir) ? "the same directory as"
                     : PosixPath.IsSameOrUnder(b.Dir, a.Dir) ? "inside" : "a parent of";
