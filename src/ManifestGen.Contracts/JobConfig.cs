@@ -40,6 +40,13 @@ public sealed record RepositoryConfig
     public required string PasswordFile { get; init; }
     /// <summary>restic cache directory on a volume, so metadata is not re-read by every new pod.</summary>
     public required string CacheDir { get; init; }
+    /// <summary>
+    /// REST server user (a rest: location): each host's backups use their own user, which an
+    /// append-only server with --private-repos lets add snapshots to /USER/ and nothing else.
+    /// </summary>
+    public string? RestUsername { get; init; }
+    /// <summary>File holding that user's password (a mounted Secret key); restic gets it as RESTIC_REST_PASSWORD.</summary>
+    public string? RestPasswordFile { get; init; }
     /// <summary>Bounded wait for a lock held by another job (restic --retry-lock).</summary>
     public int RetryLockSeconds { get; init; } = 300;
 }

@@ -81,8 +81,9 @@ public sealed class GatedHost
         var envFile = Path.Combine(root, "values", "gate.yaml");
         await File.WriteAllTextAsync(envFile, yaml);
         var generator = new Generator(new GeneratorPaths(root) { Templates = Path.Combine(RepoRoot(), "templates") });
-        var result = generator.Render(envFile);
-        Assert.False(result.HasErrors, string.Join('\n', result.Diagnostics.Select(d => d.ToString())));
+        var generation = generator.Generate(new GenerationRequest("gate"));
+        Assert.False(generation.HasErrors, string.Join('\n', generation.Diagnostics.Select(d => d.ToString())));
+        var result = Assert.Single(generation.Environments);
         var prefix = $"gate/{HostGatePlan.Folder}/{s.HostName}/";
         var files = result.Files.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal))
             .ToImmutableDictionary(f => f.Path[prefix.Length..], f => f.Content);
