@@ -5,7 +5,7 @@ CONFIG ?= Release
 GEN := $(DOTNET) run --project src/ManifestGen -c $(CONFIG) --
 ENV ?=
 
-.PHONY: render check validate test build deps bench demo image-deps clean
+.PHONY: render check validate test build deps bench demo image image-deps clean
 
 ## Render every environment in values/ (or ENV=name) into out/.
 render:
@@ -40,3 +40,7 @@ demo:
 
 clean:
 	$(DOTNET) clean ManifestGen.sln -c $(CONFIG)
+
+## Builds the runner image (trixie base with mmdebstrap, image/Dockerfile) and unpacks it for the pod harness; cached.
+image:
+	bash image/make-image.sh

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: watch ManifestGen work without a cluster (docs/demo.md explains each step).
 #
-# Installs what is missing, builds the pod harness (with the generator and the runner), then:
+# Installs what is missing, builds the pod harness (with the generator) and the runner image, then:
 # renders the test-cluster example from a copy of values/, starts a throwaway SSH host with a sample
-# compose app in a network namespace of its own, runs the rendered init Job and the rendered backup
+# compose app in a network namespace of its own, runs (in the runner image, under runc) the rendered init Job and the rendered backup
 # CronJob twice (a file changed between), lists the snapshots, restores one file and compares it,
 # and prints a report. Everything it started is stopped and removed on exit, also on failure or Ctrl-C.
 #
@@ -12,15 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then
-  echo "demo: needs root (network namespaces, bind mounts, chroot); run: sudo make demo" >&2
+  echo "demo: needs root (network namespaces, runc, mounts); run: sudo make demo" >&2
   exit 2
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "demo: the .NET SDK is required (see README)" >&2; exit 2; }
 
 bash scripts/install-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-echo "demo: building the pod harness, the generator and the runner ..." >&2
+echo "demo: building the pod harness, the generator and the runner image ..." >&2
 dotnet build tests/ManifestGen.PodHarness -c Release -nologo -v quiet >&2
+bash image/make-image.sh >/dev/null
 
 netns="mg-demo-$$"
 # Everything the run writes (rendered copy, SSH host keys, claims, scratch) goes under one folder.

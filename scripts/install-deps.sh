@@ -17,12 +17,14 @@ mode="${1:---all}"
 
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
 test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs shellcheck)
+# The runner image is built and every rendered pod run in it (image/make-image.sh, the pod harness).
+image_pkgs=(podman buildah runc umoci skopeo mmdebstrap uidmap)
 
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
 pkgs=("${runtime_pkgs[@]}")
-[ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}")
+[ "$mode" = "--runtime" ] || pkgs+=("${test_pkgs[@]}" "${image_pkgs[@]}")
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
 # The runner's HTTPS pings need OpenSSL; the package was renamed in trixie (64-bit time_t).
 if ! have_pkg libssl3t64 && ! have_pkg libssl3; then
@@ -55,16 +57,7 @@ trixie_extract() { # $1 = package
   if [ -z "$trixie_work" ]; then
     trixie_work=$(mktemp -d); trap 'rm -rf "$trixie_work"' EXIT
     mkdir -p "$trixie_work/lists/partial" "$trixie_work/archives/partial" "$trixie_work/sources.list.d"
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      grep -q 'debian' "$f" || continue
-      sed -E -e '/^Suites:/ { s/bookworm-security/trixie-security/; s/bookworm-updates/trixie-updates/; s/bookworm/trixie/g }' \
-        "$f" > "$trixie_work/sources.list.d/$(basename "$f")"
-    done
-    if [ -f /etc/apt/sources.list ]; then
-      sed -E 's/\bbookworm\b/trixie/g; s/bookworm-(security|updates)/trixie-\1/g' /etc/apt/sources.list \
-        | grep -E '^deb ' | grep debian > "$trixie_work/sources.list.d/derived.list" || true
-    fi
+    bash "$(dirname "$0")/trixie-sources.sh" "$trixie_work/sources.list.d"
     trixie_aptopts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$trixie_work/sources.list.d"
              -o "Dir::State::lists=$trixie_work/lists" -o "Dir::Cache::archives=$trixie_work/archives"
              -o "Dir::Cache::pkgcache=$trixie_work/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$trixie_work/srcpkgcache.bin"

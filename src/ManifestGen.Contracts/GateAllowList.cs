@@ -35,7 +35,7 @@ public static class GateAllowList
             if (app.Hooks.ComposeDirectory is { } dir)
                 entries.AddRange(app.Hooks.StopServices.Select(s => Entry("compose", dir, s)));
             if (role == GateRole.Backup)
-                entries.AddRange(RemoteRequests.FixedBackupRequests(app).Select(r => Entry("exec", r)));
+                entries.AddRange(RemoteCommands.FixedBackupCommands(app).Select(r => Entry("exec", r)));
         }
         if (role == GateRole.Backup && list.Any(a => a.Strategy == TransferStrategy.Sshfs))
             entries.Add(Entry("sftp", sftpServer));

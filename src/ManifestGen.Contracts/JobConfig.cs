@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ManifestGen.Contracts;
 
@@ -26,6 +27,53 @@ public sealed record JobConfig
     /// <summary>Retention groups and check settings (maintenance jobs).</summary>
     public MaintenanceConfig? Maintenance { get; init; }
     public ReportingConfig Reporting { get; init; } = new();
+    /// <summary>
+    /// Seconds between SIGTERM and SIGKILL: the generator renders it as the pod's
+    /// terminationGracePeriodSeconds and the runner fits its shutdown steps into it
+    /// (<see cref="ShutdownBudget"/>), so both sides read the same value.
+    /// </summary>
+    public int TerminationGracePeriodSeconds { get; init; } = ShutdownBudget.DefaultGracePeriodSeconds;
+    /// <summary>
+    /// The Job's activeDeadlineSeconds (what the generator renders). The runner stops itself when it runs
+    /// out and arms the host's dead man's switch to fire only after it (plus the grace period), when the
+    /// pod is gone for certain. Null: no deadline (the switch then uses a fixed six hours).
+    /// </summary>
+    public int? ActiveDeadlineSeconds { get; init; }
+}
+
+/// <summary>
+/// How the runner spends the grace period after SIGTERM. Every step is a share of the one rendered value,
+/// so the steps always fit: restic's SIGINT clean-up, then starting the stopped services, the after
+/// hooks and the other clean-up, then the pings and metrics, and a margin for the process to exit.
+/// </summary>
+public sealed record ShutdownBudget
+{
+    public const int DefaultGracePeriodSeconds = 120;
+    /// <summary>Below this the shares are too small to start a service over SSH.</summary>
+    public const int MinimumGracePeriodSeconds = 20;
+
+    public required int GracePeriodSeconds { get; init; }
+    /// <summary>restic gets SIGINT and this long to remove its lock before it is killed.</summary>
+    public required int ResticInterruptSeconds { get; init; }
+    /// <summary>Shared by all clean-up after an interrupt: compose start, dead man's switch, after hooks, unmount.</summary>
+    public required int CleanupSeconds { get; init; }
+    /// <summary>Pings and the pushgateway.</summary>
+    public required int ReportSeconds { get; init; }
+    /// <summary>What is left for the runtime to flush and exit.</summary>
+    public int MarginSeconds => GracePeriodSeconds - ResticInterruptSeconds - CleanupSeconds - ReportSeconds;
+
+    public static ShutdownBudget For(int gracePeriodSeconds)
+    {
+        var g = Math.Max(gracePeriodSeconds, MinimumGracePeriodSeconds);
+        // 120 s: 30 s restic, 60 s clean-up, 15 s reporting, 15 s margin.
+        return new ShutdownBudget
+        {
+            GracePeriodSeconds = g,
+            ResticInterruptSeconds = g / 4,
+            CleanupSeconds = g / 2,
+            ReportSeconds = g / 8,
+        };
+    }
 }
 
 public enum JobKind { Backup, Maintain, Check, Init }
@@ -88,8 +136,28 @@ public sealed record AppConfig
     /// <summary>Extra tags besides app=NAME.</summary>
     public ImmutableArray<string> Tags { get; init; } = [];
     public HooksConfig Hooks { get; init; } = new();
-    /// <summary>A restic exit code 3 (some files unreadable) fails the job instead of warning.</summary>
-    public bool PartialIsFailure { get; init; }
+    /// <summary>
+    /// A restic exit code 3 (some files unreadable) fails the job (the default); false turns it into a
+    /// warning. Either way the summary names the files.
+    /// </summary>
+    public bool PartialIsFailure { get; init; } = true;
+    /// <summary>
+    /// rsync --timeout: seconds without any data moving before rsync gives up, so a frozen peer cannot
+    /// hold the services stopped until the job's deadline (SSH keep-alives do not see a stalled process).
+    /// </summary>
+    public int TransferTimeoutSeconds { get; init; } = 300;
+    /// <summary>
+    /// rsync: after the copy, up to this many more passes re-copy files whose size or mtime changed since
+    /// they were read (a file rewritten during its own transfer is stored torn otherwise).
+    /// </summary>
+    public int ChangedFileRecopies { get; init; } = 3;
+    /// <summary>A file still changing after <see cref="ChangedFileRecopies"/> passes fails the job (true) or is a warning.</summary>
+    public bool ChangedFileIsFailure { get; init; } = true;
+    /// <summary>
+    /// rsync: every this many days the pull compares every file by checksum (--checksum), so a mirror file
+    /// damaged with its size and mtime intact cannot live on in every later snapshot. 0: every run.
+    /// </summary>
+    public int ChecksumIntervalDays { get; init; } = 7;
     /// <summary>Compress on the wire (rsync --compress --compress-choice=zstd; ssh for tar/sshfs).</summary>
     public bool CompressTransfer { get; init; } = true;
 }
@@ -196,11 +264,20 @@ public static class JobConfigJson
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        // Source-generated metadata and one generic converter per enum: no reflection or run-time code
+        // generation, so the generator and the runner also work as native executables.
+        TypeInfoResolver = JobConfigJsonContext.Default,
+        Converters =
+        {
+            new JsonStringEnumConverter<JobKind>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<TransferStrategy>(JsonNamingPolicy.KebabCaseLower),
+        },
     };
 
+    private static JsonTypeInfo<JobConfig> TypeInfo => (JsonTypeInfo<JobConfig>)Options.GetTypeInfo(typeof(JobConfig));
+
     public static string Serialize(JobConfig config) =>
-        JsonSerializer.Serialize(config, Options).ReplaceLineEndings("\n") + "\n";
+        JsonSerializer.Serialize(config, TypeInfo).ReplaceLineEndings("\n") + "\n";
 
     /// <summary>Parses and checks the version; throws <see cref="JobConfigException"/> with a clear message.</summary>
     public static JobConfig Deserialize(string json, string source)
@@ -208,7 +285,7 @@ public static class JobConfigJson
         JobConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<JobConfig>(json, Options);
+            config = JsonSerializer.Deserialize(json, TypeInfo);
         }
         catch (JsonException ex)
         {
@@ -224,3 +301,7 @@ public static class JobConfigJson
 }
 
 public sealed class JobConfigException(string message) : Exception(message);
+
+/// <summary>Compile-time serialization metadata of the job configuration (options come from <see cref="JobConfigJson.Options"/>).</summary>
+[JsonSerializable(typeof(JobConfig))]
+internal sealed partial class JobConfigJsonContext : JsonSerializerContext;

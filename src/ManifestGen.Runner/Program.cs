@@ -16,8 +16,31 @@ public static class Program
         // and the finally blocks restart services, instead of the runtime exiting at once.
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
-        return await RunAsync(args, Console.Out, Log.Stderr, cts.Token);
+        try
+        {
+            return await RunAsync(args, Console.Out, Log.Stderr, cts.Token);
+        }
+        catch (Exception ex)
+        {
+            // Last resort: RunAsync reports every failure itself; should anything escape it, the run still
+            // ends with exit 1 and a summary line instead of an abort without one.
+            Log.Stderr.Error($"runner error: {ex}");
+            Console.Out.WriteLine(new RunSummary
+            {
+                Command = args.Length > 0 ? args[0] : "",
+                Outcome = Outcome.Failure,
+                ExitCode = (int)RunnerExit.Failure,
+                DurationSeconds = 0,
+                Error = $"runner error: {ex.GetType().Name}: {ex.Message}",
+            }.ToJsonLine());
+            return (int)RunnerExit.Failure;
+        }
     }
+
+    /// <summary>The assembly's informational version (the build's version and, when built from git, its commit).</summary>
+    public static string VersionText =>
+        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, Log log, CancellationToken cancel)
     {
@@ -32,24 +55,43 @@ public static class Program
                 stdout.WriteLine(CommandLine.Usage);
                 return 0;
             }
+            if (cli.Version)
+            {
+                stdout.WriteLine($"manifestgen-runner {VersionText}");
+                return 0;
+            }
             config = LoadConfig(cli);
         }
         catch (Exception ex) when (ex is RunnerException or JobConfigException)
         {
             log.Error(ex.Message);
             Console.Error.WriteLine(CommandLine.Usage);
+            stdout.WriteLine(new RunSummary
+            {
+                Command = args.Count > 0 ? args[0] : "",
+                Outcome = Outcome.Failure,
+                ExitCode = (int)RunnerExit.Usage,
+                DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
+                Error = ex.Message,
+            }.ToJsonLine());
             return (int)RunnerExit.Usage;
         }
 
+        // The runner stops itself at the job's deadline, as Kubernetes would, so its clean-up runs.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        if (config.ActiveDeadlineSeconds is { } seconds) deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var budget = ShutdownBudget.For(config.TerminationGracePeriodSeconds);
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
-        using var http = Notifier.CreateHttpClient();
+        using var http = Notifier.CreateHttpClient(TimeSpan.FromSeconds(Math.Max(1, budget.ReportSeconds / 2)));
         var notifier = new Notifier(config.Reporting, log, http);
         var reported = cli.Command is "backup" or "maintain" or "check" or "init";
         RunSummary summary;
+        using var ctx = new RunContext(config, log, workDir, deadline.Token);
         try
         {
-            if (reported) await notifier.StartAsync(cancel);
-            var ctx = new RunContext(config, log, workDir, cancel);
+            // A reporting target that can never work is a configuration error, found before the host is touched.
+            if (reported && notifier.Problem() is { } problem) throw new RunnerException(RunnerExit.Usage, problem);
+            if (reported) await notifier.StartAsync(deadline.Token);
             summary = cli.Command switch
             {
                 "backup" => await BackupJob.RunAsync(ctx),
@@ -61,19 +103,14 @@ public static class Program
                 _ => throw new UnreachableException(),
             };
         }
-        catch (Exception ex) when (ex is RunnerException or OperationCanceledException or IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
-            var exit = ex switch
-            {
-                RunnerException r => r.Exit,
-                OperationCanceledException => RunnerExit.Interrupted,
-                _ => RunnerExit.Failure,
-            };
-            // A child may report its own failure after SIGTERM; the truth is that the run was interrupted.
-            if (cancel.IsCancellationRequested) exit = RunnerExit.Interrupted;
-            var message = ex is OperationCanceledException ? "interrupted" : ex.Message;
-            if (cancel.IsCancellationRequested && ex is not OperationCanceledException) message = "interrupted: " + message;
+            var (exit, message) = Failures.Classify(ex, deadline.IsCancellationRequested);
+            if (deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
+                message += $" (the job's deadline of {config.ActiveDeadlineSeconds} s passed)";
             log.Error(message);
+            if (exit == RunnerExit.Failure && ex is not RunnerException and not IOException and not UnauthorizedAccessException)
+                log.Error(ex.ToString());
             summary = new RunSummary
             {
                 Command = cli.Command,
@@ -92,7 +129,7 @@ public static class Program
             {
                 Directory.Delete(workDir, recursive: true);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 log.Warn($"could not remove {workDir}: {ex.Message}");
             }
@@ -105,8 +142,8 @@ public static class Program
         }
         if (reported)
         {
-            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await notifier.FinishAsync(summary, config.Kind.ToString().ToLowerInvariant(), budget.Token);
+            using var reportBudget = new CancellationTokenSource(TimeSpan.FromSeconds(budget.ReportSeconds));
+            await notifier.FinishAsync(summary, config.Kind.ToString().ToLowerInvariant(), reportBudget.Token);
         }
         log.Info($"{cli.Command}: {summary.Outcome.ToString().ToLowerInvariant()} (exit {summary.ExitCode})");
         return summary.ExitCode;
@@ -131,6 +168,10 @@ public static class Program
             throw new RunnerException(RunnerExit.Usage, $"{file}: cannot read the job configuration: {ex.Message}");
         }
         var config = JobConfigJson.Deserialize(json, file);
+        // The same function the generator runs on every job.json it renders: what fails here failed at commit there.
+        var problems = JobConfigRules.Check(config);
+        if (!problems.IsEmpty)
+            throw new RunnerException(RunnerExit.Usage, $"{file}: job configuration refused: {string.Join("; ", problems)}");
         var expected = cli.Command switch
         {
             "backup" => JobKind.Backup,
@@ -139,6 +180,11 @@ public static class Program
             "init" => JobKind.Init,
             _ => (JobKind?)null,
         };
+        if (config.TerminationGracePeriodSeconds < ShutdownBudget.MinimumGracePeriodSeconds)
+            throw new RunnerException(RunnerExit.Usage,
+                $"{file}: terminationGracePeriodSeconds {config.TerminationGracePeriodSeconds} is too short (at least {ShutdownBudget.MinimumGracePeriodSeconds})");
+        if (config.Reporting.PushgatewayUrl is { } gw && Notifier.UrlProblem(gw, "reporting.pushgatewayUrl", secret: false) is { } problem)
+            throw new RunnerException(RunnerExit.Usage, $"{file}: {problem}");
         if (expected is { } k && config.Kind != k)
             throw new RunnerException(RunnerExit.Usage,
                 $"{file}: job kind is '{config.Kind.ToString().ToLowerInvariant()}' but the command is `{cli.Command}`");

@@ -72,6 +72,14 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
             Assert.Equal(2, calls.Count(c => c.EndsWith($"docker compose start {service}", StringComparison.Ordinal)));
         }
 
+        // Every other backup CronJob of the environment, twice each, in its own pods.
+        Assert.Equal(EnvironmentBackups(env).Order(StringComparer.Ordinal), env.BackupWorkloads.Order(StringComparer.Ordinal));
+        foreach (var other in env.BackupWorkloads.Where(w => w != env.BackupWorkload))
+        {
+            Ok(await env.RunAsync(other), $"{other} 1");
+            Ok(await env.RunAsync(other), $"{other} 2");
+        }
+
         // Snapshots: the host's name and the host's own paths, tagged with the app.
         var snapshots = SnapshotList(Ok(await env.RunAsync(env.BackupWorkload, ["snapshots", "--json"]), "snapshots").Stdout);
         Assert.Equal(2, snapshots.Count);
@@ -93,6 +101,34 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
         File.Delete(changedFile);
         Ok(await env.RunAsync(env.BackupWorkload, ["restore", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"]), "restore");
         Assert.Equal(expected, SHA256.HashData(await File.ReadAllBytesAsync(changedFile)));
+    }
+
+    private static IEnumerable<string> EnvironmentBackups(ExampleEnvironment env) =>
+        env.Manifests.WorkloadNames().Where(n => ExampleEnvironment.JobConfigs(env.Manifests).Any(j => j.Workload == n && j.Config.Kind == JobKind.Backup));
+
+    [Fact]
+    public async Task I_can_back_up_the_production_tar_and_sshfs_apps_twice_in_the_runner_image()
+    {
+        await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
+        {
+            RepositoryRoot = RepositoryRoot(),
+            Environment = "production",
+            App = "mailserver",
+            RunTimeout = TimeSpan.FromMinutes(3),
+        });
+        var tar = env.Workload(JobKind.Backup, "mailserver");
+        var sshfs = env.Workload(JobKind.Backup, "wiki");
+        Assert.Equal(TransferStrategy.Tar, env.BackupConfig.App!.Strategy);
+
+        Ok(await env.RunAsync(env.Workload(JobKind.Init)), "init");
+        foreach (var (workload, what) in new[] { (tar, "tar"), (sshfs, "sshfs") })
+        {
+            var first = RunSummaryLine.Parse(Ok(await env.RunAsync(workload), $"{what} backup 1").Stdout);
+            var second = RunSummaryLine.Parse(Ok(await env.RunAsync(workload), $"{what} backup 2").Stdout);
+            Assert.True(first.FilesNew > 0, $"{what}: {first.FilesNew} new files");
+            Assert.NotEqual(first.SnapshotId, second.SnapshotId);
+            Assert.Equal(2, SnapshotList(Ok(await env.RunAsync(workload, ["snapshots", "--json"]), $"{what} snapshots").Stdout).Count);
+        }
     }
 
     // ---- contract: a template that disagrees with the runner must fail the run ----

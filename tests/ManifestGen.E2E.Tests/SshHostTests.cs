@@ -98,6 +98,8 @@ public sealed class SshHostTests : IDisposable
           template:
             spec:
               restartPolicy: Never
+              securityContext:
+                runAsUser: 0          # the key Secret is 0400 root's, without fsGroup (the image's user could not read it)
               containers:
                 - name: ssh
                   image: registry.invalid/ssh:1

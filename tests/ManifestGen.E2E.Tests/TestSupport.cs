@@ -36,7 +36,6 @@ internal static class TestSupport
     public static PodRunOptions Options(TempDir state, params (string Name, ImmutableDictionary<string, byte[]> Keys)[] secrets) => new()
     {
         StateDirectory = state.Combine("state"),
-        RunnerDirectory = AppContext.BaseDirectory,
         Secrets = secrets.ToImmutableDictionary(s => s.Name, s => s.Keys, StringComparer.Ordinal),
         Timeout = TimeSpan.FromMinutes(3),
     };

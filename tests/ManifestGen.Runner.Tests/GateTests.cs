@@ -209,13 +209,13 @@ public sealed class GateTests(RealHost host)
             ["a shell"] = null,
             ["cat /etc/shadow"] = "cat /etc/shadow",
             ["bash -c"] = $"bash -c 'touch {marker}'",
-            ["path check followed by a command"] = RemoteRequests.PathsMissing([dir]) + $"; touch {marker}",
-            ["path check of another path"] = RemoteRequests.PathsMissing([outside]),
+            ["path check followed by a command"] = RemoteCommands.MissingPaths([dir]) + $"; touch {marker}",
+            ["path check of another path"] = RemoteCommands.MissingPaths([outside]),
             ["path check with $()"] = $"for p in '$(touch {marker})'; do [ -e \"$p\" ] || [ -L \"$p\" ] || printf '%s\\0' \"$p\"; done",
-            ["compose with ;"] = RemoteRequests.ComposeStop(dir, ["db"]) + $"; touch {marker}",
-            ["compose of an unlisted service"] = RemoteRequests.ComposeStop(dir, ["web"]),
-            ["compose in another folder"] = RemoteRequests.ComposeStop(outside, ["db"]),
-            ["compose with a newline"] = RemoteRequests.ComposeStop(dir, ["db"]) + "\ntouch " + marker,
+            ["compose with ;"] = RemoteCommands.ComposeStop(dir, ["db"]) + $"; touch {marker}",
+            ["compose of an unlisted service"] = RemoteCommands.ComposeStop(dir, ["web"]),
+            ["compose in another folder"] = RemoteCommands.ComposeStop(outside, ["db"]),
+            ["compose with a newline"] = RemoteCommands.ComposeStop(dir, ["db"]) + "\ntouch " + marker,
             ["rsync sender of /etc"] = "rsync --server --sender -lHogDtpAXre.iLsfxCIvu --numeric-ids . /etc/shadow",
             ["rsync sender through .."] = $"rsync --server --sender -lHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}/../outside",
             ["rsync sender following links"] = $"rsync --server --sender -LHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}",
@@ -287,13 +287,13 @@ public sealed class GateTests(RealHost host)
         };
         string[] requests =
         [
-            .. RemoteRequests.FixedBackupRequests(app),
-            RemoteRequests.PathsMissing(app.Paths),
-            RemoteRequests.ComposeRunning(dir),
-            RemoteRequests.ComposeStop(dir, ["db", "web"]),
-            RemoteRequests.ComposeStart(dir, ["web"]),
+            .. RemoteCommands.FixedBackupCommands(app),
+            RemoteCommands.MissingPaths(app.Paths),
+            RemoteCommands.ComposeRunning(dir),
+            RemoteCommands.ComposeStop(dir, ["db", "web"]),
+            RemoteCommands.ComposeStart(dir, ["web"]),
         ];
-        Assert.Equal(4, RemoteRequests.FixedBackupRequests(app).Length);
+        Assert.Equal(4, RemoteCommands.FixedBackupCommands(app).Count);
         foreach (var request in requests)
         {
             var r = await Proc.RunAsync("bash", [GatedHost.GateProgram, allow], TimeSpan.FromSeconds(60), new Dictionary<string, string?>

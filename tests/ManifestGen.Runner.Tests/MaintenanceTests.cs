@@ -3,7 +3,7 @@ using ManifestGen.Testing;
 
 namespace ManifestGen.Runner.Tests;
 
-[Collection(RealHostCollection.Name)]
+[Collection(RepositoryHostCollection.Name)]
 public sealed class MaintenanceTests(RealHost host)
 {
     private static async Task Snapshot(Scenario s, string dir, string hostName, params string[] tags)

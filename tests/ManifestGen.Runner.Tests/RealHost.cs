@@ -26,7 +26,9 @@ public sealed class RealHost : IAsyncLifetime
             echo "compose $*" >> .calls
             case "$1" in
               ps) cat .running 2>/dev/null; exit 0 ;;
-              stop) shift; for s in "$@"; do grep -vx "$s" .running > .running.new || true; mv .running.new .running; done ;;
+              stop) shift; for s in "$@"; do grep -vx "$s" .running > .running.new || true; mv .running.new .running; done
+                # A test's fault to inject once the services are down (kill sshd, hang until killed).
+                if [ -f .on-stop ]; then sh .on-stop; fi ;;
               start) shift; for s in "$@"; do echo "$s" >> .running; done ;;
               *) echo "fake docker: unsupported $1" >&2; exit 2 ;;
             esac
@@ -139,4 +141,24 @@ public sealed class Scenario : IAsyncDisposable
         Dir.Dispose();
         await Task.CompletedTask;
     }
+}
+
+// Further collections, each with its own sshd: xunit runs collections in parallel and the tests inside
+// one in order. No two collections share a repository (every test makes its own Scenario).
+[CollectionDefinition(Name)]
+public sealed class FaultHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "faults on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class TransferHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "transfers on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RepositoryHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "repository jobs on a real sshd";
 }

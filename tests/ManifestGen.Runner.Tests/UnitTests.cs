@@ -151,7 +151,7 @@ public sealed class RsyncStatsTests
     public void Should_build_the_tar_command_with_quoted_relative_paths()
     {
         var app = new AppConfig { Name = "a", Paths = ["/srv/my app", "/srv/it's"], Strategy = TransferStrategy.Tar, Excludes = ["*.tmp"] };
-        Assert.Equal("'tar' '-cf' '-' '-C' '/' '--exclude=*.tmp' '--' 'srv/my app' 'srv/it'\\''s'", RemoteRequests.Tar(app));
+        Assert.Equal("'tar' '-cf' '-' '-C' '/' '--no-wildcards-match-slash' '--exclude=*.tmp' '--' 'srv/my app' 'srv/it'\\''s'", RemoteCommands.TarStream(app));
     }
 }
 
@@ -185,4 +185,56 @@ public sealed class ReportingTests
     [Fact]
     public void Should_refuse_a_retention_policy_that_keeps_nothing() =>
         Assert.Throws<RunnerException>(() => RepositoryJobs.PolicyArgs(new RetentionGroup { Host = "h", App = "a", Policy = new RetentionPolicy() }));
+}
+
+public sealed class ShutdownBudgetTests
+{
+    [Theory]
+    [InlineData(20)]
+    [InlineData(120)]
+    [InlineData(301)]
+    public void Should_fit_every_shutdown_step_into_the_grace_period(int grace)
+    {
+        var b = ShutdownBudget.For(grace);
+        Assert.Equal(grace, b.ResticInterruptSeconds + b.CleanupSeconds + b.ReportSeconds + b.MarginSeconds);
+        Assert.All(new[] { b.ResticInterruptSeconds, b.CleanupSeconds, b.ReportSeconds, b.MarginSeconds }, v => Assert.True(v > 0));
+    }
+
+    [Fact]
+    public void Should_render_the_contracts_grace_period_into_every_runner_pod_and_its_job_configuration()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "ManifestGen.sln"))) root = Path.GetDirectoryName(root)!;
+        var cronJobs = Directory.GetFiles(Path.Combine(root, "out"), "*.yaml", SearchOption.AllDirectories)
+            .Select(File.ReadAllText).Where(t => t.Contains("kind: CronJob", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(cronJobs);
+        Assert.All(cronJobs, t => Assert.Contains($"terminationGracePeriodSeconds: {ShutdownBudget.DefaultGracePeriodSeconds}\n", t));
+        var configs = Directory.GetFiles(Path.Combine(root, "out"), "*.yaml", SearchOption.AllDirectories)
+            .Select(File.ReadAllText).Where(t => t.Contains("job.json", StringComparison.Ordinal) && t.Contains("kind: ConfigMap", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(configs);
+        Assert.All(configs, t => Assert.Contains($"\"terminationGracePeriodSeconds\": {ShutdownBudget.DefaultGracePeriodSeconds}", t));
+    }
+}
+
+public sealed class ExcludeTests
+{
+    [Fact]
+    public void Should_anchor_absolute_patterns_at_rsyncs_transfer_root_and_drop_those_outside_it()
+    {
+        Assert.Equal(["--exclude=/app/logs", "--exclude=*.tmp"],
+            Excludes.ForRsync("/srv/app", ["/srv/app/logs", "*.tmp", "/var/other"]).ToArray());
+        Assert.Equal(["--exclude=/srv/app/logs"], Excludes.ForRsync("/srv", ["/srv/app/logs"]).ToArray());
+    }
+
+    [Fact]
+    public void Should_anchor_absolute_patterns_for_tar_without_the_leading_slash() =>
+        Assert.Equal(["--no-wildcards-match-slash", "--exclude=*.tmp", "--anchored", "--exclude=srv/app/logs"],
+            Excludes.ForTar(["/srv/app/logs", "*.tmp"]).ToArray());
+
+    [Theory]
+    [InlineData("/srv/a[1].txt", "/srv/a\\[1\\].txt")]
+    [InlineData("/srv/a*?.txt", "/srv/a\\*\\?.txt")]
+    [InlineData("/srv/plain", "/srv/plain")]
+    public void Should_escape_glob_characters_of_a_literal_restore_path(string path, string expected) =>
+        Assert.Equal(expected, Excludes.LiteralPattern(path));
 }

@@ -40,6 +40,8 @@ public sealed class SshHost : IAsyncDisposable
     public string HostPublicKey { get; }
     public string Directory => _dir.Path;
     public string ServerLog => _sshd.Stderr;
+    /// <summary>The listening sshd, for tests that cut the host off (established sessions live on).</summary>
+    public int ServerPid => _sshd.Id;
 
     private SshHost(TempDir dir, BackgroundProcess sshd, string address, int port, string identity, string knownHosts, string hostPub)
     {

@@ -3,6 +3,8 @@
 
 Each case names the codes it must produce. The full expected report (expected.txt) is written by the
 tests with UPDATE_SNAPSHOTS=1. Run: python3 tests/cases/make-cases.py (idempotent; leaves expected.txt alone).
+With an argument, writes invalid/ and valid/ under that folder instead (the tests compare such a fresh
+run with the committed cases).
 """
 import os
 import sys
@@ -175,6 +177,15 @@ case("image-tag-in-repository", ["MG0804"], ("registry.example.org/platform/mani
 case("image-pull-policy-lower-case", ["MG0805"], ('  tag: "1.4.2"\n', '  tag: "1.4.2"\n  pullPolicy: always\n'))
 
 
+# ---- what the runner refuses in its job configuration (MG0912: the runner's own check, run by the generator)
+NC_HOOK = "              timeoutSeconds: 1800\n"
+NC_DUMP = NC_HOOK + "          dumps:\n            - name: db\n              command: docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db pg_dump -U nextcloud nextcloud\n"
+case("runner-hook-timeout-zero", ["MG0912"], (NC_HOOK, "              timeoutSeconds: 0\n"))
+case("runner-dump-file-name-with-folder", ["MG0912"], (NC_HOOK, NC_DUMP + "              fileName: dumps/nextcloud.sql\n"))
+case("runner-dump-names-twice", ["MG0912"], (NC_HOOK, NC_DUMP + "              fileName: nextcloud.sql\n"
+                                                    "            - name: db\n              command: cat /srv/compose/nextcloud/config.php\n              fileName: config.php\n"))
+
+
 # ---- valid near misses: each must produce no error and no warning ----------------------------
 VALID = []
 
@@ -201,8 +212,9 @@ valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n    
 
 
 def main():
-    write_cases(CASES, os.path.join(HERE, "invalid"))
-    write_cases(VALID, os.path.join(HERE, "valid"))
+    root = sys.argv[1] if len(sys.argv) > 1 else HERE
+    write_cases(CASES, os.path.join(root, "invalid"))
+    write_cases(VALID, os.path.join(root, "valid"))
     print(f"{len(CASES)} invalid cases, {len(VALID)} valid cases")
 
 

@@ -12,11 +12,13 @@ public sealed record CommandLine
     public bool All { get; init; }
     public bool Json { get; init; }
     public bool Help { get; init; }
+    public bool Version { get; init; }
 
     public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore"];
 
     public const string Usage = """
         usage: manifestgen-runner COMMAND [--config FILE] [options]
+               manifestgen-runner --version
 
         Commands (the job configuration comes from --config, else $MANIFESTGEN_JOB_CONFIG;
         the rendered CronJobs set the variable to /etc/manifestgen/job/job.json):
@@ -42,6 +44,7 @@ public sealed record CommandLine
     {
         if (args.Count == 0) throw new RunnerException(RunnerExit.Usage, "no command given");
         if (args[0] is "--help" or "-h" or "help") return new CommandLine { Command = "help", Help = true };
+        if (args[0] is "--version" && args.Count == 1) return new CommandLine { Command = "version", Version = true };
         var command = args[0];
         if (!Commands.Contains(command)) throw new RunnerException(RunnerExit.Usage, $"unknown command '{command}'");
         string? config = null, snapshot = null, target = null;

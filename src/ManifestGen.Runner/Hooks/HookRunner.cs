@@ -22,25 +22,24 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
             var hook = commands[i];
             var name = $"hook {phase}[{(i + 1).ToString(CultureInfo.InvariantCulture)}]";
             log.Info($"{name}: {hook.Run}");
-            var r = await ssh.RunAsync(RemoteRequests.Hook(hook), TimeSpan.FromSeconds(hook.TimeoutSeconds), ct,
+            var r = await ssh.RunAsync(hook.Run, TimeSpan.FromSeconds(hook.TimeoutSeconds), ct,
                 line => log.Output(name, line), line => log.Output(name, line));
             if (r.ExitCode == 255 && !r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{name}: {ssh.DescribeFailure(r)}");
             if (r.TimedOut)
                 throw new RunnerException(RunnerExit.Failure, $"{name} timed out after {hook.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s");
-            if (r.Interrupted) throw new OperationCanceledException(ct);
             if (r.ExitCode != 0)
                 throw new RunnerException(RunnerExit.Failure, $"{name} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)})");
         }
     }
 
-    private string ComposeDirectory => hooks.ComposeDirectory ?? throw new RunnerException(RunnerExit.Usage,
+    public string ComposeDirectory => hooks.ComposeDirectory ?? throw new RunnerException(RunnerExit.Usage,
         "hooks.stopServices needs hooks.composeDirectory (the folder holding the compose file on the host)");
 
     /// <summary>The configured services that are running now, in configured order.</summary>
     public async Task<ImmutableArray<string>> RunningServicesAsync(CancellationToken ct)
     {
         if (hooks.StopServices.IsEmpty) return [];
-        var r = await ssh.RunAsync(RemoteRequests.ComposeRunning(ComposeDirectory), ComposeTimeout, ct);
+        var r = await ssh.RunAsync(RemoteCommands.ComposeRunning(ComposeDirectory), ComposeTimeout, ct);
         if (r.ExitCode != 0)
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot list running compose services (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
@@ -51,16 +50,18 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
         return result;
     }
 
-    public Task StopServicesAsync(ImmutableArray<string> services, CancellationToken ct) => ComposeAsync("stop", services, ct);
+    public Task StopServicesAsync(ImmutableArray<string> services, CancellationToken ct) =>
+        ComposeAsync("stop", RemoteCommands.ComposeStop(ComposeDirectory, services), services, ct);
 
-    public Task StartServicesAsync(ImmutableArray<string> services, CancellationToken ct) => ComposeAsync("start", services, ct);
+    public Task StartServicesAsync(ImmutableArray<string> services, CancellationToken ct) =>
+        ComposeAsync("start", RemoteCommands.ComposeStart(ComposeDirectory, services), services, ct);
 
-    private async Task ComposeAsync(string verb, ImmutableArray<string> services, CancellationToken ct)
+    private async Task ComposeAsync(string verb, string command, ImmutableArray<string> services, CancellationToken ct)
     {
         if (services.IsEmpty) return;
         var name = $"compose {verb}";
         log.Info($"{name}: {string.Join(' ', services)}");
-        var r = await ssh.RunAsync(verb == "stop" ? RemoteRequests.ComposeStop(ComposeDirectory, services) : RemoteRequests.ComposeStart(ComposeDirectory, services), ComposeTimeout, ct,
+        var r = await ssh.RunAsync(command, ComposeTimeout, ct,
             line => log.Output(name, line), line => log.Output(name, line));
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,

@@ -23,22 +23,41 @@ public static class BackupJob
         var app = ctx.RequireApp("backup");
         var log = ctx.Log;
         var ct = ctx.Cancel;
-        var restic = new ResticClient(ctx.Config.Repository, log);
-        await restic.RequireVersionAsync(ct);
+        var restic = ctx.Restic();
         var ssh = new SshSession(host, ctx.WorkDir);
         var hooks = new HookRunner(ssh, app.Hooks, log);
+        var deadMan = new DeadMansSwitch(ssh, app.Name, log);
         var warnings = ImmutableArray.CreateBuilder<string>();
         var dumpIds = ImmutableArray.CreateBuilder<string>();
-        var cleanupErrors = new List<RunnerException>();
+        var cleanupErrors = new List<string>();
+        var recovered = ImmutableArray<string>.Empty;
+        var stopped = ImmutableArray<string>.Empty;
         long bytesAdded = 0;
         long? wire = null;
         BackupSummary? files = null;
         var exit = RunnerExit.Ok;
+        string? error = null;
+        Exception? failure = null;
 
         log.Info($"backup of app {app.Name} from host {host.Name} ({app.Strategy.ToString().ToLowerInvariant()}): {string.Join(", ", app.Paths)}");
-        await RemotePaths.RequireExistAsync(ssh, app.Paths, ct);
         try
         {
+            // Everything that can be checked before the host is touched: restic, repository and
+            // password, then the host's paths. Only then hooks run and services stop.
+            await restic.RequireVersionAsync(ct);
+            await restic.RequireRepositoryAsync(ct);
+            // Stale locks only (restic's rule: same hostname and its PID gone, or 30 minutes old). Every
+            // pod of this job has the same hostname and never two at once, so a lock a killed pod of this
+            // job left behind goes now instead of blocking the next prune, or this backup behind a killed prune.
+            ResticClient.Throw(await restic.RunAsync(["unlock"], ct, locking: false), "restic unlock");
+            await RemotePaths.RequireExistAsync(ssh, app.Paths, ct);
+            if (!app.Hooks.StopServices.IsEmpty)
+            {
+                recovered = await deadMan.RecoverAsync(ct);
+                if (!recovered.IsEmpty)
+                    warnings.Add($"services {string.Join(' ', recovered)} were left stopped by a previous run and have been started again");
+            }
+
             await hooks.RunCommandsAsync("before", app.Hooks.Before, ct);
             foreach (var dump in app.Hooks.Dumps)
             {
@@ -48,19 +67,26 @@ public static class BackupJob
             }
 
             var running = await hooks.RunningServicesAsync(ct);
-            var restartNeeded = false;
             try
             {
-                // Set before stopping: a stop that fails half-way is still undone.
-                restartNeeded = true;
-                await hooks.StopServicesAsync(running, ct);
+                if (!running.IsEmpty)
+                {
+                    // The host starts them again on its own if this pod never does (killed, cut off).
+                    await deadMan.ArmAsync(hooks.ComposeDirectory, running, ctx.SecondsUntilPodIsGone(), ct);
+                    // Set before stopping: a stop that fails half-way is still undone.
+                    stopped = running;
+                    await hooks.StopServicesAsync(running, ct);
+                }
                 if (app.Strategy == TransferStrategy.Rsync)
                 {
-                    var pulled = await RsyncTransfer.PullAsync(ssh, app, log, ct);
+                    // The stamp lives next to the restic cache, on the mirror's own volume.
+                    var stamp = Path.Combine(ctx.Config.Repository.CacheDir, "manifestgen", app.Name + ".checksum");
+                    var checksum = RsyncTransfer.ChecksumDue(stamp, app.ChecksumIntervalDays, DateTimeOffset.UtcNow);
+                    var pulled = await RsyncTransfer.PullAsync(ssh, app, log, checksum, ct);
+                    if (checksum) RsyncTransfer.WriteChecksumStamp(stamp, DateTimeOffset.UtcNow);
                     wire = pulled.BytesOverWire;
                     warnings.AddRange(pulled.Warnings);
-                    restartNeeded = false;
-                    await Restart(hooks, running, log, cleanupErrors);
+                    stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors);
                     (files, exit) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: false, ct);
                 }
                 else if (app.Strategy == TransferStrategy.Sshfs)
@@ -77,29 +103,41 @@ public static class BackupJob
             }
             finally
             {
-                if (restartNeeded) await Restart(hooks, running, log, cleanupErrors);
+                stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors);
             }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
         }
         finally
         {
-            using var budget = RunContext.CleanupBudget();
-            try
+            if (!stopped.IsEmpty || failure is not RunnerException { Exit: RunnerExit.Usage })
             {
-                await hooks.RunCommandsAsync("after", app.Hooks.After, budget.Token);
-            }
-            catch (RunnerException ex)
-            {
-                log.Error(ex.Message);
-                cleanupErrors.Add(ex);
+                using var budget = ctx.Cleanup(TimeSpan.FromHours(1));
+                try
+                {
+                    await hooks.RunCommandsAsync("after", app.Hooks.After, budget.Token);
+                }
+                catch (Exception ex) when (ex is RunnerException or OperationCanceledException)
+                {
+                    var message = ex is OperationCanceledException ? "after hooks cut short: the shutdown budget ran out" : ex.Message;
+                    log.Error(message);
+                    cleanupErrors.Add(message);
+                }
             }
         }
         bytesAdded += files?.DataAddedPacked ?? 0;
-        string? error = exit == RunnerExit.Partial ? "restic could not read some files and the app treats that as a failure" : null;
-        // The snapshot exists, but a service that did not come back or a failed after hook fails the run.
+        if (failure is not null)
+            (exit, error) = Failures.Classify(failure, ct.IsCancellationRequested);
+        else if (exit == RunnerExit.Partial)
+            error = "restic could not read some files and the app treats that as a failure";
+        // Clean-up errors always reach the summary: a service that did not come back or a failed after
+        // hook fails the run, also when the snapshot exists and also when the main step failed.
         if (cleanupErrors.Count > 0)
         {
-            exit = RunnerExit.Failure;
-            error = string.Join("; ", cleanupErrors.Select(e => e.Message));
+            if (exit == RunnerExit.Ok) exit = RunnerExit.Failure;
+            error = string.Join("; ", (error is null ? [] : new[] { error }).Concat(cleanupErrors));
         }
         var failed = exit != RunnerExit.Ok;
         return new RunSummary
@@ -118,23 +156,47 @@ public static class BackupJob
             BytesOverWire = wire,
             BytesAdded = bytesAdded,
             DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
+            ServicesRecovered = recovered,
+            ServicesLeftStopped = stopped,
+            ServicesRestartAt = stopped.IsEmpty ? null : deadMan.FiresAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             Warnings = warnings.ToImmutable(),
             Error = error,
         };
     }
 
-    private static async Task Restart(HookRunner hooks, ImmutableArray<string> services, Log log, List<RunnerException> errors)
+    /// <summary>
+    /// Starts the stopped services within the clean-up budget and cancels the host's switch; returns
+    /// what is still stopped (empty on success). A failure is a clean-up error that names the services
+    /// and when the host will start them on its own.
+    /// </summary>
+    private static async Task<ImmutableArray<string>> StartAsync(
+        RunContext ctx, HookRunner hooks, DeadMansSwitch deadMan, ImmutableArray<string> services, List<string> errors)
     {
-        using var budget = RunContext.CleanupBudget();
+        if (services.IsEmpty) return services;
+        using var budget = ctx.Cleanup(TimeSpan.FromMinutes(5));
         try
         {
             await hooks.StartServicesAsync(services, budget.Token);
         }
-        catch (RunnerException ex)
+        catch (Exception ex) when (ex is RunnerException or OperationCanceledException)
         {
-            log.Error(ex.Message);
-            errors.Add(ex);
+            var when = deadMan.FiresAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
+            var message = $"services {string.Join(' ', services)} are still stopped on host {ctx.Config.Host?.Name}: " +
+                (ex is OperationCanceledException ? "compose start ran out of time" : ex.Message) +
+                $"; the host's dead man's switch starts them at {when}, or the next run does";
+            ctx.Log.Error(message);
+            errors.Add(message);
+            return services;
         }
+        try
+        {
+            await deadMan.DisarmAsync(budget.Token);
+        }
+        catch (Exception ex) when (ex is RunnerException or OperationCanceledException)
+        {
+            ctx.Log.Warn(ex is OperationCanceledException ? "could not cancel the dead man's switch in time" : ex.Message);
+        }
+        return [];
     }
 
     private static ImmutableArray<string> Tags(AppConfig app, params string[] extra) =>
@@ -152,11 +214,12 @@ public static class BackupJob
         args.Add("--");
         args.AddRange(app.Paths.Select(p => LocalPaths.For(app.LocalRoot, p)));
         log.Info("restic backup started");
-        var (r, summary) = await restic.BackupAsync(args, ct);
-        var outcome = r.Interrupted ? ResticOutcome.Interrupted : ResticExit.Classify(r.ExitCode);
+        var (r, summary, unreadable) = await restic.BackupAsync(args, ct);
+        var outcome = ResticExit.Classify(r.ExitCode);
         if (outcome == ResticOutcome.Partial && summary?.SnapshotId is not null)
         {
-            var w = ResticExit.Describe(outcome, r.ExitCode);
+            var named = unreadable.IsEmpty ? "" : $": {string.Join(", ", unreadable.Take(20))}{(unreadable.Length > 20 ? $" and {unreadable.Length - 20} more" : "")}";
+            var w = ResticExit.Describe(outcome, r.ExitCode) + named;
             log.Warn(w);
             warnings.Add(w);
             return (summary, ResticExit.ToRunnerExit(outcome, app.PartialIsFailure));
@@ -183,11 +246,7 @@ public static class BackupJob
         args.AddRange(ssh.SshCommand(app.CompressTransfer));
         args.AddRange(["--", remoteCommand]);
         ctx.Log.Info($"restic backup started ({what} streamed as {fileName})");
-        BackupSummary? summary = null;
-        Processes.ProcessResult? result = null;
-        using var timeoutCts = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.Cancel, timeoutCts.Token);
-        (result, summary) = await restic.BackupAsync(args, linked.Token);
+        var (result, summary, _) = await restic.BackupAsync(args, ctx.Cancel, timeout);
         if (result.Succeeded && summary?.SnapshotId is not null)
         {
             ctx.Log.Info($"{what}: snapshot {summary.SnapshotId}, {summary.TotalBytesProcessed} bytes streamed");
@@ -196,11 +255,11 @@ public static class BackupJob
         if (summary?.SnapshotId is { } orphan)
         {
             ctx.Log.Warn($"{what} failed after restic saved snapshot {orphan}: forgetting it");
-            using var budget = RunContext.CleanupBudget();
+            using var budget = ctx.Cleanup(TimeSpan.FromMinutes(5));
             var f = await restic.RunAsync(["forget", orphan], budget.Token);
             if (!f.Succeeded) ctx.Log.Error($"could not forget snapshot {orphan} of the failed {what}: remove it by hand");
         }
-        if (timeoutCts.IsCancellationRequested && !ctx.Cancel.IsCancellationRequested)
+        if (result.TimedOut)
             throw new RunnerException(RunnerExit.Failure, $"{what} timed out after {timeout!.Value.TotalSeconds} s");
         ResticClient.Throw(result with { ExitCode = result.ExitCode == 0 ? 1 : result.ExitCode }, $"{what} into restic");
         throw new UnreachableException();
@@ -208,13 +267,11 @@ public static class BackupJob
 
     private static Task<BackupSummary> DumpAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app, DumpStream dump)
     {
-        // restic 0.18 saves a stream only as a top-level file; a folder in the name fails late and obscurely.
-        if (dump.FileName.Contains('/') || dump.FileName.Length == 0)
-            throw new RunnerException(RunnerExit.Usage, $"dump {dump.Name}: fileName '{dump.FileName}' must be a plain file name without '/'");
-        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, RemoteRequests.Dump(dump),
+        // dump.FileName is a plain file name: JobConfigRules refused anything else when the configuration was loaded.
+        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
             Tags(app, "dump", "dump=" + dump.Name), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
     }
 
     private static Task<BackupSummary> TarAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app) =>
-        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteRequests.Tar(app), Tags(app, "tar"), null, "tar stream");
+        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteCommands.TarStream(app), Tags(app, "tar"), null, "tar stream");
 }

@@ -23,7 +23,7 @@ public static class RepositoryJobs
     public static async Task<RunSummary> InitAsync(RunContext ctx)
     {
         var sw = Stopwatch.StartNew();
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
         var probe = await restic.RunAsync(["cat", "config"], ctx.Cancel, locking: false, echoStderr: false);
         var outcome = ResticExit.Classify(probe.ExitCode);
@@ -43,7 +43,7 @@ public static class RepositoryJobs
     public static async Task<RunSummary> CheckAsync(RunContext ctx)
     {
         var sw = Stopwatch.StartNew();
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
         var args = new List<string> { "check" };
         if (ctx.Config.Maintenance?.ReadDataSubset is { } subset) args.Add("--read-data-subset=" + subset);
@@ -61,7 +61,7 @@ public static class RepositoryJobs
         var sw = Stopwatch.StartNew();
         var maintenance = ctx.Config.Maintenance ??
             throw new RunnerException(RunnerExit.Usage, "`maintain` needs a job configuration with maintenance settings");
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
         // Only stale locks: a lock of a running backup on another pod is kept.
         ResticClient.Throw(await restic.RunAsync(["unlock"], ctx.Cancel, locking: false), "restic unlock");
@@ -85,7 +85,7 @@ public static class RepositoryJobs
                 ["forget", "--json", "--host", group.Host, "--tag", tag, "--group-by", "host,tags", .. policy],
                 ctx.Cancel, echoStderr: true);
             ResticClient.Throw(r, $"restic forget ({group.Host}/{group.App})");
-            var ids = RemovedIds(r.Stdout);
+            var ids = RemovedIds(r.Stdout, ctx.Log);
             var n = ids.Length;
             // restic 0.18 exits 0 when the backend refuses a deletion (an append-only REST server answers
             // 403): only the repository itself tells whether the snapshots are gone.
@@ -126,14 +126,13 @@ public static class RepositoryJobs
         return args.ToImmutable();
     }
 
-    private static ImmutableArray<string> RemovedIds(string forgetJson)
+    private static ImmutableArray<string> RemovedIds(string forgetJson, Log log)
     {
         var ids = ImmutableArray.CreateBuilder<string>();
-        using var doc = JsonDocument.Parse(forgetJson.Trim() is { Length: > 0 } s ? s : "[]");
-        foreach (var g in doc.RootElement.EnumerateArray())
-            if (g.TryGetProperty("remove", out var rm) && rm.ValueKind == JsonValueKind.Array)
+        foreach (var g in ResticJson.Deserialize<JsonElement[]>(forgetJson.Trim() is { Length: > 0 } s ? s : "[]", "restic forget", log))
+            if (g.ValueKind == JsonValueKind.Object && g.TryGetProperty("remove", out var rm) && rm.ValueKind == JsonValueKind.Array)
                 foreach (var snap in rm.EnumerateArray())
-                    ids.Add(snap.TryGetProperty("id", out var id) ? id.GetString() ?? "" : "");
+                    ids.Add(snap.ValueKind == JsonValueKind.Object && snap.TryGetProperty("id", out var id) ? id.GetString() ?? "" : "");
         return ids.ToImmutable();
     }
 
@@ -141,7 +140,7 @@ public static class RepositoryJobs
     public static async Task<RunSummary> SnapshotsAsync(RunContext ctx, bool all, bool json, TextWriter stdout)
     {
         var sw = Stopwatch.StartNew();
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
         var args = new List<string> { "snapshots" };
         if (json) args.Add("--json");

@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using ManifestGen.Runner.Remote;
@@ -35,7 +36,7 @@ public static class RestoreJob
         foreach (var p in paths)
             if (!p.StartsWith('/')) throw new RunnerException(RunnerExit.Usage, $"--path '{p}' must be an absolute host path");
 
-        var restic = new ResticClient(ctx.Config.Repository, ctx.Log);
+        var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
         var snapshot = await ResolveAsync(restic, host.Name, app.Name, options.Snapshot, ctx.Cancel);
 
@@ -62,12 +63,13 @@ public static class RestoreJob
         }
 
         var args = new List<string> { "restore", snapshot, "--target", target, "--json", "--overwrite", options.Force ? "always" : "never" };
-        foreach (var p in paths) args.AddRange(["--include", p]);
+        // restic reads --include as a glob: a literal path gets its glob characters escaped.
+        foreach (var p in paths) args.AddRange(["--include", Excludes.LiteralPattern(p)]);
         long restored = 0;
         void OnLine(string line)
         {
             if (ResticJson.MessageType(line, out var root) == "summary" &&
-                root.TryGetProperty("files_restored", out var n)) restored = n.GetInt64();
+                root.TryGetProperty("files_restored", out var n) && n.TryGetInt64(out var v)) restored = v;
         }
         ctx.Log.Info($"restoring {string.Join(", ", paths)} from snapshot {snapshot} into {(options.ToHost ? "host " + host.Name : target)}");
         var r = await restic.RunAsync(args, ctx.Cancel, onStdout: OnLine);

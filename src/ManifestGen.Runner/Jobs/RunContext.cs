@@ -1,29 +1,71 @@
+using System.Diagnostics;
 using ManifestGen.Contracts;
 using ManifestGen.Runner.Reporting;
+using ManifestGen.Runner.Restic;
 
 namespace ManifestGen.Runner.Jobs;
 
-/// <summary>What every command gets: the job configuration, the log, a private temp dir and two tokens.</summary>
-public sealed class RunContext(JobConfig config, Log log, string workDir, CancellationToken cancel)
+/// <summary>What every command gets: the job configuration, the log, a private temp dir and the run's token.</summary>
+public sealed class RunContext : IDisposable
 {
-    public JobConfig Config => config;
-    public Log Log => log;
+    private readonly Stopwatch _started = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly CancellationTokenRegistration _onCancel;
+
+    public RunContext(JobConfig config, Log log, string workDir, CancellationToken cancel)
+    {
+        Config = config;
+        Log = log;
+        WorkDir = workDir;
+        Cancel = cancel;
+        Budget = ShutdownBudget.For(config.TerminationGracePeriodSeconds);
+        // From the interrupt on, restic's SIGINT wait and every clean-up step share one clock that ends
+        // before the pod's grace period does, leaving the reporting share and the margin.
+        _onCancel = cancel.Register(() => _shutdown.CancelAfter(TimeSpan.FromSeconds(Budget.ResticInterruptSeconds + Budget.CleanupSeconds)));
+    }
+
+    public JobConfig Config { get; }
+    public Log Log { get; }
     /// <summary>Private (0700) directory for the ssh config and restore staging; removed after the run.</summary>
-    public string WorkDir => workDir;
-    /// <summary>Cancelled on SIGTERM/SIGINT.</summary>
-    public CancellationToken Cancel => cancel;
+    public string WorkDir { get; }
+    /// <summary>Cancelled on SIGTERM/SIGINT and when the job's deadline passes.</summary>
+    public CancellationToken Cancel { get; }
+    public ShutdownBudget Budget { get; }
+    public TimeSpan Elapsed => _started.Elapsed;
+
+    public ResticClient Restic() => new(Config.Repository, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds));
 
     /// <summary>
-    /// For clean-up that must happen even after SIGTERM (restart services, after hooks, unmount): not
-    /// linked to <see cref="Cancel"/>, bounded by its own time instead.
+    /// For clean-up that must happen even after SIGTERM (start services, after hooks, unmount): not
+    /// linked to <see cref="Cancel"/>, bounded by <paramref name="stepLimit"/> and, once the run is
+    /// interrupted, by what is left of the grace period's clean-up share.
     /// </summary>
-    public static CancellationTokenSource CleanupBudget() => new(TimeSpan.FromMinutes(10));
+    public CancellationTokenSource Cleanup(TimeSpan stepLimit)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        cts.CancelAfter(stepLimit);
+        return cts;
+    }
 
-    public HostConfig RequireHost(string command) => config.Host ??
+    /// <summary>Seconds until the pod is gone for certain: the job's deadline left, plus the grace period.</summary>
+    public int SecondsUntilPodIsGone()
+    {
+        var deadline = Config.ActiveDeadlineSeconds ?? 6 * 3600;
+        var left = deadline - (int)Elapsed.TotalSeconds;
+        return Math.Max(left, 0) + Budget.GracePeriodSeconds;
+    }
+
+    public HostConfig RequireHost(string command) => Config.Host ??
         throw new RunnerException(RunnerExit.Usage, $"`{command}` needs a job configuration with a host");
 
-    public AppConfig RequireApp(string command) => config.App ??
+    public AppConfig RequireApp(string command) => Config.App ??
         throw new RunnerException(RunnerExit.Usage, $"`{command}` needs a job configuration with an app");
 
     public static string AppTag(string app) => "app=" + app;
+
+    public void Dispose()
+    {
+        _onCancel.Dispose();
+        _shutdown.Dispose();
+    }
 }

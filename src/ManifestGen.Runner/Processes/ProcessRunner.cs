@@ -4,9 +4,11 @@ using System.Text;
 namespace ManifestGen.Runner.Processes;
 
 /// <summary>
-/// Starts a process from an argument list with a timeout and cancellation. On either, the process first
-/// gets its interrupt signal and time to clean up, and only then is killed; the caller always learns
-/// the exit code, whether it timed out and whether it was interrupted.
+/// The one way the runner starts a process: an argument list, a timeout and cancellation. On either,
+/// the process first gets its interrupt signal and time to clean up (restic removes its lock), and only
+/// then is killed. A timeout is a result (<see cref="ProcessResult.TimedOut"/>); cancellation throws
+/// <see cref="OperationCanceledException"/> once the process is gone, so no caller can mistake an
+/// interrupted child's exit code for an answer.
 /// </summary>
 public static class ProcessRunner
 {
@@ -34,17 +36,31 @@ public static class ProcessRunner
         using var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var stdoutDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var stderrDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A handler runs on a thread-pool thread, where an exception would end the process: keep the
+        // first one and rethrow it to the caller once the child is gone.
+        Exception? handlerError = null;
+        void Handle(Action<string>? handler, string line)
+        {
+            try
+            {
+                handler?.Invoke(line);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref handlerError, ex, null);
+            }
+        }
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null) { stdoutDone.TrySetResult(); return; }
             stdout.AppendLine(e.Data);
-            spec.OnStdoutLine?.Invoke(e.Data);
+            Handle(spec.OnStdoutLine, e.Data);
         };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null) { stderrDone.TrySetResult(); return; }
             stderr.AppendLine(e.Data);
-            spec.OnStderrLine?.Invoke(e.Data);
+            Handle(spec.OnStderrLine, e.Data);
         };
 
         var started = Stopwatch.StartNew();
@@ -72,15 +88,13 @@ public static class ProcessRunner
         using var timeoutCts = spec.Timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
         var timedOut = false;
-        var interrupted = false;
         try
         {
             await process.WaitForExitAsync(linked.Token);
         }
         catch (OperationCanceledException)
         {
-            timedOut = timeoutCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
-            interrupted = !timedOut;
+            timedOut = !cancellationToken.IsCancellationRequested;
             Signals.Send(process.Id, spec.InterruptSignal);
             using var grace = new CancellationTokenSource(spec.InterruptGrace);
             try
@@ -95,7 +109,10 @@ public static class ProcessRunner
         }
         // Output pipes may stay open in grandchildren (ssh ControlMaster, daemons): wait boundedly.
         await Task.WhenAny(Task.WhenAll(stdoutDone.Task, stderrDone.Task), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
-        return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), started.Elapsed, timedOut, interrupted);
+        var result = new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), started.Elapsed, timedOut);
+        if (!timedOut) cancellationToken.ThrowIfCancellationRequested();
+        if (handlerError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handlerError);
+        return result;
     }
 
     /// <summary>Keeps the last <c>limit</c> characters, so a chatty process cannot exhaust memory.</summary>

@@ -24,8 +24,8 @@ public sealed record ProcessSpec(string FileName, ImmutableArray<string> Argumen
     public string Display => FileName + " " + string.Join(' ', Arguments);
 }
 
-public sealed record ProcessResult(
-    int ExitCode, string Stdout, string Stderr, TimeSpan Duration, bool TimedOut, bool Interrupted)
+/// <summary>A process that ran to its end or to its timeout (cancellation throws instead).</summary>
+public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, TimeSpan Duration, bool TimedOut)
 {
-    public bool Succeeded => ExitCode == 0 && !TimedOut && !Interrupted;
+    public bool Succeeded => ExitCode == 0 && !TimedOut;
 }

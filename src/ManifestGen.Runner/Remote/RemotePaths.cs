@@ -1,7 +1,7 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using ManifestGen.Contracts;
 
 namespace ManifestGen.Runner.Remote;
 
@@ -11,8 +11,7 @@ public static class RemotePaths
     public static async Task<ImmutableArray<string>> MissingAsync(SshSession ssh, ImmutableArray<string> paths, CancellationToken ct)
     {
         if (paths.IsEmpty) return [];
-        var r = await ssh.RunAsync(RemoteRequests.PathsMissing(paths), TimeSpan.FromMinutes(2), ct);
-        if (r.Interrupted) throw new OperationCanceledException(ct);
+        var r = await ssh.RunAsync(RemoteCommands.MissingPaths(paths), TimeSpan.FromMinutes(2), ct);
         if (!r.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(r));
         // Line reading re-joined the output with '\n'; names are NUL-terminated, so split on NUL only.
         var outText = r.Stdout.EndsWith('\n') ? r.Stdout[..^1] : r.Stdout;

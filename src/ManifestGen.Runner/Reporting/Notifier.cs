@@ -12,7 +12,7 @@ namespace ManifestGen.Runner.Reporting;
 /// </summary>
 public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 {
-    public static HttpClient CreateHttpClient() => new() { Timeout = TimeSpan.FromSeconds(10) };
+    public static HttpClient CreateHttpClient(TimeSpan timeout) => new() { Timeout = timeout };
 
     private string? PingUrl()
     {
@@ -34,6 +34,28 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         }
     }
 
+    /// <summary>
+    /// An http(s) URL, or the reason it is not one. The ping URL embeds a token, so its problem is told
+    /// without the URL; the pushgateway URL is not secret and is named.
+    /// </summary>
+    public static string? UrlProblem(string url, string what, bool secret)
+    {
+        var shown = secret ? "" : $" '{url}'";
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !url.Contains("://", StringComparison.Ordinal))
+            return $"{what}{shown} is not an absolute URL with a scheme (write http://HOST:PORT or https://...)";
+        if (uri.Scheme is not ("http" or "https"))
+            return $"{what}{shown} has the unsupported scheme '{uri.Scheme}' (http or https only)";
+        return null;
+    }
+
+    /// <summary>Checks the reporting targets before the run starts; returns what is wrong, or null.</summary>
+    public string? Problem()
+    {
+        if (PingUrl() is { } ping && UrlProblem(ping, $"the ping URL in {config.PingUrlFile}", secret: true) is { } p) return p;
+        if (config.PushgatewayUrl is { } gw && UrlProblem(gw, "reporting.pushgatewayUrl", secret: false) is { } g) return g;
+        return null;
+    }
+
     public Task StartAsync(CancellationToken ct) => PingAsync("/start", null, ct);
 
     public async Task FinishAsync(RunSummary summary, string? job, CancellationToken ct)
@@ -52,8 +74,9 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
             if (!resp.IsSuccessStatusCode)
                 log.Warn($"ping{(suffix.Length == 0 ? "" : " " + suffix)} answered HTTP {(int)resp.StatusCode}");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Reporting never decides the outcome and never crashes the runner.
             // The message may contain the URL (and its token): say only what kind of failure it was.
             log.Warn($"ping{(suffix.Length == 0 ? "" : " " + suffix)} failed: {ex.GetType().Name}");
         }
@@ -85,6 +108,9 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge("manifestgen_last_run_files_unmodified", "Files restic skipped as unmodified.", s.FilesUnmodified);
         Gauge("manifestgen_last_run_bytes_over_wire", "Bytes transferred from the host.", s.BytesOverWire);
         Gauge("manifestgen_last_run_bytes_added", "Bytes added to the repository (packed).", s.BytesAdded);
+        Gauge("manifestgen_last_run_warnings", "Warnings of the last run (listed in its summary line).", s.Warnings.Length);
+        Gauge("manifestgen_last_run_services_left_stopped", "Services the last run stopped and could not start again.", s.ServicesLeftStopped.Length);
+        Gauge("manifestgen_last_run_services_recovered", "Services a previous run left stopped that the last run started.", s.ServicesRecovered.Length);
         return sb.ToString();
     }
 
@@ -106,7 +132,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
                 await File.WriteAllTextAsync(tmp, RenderMetrics(s, labels, now, previous), new UTF8Encoding(false), ct);
                 File.Move(tmp, file, overwrite: true);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 log.Warn($"cannot write metrics file {file}: {ex.Message}");
             }
@@ -129,7 +155,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
                 using var resp = await http.SendAsync(req, ct);
                 if (!resp.IsSuccessStatusCode) log.Warn($"pushgateway answered HTTP {(int)resp.StatusCode}");
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or UriFormatException)
+            catch (Exception ex)
             {
                 log.Warn($"pushgateway push failed: {ex.GetType().Name}");
             }

@@ -25,6 +25,12 @@ public sealed record RunSummary
     public long? SnapshotsRemoved { get; init; }
     public long? FilesRestored { get; init; }
     public required double DurationSeconds { get; init; }
+    /// <summary>Services a previous run left stopped (its pod was killed or the host was cut off) that this run started.</summary>
+    public ImmutableArray<string> ServicesRecovered { get; init; } = [];
+    /// <summary>Services this run stopped and could not start again; the host's dead man's switch starts them.</summary>
+    public ImmutableArray<string> ServicesLeftStopped { get; init; } = [];
+    /// <summary>When the host's dead man's switch starts <see cref="ServicesLeftStopped"/> (UTC, ISO 8601).</summary>
+    public string? ServicesRestartAt { get; init; }
     public ImmutableArray<string> Warnings { get; init; } = [];
     public string? Error { get; init; }
 

@@ -33,6 +33,24 @@ internal static class ResticJson
 {
     public static readonly JsonSerializerOptions Options = new() { PropertyNameCaseInsensitive = false };
 
+    /// <summary>
+    /// Reads restic's JSON output; output that does not parse is a runner error, never a crash, and the
+    /// raw text goes to the log (it holds no secret: restic never prints the password).
+    /// </summary>
+    public static T Deserialize<T>(string text, string what, Reporting.Log log)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, Options) ?? throw new JsonException("null");
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException)
+        {
+            log.Error($"{what} printed output the runner cannot read ({ex.Message}); raw output follows");
+            foreach (var line in text.Split('\n').Take(200)) log.Output("restic", line);
+            throw new RunnerException(RunnerExit.Failure, $"{what}: restic printed output that is not the expected JSON (raw text in the log)");
+        }
+    }
+
     /// <summary>The message_type of a --json line, or null when the line is not a JSON object.</summary>
     public static string? MessageType(string line, out JsonElement root)
     {

@@ -14,7 +14,7 @@ namespace ManifestGen.Runner.Restic;
 /// file: never into the rest: URL, which restic may print, nor onto a command line.
 /// Cancellation sends SIGINT and waits, so restic removes its own lock.
 /// </summary>
-public sealed class ResticClient(RepositoryConfig repo, Log log, string executable = "restic")
+public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interruptGrace, string executable = "restic")
 {
     public RepositoryConfig Repository => repo;
 
@@ -71,24 +71,39 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, string executab
             Environment = Environment,
             Timeout = timeout,
             InterruptSignal = Signals.SIGINT,
-            InterruptGrace = TimeSpan.FromSeconds(30),
+            InterruptGrace = interruptGrace,
             OnStdoutLine = onStdout,
             OnStderrLine = echoStderr ? line => log.Output("restic", line) : null,
         };
         return ProcessRunner.RunAsync(spec, ct);
     }
 
-    /// <summary>restic backup --json: progress goes to the log, the summary line is returned.</summary>
-    public async Task<(ProcessResult Result, BackupSummary? Summary)> BackupAsync(IEnumerable<string> args, CancellationToken ct)
+    /// <summary>
+    /// Checks what can be checked before the host is touched: the repository exists and the password
+    /// opens it (restic cat config, no lock). Exit 10 and 12 keep their meaning.
+    /// </summary>
+    public async Task RequireRepositoryAsync(CancellationToken ct)
+    {
+        // --no-lock: the check must not wait behind (or be refused by) another job's exclusive lock.
+        var r = await RunAsync(["cat", "config", "--no-lock"], ct, locking: false, echoStderr: false, timeout: TimeSpan.FromMinutes(5));
+        Throw(r, "restic cat config (repository check before touching the host)");
+    }
+
+    /// <summary>
+    /// restic backup --json: progress goes to the log; returns the summary line and the items restic
+    /// reported errors for (the unreadable files of an exit 3).
+    /// </summary>
+    public async Task<(ProcessResult Result, BackupSummary? Summary, ImmutableArray<string> ErrorItems)> BackupAsync(IEnumerable<string> args, CancellationToken ct, TimeSpan? timeout = null)
     {
         BackupSummary? summary = null;
+        var errors = ImmutableArray.CreateBuilder<string>();
         var lastProgress = DateTime.MinValue;
         void OnLine(string line)
         {
             switch (ResticJson.MessageType(line, out var root))
             {
                 case "summary":
-                    summary = root.Deserialize<BackupSummary>(ResticJson.Options);
+                    summary = ResticJson.Deserialize<BackupSummary>(line, "restic backup", log);
                     break;
                 case "status" when DateTime.UtcNow - lastProgress > TimeSpan.FromSeconds(5):
                     lastProgress = DateTime.UtcNow;
@@ -96,11 +111,13 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, string executab
                     break;
                 case "error":
                     log.Output("restic", "error: " + line);
+                    if (root.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } path)
+                        lock (errors) errors.Add(path);
                     break;
             }
         }
-        var r = await RunAsync(["backup", "--json", .. args], ct, onStdout: OnLine);
-        return (r, summary);
+        var r = await RunAsync(["backup", "--json", .. args], ct, onStdout: OnLine, timeout: timeout);
+        return (r, summary, errors.ToImmutable());
     }
 
     private static string Progress(JsonElement s)
@@ -118,7 +135,7 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, string executab
         foreach (var t in tags) args.AddRange(["--tag", t]);
         var r = await RunAsync(args, ct, echoStderr: false);
         Throw(r, "restic snapshots");
-        return [.. JsonSerializer.Deserialize<SnapshotInfo[]>(r.Stdout, ResticJson.Options) ?? []];
+        return [.. ResticJson.Deserialize<SnapshotInfo[]>(r.Stdout, "restic snapshots", log)];
     }
 
     /// <summary>Throws the mapped runner exception unless restic succeeded.</summary>
@@ -126,7 +143,7 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, string executab
     {
         if (r.Succeeded) return;
         if (r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{what} timed out");
-        var outcome = r.Interrupted ? ResticOutcome.Interrupted : ResticExit.Classify(r.ExitCode);
+        var outcome = ResticExit.Classify(r.ExitCode);
         throw new RunnerException(ResticExit.ToRunnerExit(outcome, partialIsFailure: true),
             $"{what}: {ResticExit.Describe(outcome, r.ExitCode)}: {Remote.SshSession.LastLine(r.Stderr)}");
     }

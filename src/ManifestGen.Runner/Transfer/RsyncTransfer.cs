@@ -29,7 +29,12 @@ public static partial class RsyncTransfer
         return args.ToImmutable();
     }
 
-    public static async Task<Result> PullAsync(SshSession ssh, AppConfig app, Log log, CancellationToken ct)
+    /// <summary>
+    /// Pulls every app path; with <paramref name="checksum"/> the first pass compares every file by
+    /// content. Then bounded verification passes (quick check: size and mtime against what the copy
+    /// recorded) re-copy files that changed while they were read, so none is kept torn silently.
+    /// </summary>
+    public static async Task<Result> PullAsync(SshSession ssh, AppConfig app, Log log, bool checksum, CancellationToken ct)
     {
         long wire = 0;
         var warnings = ImmutableArray.CreateBuilder<string>();
@@ -38,27 +43,85 @@ public static partial class RsyncTransfer
             var local = LocalPaths.For(app.LocalRoot, hostPath);
             var parent = Path.GetDirectoryName(local) ?? "/";
             Directory.CreateDirectory(parent);
-            var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
-            args.Add("--delete");
-            foreach (var e in app.Excludes) args.Add("--exclude=" + e);
-            args.Add(SshSession.Alias + ":" + hostPath.TrimEnd('/'));
-            args.Add(parent.TrimEnd('/') + "/");
-            var r = await RunAsync(args.ToImmutable(), log, ct);
-            wire += r.Wire;
-            if (r.Result.ExitCode == 24)
+            ImmutableArray<string> Args(bool verify)
             {
-                var w = $"rsync: some files of {hostPath} vanished during the transfer (exit 24)";
-                log.Warn(w);
-                warnings.Add(w);
+                var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
+                // A frozen peer (the host's rsync stalled while SSH keep-alives are still answered) fails the
+                // transfer after this many seconds without data, instead of holding the services stopped.
+                args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
+                if (checksum && !verify) args.Add("--checksum");
+                if (verify) args.AddRange("--info=progress0", "--itemize-changes");
+                args.AddRange(Excludes.ForRsync(hostPath, app.Excludes));
+                args.Add(SshSession.Alias + ":" + hostPath.TrimEnd('/'));
+                args.Add(parent.TrimEnd('/') + "/");
+                return args.ToImmutable();
             }
-            else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
+            if (checksum) log.Info($"rsync of {hostPath}: comparing every file by checksum (every {app.ChecksumIntervalDays.ToString(CultureInfo.InvariantCulture)} days)");
+            var changed = ImmutableArray<string>.Empty;
+            for (var pass = 0; pass <= app.ChangedFileRecopies; pass++)
+            {
+                var verify = pass > 0;
+                var r = await RunAsync(Args(verify), log, ct);
+                wire += r.Wire;
+                if (r.Result.ExitCode == 24)
+                {
+                    var w = $"rsync: some files of {hostPath} vanished during the transfer (exit 24)";
+                    log.Warn(w);
+                    if (!warnings.Contains(w)) warnings.Add(w);
+                }
+                else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
+                if (!verify) continue;
+                changed = ItemizedFiles(r.Result.Stdout, Path.GetDirectoryName(hostPath.TrimEnd('/'))?.Replace('\\', '/') ?? "/");
+                if (changed.IsEmpty) break;
+                log.Warn($"rsync of {hostPath}: {changed.Length.ToString(CultureInfo.InvariantCulture)} file(s) changed while they were copied, copied again (pass {pass.ToString(CultureInfo.InvariantCulture)}): {string.Join(", ", changed.Take(10))}");
+            }
+            if (!changed.IsEmpty)
+            {
+                var message = $"{changed.Length.ToString(CultureInfo.InvariantCulture)} file(s) of {hostPath} kept changing during the transfer " +
+                    $"({app.ChangedFileRecopies.ToString(CultureInfo.InvariantCulture)} re-copies); the mirror may hold them torn: " +
+                    string.Join(", ", changed.Take(20)) + (changed.Length > 20 ? $" and {changed.Length - 20} more" : "");
+                if (app.ChangedFileIsFailure) throw new RunnerException(RunnerExit.Failure, message);
+                log.Warn(message);
+                warnings.Add(message);
+            }
         }
         return new Result(wire, warnings.ToImmutable());
     }
 
+    /// <summary>Host paths of the regular files an --itemize-changes pass transferred (">f..." lines).</summary>
+    public static ImmutableArray<string> ItemizedFiles(string stdout, string transferRoot)
+    {
+        var prefix = transferRoot.TrimEnd('/') + "/";
+        return [.. stdout.Split('\n')
+            .Select(l => l.TrimEnd('\r'))
+            .Where(l => l.Length > 12 && l.StartsWith(">f", StringComparison.Ordinal) && l[11] == ' ')
+            .Select(l => prefix + l[12..])];
+    }
+
+    /// <summary>Whether the periodic checksum pass is due, by the stamp the last one left.</summary>
+    public static bool ChecksumDue(string stampFile, int intervalDays, DateTimeOffset now)
+    {
+        if (intervalDays <= 0) return true;
+        try
+        {
+            var last = DateTimeOffset.Parse(File.ReadAllText(stampFile).Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            return now - last >= TimeSpan.FromDays(intervalDays);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return true;
+        }
+    }
+
+    public static void WriteChecksumStamp(string stampFile, DateTimeOffset now)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(stampFile)!);
+        File.WriteAllText(stampFile + ".tmp", now.ToString("O", CultureInfo.InvariantCulture) + "\n");
+        File.Move(stampFile + ".tmp", stampFile, overwrite: true);
+    }
+
     internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what)
     {
-        if (r.Interrupted) return new RunnerException(RunnerExit.Interrupted, $"rsync of {what} was interrupted");
         if (r.TimedOut) return new RunnerException(RunnerExit.Failure, $"rsync of {what} timed out");
         // rsync reports an ssh failure as 255 (or 12 when the connection closed during setup).
         if (r.ExitCode is 255 or 12 && r.Stderr.Contains("Host key", StringComparison.OrdinalIgnoreCase))

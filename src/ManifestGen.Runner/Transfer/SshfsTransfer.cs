@@ -34,7 +34,7 @@ public sealed class SshfsTransfer(SshSession ssh, AppConfig app, Log log) : IAsy
                 OnStderrLine = line => log.Output("sshfs", line),
             }, ct);
             if (!r.Succeeded)
-                throw new RunnerException(r.Interrupted ? RunnerExit.Interrupted : RunnerExit.Failure,
+                throw new RunnerException(RunnerExit.Failure,
                     $"sshfs mount of {hostPath} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
             _mounted.Add(local);
             log.Info($"mounted {hostPath} read-only at {local}");

@@ -38,6 +38,8 @@ public static partial class DiagnosticCatalogue
         "Committed output is not current", "out/ differs from what the inventory renders now (changed, extra or missing files). Run `make render` and commit the result.");
     public static readonly DiagnosticRule ScheduleNotExpandable = new("MG0910", Severity.Error,
         "Schedule cannot be expanded", "The schedule does not have five fields, or uses H outside the minute and hour fields, so the generator cannot compute the stable value for H.");
+    public static readonly DiagnosticRule RunnerRefusesConfig = new("MG0912", Severity.Error,
+        "Job configuration the runner refuses", "The runner checks its job configuration (job.json) before it does anything and refuses one with a relative path, a dump file name with a folder, stopped services without a compose directory, a retention policy that keeps nothing, an ssh setting with quotes or line breaks, and so on. The generator runs the same check on every job.json it renders, so the refusal happens at commit instead of at the first scheduled run.", "Fix the inventory field the message names.");
     public static readonly DiagnosticRule ConfigMapTooLarge = new("MG0911", Severity.Error,
         "ConfigMap data larger than 1 MiB", "Kubernetes rejects a ConfigMap whose keys and values (data and binaryData) add up to more than 1 MiB (1,048,576 bytes), so Argo CD could never apply it.");
 }

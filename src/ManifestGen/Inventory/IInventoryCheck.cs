@@ -3,8 +3,8 @@ using ManifestGen.Diagnostics;
 namespace ManifestGen.Inventory;
 
 /// <summary>
-/// A validation rule over a loaded inventory. The pipeline runs every non-abstract implementation in this
-/// assembly (found by reflection, ordered by type name, created with a public parameterless constructor),
+/// A validation rule over a loaded inventory. The pipeline runs every rule listed in
+/// <see cref="InventoryChecks"/> (a test checks that every implementation in this assembly is listed),
 /// before rendering; an error stops rendering of that environment. Implementations must not throw on
 /// strange values: report a diagnostic instead.
 /// </summary>
@@ -15,15 +15,25 @@ public interface IInventoryCheck
 
 public static class InventoryChecks
 {
-    private static readonly Lazy<IReadOnlyList<IInventoryCheck>> All = new(() =>
-        typeof(IInventoryCheck).Assembly.GetTypes()
-            .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IInventoryCheck).IsAssignableFrom(t)
-                        && t.GetConstructor(Type.EmptyTypes) is not null)
-            .OrderBy(t => t.FullName, StringComparer.Ordinal)
-            .Select(t => (IInventoryCheck)Activator.CreateInstance(t)!)
-            .ToList());
+    // Listed, not discovered by reflection: the generator runs as a trimmed native executable, where
+    // scanning an assembly's types is neither reliable nor cheap. Ordered by type name.
+    private static readonly IReadOnlyList<IInventoryCheck> All =
+    [
+        new Validation.Rules.HostGateRule(),
+        new Validation.Rules.HostRule(),
+        new Validation.Rules.ImageRule(),
+        new Validation.Rules.NameRule(),
+        new Validation.Rules.PlaceholderRule(),
+        new Validation.Rules.QuantityRule(),
+        new Validation.Rules.RetentionRule(),
+        new Validation.Rules.ScheduleRule(),
+        new Validation.Rules.SecretMaterialRule(),
+        new Validation.Rules.SecretProvisioningRule(),
+        new Validation.Rules.StorageRule(),
+        new Validation.Rules.Yaml11TrapRule(),
+    ];
 
-    public static IReadOnlyList<IInventoryCheck> Discovered => All.Value;
+    public static IReadOnlyList<IInventoryCheck> Discovered => All;
 
     public static IReadOnlyList<Diagnostic> Run(LoadedInventory inventory)
     {

@@ -312,8 +312,16 @@ public sealed record AppSpec
     public string? MirrorSize { get; init; }
     [Description("Extra restic tags besides app=<name>.")]
     public ImmutableArray<string> Tags { get; init; } = [];
-    [Description("restic exit 3 (some files unreadable) fails the job instead of warning.")]
-    public bool PartialIsFailure { get; init; }
+    [Description("restic exit 3 (some files unreadable) fails the job (default); false makes it a warning. The summary names the files either way.")]
+    public bool PartialIsFailure { get; init; } = true;
+    [Description("rsync --timeout in seconds: a transfer with no data moving for this long fails instead of holding the services stopped.")]
+    public int TransferTimeoutSeconds { get; init; } = 300;
+    [Description("rsync: extra passes that re-copy files changed while they were copied; a file still changing after them fails the job (or warns, see changedFileIsFailure).")]
+    public int ChangedFileRecopies { get; init; } = 3;
+    [Description("A file still changing after changedFileRecopies passes fails the job (default) or is a warning.")]
+    public bool ChangedFileIsFailure { get; init; } = true;
+    [Description("rsync: every this many days the pull compares every file by checksum, so damage in the mirror cannot live on (0: every run).")]
+    public int ChecksumIntervalDays { get; init; } = 7;
 }
 
 public sealed record HooksSpec

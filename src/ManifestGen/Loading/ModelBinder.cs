@@ -9,7 +9,7 @@ using ManifestGen.Inventory;
 namespace ManifestGen.Loading;
 
 /// <summary>
-/// Binds a layered <see cref="YNode"/> tree onto the inventory records by reflection, recording every
+/// Binds a layered <see cref="YNode"/> tree onto the inventory records described by <see cref="ModelTypes"/>, recording every
 /// node in the source map. Reports unknown keys (with the closest known key), wrong types, invalid
 /// choices and missing required fields; never throws on bad input.
 /// </summary>
@@ -23,7 +23,7 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
     public T? Bind<T>(YMapping root) where T : class
     {
         var before = diagnostics.Count(d => d.Severity == Severity.Error);
-        var result = BindRecord(root, typeof(T), "", null);
+        var result = BindRecord(root, ModelTypes.Record(typeof(T)), "", null);
         var after = diagnostics.Count(d => d.Severity == Severity.Error);
         return after == before ? result as T : null;
     }
@@ -48,13 +48,14 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         if (type == typeof(bool))
             return Scalar(node, path, keySpan, "true or false", s =>
                 s.IsPlain ? s.Value switch { "true" or "True" or "TRUE" => true, "false" or "False" or "FALSE" => false, _ => null } : null);
-        if (type.IsEnum)
-            return BindEnum(node, type, path, keySpan);
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableArray<>))
-            return BindList(node, type, path, keySpan);
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableSortedDictionary<,>))
-            return BindDictionary(node, type, path, keySpan);
-        return BindRecord(node, type, path, keySpan);
+        return ModelTypes.Of(type) switch
+        {
+            EnumType e => BindEnum(node, e, path, keySpan),
+            ListType l => BindList(node, l, path, keySpan),
+            MapType m => BindDictionary(node, m, path, keySpan),
+            RecordType r => BindRecord(node, r, path, keySpan),
+            _ => throw new InvalidOperationException($"no binding for {type}"),
+        };
     }
 
     private object? Scalar(YNode node, string path, SourceSpan? keySpan, string expected, Func<YScalar, object?> convert)
@@ -77,15 +78,15 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         return value;
     }
 
-    private object? BindEnum(YNode node, Type type, string path, SourceSpan? keySpan)
+    private object? BindEnum(YNode node, EnumType type, string path, SourceSpan? keySpan)
     {
-        var names = Enum.GetNames(type).Select(n => n.ToLowerInvariant()).ToArray();
+        var names = type.Names;
         if (node is not YScalar scalar)
             return Scalar(node, path, keySpan, "one of " + string.Join(", ", names), _ => null);
         Record(path, scalar, keySpan);
-        var index = Array.IndexOf(names, scalar.Value);
+        var index = names.IndexOf(scalar.Value);
         if (index >= 0)
-            return Enum.GetValues(type).GetValue(index);
+            return type.Values[index];
         var suggestion = Suggestions.Closest(scalar.Value, names);
         diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.InvalidChoice, scalar.Span,
             $"'{Display(path)}' is '{scalar.Value}'; allowed: {string.Join(", ", names)}",
@@ -93,9 +94,8 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         return null;
     }
 
-    private object? BindList(YNode node, Type type, string path, SourceSpan? keySpan)
+    private object? BindList(YNode node, ListType type, string path, SourceSpan? keySpan)
     {
-        var itemType = type.GetGenericArguments()[0];
         Record(path, node, keySpan);
         if (node is not YSequence seq)
         {
@@ -104,22 +104,18 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
                 node is YScalar ? $"write it as a list: [{((YScalar)node).Raw}]" : null));
             return null;
         }
-        var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(itemType))!;
+        var list = new List<object>(seq.Items.Length);
         for (var i = 0; i < seq.Items.Length; i++)
         {
-            var item = Bind(seq.Items[i], itemType, SourceMap.Item(path, i), null);
+            var item = Bind(seq.Items[i], type.Item, SourceMap.Item(path, i), null);
             if (item is not null)
                 list.Add(item);
         }
-        var create = typeof(ImmutableArray).GetMethods()
-            .Single(m => m.Name == nameof(ImmutableArray.CreateRange) && m.GetParameters().Length == 1)
-            .MakeGenericMethod(itemType);
-        return create.Invoke(null, [list]);
+        return type.Create(list);
     }
 
-    private object? BindDictionary(YNode node, Type type, string path, SourceSpan? keySpan)
+    private object? BindDictionary(YNode node, MapType type, string path, SourceSpan? keySpan)
     {
-        var valueType = type.GetGenericArguments()[1];
         Record(path, node, keySpan);
         if (node is not YMapping map)
         {
@@ -127,25 +123,22 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
                 $"'{Display(path)}' must be a mapping, not {Describe(node)}"));
             return null;
         }
-        var builderMethod = typeof(ImmutableSortedDictionary).GetMethods()
-            .Single(m => m.Name == nameof(ImmutableSortedDictionary.CreateBuilder) && m.GetParameters().Length == 1)
-            .MakeGenericMethod(typeof(string), valueType);
-        var builder = (IDictionary)builderMethod.Invoke(null, [StringComparer.Ordinal])!;
+        var entries = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var entry in map.Entries)
         {
-            var value = Bind(entry.Value, valueType, SourceMap.Child(path, entry.Key.Value), entry.Key.Span);
+            var value = Bind(entry.Value, type.Value, SourceMap.Child(path, entry.Key.Value), entry.Key.Span);
             if (value is not null)
-                builder[entry.Key.Value] = value;
+                entries[entry.Key.Value] = value;
         }
-        return builder.GetType().GetMethod("ToImmutable")!.Invoke(builder, null);
+        return type.Create(entries);
     }
 
-    private object? BindRecord(YNode node, Type type, string path, SourceSpan? keySpan)
+    private object? BindRecord(YNode node, RecordType type, string path, SourceSpan? keySpan)
     {
-        if (node is YScalar shorthandScalar && type.GetCustomAttribute<ScalarShorthandAttribute>() is { } shorthand)
+        if (node is YScalar shorthandScalar && type.Shorthand is { } shorthand)
         {
-            var target = Activator.CreateInstance(type)!;
-            var prop = type.GetProperty(shorthand.PropertyName)!;
+            var target = type.Create();
+            var prop = type.Fields.Values.Single(p => p.Name == shorthand.PropertyName);
             prop.SetValue(target, Bind(shorthandScalar, prop.PropertyType, path, keySpan));
             return target;
         }
@@ -157,8 +150,8 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
             return null;
         }
 
-        var properties = Fields(type);
-        var instance = Activator.CreateInstance(type)!;
+        var properties = type.Fields;
+        var instance = type.Create();
         var ok = true;
         foreach (var entry in map.Entries)
         {
@@ -193,7 +186,7 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
             }
         }
 
-        if (type.GetCustomAttribute<ExactlyOneOfAttribute>() is not null)
+        if (type.ExactlyOne)
         {
             var set = properties.Where(p => p.Value.GetValue(instance) is not null).Select(p => p.Key).ToList();
             if (set.Count != 1)
@@ -207,29 +200,10 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         return ok ? instance : null;
     }
 
-    private static readonly Dictionary<Type, IReadOnlyDictionary<string, PropertyInfo>> FieldCache = [];
-
     /// <summary>The YAML key → property map of a record type (shared with documentation and schema tools).</summary>
-    public static IReadOnlyDictionary<string, PropertyInfo> Fields(Type type)
-    {
-        lock (FieldCache)
-        {
-            if (!FieldCache.TryGetValue(type, out var fields))
-            {
-                fields = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                    .Where(p => p.CanWrite && p.GetMethod is not null && !p.GetMethod.IsStatic && p.Name != "EqualityContract")
-                    .ToDictionary(KeyOf, p => p, StringComparer.Ordinal);
-                FieldCache[type] = fields;
-            }
-            return fields;
-        }
-    }
+    public static IReadOnlyDictionary<string, PropertyInfo> Fields(Type type) => ModelTypes.Record(type).Fields;
 
-    public static string KeyOf(PropertyInfo property) =>
-        property.GetCustomAttribute<YamlKeyAttribute>()?.Key
-        ?? char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
-
-    public static bool IsRequired(PropertyInfo property) => property.GetCustomAttribute<RequiredMemberAttribute>() is not null;
+    public static bool IsRequired(PropertyInfo property) => ModelTypes.IsRequired(property);
 
     private void Record(string path, YNode node, SourceSpan? keySpan)
     {

@@ -42,50 +42,66 @@ public static class OutputTree
 
     public static ImmutableArray<FileDrift> Compare(string outRoot, string environment, IReadOnlyList<OutputFile> expected)
     {
-        var drift = new List<FileDrift>();
-        var wanted = expected.ToDictionary(f => f.Path, StringComparer.Ordinal);
-        foreach (var existing in ExistingFiles(outRoot, environment))
-            if (!wanted.ContainsKey(existing))
-                drift.Add(new FileDrift(existing, DriftKind.Extra, null, ReadOrNull(Path.Combine(outRoot, existing))));
-        foreach (var file in expected)
+        var existing = ExistingFiles(outRoot, environment).ToHashSet(StringComparer.Ordinal);
+        var wanted = expected.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var drift = new FileDrift?[expected.Count];
+        // Files are independent: read and compare them in parallel. A path not listed in the folder is
+        // missing without asking the file system again.
+        Parallel.For(0, expected.Count, Bounded, i =>
         {
-            var actual = ReadOrNull(Path.Combine(outRoot, file.Path));
+            var file = expected[i];
+            var actual = existing.Contains(file.Path) ? ReadOrNull(Path.Combine(outRoot, file.Path)) : null;
             if (actual is null)
-                drift.Add(new FileDrift(file.Path, DriftKind.Missing, file.Content, null));
+                drift[i] = new FileDrift(file.Path, DriftKind.Missing, file.Content, null);
             else if (actual != file.Content)
-                drift.Add(new FileDrift(file.Path, DriftKind.Changed, file.Content, actual));
-        }
-        return [.. drift.OrderBy(d => d.Path, StringComparer.Ordinal)];
+                drift[i] = new FileDrift(file.Path, DriftKind.Changed, file.Content, actual);
+        });
+        var extra = existing.Where(e => !wanted.Contains(e))
+            .Select(e => new FileDrift(e, DriftKind.Extra, null, ReadOrNull(Path.Combine(outRoot, e))));
+        return [.. drift.OfType<FileDrift>().Concat(extra).OrderBy(d => d.Path, StringComparer.Ordinal)];
     }
 
-    /// <summary>Writes an environment's files; returns diagnostics for anything that could not be written.</summary>
+    /// <summary>Writes an environment's files (only those that differ); returns diagnostics for anything that could not be written.</summary>
     public static ImmutableArray<Diagnostic> Write(string outRoot, string environment, IReadOnlyList<OutputFile> files)
     {
-        var diagnostics = new List<Diagnostic>();
-        foreach (var drift in Compare(outRoot, environment, files))
+        var drift = Compare(outRoot, environment, files);
+        foreach (var dir in drift.Where(d => d.Kind != DriftKind.Extra).Select(d => Path.GetDirectoryName(Path.Combine(outRoot, d.Path))!).Distinct(StringComparer.Ordinal))
         {
-            var full = Path.Combine(outRoot, drift.Path);
             try
             {
-                if (drift.Kind == DriftKind.Extra)
+                Directory.CreateDirectory(dir);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // reported below, per file, by the write that fails
+            }
+        }
+        var failures = new Diagnostic?[drift.Length];
+        Parallel.For(0, drift.Length, Bounded, i =>
+        {
+            var full = Path.Combine(outRoot, drift[i].Path);
+            try
+            {
+                if (drift[i].Kind == DriftKind.Extra)
                 {
                     File.Delete(full);
-                    continue;
+                    return;
                 }
-                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
                 // Write beside, then rename: a failure never leaves a half-written file.
                 var temp = full + ".tmp-manifestgen";
-                File.WriteAllText(temp, drift.Expected, Utf8NoBom);
+                File.WriteAllText(temp, drift[i].Expected, Utf8NoBom);
                 File.Move(temp, full, overwrite: true);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputNotWritable, SourceSpan.WholeFile("out/" + drift.Path), ex.Message));
+                failures[i] = DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputNotWritable, SourceSpan.WholeFile("out/" + drift[i].Path), ex.Message);
             }
-        }
+        });
         RemoveEmptyDirectories(Path.Combine(outRoot, environment));
-        return [.. diagnostics];
+        return [.. failures.OfType<Diagnostic>()];
     }
+
+    private static readonly ParallelOptions Bounded = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     public static void RemoveEmptyDirectories(string dir)
     {

@@ -189,7 +189,8 @@ public sealed class Generator(GeneratorPaths paths)
         // keep every result and its diagnostics at the object's index so the output does not depend on
         // scheduling (diagnostics are sorted at the end anyway).
         var results = new UnitResult[units.Length];
-        Parallel.For(0, units.Length, i =>
+        // One worker per core: more threads only add context switches and lock contention.
+        Parallel.For(0, units.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var (unit, isApplication) = units[i];
             var local = new List<Diagnostic>();
@@ -200,6 +201,7 @@ public sealed class Generator(GeneratorPaths paths)
             if (text is not null && ObjectReader.Read(text, renderer.Display(unit.Template), local, out var json) is { } obj)
             {
                 content = CanonicalYaml.Write(json!);
+                local.AddRange(RenderedObjectRules.Check(obj, unit.SourcePath, inventory.SourceMap));
                 placedObject = new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.SourcePath));
             }
             results[i] = new UnitResult(placedObject, isApplication, content, local);

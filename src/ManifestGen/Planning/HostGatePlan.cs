@@ -43,8 +43,7 @@ public static class HostGatePlan
     private static string AuthorizedKeys(HostGateSpec gate, HostSpec host)
     {
         var sb = new StringBuilder();
-        sb.Append("# Host ").Append(host.Name).Append(": lines for ~").Append(host.User)
-          .Append("/.ssh/authorized_keys. Rendered by manifestgen; install the gate and ")
+        sb.Append("# Host ").Append(host.Name).Append(": lines for the backup user's ~/.ssh/authorized_keys. Rendered by manifestgen; install the gate and ")
           .Append(BackupAllowFile).Append('/').Append(RestoreAllowFile).Append(" in ").Append(gate.ConfigDirectory).Append(" first.\n");
         Line("backup", GateRole.Backup, host.BackupPublicKey, "Secret " + host.SshKeySecret.Name + ", mounted by the backup CronJobs");
         Line("restore", GateRole.Restore, host.RestorePublicKey, "Secret " + RestoreKeySecretName(host) + ", used only by restore Jobs");

@@ -167,6 +167,7 @@ public static class Planner
                 Version = JobConfig.CurrentVersion,
                 Kind = JobKind.Backup,
                 Environment = env,
+                ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
                 Repository = repositoryConfig,
                 Reporting = reporting,
                 Host = new HostConfig
@@ -237,7 +238,7 @@ public static class Planner
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, ns, labels, Wave(2)),
                 schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod)),
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(app.ActiveDeadlineSeconds, inv.Defaults.BackoffLimit, pod) { Hostname = baseName }),
                 app.Path));
         }
 
@@ -272,6 +273,7 @@ public static class Planner
             units.Add(ConfigUnit(name, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
+                ActiveDeadlineSeconds = deadline,
             }, path));
             // `command` names the job (label, schedule seed); the runner's command follows from the kind.
             var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
@@ -280,7 +282,7 @@ public static class Planner
             var schedule = ExpandSchedule(scheduleText, $"{repo.Name}/{command}", loaded.SourceMap.SpanOf(path + ".schedule"), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ns, labels, Wave(2)), schedule,
                 timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod)), path));
+                inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));
         }
 
         // Secrets: referenced (nothing rendered), sealed or external.
@@ -339,6 +341,10 @@ public static class Planner
         Strategy = app.Strategy,
         Tags = app.App.Tags,
         PartialIsFailure = app.App.PartialIsFailure,
+        TransferTimeoutSeconds = app.App.TransferTimeoutSeconds,
+        ChangedFileRecopies = app.App.ChangedFileRecopies,
+        ChangedFileIsFailure = app.App.ChangedFileIsFailure,
+        ChecksumIntervalDays = app.App.ChecksumIntervalDays,
         Hooks = new HooksConfig
         {
             Before = [.. app.App.Hooks.Before.Select(Hook)],

@@ -51,7 +51,13 @@ public sealed record PodModel(
     ImmutableArray<string> Args, ImmutableArray<KeyValue> Env, ImmutableArray<MountModel> Mounts,
     ImmutableArray<VolumeModel> Volumes, SecurityModel Security, ResourcesModel Resources, string? NodeName);
 
-public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod);
+public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod)
+{
+    /// <summary>The contract's value (<see cref="ManifestGen.Contracts.JobConfig.TerminationGracePeriodSeconds"/>), which the runner's shutdown fits into.</summary>
+    public int TerminationGracePeriodSeconds { get; init; } = ManifestGen.Contracts.ShutdownBudget.DefaultGracePeriodSeconds;
+    /// <summary>A stable pod hostname per job, so restic can tell this job's own locks from a killed pod as stale.</summary>
+    public string? Hostname { get; init; }
+}
 
 public sealed record JobModel(ObjectMeta Meta, JobSpecModel Job);
 

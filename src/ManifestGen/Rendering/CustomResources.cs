@@ -120,3 +120,14 @@ public sealed record ExternalSecretRemoteRef
 {
     public required string Key { get; init; }
 }
+
+/// <summary>
+/// Compile-time serialization metadata of the custom resources, with the options of the strict re-parse:
+/// camelCase, nulls not written, nullable annotations enforced (unknown fields are found by the round trip).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, RespectNullableAnnotations = true)]
+[JsonSerializable(typeof(ArgoApplication))]
+[JsonSerializable(typeof(SealedSecret))]
+[JsonSerializable(typeof(ExternalSecret))]
+internal sealed partial class CustomResourceJson : JsonSerializerContext;

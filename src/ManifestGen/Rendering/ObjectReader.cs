@@ -34,13 +34,8 @@ public static partial class ObjectReader
         ["external-secrets.io/v1/ExternalSecret"] = typeof(ExternalSecret),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    private static readonly JsonSerializerOptions CustomOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // Unknown fields are found by the round trip below, which names their path.
-        RespectNullableAnnotations = true,
-    };
+    // Unknown fields are found by the round trip below, which names their path.
+    private static readonly JsonSerializerOptions CustomOptions = CustomResourceJson.Default.Options;
 
     /// <summary>KubernetesJson's own serializer options (its converters for quantities, int-or-string, dates).</summary>
     private static readonly JsonSerializerOptions KubernetesOptions = CaptureKubernetesOptions();
@@ -94,8 +89,9 @@ public static partial class ObjectReader
             // Straight from the node tree and back to one, with the options KubernetesJson itself uses:
             // the same strictness as a text round trip without writing and re-parsing JSON text.
             var options = type.Namespace == typeof(ObjectReader).Namespace ? CustomOptions : KubernetesOptions;
-            typed = json.Deserialize(type, options);
-            back = typed is null ? null : JsonSerializer.SerializeToNode(typed, type, options);
+            var info = options.GetTypeInfo(type);
+            typed = json.Deserialize(info);
+            back = typed is null ? null : JsonSerializer.SerializeToNode(typed, info);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {

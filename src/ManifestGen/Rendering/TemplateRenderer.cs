@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ManifestGen.Diagnostics;
@@ -26,9 +28,15 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
     // leaks between objects), and Scriban would otherwise re-read and re-parse each include per object.
     private readonly ConcurrentDictionary<string, Template> _includes = new(StringComparer.Ordinal);
 
-    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public string Display(string name) => displayPrefix + "/" + name;
+
+    // Template contexts are reused: building one (builtins cloned, q and indent registered)
+    // cost more than rendering a small object. A context is used by one render at a time; each render
+    // pushes its own globals (model and the template's own variables) and pops them, so nothing leaks
+    // from one object to the next. A context that saw an error is dropped, not returned.
+    private readonly ConcurrentBag<TemplateContext> _contexts = [];
 
     /// <summary>Renders <paramref name="name"/> with <c>model</c> bound to <paramref name="model"/>; null on error.</summary>
     public string? Render(string name, object model, ICollection<Diagnostic> diagnostics)
@@ -36,6 +44,34 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
         var template = Parse(name, diagnostics);
         if (template is null)
             return null;
+        if (!_contexts.TryTake(out var context))
+            context = NewContext();
+        var globals = new ScriptObject { { "model", model } };
+        globals.SetReadOnly("model", true);
+        context.PushGlobal(globals);
+        try
+        {
+            var text = template.Render(context).ReplaceLineEndings("\n");
+            foreach (var (path, included) in context.CachedTemplates)
+                _includes.TryAdd(path, included);
+            context.PopGlobal();
+            _contexts.Add(context);
+            return text;
+        }
+        catch (ScriptRuntimeException ex)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(ex.Span, name), ex.OriginalMessage));
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException)
+        {
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, SourceSpan.WholeFile(Display(name)), ex.Message));
+            return null;
+        }
+    }
+
+    private TemplateContext NewContext()
+    {
         var context = new TemplateContext
         {
             StrictVariables = true,
@@ -54,28 +90,14 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
         context.PushCulture(CultureInfo.InvariantCulture);
         foreach (var (path, included) in _includes)
             context.CachedTemplates[path] = included;
-        var globals = new ScriptObject();
-        globals.Import("q", new Func<object?, string>(Quote));
-        globals.Import("indent", new Func<string, int, string>(Indent));
-        globals.SetValue("model", model, readOnly: true);
-        context.PushGlobal(globals);
-        try
-        {
-            var text = template.Render(context).ReplaceLineEndings("\n");
-            foreach (var (path, included) in context.CachedTemplates)
-                _includes.TryAdd(path, included);
-            return text;
-        }
-        catch (ScriptRuntimeException ex)
-        {
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, Span(ex.Span, name), ex.OriginalMessage));
-            return null;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException)
-        {
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.TemplateError, SourceSpan.WholeFile(Display(name)), ex.Message));
-            return null;
-        }
+        var functions = new ScriptObject();
+        // Typed wrappers instead of Import(delegate): no reflection-emitted invokers (trimming-safe).
+        functions.Add("q", DelegateCustomFunction.CreateFunc<object?, string>(Quote));
+        functions.Add("indent", DelegateCustomFunction.CreateFunc<string, int, string>(Indent));
+        functions.SetReadOnly("q", true);
+        functions.SetReadOnly("indent", true);
+        context.PushGlobal(functions);
+        return context;
     }
 
     private Template? Parse(string name, ICollection<Diagnostic> diagnostics)
@@ -110,11 +132,20 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
     public static string Quote(object? value) => value switch
     {
         null => "null",
-        string s => JsonSerializer.Serialize(s, QuoteOptions),
+        string s => JsonString(s),
         bool b => b ? "true" : "false",
-        IFormattable f => JsonSerializer.Serialize(f.ToString(null, CultureInfo.InvariantCulture), QuoteOptions),
+        IFormattable f => JsonString(f.ToString(null, CultureInfo.InvariantCulture)),
         _ => throw new ArgumentException($"q cannot quote a {value.GetType().Name}"),
     };
+
+    /// <summary>A JSON string literal, escaped as the serializer escapes strings with the relaxed encoder.</summary>
+    private static string JsonString(string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer, QuoteOptions))
+            writer.WriteStringValue(value);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     public static string Indent(string text, int spaces)
     {

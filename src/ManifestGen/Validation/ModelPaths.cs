@@ -24,17 +24,12 @@ public static partial class ModelPaths
             else if (DictionaryValueType(type) is { } valueType)
                 type = valueType;
             else
-                type = ModelBinder.Fields(type).TryGetValue(segment.Value, out var property) ? property.PropertyType : null;
+                type = ModelTypes.IsKnown(type) && ModelTypes.Of(type) is RecordType r && r.Fields.TryGetValue(segment.Value, out var property) ? property.PropertyType : null;
         }
         return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
     }
 
-    private static Type? ElementType(Type type) =>
-        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableArray<>) ? type.GetGenericArguments()[0] : null;
+    private static Type? ElementType(Type type) => ModelTypes.IsKnown(type) && ModelTypes.Of(type) is ListType l ? l.Item : null;
 
-    private static Type? DictionaryValueType(Type type) =>
-        type.IsGenericType && type.GetGenericArguments().Length == 2 &&
-        type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>))
-            ? type.GetGenericArguments()[1]
-            : null;
+    private static Type? DictionaryValueType(Type type) => ModelTypes.IsKnown(type) && ModelTypes.Of(type) is MapType m ? m.Value : null;
 }

@@ -29,7 +29,7 @@ internal static class SpecGuard
             "Containers", "Volumes", "RestartPolicy", "SecurityContext", "ServiceAccountName", "AutomountServiceAccountToken",
             "TerminationGracePeriodSeconds", "ActiveDeadlineSeconds", "NodeSelector", "Affinity", "Tolerations",
             "PriorityClassName", "HostAliases", "EnableServiceLinks", "ImagePullSecrets", "DnsPolicy", "SchedulerName",
-            "HostNetwork", "HostPID", "HostIPC", "ShareProcessNamespace"),
+            "HostNetwork", "HostPID", "HostIPC", "ShareProcessNamespace", "Hostname"),
         [typeof(V1Container)] = Set(
             "Name", "Image", "ImagePullPolicy", "Command", "Args", "WorkingDir", "Env", "EnvFrom", "VolumeMounts",
             "Resources", "SecurityContext", "TerminationMessagePath", "TerminationMessagePolicy"),
@@ -50,11 +50,13 @@ internal static class SpecGuard
         [typeof(V1SecretEnvSource)] = Set("Name", "Optional"),
         [typeof(V1SecurityContext)] = Set(
             "RunAsUser", "RunAsGroup", "RunAsNonRoot", "ReadOnlyRootFilesystem", "AllowPrivilegeEscalation",
-            "Capabilities", "Privileged", "SeccompProfile"),
+            "Capabilities", "Privileged", "SeccompProfile", "AppArmorProfile", "ProcMount"),
         [typeof(V1PodSecurityContext)] = Set(
-            "RunAsUser", "RunAsGroup", "RunAsNonRoot", "FsGroup", "FsGroupChangePolicy", "SupplementalGroups", "SeccompProfile"),
+            "RunAsUser", "RunAsGroup", "RunAsNonRoot", "FsGroup", "FsGroupChangePolicy", "SupplementalGroups",
+            "SupplementalGroupsPolicy", "SeccompProfile", "AppArmorProfile"),
         [typeof(V1Capabilities)] = Set("Add", "Drop"),
         [typeof(V1SeccompProfile)] = Set("Type"),
+        [typeof(V1AppArmorProfile)] = Set("Type"),
         [typeof(V1HostAlias)] = Set("Ip", "Hostnames"),
     }.ToImmutableDictionary();
 

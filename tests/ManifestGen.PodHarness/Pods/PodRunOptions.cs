@@ -3,14 +3,14 @@ using k8s.Models;
 
 namespace ManifestGen.PodHarness.Pods;
 
-/// <summary>How the harness runs a pod here, where no cluster and no image exist.</summary>
+/// <summary>How the harness runs a pod here, where no cluster exists.</summary>
 public sealed record PodRunOptions
 {
     /// <summary>Where claims live between runs: one folder per claim name (a claim's data persists).</summary>
     public required string StateDirectory { get; init; }
 
-    /// <summary>Folder holding manifestgen-runner.dll (this repository's build) that stands in for the image's binary.</summary>
-    public required string RunnerDirectory { get; init; }
+    /// <summary>The image every pod runs in; null builds (or finds in the cache) this checkout's through image/make-image.sh.</summary>
+    public Runtime.RunnerImage? Image { get; init; }
 
     /// <summary>
     /// Secrets the manifests reference but do not contain (credentials are never rendered):
@@ -30,9 +30,6 @@ public sealed record PodRunOptions
 
     /// <summary>Extra /etc/hosts entries, as a cluster's DNS would resolve the inventory's host names.</summary>
     public ImmutableArray<V1HostAlias> ExtraHosts { get; init; } = [];
-
-    /// <summary>The image's ENTRYPOINT, used when the container sets no command (as Kubernetes does).</summary>
-    public ImmutableArray<string> ImageEntrypoint { get; init; } = [];
 
     /// <summary>
     /// Replaces the container's args for this run, as an operator does with

@@ -6,63 +6,62 @@ using System.Text;
 using k8s.Models;
 using ManifestGen.PodHarness.Manifests;
 using ManifestGen.PodHarness.Processes;
-using ManifestGen.PodHarness.Sandbox;
+using ManifestGen.PodHarness.Runtime;
 
 namespace ManifestGen.PodHarness.Pods;
 
 /// <summary>
-/// Runs one CronJob's or Job's container as the manifest writes it: its command and arguments, its
-/// environment (values, Secret and ConfigMap keys), every volumeMount at its mountPath (ConfigMaps and
-/// Secrets as files with the manifest's modes, claims as folders that persist between runs, emptyDirs
-/// fresh each run), its user, groups, capabilities and read-only root. What a cluster would do that this
-/// cannot is listed in the result; what the manifest asks for that this cannot do throws.
+/// Runs one CronJob's or Job's pod in the runner image under runc, with the OCI runtime spec the kubelet
+/// and containerd would give it: the image's root, user and environment; the spec's command, arguments and
+/// environment (values, Secret and ConfigMap keys, $(VAR) expansion); user, groups, fsGroup, capabilities
+/// (none ambient), no_new_privs, containerd's RuntimeDefault seccomp profile, read-only root; ConfigMap and
+/// Secret volumes in the kubelet's layout (Secrets on tmpfs), emptyDirs, claims as folders that persist
+/// between runs; the memory limit through the cgroup; activeDeadlineSeconds and the termination grace
+/// period. What a cluster would do that this cannot is listed with every run; what the manifest asks for
+/// that this does not understand throws, naming the field.
 /// </summary>
 public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options)
 {
-    /// <summary>Where the runner built from this repository appears inside the pod.</summary>
-    public const string RunnerMount = "/opt/manifestgen-podharness/runner";
-    /// <summary>Where this machine's .NET installation appears inside the pod (read-only).</summary>
-    public const string DotnetMount = "/opt/manifestgen-podharness/dotnet";
-    public const string RunnerCommand = "manifestgen-runner";
-    private const string ImagePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-    // What containerd grants a container that drops nothing (the cluster's default set).
+    // containerd's default capability set (pkg/oci defaultUnixCaps): what a container that adds and drops nothing gets.
     private static readonly ImmutableArray<string> RuntimeDefaultCapabilities =
     [
-        "chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw", "setgid", "setuid", "setfcap", "setpcap",
-        "net_bind_service", "sys_chroot", "kill", "audit_write",
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
     ];
 
     public async Task<PodRunResult> RunAsync(string workloadName, CancellationToken cancellationToken = default)
     {
         var workload = manifests.Workload(workloadName);
+        var image = options.Image ?? await RunnerImage.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var scratch = Directory.CreateTempSubdirectory("mg-pod-").FullName;
-        // Test secrets only (throwaway keys and passwords), removed with the scratch folder after the run.
-        var secretScratch = Directory.CreateDirectory(Path.Combine(scratch, "secrets")).FullName;
         File.SetUnixFileMode(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var mounted = new List<string>();
         try
         {
-            var plan = Plan(workload, scratch, secretScratch);
-            var result = await SandboxLauncher.RunAsync(plan.Spec, Path.Combine(scratch, "sandbox"), plan.Timeout, plan.Grace,
+            var plan = await PlanAsync(workload, image, scratch, mounted).ConfigureAwait(false);
+            foreach (var note in plan.NotReproduced) Console.Error.WriteLine($"pod harness: {plan.Spec.Hostname}: not reproduced: {note}");
+            var result = await RuncContainer.RunAsync(plan.Spec, image, Path.Combine(scratch, "container"), plan.Timeout, plan.Grace,
                 options.OnStderrLine, cancellationToken).ConfigureAwait(false);
             return new PodRunResult(plan.Spec.Hostname, result.ExitCode, result.Stdout, result.Stderr, result.Duration,
                 result.TimedOut, plan.NotReproduced);
         }
         finally
         {
+            for (var i = mounted.Count - 1; i >= 0; i--) await RuncContainer.UnmountAsync(mounted[i]).ConfigureAwait(false);
             Directory.Delete(scratch, recursive: true);
         }
     }
 
-    internal sealed record PodPlan(SandboxSpec Spec, TimeSpan Timeout, TimeSpan Grace, ImmutableArray<string> NotReproduced);
+    internal sealed record PodPlan(ContainerSpec Spec, TimeSpan Timeout, TimeSpan Grace, ImmutableArray<string> NotReproduced);
 
-    internal PodPlan Plan(Workload workload, string scratch, string secretScratch)
+    internal async Task<PodPlan> PlanAsync(Workload workload, RunnerImage image, string scratch, List<string> mounted)
     {
         var where = workload.Source;
         var pod = workload.PodSpec;
         SpecGuard.CheckPod(pod, where);
         var notes = ImmutableArray.CreateBuilder<string>();
         var podName = PodName(workload.Name);
+        var hostname = pod.Hostname ?? podName;
 
         if (pod.HostNetwork == true || pod.HostPID == true || pod.HostIPC == true || pod.ShareProcessNamespace == true)
             throw new HarnessException($"{where}: hostNetwork/hostPID/hostIPC/shareProcessNamespace are not supported by the pod harness");
@@ -71,101 +70,190 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         notes.Add("runs one pod once: schedule, concurrency policy, retries (backoffLimit) and history limits are the controller's");
 
         var container = PickContainer(pod, where, out var cwhere);
-        notes.Add($"image '{container.Image}' is not pulled: the container runs on this machine's root filesystem (an overlay), with {RunnerCommand} from this repository");
-        if (container.Resources is not null) notes.Add("resource requests and limits are not enforced");
+        notes.Add($"image '{container.Image}' is not pulled: the pod runs in {image.Reference} built from this checkout (make image)");
+        if (container.Resources?.Requests is { Count: > 0 } || container.Resources?.Limits?.Keys.Any(k => k != "memory") == true)
+            notes.Add("resource requests (scheduling) and limits other than memory (cpu, ephemeral-storage) are not applied");
         if (pod.AutomountServiceAccountToken != false) notes.Add("no service account token is mounted");
+        if (pod.EnableServiceLinks != false) notes.Add("enableServiceLinks: no service environment variables (there are no services)");
+        notes.Add(options.NetworkNamespace is null
+            ? "network: a namespace of its own with loopback only (no pod network, no cluster DNS)"
+            : "network: the SSH host's network namespace (loopback only), not a pod network; no cluster DNS (names from /etc/hosts)");
+        notes.Add("rlimits: the container inherits the harness's (containerd's: its own process limits)");
 
-        var env = ResolveEnv(container, workload, podName, cwhere);
-
-        // --- security context (container overrides pod) ---
+        // --- security context (container overrides pod), as the kubelet hands it to containerd ---
         var psc = pod.SecurityContext;
         var csc = container.SecurityContext;
-        var uid = csc?.RunAsUser ?? psc?.RunAsUser ?? 0;
-        var gid = csc?.RunAsGroup ?? psc?.RunAsGroup ?? 0;
-        if (csc?.RunAsUser is null && psc?.RunAsUser is null)
-            notes.Add("no runAsUser: the image's user is taken to be root (uid 0)");
+        var privileged = csc?.Privileged == true;
+        var runAsUser = csc?.RunAsUser ?? psc?.RunAsUser;
+        var runAsGroup = csc?.RunAsGroup ?? psc?.RunAsGroup;
+        var userStr = runAsUser?.ToString(CultureInfo.InvariantCulture) ?? image.User?.Split(':')[0] ?? "0";
+        var (uid, gid, passwdGroups) = image.ResolveUser(userStr);
+        if (runAsUser is null && image.User?.Split(':') is [_, var imageGroup])
+            gid = image.ResolveUser(imageGroup).Gid;
+        if (runAsGroup is { } rg) gid = rg;
         var runAsNonRoot = csc?.RunAsNonRoot ?? psc?.RunAsNonRoot;
         if (runAsNonRoot == true && uid == 0)
-            throw new HarnessException($"{cwhere}: runAsNonRoot is set but the container would run as uid 0 (the kubelet refuses to start it)");
-        var fsGroup = psc?.FsGroup;
+            throw new HarnessException($"{cwhere}: runAsNonRoot is set but the container would run as uid 0 (the kubelet refuses to start it: CreateContainerConfigError)");
         var groups = ImmutableArray.CreateBuilder<long>();
+        var groupsPolicy = psc?.SupplementalGroupsPolicy ?? "Merge";
+        if (groupsPolicy == "Merge") groups.AddRange(passwdGroups);
+        else if (groupsPolicy != "Strict")
+            throw new HarnessException($"{where}.securityContext.supplementalGroupsPolicy: '{groupsPolicy}' is not understood by the pod harness");
+        var fsGroup = psc?.FsGroup;
         if (fsGroup is { } fg) groups.Add(fg);
         if (psc?.SupplementalGroups is { } sg) groups.AddRange(sg.Where(x => x.HasValue).Select(x => x!.Value));
-        var privileged = csc?.Privileged == true;
-        var caps = privileged ? (ImmutableArray<string>?)null : Capabilities(csc?.Capabilities, cwhere);
+        if (psc?.FsGroupChangePolicy is not (null or "Always" or "OnRootMismatch"))
+            throw new HarnessException($"{where}.securityContext.fsGroupChangePolicy: '{psc.FsGroupChangePolicy}' is not understood by the pod harness");
+
+        var caps = privileged ? SeccompProfiles.AllCapabilities : Capabilities(csc?.Capabilities, cwhere);
+        // The kubelet sets no_new_privs only when allowPrivilegeEscalation is false.
         var noNewPrivs = !privileged && csc?.AllowPrivilegeEscalation == false;
         var readOnlyRoot = csc?.ReadOnlyRootFilesystem == true;
-        if (readOnlyRoot)
-            notes.Add("readOnlyRootFilesystem: the root is this machine's filesystem made read-only, not the image's");
-        var seccomp = csc?.SeccompProfile?.Type ?? psc?.SeccompProfile?.Type;
-        if (seccomp is not null and not "Unconfined")
-            notes.Add($"seccomp profile {seccomp} is not applied");
+        var seccomp = Seccomp(csc?.SeccompProfile ?? psc?.SeccompProfile, privileged, caps, csc?.SeccompProfile is null ? $"{where}.securityContext" : $"{cwhere}.securityContext", notes);
+        AppArmor(csc?.AppArmorProfile ?? psc?.AppArmorProfile, csc?.AppArmorProfile is null ? $"{where}.securityContext" : $"{cwhere}.securityContext", notes);
+        if (csc?.ProcMount is not (null or "Default"))
+            throw new HarnessException($"{cwhere}.securityContext.procMount: '{csc.ProcMount}' is not supported by the pod harness");
 
-        // --- volumes ---
-        var mounts = Mounts(workload, container, cwhere, scratch, secretScratch, fsGroup);
-
-        // --- command ---
-        var command = container.Command is { Count: > 0 } c ? c.ToList()
-            : options.ImageEntrypoint.Length > 0 ? options.ImageEntrypoint.ToList()
-            : throw new HarnessException($"{cwhere}.command: not set, and the image's entrypoint is unknown here (set PodRunOptions.ImageEntrypoint)");
-        IEnumerable<string> args = container.Args ?? [];
-        if (options.ArgsOverride is { } overridden)
+        // --- environment and command ---
+        var specEnv = ResolveEnv(container, workload, podName, cwhere);
+        var env = new List<string>(image.Env);
+        void SetEnv(string name, string value)
         {
-            args = overridden;
-            notes.Add($"args replaced for this run: {string.Join(' ', overridden)}");
+            var i = env.FindIndex(e => e.StartsWith(name + "=", StringComparison.Ordinal));
+            if (i >= 0) env[i] = $"{name}={value}"; else env.Add($"{name}={value}");
         }
-        var argv = command.Concat(args).Select(a => EnvExpansion.Expand(a, env)).ToImmutableArray();
+        if (!env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
+            env.Insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        SetEnv("HOSTNAME", hostname);
+        foreach (var (k, v) in specEnv.OrderBy(kv => kv.Key, StringComparer.Ordinal)) SetEnv(k, v);
 
-        var files = ImmutableArray.CreateBuilder<SandboxFile>();
-        var filesDir = Directory.CreateDirectory(Path.Combine(scratch, "files")).FullName;
-        if (Path.GetFileName(argv[0]) == RunnerCommand)
-        {
-            var dll = Path.Combine(options.RunnerDirectory, RunnerCommand + ".dll");
-            if (!File.Exists(dll) || !File.Exists(Path.Combine(options.RunnerDirectory, RunnerCommand + ".runtimeconfig.json")))
-                throw new HarnessException($"{options.RunnerDirectory}: no {RunnerCommand}.dll with its runtimeconfig (build src/ManifestGen.Runner)");
-            var wrapper = Path.Combine(filesDir, RunnerCommand);
-            File.WriteAllText(wrapper,
-                "#!/bin/sh\n# Stands in for the image's binary: the runner built from this repository.\n" +
-                $"exec {DotnetMount}/dotnet {RunnerMount}/{RunnerCommand}.dll \"$@\"\n");
-            files.Add(new SandboxFile(wrapper, argv[0].StartsWith('/') ? argv[0] : $"/usr/local/bin/{RunnerCommand}", "0755"));
-            mounts = [
-                new SandboxMount(Path.GetFullPath(options.RunnerDirectory), RunnerMount, ReadOnly: true, IsFile: false),
-                new SandboxMount(DotnetHost.Root, DotnetMount, ReadOnly: true, IsFile: false),
-                .. mounts];
-        }
-        var hosts = Path.Combine(filesDir, "hosts");
-        File.WriteAllText(hosts, HostsFile(podName, (pod.HostAliases ?? []).Concat(options.ExtraHosts)));
-        files.Add(new SandboxFile(hosts, "/etc/hosts", "0644"));
+        var argv = Argv(container, image, specEnv, cwhere, notes);
 
-        var workingDir = container.WorkingDir ?? "/";
-        if (container.WorkingDir is null) notes.Add("no workingDir: the image's is taken to be /");
+        var workingDir = container.WorkingDir ?? image.WorkingDir ?? "/";
         if (!workingDir.StartsWith('/'))
             throw new HarnessException($"{cwhere}.workingDir: '{workingDir}' is not absolute");
+
+        // --- volumes and the files the kubelet and containerd add ---
+        var mounts = new List<ContainerMount>();
+        mounts.AddRange(await MountsAsync(workload, container, cwhere, scratch, fsGroup, mounted, notes).ConfigureAwait(false));
+        var files = Directory.CreateDirectory(Path.Combine(scratch, "pod")).FullName;
+        File.SetUnixFileMode(files, (UnixFileMode)Convert.ToInt32("755", 8));
+        var hosts = Write(files, "etc-hosts", HostsFile(hostname, (pod.HostAliases ?? []).Concat(options.ExtraHosts)));
+        var hostnameFile = Write(files, "hostname", hostname + "\n");
+        var resolv = Write(files, "resolv.conf", "# no cluster DNS in the pod harness\n");
+        var termination = Write(files, "termination-log", "");
+        File.SetUnixFileMode(termination, (UnixFileMode)Convert.ToInt32("666", 8));
+        var ro = readOnlyRoot ? "ro" : "rw";
+        mounts.Add(Bind("/etc/hosts", hosts, "rw"));
+        mounts.Add(Bind("/etc/hostname", hostnameFile, ro));
+        mounts.Add(Bind("/etc/resolv.conf", resolv, ro));
+        mounts.Add(Bind(container.TerminationMessagePath ?? "/dev/termination-log", termination, "rw"));
+
+        long? memory = null;
+        if (container.Resources?.Limits is { } limits && limits.TryGetValue("memory", out var mq)) memory = mq.ToInt64();
+
+        var devices = ImmutableArray<string>.Empty;
+        if (privileged)
+        {
+            notes.Add("privileged: of this machine's devices only /dev/fuse is given (a node gives all of its devices)");
+            var missing = SeccompProfiles.KnownCapabilities.Except(SeccompProfiles.AllCapabilities).ToList();
+            if (missing.Count > 0) notes.Add($"privileged: {string.Join(", ", missing)} not in this machine's bounding set, so not given");
+            if (File.Exists("/dev/fuse")) devices = ["/dev/fuse"];
+        }
 
         var timeout = options.Timeout;
         foreach (var deadline in new[] { workload.ActiveDeadlineSeconds, pod.ActiveDeadlineSeconds })
             if (deadline is { } d && TimeSpan.FromSeconds(d) < timeout)
                 timeout = TimeSpan.FromSeconds(d);
-        var grace = TimeSpan.FromSeconds(Math.Min(pod.TerminationGracePeriodSeconds ?? 30, 30));
+        var grace = TimeSpan.FromSeconds(pod.TerminationGracePeriodSeconds ?? 30);
 
-        var spec = new SandboxSpec
+        var spec = new ContainerSpec
         {
-            Hostname = podName,
+            Id = "mg-" + podName[..Math.Min(podName.Length, 40)] + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)),
+            Hostname = hostname,
             Uid = uid,
             Gid = gid,
-            Groups = groups.ToImmutable(),
+            AdditionalGids = groups.ToImmutable(),
             Capabilities = caps,
             NoNewPrivileges = noNewPrivs,
             ReadOnlyRoot = readOnlyRoot,
-            WorkingDir = workingDir,
-            Argv = argv,
-            Environment = env,
-            Mounts = mounts,
-            Files = files.ToImmutable(),
-            Devices = privileged && File.Exists("/dev/fuse") ? ["/dev/fuse"] : [],
+            Privileged = privileged,
+            Cwd = workingDir,
+            Args = argv,
+            Env = [.. env],
+            Mounts = [.. mounts],
+            Seccomp = seccomp,
+            MemoryLimitBytes = memory,
             NetworkNamespace = options.NetworkNamespace,
+            Devices = devices,
         };
         return new PodPlan(spec, timeout, grace, notes.ToImmutable());
+    }
+
+    /// <summary>containerd's command rule: command replaces the entrypoint (and drops the image's CMD), args replace CMD.</summary>
+    private ImmutableArray<string> Argv(V1Container container, RunnerImage image, IReadOnlyDictionary<string, string> env, string cwhere,
+        ImmutableArray<string>.Builder notes)
+    {
+        IReadOnlyList<string> command = container.Command is { Count: > 0 } c ? [.. c] : [];
+        IReadOnlyList<string> args = container.Args is { Count: > 0 } a ? [.. a] : [];
+        if (options.ArgsOverride is { } overridden)
+        {
+            args = overridden;
+            notes.Add($"args replaced for this run: {string.Join(' ', overridden)}");
+        }
+        command = command.Select(x => EnvExpansion.Expand(x, env)).ToList();
+        args = args.Select(x => EnvExpansion.Expand(x, env)).ToList();
+        if (command.Count == 0)
+        {
+            if (args.Count == 0) args = image.Cmd;
+            command = image.Entrypoint;
+        }
+        var argv = command.Concat(args).ToImmutableArray();
+        if (argv.Length == 0) throw new HarnessException($"{cwhere}.command: no command (and the image has neither entrypoint nor CMD)");
+        return argv;
+    }
+
+    private static System.Text.Json.Nodes.JsonObject? Seccomp(V1SeccompProfile? profile, bool privileged, ImmutableArray<string> caps, string where,
+        ImmutableArray<string>.Builder notes)
+    {
+        switch (profile?.Type)
+        {
+            case null:
+                notes.Add("no seccompProfile: Unconfined, the kubelet's default without SeccompDefault");
+                return null;
+            case "Unconfined":
+                return null;
+            case "RuntimeDefault":
+                if (privileged) return null; // containerd applies no profile to a privileged container
+                return SeccompProfiles.RuntimeDefault(caps.ToHashSet(StringComparer.Ordinal), SeccompProfiles.RunningKernel());
+            default:
+                throw new HarnessException($"{where}.seccompProfile.type: '{profile.Type}' is not supported by the pod harness");
+        }
+    }
+
+    private static void AppArmor(V1AppArmorProfile? profile, string where, ImmutableArray<string>.Builder notes)
+    {
+        switch (profile?.Type)
+        {
+            case null or "Unconfined":
+                return;
+            case "RuntimeDefault":
+                notes.Add("appArmorProfile RuntimeDefault is not applied (no AppArmor on this machine)");
+                return;
+            default:
+                throw new HarnessException($"{where}.appArmorProfile.type: '{profile.Type}' is not supported by the pod harness");
+        }
+    }
+
+    private static ContainerMount Bind(string destination, string source, string access) =>
+        new(destination, "bind", source, ["rbind", "rprivate", access]);
+
+    private static string Write(string dir, string name, string content)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("644", 8));
+        return path;
     }
 
     private V1Container PickContainer(V1PodSpec pod, string where, out string cwhere)
@@ -193,14 +281,8 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
 
     private ImmutableDictionary<string, string> ResolveEnv(V1Container container, Workload workload, string podName, string cwhere)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            // What the runtime gives every container before the spec's own variables.
-            ["PATH"] = ImagePath,
-            ["HOSTNAME"] = podName,
-        };
-        var uid = container.SecurityContext?.RunAsUser ?? workload.PodSpec.SecurityContext?.RunAsUser ?? 0;
-        env["HOME"] = uid == 0 ? "/root" : "/";
+        // The kubelet's list: envFrom, then env; $(VAR) refers to variables defined before (not the image's).
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
 
         var i = 0;
         foreach (var from in container.EnvFrom ?? [])
@@ -300,8 +382,8 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
 
     // ---------------------------------------------------------------- volumes
 
-    private ImmutableArray<SandboxMount> Mounts(Workload workload, V1Container container, string cwhere, string scratch,
-        string secretScratch, long? fsGroup)
+    private async Task<List<ContainerMount>> MountsAsync(Workload workload, V1Container container, string cwhere, string scratch,
+        long? fsGroup, List<string> mounted, ImmutableArray<string>.Builder notes)
     {
         var volumes = new Dictionary<string, (V1Volume Volume, int Index)>(StringComparer.Ordinal);
         var vi = 0;
@@ -312,7 +394,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
             vi++;
         }
         var materialised = new Dictionary<string, (string Dir, bool ReadOnly, bool Generated)>(StringComparer.Ordinal);
-        var result = new List<(SandboxMount Mount, int Order)>();
+        var result = new List<(ContainerMount Mount, int Order)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var i = 0;
         foreach (var m in container.VolumeMounts ?? [])
@@ -329,45 +411,52 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                 throw new HarnessException($"{mwhere}.name: no volume named '{m.Name}' in the pod");
             if (!materialised.TryGetValue(m.Name, out var source))
             {
-                source = Materialise(vol.Volume, $"{workload.Source}.volumes[{vol.Index}]", workload.Namespace, scratch, secretScratch, fsGroup);
+                source = await MaterialiseAsync(vol.Volume, $"{workload.Source}.volumes[{vol.Index}]", workload, scratch, fsGroup, mounted, notes)
+                    .ConfigureAwait(false);
                 materialised[m.Name] = source;
             }
             var path = source.Dir;
-            var isFile = false;
             if (!string.IsNullOrEmpty(m.SubPath))
             {
                 if (m.SubPath.StartsWith('/') || m.SubPath.Split('/').Contains(".."))
                     throw new HarnessException($"{mwhere}.subPath: '{m.SubPath}' must be a relative path without '..'");
                 path = Path.Combine(source.Dir, m.SubPath);
-                if (File.Exists(path)) isFile = true;
-                else if (!Directory.Exists(path))
+                if (!File.Exists(path) && !Directory.Exists(path))
                 {
                     if (source.Generated)
                         throw new HarnessException($"{mwhere}.subPath: '{m.SubPath}' is not a key or path of volume '{m.Name}'");
                     Directory.CreateDirectory(path); // the kubelet creates a missing subPath folder in a claim or emptyDir
                 }
+                // The kubelet binds what the subPath resolves to (through the ..data symlinks of a ConfigMap volume).
+                path = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
             }
-            result.Add((new SandboxMount(path, target, m.ReadOnlyProperty == true || source.ReadOnly, isFile), i));
+            var access = m.ReadOnlyProperty == true || source.ReadOnly ? "ro" : "rw";
+            result.Add((new ContainerMount(target, "bind", path, ["rbind", "rprivate", access]), i));
             i++;
         }
-        // Parents before children, as the runtime orders mounts; stable otherwise.
-        return result.OrderBy(r => r.Mount.Target.Count(ch => ch == '/')).ThenBy(r => r.Order).Select(r => r.Mount).ToImmutableArray();
+        // Parents before children, as the kubelet orders mounts; stable otherwise.
+        return result.OrderBy(r => r.Mount.Destination.Count(ch => ch == '/')).ThenBy(r => r.Order).Select(r => r.Mount).ToList();
     }
 
-    private (string Dir, bool ReadOnly, bool Generated) Materialise(V1Volume volume, string vwhere, string ns, string scratch,
-        string secretScratch, long? fsGroup)
+    private async Task<(string Dir, bool ReadOnly, bool Generated)> MaterialiseAsync(V1Volume volume, string vwhere, Workload workload,
+        string scratch, long? fsGroup, List<string> mounted, ImmutableArray<string>.Builder notes)
     {
+        var ns = workload.Namespace;
+        var dir = Path.Combine(scratch, "volumes", volume.Name);
         if (volume.ConfigMap is { } cmv)
         {
             var data = ConfigMapData(cmv.Name, ns, cmv.Optional == true, $"{vwhere}.configMap");
-            var dir = Path.Combine(scratch, "volumes", volume.Name);
+            EmptyDirFolder(dir);
             WriteKeys(dir, data, cmv.Items, cmv.DefaultMode ?? 420, cmv.Optional == true, $"{vwhere}.configMap", $"ConfigMap '{cmv.Name}'", fsGroup);
             return (dir, true, true);
         }
         if (volume.Secret is { } sv)
         {
             var data = SecretData(sv.SecretName, ns, sv.Optional == true, $"{vwhere}.secret");
-            var dir = Path.Combine(secretScratch, volume.Name);
+            // The kubelet keeps Secret volumes on tmpfs, never on the node's disk.
+            EmptyDirFolder(dir);
+            await RuncContainer.MountTmpfsAsync(dir, "0777", null).ConfigureAwait(false);
+            mounted.Add(dir);
             WriteKeys(dir, data, sv.Items, sv.DefaultMode ?? 420, sv.Optional == true, $"{vwhere}.secret", $"Secret '{sv.SecretName}'", fsGroup);
             return (dir, true, true);
         }
@@ -378,27 +467,46 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
             if (claim.Spec?.VolumeName is { Length: > 0 } pvName &&
                 !manifests.Documents.Any(d => d.Object is V1PersistentVolume && d.Name == pvName))
                 throw new HarnessException($"{vwhere}.persistentVolumeClaim: claim '{pvc.ClaimName}' binds volume '{pvName}', which is not rendered");
-            var dir = Directory.CreateDirectory(Path.Combine(options.StateDirectory, "claims", pvc.ClaimName)).FullName;
-            if (fsGroup is { } g) Ownership.ApplyFsGroup(dir, g, readOnly: false);
-            return (dir, pvc.ReadOnlyProperty == true, false);
+            var claimDir = Directory.CreateDirectory(Path.Combine(options.StateDirectory, "claims", pvc.ClaimName)).FullName;
+            if (fsGroup is { } g) Ownership.ApplyFsGroup(claimDir, g, readOnly: false);
+            notes.Add($"claim '{pvc.ClaimName}': a folder on this machine, not its PersistentVolume's storage (NFS ownership and root squash are not reproduced)");
+            return (claimDir, pvc.ReadOnlyProperty == true, false);
         }
-        if (volume.EmptyDir is not null)
+        if (volume.EmptyDir is { } ed)
         {
-            var dir = Directory.CreateDirectory(Path.Combine(scratch, "volumes", volume.Name)).FullName;
-            File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("777", 8));
+            EmptyDirFolder(dir);
+            long? size = ed.SizeLimit?.ToInt64();
+            if (ed.Medium is "Memory" || size is not null)
+            {
+                if (ed.Medium is not ("Memory" or null or ""))
+                    throw new HarnessException($"{vwhere}.emptyDir.medium: '{ed.Medium}' is not supported by the pod harness");
+                await RuncContainer.MountTmpfsAsync(dir, "0777", size).ConfigureAwait(false);
+                mounted.Add(dir);
+                if (ed.Medium is not "Memory")
+                    notes.Add($"emptyDir '{volume.Name}' sizeLimit: a tmpfs of that size here (writes beyond fail with ENOSPC); a node evicts the pod instead");
+            }
             if (fsGroup is { } g) Ownership.ApplyFsGroup(dir, g, readOnly: false);
             return (dir, false, false);
         }
         throw new HarnessException($"{vwhere}: volume '{volume.Name}' has a type the pod harness does not support");
     }
 
+    /// <summary>An emptyDir's folder (also what ConfigMap and Secret volumes are built on): mode 0777.</summary>
+    private static void EmptyDirFolder(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("777", 8));
+    }
+
+    /// <summary>
+    /// The kubelet's atomic writer: the files in a timestamped folder, "..data" pointing at it, and one
+    /// symlink per top-level name through "..data"; modes from defaultMode/items, then the fsGroup ownership.
+    /// </summary>
     private static void WriteKeys(string dir, IReadOnlyDictionary<string, byte[]>? data, IList<V1KeyToPath>? items, int defaultMode,
         bool optional, string where, string what, long? fsGroup)
     {
-        Directory.CreateDirectory(dir);
-        if (data is null) return; // optional and absent: an empty volume
         var entries = new List<(string Path, byte[] Bytes, int Mode)>();
-        if (items is { Count: > 0 })
+        if (data is not null && items is { Count: > 0 })
         {
             var j = 0;
             foreach (var item in items)
@@ -408,52 +516,68 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                     if (optional) { j++; continue; }
                     throw new HarnessException($"{where}.items[{j}].key: {what} has no key '{item.Key}'");
                 }
-                if (item.Path.StartsWith('/') || item.Path.Split('/').Contains(".."))
+                if (item.Path.StartsWith('/') || item.Path.Split('/').Contains("..") || item.Path.StartsWith("..", StringComparison.Ordinal))
                     throw new HarnessException($"{where}.items[{j}].path: '{item.Path}' must be relative without '..'");
                 entries.Add((item.Path, bytes, item.Mode ?? defaultMode));
                 j++;
             }
         }
-        else
+        else if (data is not null)
         {
-            entries.AddRange(data.Select(kv => (kv.Key, kv.Value, defaultMode)));
+            entries.AddRange(data.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value, defaultMode)));
         }
+        var stamp = ".." + DateTime.UtcNow.ToString("yyyy_MM_dd_HH_mm_ss", CultureInfo.InvariantCulture) + "." +
+                    RandomNumberGenerator.GetInt32(int.MaxValue).ToString(CultureInfo.InvariantCulture);
+        var payload = Directory.CreateDirectory(Path.Combine(dir, stamp)).FullName;
+        File.SetUnixFileMode(payload, (UnixFileMode)Convert.ToInt32("755", 8));
         foreach (var (path, bytes, mode) in entries)
         {
             if (mode is < 0 or > 511)
                 throw new HarnessException($"{where}: file mode {mode} is outside 0000-0777");
-            var file = Path.Combine(dir, path);
+            var file = Path.Combine(payload, path);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             File.WriteAllBytes(file, bytes);
             File.SetUnixFileMode(file, (UnixFileMode)mode);
         }
+        File.CreateSymbolicLink(Path.Combine(dir, "..data"), stamp);
+        foreach (var top in entries.Select(e => e.Path.Split('/')[0]).Distinct(StringComparer.Ordinal))
+            File.CreateSymbolicLink(Path.Combine(dir, top), $"..data/{top}");
         if (fsGroup is { } g) Ownership.ApplyFsGroup(dir, g, readOnly: true);
     }
 
     // ---------------------------------------------------------------- helpers
 
+    /// <summary>containerd's rule: add ALL, then drop ALL, then the named additions, then the named drops.</summary>
     private static ImmutableArray<string> Capabilities(V1Capabilities? caps, string cwhere)
     {
-        static string Norm(string c) => (c.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? c[4..] : c).ToLowerInvariant();
+        static string Norm(string c) => "CAP_" + (c.StartsWith("CAP_", StringComparison.OrdinalIgnoreCase) ? c[4..] : c).ToUpperInvariant();
         var set = new SortedSet<string>(RuntimeDefaultCapabilities, StringComparer.Ordinal);
-        foreach (var d in caps?.Drop ?? [])
+        var add = caps?.Add ?? [];
+        var drop = caps?.Drop ?? [];
+        if (add.Any(a => a.Equals("ALL", StringComparison.OrdinalIgnoreCase))) set.UnionWith(SeccompProfiles.AllCapabilities);
+        if (drop.Any(d => d.Equals("ALL", StringComparison.OrdinalIgnoreCase))) set.Clear();
+        var i = 0;
+        foreach (var a in add)
         {
-            if (Norm(d) == "all") set.Clear(); else set.Remove(Norm(d));
+            if (!a.Equals("ALL", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!SeccompProfiles.KnownCapabilities.Contains(Norm(a)))
+                    throw new HarnessException($"{cwhere}.securityContext.capabilities.add[{i}]: '{a}' is not a capability");
+                if (!SeccompProfiles.AllCapabilities.Contains(Norm(a)))
+                    throw new HarnessException($"{cwhere}.securityContext.capabilities.add[{i}]: '{a}' is not in this machine's bounding set; the harness cannot grant it");
+                set.Add(Norm(a));
+            }
+            i++;
         }
-        foreach (var a in caps?.Add ?? [])
-        {
-            var n = Norm(a);
-            if (n == "all" || !System.Text.RegularExpressions.Regex.IsMatch(n, "^[a-z_]+$"))
-                throw new HarnessException($"{cwhere}.securityContext.capabilities.add: '{a}' is not supported by the pod harness");
-            set.Add(n);
-        }
+        foreach (var d in drop)
+            if (!d.Equals("ALL", StringComparison.OrdinalIgnoreCase)) set.Remove(Norm(d));
         return [.. set];
     }
 
-    private static string HostsFile(string podName, IEnumerable<V1HostAlias> aliases)
+    private static string HostsFile(string hostname, IEnumerable<V1HostAlias> aliases)
     {
         var sb = new StringBuilder("# Kubernetes-managed hosts file (pod harness).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        sb.Append("127.0.1.1\t").Append(podName).Append('\n');
+        sb.Append("127.0.1.1\t").Append(hostname).Append('\n');
         foreach (var a in aliases)
         {
             sb.Append("\n# Entries added by HostAliases.\n");
@@ -483,7 +607,10 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
     }
 }
 
-/// <summary>The kubelet's fsGroup ownership change: group = fsGroup, group read (and write when writable), setgid folders.</summary>
+/// <summary>
+/// The kubelet's fsGroup ownership change (SetVolumeOwnership): group = fsGroup; user and group read (and
+/// write when the volume is writable) added; folders also get execute and setgid. Symlinks keep their mode.
+/// </summary>
 internal static partial class Ownership
 {
     [DllImport("libc", SetLastError = true, EntryPoint = "lchown")]
@@ -492,20 +619,18 @@ internal static partial class Ownership
     public static void ApplyFsGroup(string root, long fsGroup, bool readOnly)
     {
         var gid = checked((int)fsGroup);
-        void One(string path, bool isDir)
+        void One(string path, bool isDir, bool isLink)
         {
             if (LChown(path, -1, gid) != 0)
                 throw new HarnessException($"fsGroup: cannot change the group of {path} (errno {Marshal.GetLastPInvokeError()})");
-            var mode = File.GetUnixFileMode(path);
-            mode |= UnixFileMode.GroupRead | (readOnly ? 0 : UnixFileMode.GroupWrite);
-            if (isDir) mode |= UnixFileMode.GroupExecute | UnixFileMode.SetGroup;
+            if (isLink) return;
+            var mode = File.GetUnixFileMode(path) | UnixFileMode.UserRead | UnixFileMode.GroupRead;
+            if (!readOnly) mode |= UnixFileMode.UserWrite | UnixFileMode.GroupWrite;
+            if (isDir) mode |= UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.SetGroup;
             File.SetUnixFileMode(path, mode);
         }
-        One(root, true);
-        foreach (var e in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
-        {
-            if (e.LinkTarget is not null) continue;
-            One(e.FullName, e is DirectoryInfo);
-        }
+        One(root, true, false);
+        foreach (var e in new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            One(e.FullName, e is DirectoryInfo && e.LinkTarget is null, e.LinkTarget is not null);
     }
 }

@@ -20,7 +20,6 @@ public sealed record ExampleOptions
     /// <summary>The app whose backup runs; default: the first rsync app in name order.</summary>
     public string? App { get; init; }
     public string GeneratorDll { get; init; } = Path.Combine(AppContext.BaseDirectory, "manifestgen.dll");
-    public string RunnerDirectory { get; init; } = AppContext.BaseDirectory;
     /// <summary>Changes the copied templates before the final render (contract tests break them on purpose).</summary>
     public Action<string>? MutateTemplates { get; init; }
     /// <summary>Network namespace name; default a random one.</summary>
@@ -50,6 +49,8 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     public ImmutableArray<string> ChangedByTestInventory { get; private set; } = [];
     public JobConfig BackupConfig { get; private set; } = null!;
     public string BackupWorkload { get; private set; } = "";
+    /// <summary>The backup CronJobs of every app on the chosen app's host (each app's data is on the SSH host).</summary>
+    public ImmutableArray<string> BackupWorkloads { get; private set; } = [];
     public NetnsSshHost Host => _host ?? throw new InvalidOperationException("not started");
     /// <summary>Folder behind the SSH host's filesystem: a host path P lives at HostRoot + P.</summary>
     public string HostRoot => Path.Combine(_root, "host");
@@ -97,14 +98,17 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         var host = config.Host ?? throw new HarnessException($"{chosen.Workload}: job configuration has no host");
         var appConfig = config.App!;
 
-        // 3. The host's filesystem: the sample app at the app's paths, a compose stand-in.
-        SampleApp.Write(HostRoot, appConfig.Hooks.ComposeDirectory, appConfig.Paths);
+        // 3. The host's filesystem: a sample app at the paths of every app on that host, a compose stand-in.
+        var onHost = backups.Where(b => b.Config.Host?.Name == host.Name).OrderBy(b => b.Config.App!.Name, StringComparer.Ordinal).ToList();
+        foreach (var b in onHost) SampleApp.Write(HostRoot, b.Config.App!.Hooks.ComposeDirectory, b.Config.App.Paths);
         var standIn = Directory.CreateDirectory(Path.Combine(_root, "compose-standin")).FullName;
-        File.WriteAllText(Path.Combine(standIn, "running"), string.Concat(appConfig.Hooks.StopServices.Select(s => s + "\n")));
+        File.WriteAllText(Path.Combine(standIn, "running"),
+            string.Concat(onHost.SelectMany(b => b.Config.App!.Hooks.StopServices).Distinct(StringComparer.Ordinal).Select(s => s + "\n")));
         File.WriteAllText(ComposeCallsFile, "");
         var docker = Path.Combine(standIn, "docker");
         File.WriteAllText(docker, ComposeStandIn.Script);
-        var roots = CoveringRoots([.. appConfig.Paths, .. appConfig.Hooks.ComposeDirectory is { } cd ? [cd] : Array.Empty<string>()]);
+        var roots = CoveringRoots(onHost.SelectMany(b => b.Config.App!.Paths
+            .Concat(b.Config.App.Hooks.ComposeDirectory is { } cd ? [cd] : Array.Empty<string>())));
         _host = await NetnsSshHost.StartAsync(new NetnsSshHostOptions
         {
             Hostname = host.Name,
@@ -145,6 +149,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             .Order(StringComparer.Ordinal)];
         BackupWorkload = chosen.Workload;
         BackupConfig = JobConfigs(Manifests).Single(j => j.Workload == chosen.Workload).Config;
+        BackupWorkloads = [.. onHost.Select(b => b.Workload)];
 
         // 6. Test secrets for every Secret the pods reference, with the key names the manifests give.
         _secrets = TestSecrets(Manifests, File.ReadAllBytes(Host.IdentityFile));
@@ -167,7 +172,6 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         new PodRunner(Manifests, new PodRunOptions
         {
             StateDirectory = StateDirectory,
-            RunnerDirectory = _options.RunnerDirectory,
             Secrets = _secrets,
             NetworkNamespace = Host.Namespace,
             Timeout = _options.RunTimeout,

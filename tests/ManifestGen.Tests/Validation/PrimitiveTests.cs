@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Diagnostics;
 using ManifestGen.Validation.Primitives;
 

@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
+using ManifestGen.Tests.Support;
 using ManifestGen.Diagnostics;
 using Xunit.Abstractions;
 
@@ -70,6 +72,38 @@ public sealed class ValidationCorpusTests(ITestOutputHelper output)
         var covered = dirs.SelectMany(d => ExpectedCodes(d)).ToImmutableHashSet();
         var uncovered = DiagnosticCatalogue.All.Where(r => IsInventoryRule(r.Code) && !covered.Contains(r.Code)).Select(r => r.Code).ToList();
         Assert.True(uncovered.Count == 0, "rules without a case: " + string.Join(", ", uncovered));
+    }
+
+    [Fact]
+    public async Task Should_hold_exactly_the_cases_its_script_writes()
+    {
+        using var fresh = new TempDirectory();
+        var start = new ProcessStartInfo("python3") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(Cases, "make-cases.py"));
+        start.ArgumentList.Add(fresh.Path);
+        using (var process = Process.Start(start)!)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            _ = process.StandardOutput.ReadToEndAsync();
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "make-cases.py did not finish");
+            Assert.True(process.ExitCode == 0, await stderr);
+        }
+        // expected.txt is the tests' own output (UPDATE_SNAPSHOTS=1), not the script's.
+        static SortedDictionary<string, string> Files(string root, string kind) =>
+            new(Directory.EnumerateFiles(Path.Combine(root, kind), "*", SearchOption.AllDirectories)
+                .Where(f => Path.GetFileName(f) != "expected.txt")
+                .ToDictionary(f => Path.GetRelativePath(root, f).Replace('\\', '/'), File.ReadAllText), StringComparer.Ordinal);
+        foreach (var kind in new[] { "invalid", "valid" })
+        {
+            var (committed, written) = (Files(Cases, kind), Files(fresh.Path, kind));
+            var stale = committed.Keys.Except(written.Keys).ToList();
+            var missing = written.Keys.Except(committed.Keys).ToList();
+            var changed = written.Keys.Intersect(committed.Keys).Where(k => written[k] != committed[k]).ToList();
+            Assert.True(stale.Count + missing.Count + changed.Count == 0,
+                $"tests/cases/{kind} is not what `python3 tests/cases/make-cases.py` writes: stale {string.Join(", ", stale)}; missing {string.Join(", ", missing)}; changed {string.Join(", ", changed)}");
+            var withoutReport = Directory.GetDirectories(Path.Combine(Cases, kind)).Where(d => kind == "invalid" && !File.Exists(Path.Combine(d, "expected.txt"))).ToList();
+            Assert.True(withoutReport.Count == 0, "cases without expected.txt (run the tests with UPDATE_SNAPSHOTS=1): " + string.Join(", ", withoutReport));
+        }
     }
 
     // Codes that a single inventory can trigger: not I/O, internal, rendering/cross-object or out/ comparison codes.

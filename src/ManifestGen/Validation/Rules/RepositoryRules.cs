@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace ManifestGen.Validation.Primitives;
+namespace ManifestGen.Contracts;
 
-/// <summary>restic argument syntaxes the inventory passes through: read-data subsets and keep-within durations.</summary>
+/// <summary>restic argument syntaxes the inventory passes through (read-data subsets, keep-within durations); the generator's rules and the runner's configuration check share them.</summary>
 public static partial class ResticSyntax
 {
     [GeneratedRegex(@"^(?<n>\d+)/(?<m>\d+)$", RegexOptions.CultureInvariant)]

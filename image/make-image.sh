@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# `make image`: builds the runner image for real and unpacks it as a root filesystem for runc.
+#
+#   1. base: `mmdebstrap --variant=minbase trixie` from this machine's own Debian sources (suite renamed
+#      at run time by scripts/trixie-sources.sh), imported as the image image/Dockerfile's FROM names;
+#   2. the runner published self-contained (image/build.sh) and image/Dockerfile built on that base
+#      (--pull=never: no registry is used; --network host for apt), tagged with a hash of its sources;
+#   3. the image exported as a root filesystem plus its config (user, env, entrypoint) for the pod harness.
+#
+# Everything is cached by content hash outside the clone ($MANIFESTGEN_CACHE, default
+# /var/cache/manifestgen): the base tarball, podman's own storage and the exported root filesystems, so a
+# second run (or CI in a fresh clone on the same machine) costs seconds. Concurrent runs wait on one lock.
+# The last line on stdout is the exported image folder (rootfs/ and image.json).
+#
+# podman runs with runc and the cgroupfs manager (crun refuses a hybrid cgroup layout) and with explicit
+# ulimits inside this machine's hard limits (the engine's defaults fail with "setrlimit: operation not
+# permitted"), all from configuration files this script writes into the cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+cache="${MANIFESTGEN_CACHE:-/var/cache/manifestgen}"
+name=manifestgen-runner
+say() { echo "make-image: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || { say "needs root (mmdebstrap, podman storage, runc)"; exit 2; }
+for t in mmdebstrap podman runc; do command -v "$t" >/dev/null || { say "$t missing (run scripts/install-deps.sh)"; exit 2; }; done
+
+mkdir -p "$cache"
+exec 9>"$cache/lock"
+flock -w 3600 9 || { say "waited an hour for $cache/lock"; exit 1; }
+
+# --- engine configuration ---------------------------------------------------------------------------
+conf="$cache/containers"
+mkdir -p "$conf"
+# Lowering a limit is always permitted; raising one above the caller's is not.
+nofile=$(ulimit -Hn); nproc=$(ulimit -Hu)
+[ "$nofile" = unlimited ] || [ "$nofile" -gt 16384 ] && nofile=16384
+[ "$nproc" = unlimited ] || [ "$nproc" -gt 4096 ] && nproc=4096
+cat > "$conf/containers.conf.new" <<CONF
+# Written by image/make-image.sh.
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+cat > "$conf/storage.conf.new" <<CONF
+# Written by image/make-image.sh: an image store of the project's own, kept between runs.
+[storage]
+driver = "overlay"
+graphroot = "$conf/storage"
+runroot = "/run/manifestgen-containers"
+CONF
+mv "$conf/containers.conf.new" "$conf/containers.conf"
+mv "$conf/storage.conf.new" "$conf/storage.conf"
+export CONTAINERS_CONF="$conf/containers.conf" CONTAINERS_STORAGE_CONF="$conf/storage.conf"
+
+# --- 1. base root filesystem ------------------------------------------------------------------------
+from=$(awk 'toupper($1) == "FROM" { print $2; exit }' image/Dockerfile)
+[ -n "$from" ] || { say "image/Dockerfile has no FROM"; exit 1; }
+work=$(mktemp -d "$cache/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+bash scripts/trixie-sources.sh "$work/sources"
+mmopts=(--variant=minbase --mode=root
+  # What the slim images leave out (docs, man pages, locales); kept in the image for later installs.
+  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --aptopt='APT::Install-Recommends "false"')
+base_key=$( { echo "mmdebstrap ${mmopts[*]} trixie"; cat "$work"/sources/*; } | sha256sum | cut -c1-16)
+base_tar="$cache/base/trixie-minbase-$base_key.tar"
+if [ ! -f "$base_tar" ]; then
+  say "building the trixie base root filesystem (mmdebstrap, a few minutes) ..."
+  mkdir -p "$cache/base"
+  mmdebstrap "${mmopts[@]}" trixie "$work/base.tar" "$work"/sources/* >&2
+  mv "$work/base.tar" "$base_tar"
+fi
+base_ref="localhost/manifestgen-base:$base_key"
+if ! podman image exists "$base_ref"; then
+  say "importing the base as $from"
+  podman import --quiet "$base_tar" "$base_ref" >/dev/null
+fi
+# The name FROM uses resolves to this local image (it exists only in the project's own store).
+podman tag "$base_ref" "$from" "docker.io/library/$from"
+
+# --- 2. the runner image ----------------------------------------------------------------------------
+# Everything the image is built from; a change to any of these files gives a new tag.
+inputs=(image/Dockerfile .dockerignore scripts/install-deps.sh scripts/trixie-sources.sh
+        Directory.Build.props Directory.Packages.props global.json)
+src_key=$( { echo "base $base_key"
+             for f in "${inputs[@]}"; do sha256sum "$f"; done
+             # The runner and the projects it references (the generator is not in the image).
+             find src/ManifestGen.Runner src/ManifestGen.Contracts -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0 \
+               | LC_ALL=C sort -z | xargs -0 sha256sum
+           } | sha256sum | cut -c1-16)
+ref="localhost/$name:src-$src_key"
+if ! podman image exists "$ref"; then
+  say "publishing the runner ..."
+  bash image/build.sh >&2
+  say "building $ref ..."
+  podman build --pull=never --network host --layers=false -f image/Dockerfile -t "$ref" . >&2
+fi
+id=$(podman image inspect --format '{{.Id}}' "$ref")
+size=$(podman image inspect --format '{{.Size}}' "$ref")
+say "$ref (image $id, $((size / 1000000)) MB)"
+
+# --- 3. root filesystem for runc --------------------------------------------------------------------
+out="$cache/rootfs/$id"
+if [ ! -f "$out/image.json" ]; then
+  say "exporting the image as a root filesystem ..."
+  mkdir -p "$cache/rootfs"
+  tmp="$cache/rootfs/.$id.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp/rootfs"
+  cid=$(podman create --pull=never "$ref")
+  podman export "$cid" | tar -C "$tmp/rootfs" --numeric-owner -xpf -
+  podman rm "$cid" >/dev/null
+  podman image inspect "$ref" | jq --arg ref "$ref" '.[0] | {ref: $ref, id: .Id, size: .Size, config: .Config}' > "$tmp/image.json"
+  rm -rf "$out"; mv "$tmp" "$out"
+fi
+touch "$out"
+
+# Images of other source states are kept for a day after their last use (other checkouts on this machine
+# may be running pods in them), then removed with their exported roots.
+find "$cache/rootfs" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' -mtime +1 -print | while read -r old; do
+  podman rmi --force "$(basename "$old")" >/dev/null 2>&1 || true
+  rm -rf "$old"
+done
+echo "$out"

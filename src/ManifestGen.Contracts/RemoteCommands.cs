@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ManifestGen.Contracts;
+
+/// <summary>
+/// Every command line the runner itself sends to the host's shell, built here and nowhere else, so the
+/// host gate's allow-list (<see cref="GateAllowList"/>, rendered by the generator) lists exactly what the
+/// runner may ask for. Hooks and dumps are the inventory's own
+/// command lines and are passed through unchanged; rsync and sshfs speak their own protocols (rsync
+/// --server, the sftp subsystem) and send no shell command line of the runner's.
+///
+/// Dead man's switch: before services are stopped, <see cref="DeadMansSwitchArm"/> leaves a marker on
+/// the host (which services, stopped by which run, and the command that starts them) and a timer that
+/// runs that command after a delay, whatever happens to the pod. <see cref="DeadMansSwitchDisarm"/>
+/// cancels the timer once the runner has started the services itself; <see cref="DeadMansSwitchRecover"/>
+/// lets the next run start services a previous run left stopped.
+/// </summary>
+public static partial class RemoteCommands
+{
+    /// <summary>Where markers live on the host, below the SSH user's home directory.</summary>
+    public const string StateDirectory = ".local/state/manifestgen";
+
+    /// <summary>Prints the NUL-terminated names of the given paths that do not exist.</summary>
+    public static string MissingPaths(IEnumerable<string> paths) =>
+        "for p in " + ShellQuote.Join(paths) + "; do [ -e \"$p\" ] || [ -L \"$p\" ] || printf '%s\\0' \"$p\"; done";
+
+    private static string Compose(string directory, string verb, IEnumerable<string> services) =>
+        "cd " + ShellQuote.Quote(directory) + " && docker compose " + verb + (services.Any() ? " " + ShellQuote.Join(services) : "");
+
+    /// <summary>`docker compose ps --services --status running` in the compose directory.</summary>
+    public static string ComposeRunning(string directory) => Compose(directory, "ps --services --status running", []);
+
+    public static string ComposeStop(string directory, IEnumerable<string> services) => Compose(directory, "stop", services);
+
+    public static string ComposeStart(string directory, IEnumerable<string> services) => Compose(directory, "start", services);
+
+    /// <summary>The tar stream: paths relative to / so the archive holds the host's layout.</summary>
+    public static string TarStream(AppConfig app)
+    {
+        var words = new List<string> { "tar", "-cf", "-", "-C", "/" };
+        words.AddRange(Excludes.ForTar(app.Excludes));
+        words.Add("--");
+        words.AddRange(app.Paths.Select(p => p.TrimStart('/') is { Length: > 0 } rel ? rel : "."));
+        return ShellQuote.Join(words);
+    }
+
+    /// <summary>
+    /// Every fixed command line a backup of <paramref name="app"/> sends: hooks and dumps (the inventory's
+    /// own lines, unchanged) and the tar stream. The path check and compose vary with the run (which
+    /// services are running); the gate matches those by shape against the allow-list's paths and services.
+    /// </summary>
+    public static IReadOnlyList<string> FixedBackupCommands(AppConfig app) =>
+    [
+        .. app.Hooks.Before.Select(h => h.Run),
+        .. app.Hooks.After.Select(h => h.Run),
+        .. app.Hooks.Dumps.Select(d => d.Command),
+        .. app.Strategy == TransferStrategy.Tar ? [TarStream(app)] : Array.Empty<string>(),
+    ];
+
+    [GeneratedRegex("[^a-z0-9-]")]
+    private static partial Regex UnitUnsafe();
+
+    private static string Files(string app) =>
+        "state=\"$HOME\"/" + ShellQuote.Quote(StateDirectory) + "; m=\"$state\"/" + ShellQuote.Quote(app + ".stopped") +
+        "; sw=\"$state\"/" + ShellQuote.Quote(app + ".switch") + "; ";
+
+    /// <summary>
+    /// Writes the marker and arms a timer that starts the services after <paramref name="delaySeconds"/>:
+    /// a transient systemd timer where systemd runs, else an `at` job where atd runs, else a detached
+    /// `sleep` (setsid nohup). The timer acts only while the marker still names this run, so a late timer
+    /// can never start services that a later run stopped. Prints the mechanism and its id.
+    /// </summary>
+    public static string DeadMansSwitchArm(string app, string runId, string composeDirectory, IReadOnlyList<string> services, int delaySeconds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var start = ComposeStart(composeDirectory, services);
+        var marker = new StringBuilder()
+            .Append("# run: ").Append(runId).Append('\n')
+            .Append("# services: ").Append(string.Join(' ', services)).Append('\n')
+            .Append(start).Append('\n').ToString();
+        // What the timer runs: start the services only if the marker is still this run's, then clean up.
+        var fire = Files(app) + "grep -qx " + ShellQuote.Quote("# run: " + runId) + " \"$m\" 2>/dev/null && sh \"$m\" && rm -f \"$m\" \"$sw\"";
+        var unit = "manifestgen-restart-" + UnitUnsafe().Replace(app.ToLowerInvariant(), "-") + "-" + runId;
+        var minutes = ((delaySeconds + 59) / 60).ToString(inv);
+        var seconds = delaySeconds.ToString(inv);
+        return Files(app) + "umask 077 && mkdir -p \"$state\" && " +
+            "printf '%s' " + ShellQuote.Quote(marker) + " > \"$m.tmp\" && mv \"$m.tmp\" \"$m\" || exit 1; " +
+            "fire=" + ShellQuote.Quote(fire) + "; " +
+            "if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && " +
+            "systemd-run --quiet --collect --unit=" + ShellQuote.Quote(unit) + " --on-active=" + seconds + "s --timer-property=AccuracySec=1s /bin/sh -c \"$fire\" >/dev/null 2>&1; then " +
+            "echo systemd " + ShellQuote.Quote(unit) + " > \"$sw\"; " +
+            "elif command -v at >/dev/null 2>&1 && { pgrep -x atd || pidof atd; } >/dev/null 2>&1 && " +
+            "job=$(echo \"$fire\" | at now + " + minutes + " minutes 2>&1 | sed -n 's/^job \\([0-9][0-9]*\\) .*/\\1/p') && [ -n \"$job\" ]; then " +
+            "echo \"at $job\" > \"$sw\"; " +
+            "else " +
+            "if command -v setsid >/dev/null 2>&1; then nohup setsid sh -c \"sleep " + seconds + "; $fire\" >/dev/null 2>&1 </dev/null & " +
+            "else nohup sh -c \"sleep " + seconds + "; $fire\" >/dev/null 2>&1 </dev/null & fi; " +
+            "echo \"nohup $!\" > \"$sw\"; " +
+            "fi; cat \"$sw\"";
+    }
+
+    /// <summary>Cancels the timer and removes the marker: the runner started the services itself.</summary>
+    public static string DeadMansSwitchDisarm(string app) =>
+        Files(app) + "if [ -f \"$sw\" ]; then read kind id < \"$sw\"; case \"$kind\" in " +
+        "systemd) systemctl stop \"$id.timer\" >/dev/null 2>&1 ;; " +
+        "at) atrm \"$id\" >/dev/null 2>&1 ;; " +
+        "nohup) kill -TERM -\"$id\" >/dev/null 2>&1 || kill -TERM \"$id\" >/dev/null 2>&1 ;; " +
+        "esac; fi; rm -f \"$m\" \"$sw\"";
+
+    /// <summary>Prints a previous run's marker when there is one (nothing otherwise).</summary>
+    public static string DeadMansSwitchMarker(string app) => Files(app) + "if [ -f \"$m\" ]; then cat \"$m\"; fi";
+
+    /// <summary>Starts the services a previous run's marker names, then cancels its timer and removes the marker.</summary>
+    public static string DeadMansSwitchRecover(string app) => Files(app) + "sh \"$m\" && { " + DeadMansSwitchDisarm(app) + "; }";
+
+    /// <summary>The services line of a marker printed by <see cref="DeadMansSwitchMarker"/>.</summary>
+    public static IReadOnlyList<string> MarkerServices(string marker) =>
+        marker.Split('\n').FirstOrDefault(l => l.StartsWith("# services: ", StringComparison.Ordinal)) is { } line
+            ? line["# services: ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : [];
+}

@@ -1,0 +1,65 @@
+using ManifestGen.Contracts;
+using ManifestGen.Diagnostics;
+using ManifestGen.Loading;
+
+namespace ManifestGen.Rendering;
+
+/// <summary>
+/// Rules on one rendered object after the strict re-parse, reported at the inventory entry it came
+/// from: the runner's own configuration check (<see cref="JobConfigRules"/>) on every job.json.
+/// </summary>
+public static class RenderedObjectRules
+{
+    /// <param name="obj">The typed object.</param>
+    /// <param name="sourcePath">The inventory path the object was planned from (e.g. hosts[0].apps[1]).</param>
+    public static IEnumerable<Diagnostic> Check(RenderedObject obj, string sourcePath, SourceMap map)
+    {
+        if (obj.Typed is not k8s.Models.V1ConfigMap { Data: { } data } || !data.TryGetValue(PodPaths.JobConfigFileName, out var json))
+            yield break;
+        if (Parse(json, obj.Name, out var refused) is not { } config)
+        {
+            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.RunnerRefusesConfig, map.SpanOf(sourcePath), $"{sourcePath}: {refused}");
+            yield break;
+        }
+        foreach (var problem in JobConfigRules.Check(config))
+        {
+            var path = InventoryPath(problem.Field, sourcePath);
+            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.RunnerRefusesConfig, map.SpanOf(path),
+                $"{path}: {problem.Message}; the runner would refuse its job configuration (`{problem.Field}` in ConfigMap {obj.Name})");
+        }
+    }
+
+    private static JobConfig? Parse(string json, string configMap, out string? refused)
+    {
+        refused = null;
+        try
+        {
+            return JobConfigJson.Deserialize(json, $"ConfigMap {configMap}");
+        }
+        catch (JobConfigException e)
+        {
+            refused = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The inventory path a contract field comes from. The app and host sections of the contract use the
+    /// inventory's own field names, so app.X is X under the app's entry and host.X under its host; the
+    /// source map falls back to the nearest written parent when a value came from defaults.
+    /// </summary>
+    public static string InventoryPath(string field, string sourcePath)
+    {
+        var dot = field.IndexOfAny(['.', '[']);
+        var (section, rest) = dot < 0 ? (field, "") : (field[..dot], field[dot..]);
+        var apps = sourcePath.IndexOf(".apps[", StringComparison.Ordinal);
+        return section switch
+        {
+            "app" when apps > 0 => sourcePath + rest,
+            "host" when apps > 0 => sourcePath[..apps] + rest,
+            "host" when sourcePath.StartsWith("hosts[", StringComparison.Ordinal) => sourcePath + rest,
+            "repository" => "repository",
+            _ => sourcePath,
+        };
+    }
+}

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Globalization;
+using ManifestGen.Contracts;
+using ManifestGen.Runner.Remote;
+using ManifestGen.Runner.Reporting;
+using ManifestGen.Testing;
+
+namespace ManifestGen.Runner.Tests;
+
+/// <summary>
+/// Faults a cluster and a network produce, reproduced with real processes: the runner's process tree
+/// killed with SIGKILL while services are stopped, sshd killed after the stop, restic printing
+/// something that is not JSON, reporting targets that can never work.
+/// </summary>
+[Collection(FaultHostCollection.Name)]
+public sealed class FaultTests(RealHost host)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
+
+    /// <summary>App names are unique per run: the host's marker directory is shared by every test process.</summary>
+    private static string UniqueApp(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+
+    private static string StateFile(string app, string suffix) =>
+        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", RemoteCommands.StateDirectory, app + suffix);
+
+    private static AppConfig WithService(Scenario s, string app, string dir) => s.App(app) with
+    {
+        Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir },
+    };
+
+    private static bool Running(string dir, string service) =>
+        File.Exists(Path.Combine(dir, ".running")) && File.ReadAllLines(Path.Combine(dir, ".running")).Contains(service);
+
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan bound)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < bound)
+        {
+            if (condition()) return true;
+            await Task.Delay(200);
+        }
+        return condition();
+    }
+
+    /// <summary>Starts the runner, waits until the fake compose has stopped the services, then SIGKILLs the whole tree.</summary>
+    private static async Task KillWhileStoppedAsync(Scenario s, JobConfig config, string dir)
+    {
+        // The fake compose stops the services, says so, and then hangs: the runner is killed mid-stop.
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 60\n");
+        await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
+        Assert.True(await EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Bound), runner.Stderr);
+        Assert.False(runner.HasExited, runner.Stderr);
+        await runner.KillTreeAsync();
+        File.Delete(Path.Combine(dir, ".on-stop"));
+        Assert.False(Running(dir, "db"), "the service is stopped when the runner dies");
+        Assert.Contains("dead man's switch armed", runner.Stderr);
+    }
+
+    [Fact]
+    public async Task Should_have_the_host_start_the_services_after_the_deadline_when_the_runner_is_killed_while_they_are_stopped()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("dms-kill");
+        var dir = s.CreateApp(app, dataFiles: 2);
+        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        // Deadline 30 s, grace 20 s: the host starts the services about 50 s after the runner started.
+        var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
+        await KillWhileStoppedAsync(s, config, dir);
+        Assert.True(File.Exists(StateFile(app, ".stopped")), "the marker records the stopped services");
+
+        Assert.True(await EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
+        Assert.True(await EventuallyAsync(() => !File.Exists(StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
+
+        // The next run finds nothing to recover.
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Empty(next.Summary.ServicesRecovered);
+    }
+
+    [Fact]
+    public async Task Should_start_services_a_killed_run_left_stopped_on_the_next_run_cancel_its_switch_and_say_so()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("dms-next");
+        var dir = s.CreateApp(app, dataFiles: 2);
+        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 3600 };
+        await KillWhileStoppedAsync(s, config, dir);
+        var sw = File.ReadAllText(StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
+        Assert.Equal("nohup", sw[0]);
+        var sleeper = int.Parse(sw[1], CultureInfo.InvariantCulture);
+        Assert.True(Directory.Exists($"/proc/{sleeper}"), "the detached timer waits on the host");
+
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal(["db"], next.Summary.ServicesRecovered.ToArray());
+        Assert.Equal(Outcome.Warning, next.Summary.Outcome);
+        Assert.Contains(next.Summary.Warnings, w => w.Contains("left stopped by a previous run", StringComparison.Ordinal));
+        Assert.True(Running(dir, "db"));
+        Assert.False(File.Exists(StateFile(app, ".stopped")));
+        Assert.True(await EventuallyAsync(() => !Directory.Exists($"/proc/{sleeper}"), TimeSpan.FromSeconds(30)), "the old timer is cancelled");
+        Assert.NotNull(next.Summary.SnapshotId);
+    }
+
+    [Fact]
+    public async Task Should_report_services_left_stopped_when_sshd_dies_after_the_stop_and_the_host_starts_them_after_the_deadline()
+    {
+        await using var sshd = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [host.FakeBin] });
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("dms-cut");
+        var dir = s.CreateApp(app, dataFiles: 2);
+        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        // The host is cut off right after the stop: new connections are refused.
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), $"kill -9 {sshd.ServerPid.ToString(CultureInfo.InvariantCulture)}\n");
+        var config = s.Backup(WithService(s, app, dir)) with
+        {
+            Host = sshd.ToHostConfig(s.HostName),
+            ActiveDeadlineSeconds = 30,
+            TerminationGracePeriodSeconds = 20,
+        };
+        var r = await s.RunAsync(config, "backup");
+
+        Assert.Equal(1, r.ExitCode);
+        var summary = r.Summary;
+        Assert.Equal(Outcome.Failure, summary.Outcome);
+        Assert.Equal(["db"], summary.ServicesLeftStopped.ToArray());
+        Assert.NotNull(summary.ServicesRestartAt);
+        Assert.Contains("rsync", summary.Error);
+        Assert.Contains("still stopped", summary.Error);
+        Assert.False(Running(dir, "db"));
+
+        Assert.True(await EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
+    }
+
+    [Fact]
+    public async Task Should_not_run_hooks_or_stop_services_when_the_repository_password_is_wrong_or_the_repository_is_missing()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("precheck");
+        var dir = s.CreateApp(app, dataFiles: 1);
+        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        var withHook = WithService(s, app, dir) with
+        {
+            Hooks = new HooksConfig
+            {
+                StopServices = ["db"],
+                ComposeDirectory = dir,
+                Before = [new HookCommand { Run = $"touch '{dir}/hook-ran'" }],
+            },
+        };
+        var wrong = await s.RunAsync(s.Backup(withHook, passwordFile: s.Repo.WriteWrongPassword()), "backup");
+        Assert.Equal(12, wrong.ExitCode);
+        var missing = await s.RunAsync(s.Backup(withHook) with { Repository = s.Backup(withHook).Repository with { Location = s.Dir.Combine("no-repo") } }, "backup");
+        Assert.Equal(10, missing.ExitCode);
+        Assert.False(File.Exists(Path.Combine(dir, "hook-ran")));
+        Assert.False(File.Exists(Path.Combine(dir, ".calls")), "compose was never called");
+        Assert.True(Running(dir, "db"));
+    }
+
+    [Fact]
+    public async Task Should_fail_with_a_summary_and_a_fail_ping_when_restic_prints_output_that_is_not_json()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var bin = s.Dir.Combine("garbling-restic");
+        Directory.CreateDirectory(bin);
+        var fake = s.Dir.Write("garbling-restic/restic",
+            "#!/bin/sh\ncase \"$1\" in snapshots) echo 'this is not json {'; exit 0 ;; esac\nexec /usr/local/bin/restic \"$@\"\n");
+        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        using var server = new LoopbackHttpServer();
+        var ping = s.Dir.Write("ping-url", server.BaseUrl + "ping/t0ken\n");
+        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", "--tag", "app=x", s.CreateApp("x", dataFiles: 1));
+        var config = s.Maintenance(new MaintenanceConfig
+        {
+            Groups = [new RetentionGroup { Host = "kvm-test", App = "x", Policy = new RetentionPolicy { KeepLast = 1 } }],
+        }) with { Reporting = new ReportingConfig { PingUrlFile = ping } };
+
+        var r = await s.RunAsync(config, ["maintain"], bin);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("not the expected JSON", r.Summary.Error);
+        Assert.Contains("this is not json {", r.Stderr);
+        Assert.Equal("POST /ping/t0ken/fail", server.Requests.Select(q => q.Method + " " + q.Path).Last());
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_ping_url_with_an_unsupported_scheme_before_touching_the_host_without_naming_the_url()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("ping");
+        var dir = s.CreateApp(app, dataFiles: 1);
+        var ping = s.Dir.Write("ping-url", "ftp://example.invalid/secret-token\n");
+        var config = s.Backup(s.App(app) with { Hooks = new HooksConfig { Before = [new HookCommand { Run = $"touch '{dir}/hook-ran'" }] } },
+            reporting: new ReportingConfig { PingUrlFile = ping });
+        var r = await s.RunAsync(config, "backup");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("unsupported scheme 'ftp'", r.Summary.Error);
+        Assert.DoesNotContain("secret-token", r.Stdout + r.Stderr);
+        Assert.False(File.Exists(Path.Combine(dir, "hook-ran")));
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_pushgateway_url_without_a_scheme_with_a_summary_line()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("push");
+        s.CreateApp(app, dataFiles: 1);
+        var r = await s.RunAsync(s.Backup(s.App(app), reporting: new ReportingConfig { PushgatewayUrl = "pushgateway:9091" }), "backup");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("pushgatewayUrl 'pushgateway:9091'", r.Summary.Error);
+    }
+
+    [Fact]
+    public async Task I_can_restore_a_file_whose_name_holds_glob_characters_and_only_that_file()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = UniqueApp("glob");
+        var dir = s.CreateApp(app, dataFiles: 1);
+        string[] names = ["a[1].txt", "a1.txt", "a*.txt", "ab.txt", "a?.txt", "a\\x.txt"];
+        foreach (var n in names) File.WriteAllText(Path.Combine(dir, n), n);
+        var config = s.Backup(s.App(app));
+        var b = await s.RunAsync(config, "backup");
+        Assert.True(b.ExitCode == 0, b.ToString());
+        foreach (var wanted in new[] { "a[1].txt", "a*.txt", "a?.txt" })
+        {
+            var target = s.Dir.Combine("r-" + Guid.NewGuid().ToString("N")[..6]);
+            var r = await s.RunAsync(config, "restore", "--path", Path.Combine(dir, wanted), "--target", target);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var restored = Directory.GetFiles(Path.Join(target, dir)).Select(f => Path.GetFileName(f)).ToArray();
+            Assert.Equal([wanted], restored);
+        }
+    }
+}
+
+[Collection(RepositoryHostCollection.Name)]
+public sealed class LockFaultTests(RealHost host)
+{
+    private static async Task WaitForLockAsync(Scenario s)
+    {
+        var sw = Stopwatch.StartNew();
+        while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        Assert.NotEmpty(s.Repo.Locks());
+    }
+
+    [Fact]
+    public async Task Should_not_block_the_next_prune_when_a_backup_is_killed_with_SIGKILL_holding_its_lock()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = "lock-" + Guid.NewGuid().ToString("N")[..8];
+        s.CreateApp(app, dataFiles: 1);
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { Dumps = [new DumpStream { Name = "db", Command = "head -c 1000 /dev/zero; sleep 60", FileName = "db.sql" }] },
+        });
+        await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
+        {
+            Assert.True(await runner.WaitForStderrAsync("restic backup started", TimeSpan.FromSeconds(90)), runner.Stderr);
+            await WaitForLockAsync(s);
+            await runner.KillTreeAsync();
+        }
+        Assert.NotEmpty(s.Repo.Locks());
+        var prune = await s.RunAsync(s.Maintenance(new MaintenanceConfig { Prune = true }) with
+        {
+            Repository = s.Repo.ToRepositoryConfig() with { RetryLockSeconds = 1 },
+        }, "maintain");
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        Assert.Empty(s.Repo.Locks());
+    }
+
+    [Fact]
+    public async Task Should_not_block_the_next_backup_when_a_prune_is_killed_with_SIGKILL_holding_the_exclusive_lock()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = "lockp-" + Guid.NewGuid().ToString("N")[..8];
+        var dir = s.CreateApp(app, dataFiles: 1);
+        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", dir);
+        // A prune reading the repository at 1 KiB/s holds restic's exclusive lock long enough to be killed.
+        await using (var prune = new BackgroundProcess("restic", ["prune", "--limit-download", "1"], s.Repo.Environment))
+        {
+            await WaitForLockAsync(s);
+            await prune.KillTreeAsync();
+        }
+        Assert.NotEmpty(s.Repo.Locks());
+        var config = s.Backup(s.App(app));
+        var backup = await s.RunAsync(config with { Repository = config.Repository with { RetryLockSeconds = 1 } }, "backup");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Empty(s.Repo.Locks());
+    }
+}
