@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
-GEN := $(DOTNET) run --project src/ManifestGen -c $(CONFIG) --
+# The same entry users have: the .NET tool `manifestgen`, packed from this checkout and run from the tool
+# manifest (scripts/manifestgen.sh re-packs only when the generator's sources change).
+GEN := bash scripts/manifestgen.sh
 ENV ?=
 
-.PHONY: render check validate test build deps bench demo image image-deps clean
+.PHONY: render check validate tool test build deps bench demo image image-deps clean
 
 ## Render every environment in values/ (or ENV=name) into out/.
 render:
@@ -17,6 +19,12 @@ check:
 
 validate:
 	$(GEN) validate $(ENV)
+
+## Pack the .NET tool ManifestGen into the local package source artifacts/packages, then:
+##   dotnet tool restore && dotnet manifestgen --help                       (this repository's tool manifest)
+##   dotnet tool install -g --add-source artifacts/packages ManifestGen     (manifestgen on PATH)
+tool:
+	$(DOTNET) pack src/ManifestGen -c $(CONFIG) -nologo
 
 build:
 	$(DOTNET) build ManifestGen.sln -c $(CONFIG)

@@ -16,7 +16,9 @@ RESTIC_PREFIX="${RESTIC_PREFIX:-/opt/manifestgen/restic}"
 mode="${1:---all}"
 
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
-test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs shellcheck)
+# git and pre-commit: the hook test (a scratch GitOps repository using the hooks by rev); prometheus: promtool
+# checks and unit-tests the rendered alert rules.
+test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus shellcheck)
 # The runner image is built and every rendered pod run in it (image/make-image.sh, the pod harness).
 image_pkgs=(podman buildah runc umoci skopeo mmdebstrap uidmap)
 

@@ -11,5 +11,5 @@ trap 'rm -rf "$staged"' EXIT
 git -C "$root" ls-files -z --cached -- values templates out | git -C "$root" checkout-index -z --stdin --prefix="$staged/"
 mkdir -p "$staged/values" "$staged/templates"
 status=0
-MANIFESTGEN_GIT_DIR="$git_dir" MANIFESTGEN_ROOT="$staged" "$root/scripts/manifestgen-cached.sh" check || status=$?
+MANIFESTGEN_GIT_DIR="$git_dir" MANIFESTGEN_ROOT="$staged" "$root/scripts/manifestgen.sh" check || status=$?
 exit "$status"

@@ -37,11 +37,6 @@ public static class Program
         }
     }
 
-    /// <summary>The assembly's informational version (the build's version and, when built from git, its commit).</summary>
-    public static string VersionText =>
-        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
-
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, Log log, CancellationToken cancel)
     {
         var sw = Stopwatch.StartNew();
@@ -57,7 +52,7 @@ public static class Program
             }
             if (cli.Version)
             {
-                stdout.WriteLine($"manifestgen-runner {VersionText}");
+                stdout.WriteLine($"manifestgen-runner {ProductVersion.Of(typeof(Program).Assembly)}");
                 return 0;
             }
             config = LoadConfig(cli);

@@ -72,7 +72,7 @@ public sealed class SshHostTests : IDisposable
     [Fact]
     public async Task Should_refuse_the_production_prepare_job_whose_nfs_volume_it_cannot_mount()
     {
-        var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production"));
+        var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production", "manifests"));
         var runner = new PodRunner(manifests, Options(_tmp));
 
         var ex = await Assert.ThrowsAsync<HarnessException>(() => runner.RunAsync("restic-prepare"));

@@ -103,6 +103,8 @@ public sealed class CommandLineTests
     [InlineData("backup", "--force")]
     [InlineData("restore", "--path")]
     [InlineData("backup", "--bogus")]
+    [InlineData("restore", "--at", "2026-11-30 02:00")]
+    [InlineData("restore", "--at", "2026-11-30T02:00:00Z", "--snapshot", "latest")]
     public void Should_reject_bad_arguments_with_a_usage_error(params string[] args)
     {
         var ex = Assert.Throws<RunnerException>(() => CommandLine.Parse(args));
@@ -114,6 +116,15 @@ public sealed class CommandLineTests
     {
         foreach (var word in CommandLine.Commands.Concat(["--snapshot", "--path", "--target", "--to-host", "--force"]))
             Assert.Contains(word, CommandLine.Usage);
+    }
+
+    [Fact]
+    public async Task I_can_print_the_runners_version_without_a_job_configuration()
+    {
+        var stdout = new StringWriter();
+        var code = await Program.RunAsync(["--version"], stdout, new Log(TextWriter.Null), CancellationToken.None);
+        Assert.Equal(0, code);
+        Assert.Matches(@"^manifestgen-runner \d+\.\d+\.\d+\S*\r?\n$", stdout.ToString());
     }
 
     [Fact]

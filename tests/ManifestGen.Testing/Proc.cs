@@ -8,9 +8,10 @@ public static class Proc
 {
     public static Task<ProcessResult> RunAsync(
         string file, IEnumerable<string> args, TimeSpan? timeout = null,
-        IReadOnlyDictionary<string, string?>? env = null, string? stdin = null) =>
+        IReadOnlyDictionary<string, string?>? env = null, string? stdin = null, string? workingDirectory = null) =>
         ProcessRunner.RunAsync(new ProcessSpec(file, [.. args])
         {
+            WorkingDirectory = workingDirectory,
             Timeout = timeout ?? TimeSpan.FromMinutes(2),
             Environment = env is null ? ImmutableDictionary<string, string?>.Empty : env.ToImmutableDictionary(),
             StandardInput = stdin,

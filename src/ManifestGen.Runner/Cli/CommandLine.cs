@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ManifestGen.Contracts;
 using ManifestGen.Runner.Jobs;
 
 namespace ManifestGen.Runner.Cli;
@@ -18,7 +19,7 @@ public sealed record CommandLine
 
     public const string Usage = """
         usage: manifestgen-runner COMMAND [--config FILE] [options]
-               manifestgen-runner --version
+               manifestgen-runner --help | --version
 
         Commands (the job configuration comes from --config, else $MANIFESTGEN_JOB_CONFIG;
         the rendered CronJobs set the variable to /etc/manifestgen/job/job.json):
@@ -29,6 +30,7 @@ public sealed record CommandLine
           snapshots   list the app's snapshots        [--all] whole repository  [--json]
           restore     restore a file, folder or the whole app:
                         --snapshot ID|latest   snapshot (default: latest, dumps excluded)
+                        --at TIME              the newest snapshot taken at or before TIME (ISO 8601 with offset)
                         --path HOSTPATH        file or folder to restore (repeatable; default: all app paths)
                         --target DIR           restore into DIR (DIR/<host path>)
                         --to-host              write back to the same paths on the host over SSH
@@ -48,6 +50,7 @@ public sealed record CommandLine
         var command = args[0];
         if (!Commands.Contains(command)) throw new RunnerException(RunnerExit.Usage, $"unknown command '{command}'");
         string? config = null, snapshot = null, target = null;
+        DateTimeOffset? at = null;
         bool toHost = false, force = false, all = false, json = false, help = false;
         var paths = ImmutableArray.CreateBuilder<string>();
         for (var i = 1; i < args.Count; i++)
@@ -67,6 +70,7 @@ public sealed record CommandLine
                 case "--help" or "-h": help = true; break;
                 case "--snapshot": RestoreOnly(); snapshot = Value(); break;
                 case "--path": RestoreOnly(); paths.Add(Value()); break;
+                case "--at": RestoreOnly(); at = ParseTime(Value()); break;
                 case "--target": RestoreOnly(); target = Value(); break;
                 case "--to-host": RestoreOnly(); toHost = true; break;
                 case "--force": RestoreOnly(); force = true; break;
@@ -85,6 +89,9 @@ public sealed record CommandLine
             Restore = new RestoreOptions
             {
                 Snapshot = snapshot ?? "latest",
+                At = at is not null && snapshot is not null
+                    ? throw new RunnerException(RunnerExit.Usage, "--snapshot and --at exclude each other")
+                    : at,
                 Paths = paths.ToImmutable(),
                 Target = target,
                 ToHost = toHost,
@@ -92,4 +99,9 @@ public sealed record CommandLine
             },
         };
     }
+
+    private static DateTimeOffset ParseTime(string text) =>
+        RestoreTime.TryParse(text, out var at)
+            ? at
+            : throw new RunnerException(RunnerExit.Usage, $"--at '{text}' is not an ISO 8601 time with an offset, e.g. {RestoreTime.Example}");
 }

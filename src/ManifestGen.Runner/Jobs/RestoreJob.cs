@@ -12,6 +12,8 @@ public sealed record RestoreOptions
 {
     /// <summary>A snapshot id, or "latest" (the app's newest file snapshot, dumps excluded).</summary>
     public string Snapshot { get; init; } = "latest";
+    /// <summary>Instead of <see cref="Snapshot"/>: the app's newest file snapshot taken at or before this time.</summary>
+    public DateTimeOffset? At { get; init; }
     /// <summary>Host paths to restore (a file or a folder); empty means the whole app.</summary>
     public ImmutableArray<string> Paths { get; init; } = [];
     /// <summary>Local folder; the host path is recreated beneath it (target/srv/app/x.conf).</summary>
@@ -38,7 +40,9 @@ public static class RestoreJob
 
         var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
-        var snapshot = await ResolveAsync(restic, host.Name, app.Name, options.Snapshot, ctx.Cancel);
+        var snapshot = options.At is { } at
+            ? await ResolveAtAsync(restic, host.Name, app.Name, at, ctx.Cancel)
+            : await ResolveAsync(restic, host.Name, app.Name, options.Snapshot, ctx.Cancel);
 
         SshSession? ssh = null;
         string target;
@@ -103,6 +107,15 @@ public static class RestoreJob
             FilesRestored = restored,
             DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
         };
+    }
+
+    /// <summary>The app's newest snapshot that is not a dump and was taken at or before <paramref name="at"/>.</summary>
+    public static async Task<string> ResolveAtAsync(ResticClient restic, string host, string app, DateTimeOffset at, CancellationToken ct)
+    {
+        var all = await restic.SnapshotsAsync(host, [RunContext.AppTag(app)], ct);
+        return all.Where(s => !s.HasTag("dump") && s.Time <= at).OrderByDescending(s => s.Time).FirstOrDefault()?.Id
+            ?? throw new RunnerException(RunnerExit.Failure,
+                $"no snapshot of app {app} from host {host} taken at or before {Contracts.RestoreTime.Format(at)}");
     }
 
     /// <summary>"latest" is the app's newest snapshot that is not a dump; an id is passed through.</summary>

@@ -1,7 +1,10 @@
+using System.Collections.Immutable;
+using ManifestGen.Contracts;
 using ManifestGen.Diagnostics;
 using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Output;
 using ManifestGen.Pipeline;
+using ManifestGen.Planning;
 
 namespace ManifestGen.Cli;
 
@@ -25,34 +28,134 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
           render [env]            render every environment in values/ (or one) into out/
           check [env]             render in memory and compare with out/; exit 1 on any drift
           validate [env]          render in memory and report every diagnostic; write nothing
+          restore ENV HOST/APP    print a restore Job for `kubectl create -f -` (see `manifestgen help restore`)
           explain CODE            print the documentation of a diagnostic code
           secrets ENV --from DIR  write plain Secret YAML from DIR/<secret>/<key> files into .secrets/ENV/
                                   (git-ignored; for a test cluster only)
+          help [command]          this text, or one command's
 
         options:
-          --root DIR              repository root (default: the current directory)
-          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout)
+          --root DIR              repository root (default: the current directory); templates/ in it
+                                  override the built-in templates file by file
+          --format FORMAT         diagnostics: text (default, stderr), json, codequality or sarif (stdout);
+                                  render/check: helm also renders out/<env>/chart for every environment
           --out DIR               output folder of `secrets` (default: .secrets/ENV)
           --baseline REV          what the cluster has, for the immutable-field warnings: a git revision
                                   (default HEAD; CI passes the merge base), `index` (the staged out/) or
                                   `worktree` (out/ on disk)
+          -q, --quiet             no summary line on success
+          -h, --help              help (stdout)
+          --version               the generator's version
+
+        exit codes:
+          0  success (warnings allowed)
+          1  findings: an error diagnostic, or out/ differs from what the inventory renders
+          2  usage or I/O error
         """;
 
-    private sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline);
+    /// <summary>`manifestgen help COMMAND` / `manifestgen COMMAND --help`.</summary>
+    public static readonly ImmutableSortedDictionary<string, string> CommandHelp = new Dictionary<string, string>
+    {
+        ["render"] = """
+            usage: manifestgen render [env] [--root DIR] [--format FORMAT] [--baseline REV] [-q]
+
+            Renders every environment in values/ (or the one named) into out/<env>/. out/ is owned by the tool:
+            files it no longer produces, and folders of removed environments, are deleted. Nothing is written
+            when any environment has an error. Exit 0, or 1 on an error diagnostic.
+            """,
+        ["check"] = """
+            usage: manifestgen check [env] [--root DIR] [--format FORMAT] [--baseline REV] [-q]
+
+            Renders in memory and compares with out/: prints a unified diff for each file that differs,
+            is missing or is no longer produced, and warns about changes Kubernetes rejects in place. Exit 1 on
+            any difference; the fix is `manifestgen render` and a commit.
+            """,
+        ["validate"] = """
+            usage: manifestgen validate [env] [--root DIR] [--format FORMAT] [--baseline REV] [-q]
+
+            Renders in memory and reports every diagnostic; writes nothing. Exit 0, or 1 on an error diagnostic.
+            """,
+        ["restore"] = """
+            usage: manifestgen restore ENV HOST/APP [--snapshot ID|latest | --at TIME] [--path P]...
+                                       (--to-host | --target-claim NAME) [--force] [--root DIR]
+
+            Prints a Job (YAML, stdout) that runs `manifestgen-runner restore` in the app's own pod spec: the
+            same image, job configuration, repository, Secrets, mounts and security settings as its backup.
+            Apply it with `manifestgen restore ... | kubectl create -f -`. The Job is validated like every
+            rendered object (strict re-parse into the Kubernetes types); nothing is written to out/.
+
+              --snapshot ID|latest   snapshot to restore (default: latest; dump snapshots are never picked)
+              --at TIME              the newest snapshot taken at or before TIME (ISO 8601, e.g.
+                                     2026-11-30T02:00:00Z)
+              --path P               a file or folder under the app's paths (repeatable; default: all of them)
+              --to-host              write back to the same paths on the host over SSH
+              --target-claim NAME    restore into the claim NAME (mounted at /restore; files land at
+                                     /restore/<host path>)
+              --force                overwrite existing files (otherwise the runner refuses)
+            """,
+        ["explain"] = """
+            usage: manifestgen explain CODE
+
+            Prints the documentation of a diagnostic code (for example MG0508): what it means and how to fix it.
+            """,
+        ["secrets"] = """
+            usage: manifestgen secrets ENV --from DIR [--out DIR] [--root DIR]
+
+            Writes plain Secret YAML for a test cluster from DIR/<secret>/<key> files into .secrets/ENV/
+            (git-ignored), for `kubectl apply -f`. Never for production: use sealed or external secrets.
+            """,
+        ["help"] = """
+            usage: manifestgen help [command]
+
+            Prints the overview, or the help of one command, on stdout.
+            """,
+    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    internal sealed record Options(string Command, string? Environment, string Root, string Format, string? From, string? Out, string? Baseline)
+    {
+        /// <summary>`--format helm`: the Helm chart for every environment, diagnostics as text.</summary>
+        public bool HelmChart { get; init; }
+        public bool Quiet { get; init; }
+        public string? App { get; init; }
+        public string? Snapshot { get; init; }
+        public string? At { get; init; }
+        public ImmutableArray<string> Paths { get; init; } = [];
+        public bool ToHost { get; init; }
+        public string? TargetClaim { get; init; }
+        public bool Force { get; init; }
+    }
 
     private const string TextFormat = "text";
+    private const string HelmFormat = "helm";
+
+    public static string Version => ProductVersion.Of(typeof(CliApp).Assembly);
 
     public int Run(IReadOnlyList<string> args, string currentDirectory)
     {
-        var options = Parse(args, currentDirectory, out var error);
-        if (options is null)
+        var parsed = Parse(args, currentDirectory);
+        if (parsed.Output is { } output)
         {
-            stderr.Write($"manifestgen: {error}\n\n{Usage}\n");
+            stdout.Write(output);
+            return Ok;
+        }
+        if (parsed.Options is not { } options)
+        {
+            var usage = parsed.Command is { } c && CommandHelp.TryGetValue(c, out var help) ? help : Usage;
+            stderr.Write($"manifestgen: {parsed.Error}\n\n{usage}\n");
             return UsageOrIo;
         }
+        // `--format helm` names an output, not a diagnostics format: the Helm chart beside the manifests.
+        var chartForAll = options.Format == HelmFormat;
+        if (chartForAll && options.Command is not ("render" or "check"))
+        {
+            stderr.Write($"manifestgen: --format {HelmFormat} applies to render and check only\n");
+            return UsageOrIo;
+        }
+        if (chartForAll)
+            options = options with { Format = TextFormat, HelmChart = true };
         if (!DiagnosticFormatter.TryParseFormat(options.Format, out _))
         {
-            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)})\n");
+            stderr.Write($"manifestgen: unknown format '{options.Format}' (known: {string.Join(", ", DiagnosticFormatter.FormatNames)}, {HelmFormat})\n");
             return UsageOrIo;
         }
         try
@@ -63,6 +166,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                 "render" => Render(generator, options),
                 "check" => Check(generator, options),
                 "validate" => Validate(generator, options),
+                "restore" => Restore(generator, options),
                 "explain" => Explain(options.Environment!),
                 "secrets" => Secrets(generator, options),
                 _ => UsageOrIo,
@@ -82,25 +186,33 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         }
     }
 
-    private static Options? Parse(IReadOnlyList<string> args, string cwd, out string? error)
+    /// <summary>What the command line asks for: options to run, text to print (help, version), or an error.</summary>
+    internal sealed record ParseResult(Options? Options, string? Output, string? Error, string? Command);
+
+    internal static ParseResult Parse(IReadOnlyList<string> args, string cwd)
     {
-        error = null;
-        string? command = null, env = null, root = null, format = null, from = null, outDir = null, baseline = null;
+        string? command = null, env = null, app = null, root = null, format = null, from = null, outDir = null, baseline = null;
+        string? snapshot = null, at = null, targetClaim = null;
+        bool quiet = false, help = false, toHost = false, force = false;
+        var paths = ImmutableArray.CreateBuilder<string>();
+        ParseResult Fail(string error) => new(null, null, error, command);
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
-            if (arg is "-h" or "--help")
+            switch (arg)
             {
-                error = "help";
-                return null;
+                case "-h" or "--help": help = true; continue;
+                case "--version": return new(null, $"manifestgen {Version}\n", null, null);
+                case "-q" or "--quiet": quiet = true; continue;
+                case "--to-host": toHost = true; continue;
+                case "--force": force = true; continue;
             }
-            if (arg.StartsWith("--", StringComparison.Ordinal))
+            if (arg.StartsWith('-') && arg.Length > 1)
             {
+                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim" or "--baseline"))
+                    return Fail($"unknown option {arg}");
                 if (i + 1 >= args.Count)
-                {
-                    error = $"option {arg} needs a value";
-                    return null;
-                }
+                    return Fail($"option {arg} needs a value");
                 var value = args[++i];
                 switch (arg)
                 {
@@ -108,10 +220,11 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                     case "--format": format = value; break;
                     case "--from": from = value; break;
                     case "--out": outDir = value; break;
+                    case "--snapshot": snapshot = value; break;
+                    case "--at": at = value; break;
+                    case "--path": paths.Add(value); break;
                     case "--baseline": baseline = value; break;
-                    default:
-                        error = $"unknown option {arg}";
-                        return null;
+                    default: targetClaim = value; break;
                 }
                 continue;
             }
@@ -119,29 +232,66 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                 command = arg;
             else if (env is null)
                 env = arg;
+            else if (command == "restore" && app is null)
+                app = arg;
             else
+                return Fail($"unexpected argument '{arg}'");
+        }
+        if (command == "help")
+        {
+            if (env is null)
+                return new(null, Usage + "\n", null, null);
+            return CommandHelp.TryGetValue(env, out var text)
+                ? new(null, text + "\n", null, null)
+                : new(null, null, $"no command '{env}' (known: {string.Join(", ", CommandHelp.Keys)})", null);
+        }
+        if (help)
+            return new(null, (command is not null && CommandHelp.TryGetValue(command, out var text) ? text : Usage) + "\n", null, null);
+        if (command is null || !CommandHelp.ContainsKey(command))
+            return new(null, null, command is null ? "no command given" : $"unknown command '{command}'", null);
+        if (command is "explain" or "secrets" or "restore" && env is null)
+            return Fail(command switch
             {
-                error = $"unexpected argument '{arg}'";
-                return null;
-            }
-        }
-        if (command is not ("render" or "check" or "validate" or "explain" or "secrets"))
-        {
-            error = command is null ? "no command given" : $"unknown command '{command}'";
-            return null;
-        }
-        if (command is "explain" or "secrets" && env is null)
-        {
-            error = command == "explain" ? "explain needs a diagnostic code, e.g. MG0101" : "secrets needs an environment";
-            return null;
-        }
+                "explain" => "explain needs a diagnostic code, e.g. MG0101",
+                "secrets" => "secrets needs an environment",
+                _ => "restore needs an environment and HOST/APP",
+            });
         if (command == "secrets" && from is null)
+            return Fail("secrets needs --from DIR");
+        var restoreOnly = snapshot is not null || at is not null || paths.Count > 0 || toHost || targetClaim is not null || force;
+        if (command != "restore" && restoreOnly)
+            return Fail("--snapshot, --at, --path, --to-host, --target-claim and --force are options of `restore` only");
+        if (command == "restore")
         {
-            error = "secrets needs --from DIR";
-            return null;
+            if (app is null || app.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
+                return Fail("restore needs HOST/APP, e.g. kvm-lab/immich");
+            if (toHost == (targetClaim is not null))
+                return Fail("restore needs exactly one of --to-host and --target-claim NAME");
+            if (snapshot is not null && at is not null)
+                return Fail("--snapshot and --at exclude each other");
         }
-        return new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir, baseline);
+        return new(new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir, baseline)
+        {
+            Quiet = quiet, App = app, Snapshot = snapshot, At = at, Paths = paths.ToImmutable(), ToHost = toHost,
+            TargetClaim = targetClaim, Force = force,
+        }, null, null, command);
     }
+
+    /// <summary>The one line that says what was checked (stderr), unless -q.</summary>
+    private void Summary(Options options, string what, IEnumerable<Diagnostic> diagnostics)
+    {
+        if (options.Quiet)
+            return;
+        var all = diagnostics.ToList();
+        var errors = all.Count(d => d.Severity == Severity.Error);
+        var warnings = all.Count(d => d.Severity == Severity.Warning);
+        stderr.Write($"{what}: {Count(errors, "error")}, {Count(warnings, "warning")}\n");
+    }
+
+    private static string Count(int n, string noun) =>
+        n.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? "" : "s");
+
+    private static string Environments(int n) => Count(n, "environment");
 
     private int Report(IEnumerable<Diagnostic> diagnostics, Options options)
     {
@@ -164,7 +314,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     // Every command asks the core the same question; only what it does with the answer differs.
     private static Generation Generate(Generator generator, Options options) =>
         generator.Generate(new GenerationRequest(options.Environment,
-            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline)));
+            CommittedOutput.Resolve(generator.Paths.Root, generator.Paths.Out, options.Baseline), options.HelmChart));
 
     private int Render(Generator generator, Options options)
     {
@@ -175,8 +325,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         var code = Report([.. generation.Diagnostics, .. written], options);
         if (!written.IsEmpty)
             return UsageOrIo;
-        var count = generation.HasErrors ? 0 : generation.Environments.Length;
-        stderr.Write($"manifestgen: rendered {count} of {generation.Environments.Length} environment(s) into out/\n");
+        Summary(options, generation.HasErrors
+            ? $"rendered 0 of {Environments(generation.Environments.Length)} into out/"
+            : $"rendered {Environments(generation.Environments.Length)} into out/", generation.Diagnostics);
         return code;
     }
 
@@ -197,6 +348,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             stderr.Write($"manifestgen: out/ is not current ({comparison.Drift.Length} file(s)); fix it with `{fix}` and commit the result\n");
             return Findings;
         }
+        var checkedCount = Environments(generation.Environments.Length);
+        Summary(options, code == Ok ? $"checked {checkedCount}, out/ is current" : $"checked {checkedCount}",
+            [.. generation.Diagnostics, .. comparison.Diagnostics]);
         return code;
     }
 
@@ -204,7 +358,48 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     {
         var generation = Generate(generator, options);
         var code = Report(generation.Diagnostics, options);
-        return generation.RequestFailed ? Math.Max(code, UsageOrIo) : code;
+        if (generation.RequestFailed)
+            return Math.Max(code, UsageOrIo);
+        Summary(options, $"validated {Environments(generation.Environments.Length)}", generation.Diagnostics);
+        return code;
+    }
+
+    private int Restore(Generator generator, Options options)
+    {
+        DateTimeOffset? at = null;
+        if (options.At is { } text)
+        {
+            if (!RestoreTime.TryParse(text, out var parsed))
+            {
+                stderr.Write($"manifestgen: --at '{text}' is not an ISO 8601 time with an offset, e.g. {RestoreTime.Example}\n");
+                return UsageOrIo;
+            }
+            at = parsed;
+        }
+        var generation = generator.Generate(new GenerationRequest(options.Environment));
+        if (generation.RequestFailed || generation.HasErrors || generation.Environments[0].Plan is not { } plan)
+        {
+            var code = Report(generation.Diagnostics, options);
+            return generation.RequestFailed ? Math.Max(code, UsageOrIo) : Findings;
+        }
+        var slash = options.App!.IndexOf('/', StringComparison.Ordinal);
+        var unit = RestorePlanner.Plan(plan, new RestoreRequest(options.App[..slash], options.App[(slash + 1)..])
+        {
+            Snapshot = options.Snapshot, At = at, Paths = options.Paths, ToHost = options.ToHost,
+            TargetClaim = options.TargetClaim, Force = options.Force,
+        }, out var error);
+        if (unit is null)
+        {
+            stderr.Write($"manifestgen: {error}\n");
+            return UsageOrIo;
+        }
+        var (yaml, diagnostics) = generator.RenderObject(unit);
+        var result = Report([.. generation.Diagnostics, .. diagnostics], options);
+        if (yaml is null)
+            return Findings;
+        stdout.Write(yaml);
+        Summary(options, $"restore Job for {options.App} in {plan.Environment}", [.. generation.Diagnostics, .. diagnostics]);
+        return result;
     }
 
     private int Explain(string code)

@@ -42,4 +42,8 @@ public static partial class DiagnosticCatalogue
         "Job configuration the runner refuses", "The runner checks its job configuration (job.json) before it does anything and refuses one with a relative path, a dump file name with a folder, stopped services without a compose directory, a retention policy that keeps nothing, an ssh setting with quotes or line breaks, and so on. The generator runs the same check on every job.json it renders, so the refusal happens at commit instead of at the first scheduled run.", "Fix the inventory field the message names.");
     public static readonly DiagnosticRule ConfigMapTooLarge = new("MG0911", Severity.Error,
         "ConfigMap data larger than 1 MiB", "Kubernetes rejects a ConfigMap whose keys and values (data and binaryData) add up to more than 1 MiB (1,048,576 bytes), so Argo CD could never apply it.");
+    public static readonly DiagnosticRule HelmChartInvalid = new("MG0920", Severity.Error,
+        "Helm chart name or version invalid",
+        "`output.helmChart.name` becomes the chart's name: lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit, at most 63 characters (what `helm create` and `helm lint` accept). `output.helmChart.version` must be a SemVer 2 version (`1.2.3`, `1.2.3-rc.1`); Helm refuses to package or install a chart without one.",
+        "Write for example `helmChart: { enabled: true, name: backup-production, version: 1.0.0 }`.");
 }

@@ -27,6 +27,8 @@ public sealed record InventorySpec
     public SecretsSpec Secrets { get; init; } = new();
     [Description("How backup jobs report: a healthchecks-style ping and/or a Prometheus pushgateway.")]
     public ReportingSpec Reporting { get; init; } = new();
+    [Description("What is rendered besides the plain manifests directory.")]
+    public OutputSpec Output { get; init; } = new();
     [Description("Extra placeholder markers (besides the built-in ones) that must not appear in any value.")]
     public ImmutableArray<string> Placeholders { get; init; } = [];
     [Description("Restrict every host's keys to the ManifestGen gate (host/manifestgen-gate): the generator renders each host's authorized_keys lines and allow-lists under out/<environment>/hosts/.")]
@@ -47,6 +49,22 @@ public sealed record HostGateSpec
     public string? LogFile { get; init; }
     [Description("The host's sftp-server, run read-only for sshfs apps.")]
     public string SftpServer { get; init; } = "/usr/lib/openssh/sftp-server";
+}
+
+public sealed record OutputSpec
+{
+    [Description("A Helm chart of the same objects in out/<environment>/chart, for helm install/upgrade and Argo CD's Helm source.")]
+    public HelmChartSpec HelmChart { get; init; } = new();
+}
+
+public sealed record HelmChartSpec
+{
+    [Description("Render the chart beside the manifests directory.")]
+    public bool Enabled { get; init; }
+    [Description("Chart name (lower-case letters, digits and '-'); default manifestgen-<environment>.")]
+    public string? Name { get; init; }
+    [Description("Chart version (SemVer 2, e.g. 1.0.0).")]
+    public string Version { get; init; } = "0.1.0";
 }
 
 public sealed record GitOpsSpec

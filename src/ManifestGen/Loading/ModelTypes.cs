@@ -25,7 +25,7 @@ public static class ModelTypes
         Record<ForgetSpec>(), Record<CheckSpec>(), Record<RetentionSpec>(), Record<ResourcesSpec>(),
         Record<ResourceAmountsSpec>(), Record<AppDefaults>(), Record<SecretsSpec>(), Record<SealedSecretsSpec>(),
         Record<ExternalSecretsSpec>(), Record<HostSpec>(), Record<HostGateSpec>(), Record<SecretRefSpec>(), Record<AppSpec>(),
-        Record<HooksSpec>(), Record<HookSpec>(), Record<DumpSpec>(),
+        Record<HooksSpec>(), Record<HookSpec>(), Record<DumpSpec>(), Record<OutputSpec>(), Record<HelmChartSpec>(),
         Enum<SecretsMode>(), Enum<TransferStrategy>(),
         List<string>(), List<HostSpec>(), List<AppSpec>(), List<HookSpec>(), List<DumpSpec>(),
         Map<string>(), Map<ImmutableSortedDictionary<string, string>>(),

@@ -3,6 +3,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Loading;
 using ManifestGen.Output;
+using ManifestGen.Output.Helm;
 using ManifestGen.Planning;
 using ManifestGen.Rendering;
 using ManifestGen.Validation.Changes;
@@ -15,6 +16,8 @@ public sealed record GeneratorPaths(string Root)
 {
     public string Values { get; init; } = Path.Combine(Root, "values");
     public string Templates { get; init; } = Path.Combine(Root, "templates");
+    /// <summary>Templates packed with the tool (next to the program); used for every file the repository's templates/ lacks.</summary>
+    public string? BuiltInTemplates { get; init; } = Path.Combine(AppContext.BaseDirectory, "templates");
     public string Out { get; init; } = Path.Combine(Root, "out");
 }
 
@@ -25,7 +28,8 @@ public sealed record EnvironmentResult(string Environment, ImmutableArray<Diagno
 }
 
 /// <summary>What to generate: every environment in values/ (null) or one; what the cluster has (for the immutable-field checks).</summary>
-public sealed record GenerationRequest(string? Environment = null, CommittedOutput? Committed = null);
+/// <paramref name="HelmChartForEveryEnvironment"/> renders the Helm chart also where the inventory does not enable it (`--format helm`).
+public sealed record GenerationRequest(string? Environment = null, CommittedOutput? Committed = null, bool HelmChartForEveryEnvironment = false);
 
 /// <summary>
 /// Everything one run found: the diagnostics of all selected environments, of the rules across
@@ -89,7 +93,7 @@ public sealed class Generator(GeneratorPaths paths)
         {
             var result = inventory is null || found.Any(d => d.Severity == Severity.Error)
                 ? new EnvironmentResult(env, found, [], null)
-                : Render(inventory, found);
+                : Render(inventory, found, request.HelmChartForEveryEnvironment);
             if (request.Committed is { } committed && !result.Files.IsEmpty)
                 result = result with { Diagnostics = DiagnosticOrder.Sort([.. result.Diagnostics, .. ImmutableChanges(result.Files, committed)]) };
             results.Add(result);
@@ -161,11 +165,27 @@ public sealed class Generator(GeneratorPaths paths)
         foreach (var file in files)
         {
             var name = Path.GetFileName(file.Path);
-            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || committed.Read(file.Path) is not { } before || before == file.Content)
+            // The chart's templates hold the same objects: one warning per change, at the manifest.
+            if (!name.StartsWith("persistentvolume", StringComparison.Ordinal) || file.Path.Contains($"/{HelmChart.Folder}/", StringComparison.Ordinal)
+                || committed.Read(file.Path) is not { } before || before == file.Content)
                 continue;
             foreach (var d in ImmutableFieldChanges.Find("out/" + file.Path, before, file.Content))
                 yield return d;
         }
+    }
+
+    /// <summary>
+    /// Renders one object that is not part of out/ (a restore Job): the same templates, strict re-parse into
+    /// the Kubernetes types and canonical text as every rendered object. Null with the diagnostics when it fails.
+    /// </summary>
+    public (string? Yaml, ImmutableArray<Diagnostic> Diagnostics) RenderObject(RenderUnit unit)
+    {
+        var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
+        var diagnostics = new List<Diagnostic>();
+        var text = renderer.Render(unit.Template, unit.Model, diagnostics);
+        if (text is null || ObjectReader.Read(text, renderer.Display(unit.Template), diagnostics, out var json) is null)
+            return (null, DiagnosticOrder.Sort(diagnostics));
+        return (CanonicalYaml.Write(json!), DiagnosticOrder.Sort(diagnostics));
     }
 
     /// <summary>Loads and validates one environment file (every <see cref="IInventoryCheck"/>), without rendering. A stage of <see cref="Generate"/>.</summary>
@@ -178,12 +198,12 @@ public sealed class Generator(GeneratorPaths paths)
     }
 
     /// <summary>Renders one validated inventory in memory. A stage of <see cref="Generate"/>.</summary>
-    internal EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier)
+    internal EnvironmentResult Render(LoadedInventory inventory, IEnumerable<Diagnostic> earlier, bool helmChart = false)
     {
         var env = inventory.Environment;
         var diagnostics = new List<Diagnostic>(earlier);
         var plan = Planner.Plan(inventory, diagnostics);
-        var renderer = new TemplateRenderer(paths.Templates);
+        var renderer = new TemplateRenderer(paths.Templates, builtInDirectory: paths.BuiltInTemplates);
         var units = plan.Manifests.Select(u => (Unit: u, IsApplication: false)).Append((plan.Application, true)).ToArray();
         // Render, strict re-parse and canonical text are independent per object: run them in parallel,
         // keep every result and its diagnostics at the object's index so the output does not depend on
@@ -225,6 +245,10 @@ public sealed class Generator(GeneratorPaths paths)
 
         var sorted = DiagnosticOrder.Sort(diagnostics);
         var failed = sorted.Any(d => d.Severity == Severity.Error);
+        // Output stage: the same objects as a Helm chart, when the inventory or the caller asks for it.
+        if (!failed && (inventory.Model.Output.HelmChart.Enabled || helmChart))
+            files.AddRange(HelmChart.Write(env, inventory.Model.Output.HelmChart, inventory.Model.Image,
+                files.Where(f => f.Path.StartsWith($"{env}/{ManifestsFolder}/", StringComparison.Ordinal))));
         // Nothing half-done: an environment with errors produces no files at all.
         return new EnvironmentResult(env, sorted, failed ? [] : [.. files.OrderBy(f => f.Path, StringComparer.Ordinal)], plan);
     }

@@ -15,6 +15,9 @@ public static class Planner
     private const string WaveAnnotation = "argocd.argoproj.io/sync-wave";
     private const string HookAnnotation = "argocd.argoproj.io/hook";
     private const string HookDeleteAnnotation = "argocd.argoproj.io/hook-delete-policy";
+    private const string HelmHookAnnotation = "helm.sh/hook";
+    private const string HelmHookWeightAnnotation = "helm.sh/hook-weight";
+    private const string HelmHookDeleteAnnotation = "helm.sh/hook-delete-policy";
     private const string MirrorRoot = "mirror";
     private const string CacheSubPath = "restic-cache";
     private const int RootUser = 0;
@@ -148,6 +151,7 @@ public static class Planner
         var groups = new List<RetentionGroup>();
         var gate = inv.HostGate;
         var gatedApps = new Dictionary<string, List<AppConfig>>(StringComparer.Ordinal);
+        var appPods = new List<AppPod>();
         foreach (var app in InventoryResolution.Apps(inv))
         {
             var host = app.Host;
@@ -233,6 +237,7 @@ public static class Planner
             }
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
+            appPods.Add(new AppPod(host.Name, app.App.Name, ns, app.App.Paths, pod, app.ActiveDeadlineSeconds));
             var schedule = ExpandSchedule(app.Schedule, $"{host.Name}/{app.App.Name}",
                 loaded.SourceMap.SpanOf(app.PathOf("schedule", loaded.SourceMap)), diagnostics);
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
@@ -317,7 +322,11 @@ public static class Planner
         var hostFiles = gate is null ? [] : inv.Hosts
             .SelectMany(h => HostGatePlan.Files(gate, h, gatedApps.TryGetValue(h.Name, out var apps) ? apps : []))
             .ToImmutableArray();
-        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode) { HostFiles = hostFiles };
+        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode)
+        {
+            HostFiles = hostFiles,
+            Apps = [.. appPods],
+        };
     }
 
     private static string ExpandSchedule(string schedule, string seed, SourceSpan at, List<Diagnostic> diagnostics)
@@ -383,8 +392,16 @@ public static class Planner
 
     private static ImmutableArray<KeyValue> Wave(int wave) => [new(WaveAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
+    // The same Jobs are hooks for both deployers. Argo CD reads its own annotations and ignores Helm's
+    // when both are present. `helm install/upgrade` runs hooks by weight (= the sync wave, so the prepare
+    // Job still runs before the init Job) and waits for each Job to finish. They are post-install and
+    // post-upgrade hooks, not pre-*: a pre-install hook runs before any object of the release exists,
+    // and both Jobs need the release's own objects (the namespace; the init Job also its claim and
+    // ConfigMap), so on a first install they would wait for them until Helm's timeout.
     private static ImmutableArray<KeyValue> Hook(int wave) =>
-        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation")];
+        [.. Wave(wave), new(HookAnnotation, "Sync"), new(HookDeleteAnnotation, "BeforeHookCreation"),
+            new(HelmHookAnnotation, "post-install,post-upgrade"), new(HelmHookDeleteAnnotation, "before-hook-creation"),
+            new(HelmHookWeightAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private static ObjectMeta Meta(string name, string? ns, ImmutableArray<KeyValue> labels, ImmutableArray<KeyValue> annotations) =>
         new(name, ns, labels, annotations);

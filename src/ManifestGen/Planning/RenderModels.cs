@@ -88,4 +88,13 @@ public sealed record EnvironmentPlan(
 {
     /// <summary>Files for the hosts (gate allow-lists, authorized_keys), relative to out/&lt;env&gt;/.</summary>
     public ImmutableArray<HostFile> HostFiles { get; init; } = [];
+    /// <summary>Each app's backup pod, for the Jobs run on demand against that app (restore).</summary>
+    public ImmutableArray<AppPod> Apps { get; init; } = [];
 }
+
+/// <summary>
+/// An app's backup pod as the planner decided it: image, job configuration, Secrets, mounts and security
+/// settings. A restore Job of the app runs in this pod with other arguments, so it never drifts from
+/// what the backup uses.
+/// </summary>
+public sealed record AppPod(string Host, string App, string Namespace, ImmutableArray<string> Paths, PodModel Pod, int ActiveDeadlineSeconds);

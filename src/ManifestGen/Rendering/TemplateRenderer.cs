@@ -16,10 +16,12 @@ namespace ManifestGen.Rendering;
 /// <summary>
 /// Renders Scriban templates strictly: an unknown variable or member is an error, newlines are "\n", and
 /// every error is reported at <c>templates/x.sbn(line,col)</c>. Templates may include others from the same
-/// folder. Functions available to templates: <c>q</c> (quote a string; JSON quoting is valid YAML) and
+/// folder. A template is read from <paramref name="templatesDirectory"/> when it is there, else from
+/// <paramref name="builtInDirectory"/> (the templates packed with the tool), so a repository overrides
+/// exactly the files it has. Functions available to templates: <c>q</c> (quote a string; JSON quoting is valid YAML) and
 /// <c>indent n</c> (indent every non-empty line).
 /// </summary>
-public sealed class TemplateRenderer(string templatesDirectory, string displayPrefix = "templates")
+public sealed class TemplateRenderer(string templatesDirectory, string displayPrefix = "templates", string? builtInDirectory = null)
 {
     // Concurrent: the generator renders objects in parallel. A Scriban Template is safe to render from
     // several threads as long as each render has its own TemplateContext.
@@ -104,7 +106,7 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
     {
         if (_parsed.TryGetValue(name, out var cached))
             return cached;
-        var path = Path.Combine(templatesDirectory, name);
+        var path = Resolve(name);
         string text;
         try
         {
@@ -163,7 +165,7 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
             var name = templatePath[(owner.Display("").Length)..];
             if (name.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(name))
                 throw new ScriptRuntimeException(callerSpan, $"include '{name}' must name a file in the templates folder");
-            var full = Path.Combine(owner.TemplatesDirectory, name);
+            var full = owner.Resolve(name);
             if (!File.Exists(full))
                 throw new ScriptRuntimeException(callerSpan, $"included template '{owner.Display(name)}' does not exist");
             return File.ReadAllText(full).ReplaceLineEndings("\n");
@@ -173,5 +175,13 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
             ValueTask.FromResult<string?>(Load(context, callerSpan, templatePath));
     }
 
-    private string TemplatesDirectory => templatesDirectory;
+    /// <summary>The repository's own file when it exists, else the built-in one (which may not exist either).</summary>
+    private string Resolve(string name)
+    {
+        var own = Path.Combine(templatesDirectory, name);
+        if (builtInDirectory is null || File.Exists(own))
+            return own;
+        var builtIn = Path.Combine(builtInDirectory, name);
+        return File.Exists(builtIn) ? builtIn : own;
+    }
 }

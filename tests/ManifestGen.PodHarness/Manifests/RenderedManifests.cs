@@ -48,6 +48,9 @@ public sealed class RenderedManifests
         return new RenderedManifests(docs.ToImmutable());
     }
 
+    /// <summary>These documents and <paramref name="more"/>: the rendered tree plus objects applied by hand (a restore Job, its claim).</summary>
+    public RenderedManifests With(RenderedManifests more) => new([.. Documents, .. more.Documents]);
+
     /// <summary>Parses YAML text (one or more documents); <paramref name="source"/> names it in errors.</summary>
     public static RenderedManifests FromYaml(string yaml, string source = "<yaml>") =>
         new(Parse(yaml, source).ToImmutableArray());

@@ -164,12 +164,35 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, "render", _options.Environment, "--root", RenderRoot],
             TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
         r.EnsureSuccess($"manifestgen render {_options.Environment}");
-        return RenderedManifests.Load(OutDir);
+        // The synced folder: out/<env>/chart holds the same objects as Helm templates, not plain YAML.
+        return RenderedManifests.Load(Path.Combine(OutDir, "manifests"));
     }
+
+    /// <summary>Runs the generator on the test inventory with other arguments (`restore ...`); its stdout.</summary>
+    public async Task<string> GenerateAsync(IEnumerable<string> args, CancellationToken ct = default)
+    {
+        var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, .. args, "--root", RenderRoot],
+            TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
+        r.EnsureSuccess($"manifestgen {string.Join(' ', args)}");
+        return r.Stdout;
+    }
+
+    /// <summary>Folder behind a claim's volume (claims are folders that persist between runs).</summary>
+    public string ClaimDirectory(string claim) => Path.Combine(StateDirectory, "claims", claim);
+
+    /// <summary>
+    /// Runs a Job that is not in out/ but applied by hand (`manifestgen restore ... | kubectl create -f -`),
+    /// together with the rendered objects and any others applied by hand (e.g. the claim it writes into).
+    /// </summary>
+    public Task<PodRunResult> RunAppliedAsync(string yaml, string workload, CancellationToken ct = default) =>
+        Run(Manifests.With(RenderedManifests.FromYaml(yaml, "applied by hand")), workload, null, ct);
 
     /// <summary>Runs a rendered CronJob or Job once.</summary>
     public Task<PodRunResult> RunAsync(string workload, ImmutableArray<string>? args = null, CancellationToken ct = default) =>
-        new PodRunner(Manifests, new PodRunOptions
+        Run(Manifests, workload, args, ct);
+
+    private Task<PodRunResult> Run(RenderedManifests manifests, string workload, ImmutableArray<string>? args, CancellationToken ct) =>
+        new PodRunner(manifests, new PodRunOptions
         {
             StateDirectory = StateDirectory,
             Secrets = _secrets,

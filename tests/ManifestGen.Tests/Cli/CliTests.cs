@@ -74,7 +74,7 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Should_change_exactly_one_file_when_one_app_schedule_changes()
+    public void Should_change_exactly_the_object_and_its_chart_template_when_one_app_schedule_changes()
     {
         using var ws = new Workspace(copyExampleValues: true);
         Run(ws, "render");
@@ -84,7 +84,8 @@ public sealed class CliTests
         var after = ws.OutFiles();
         Assert.Equal(before.Keys, after.Keys);
         var changed = before.Keys.Where(k => before[k] != after[k]).ToList();
-        Assert.Equal(["production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
+        Assert.Equal(["production/chart/templates/cronjob-backup-kvm-prod-01-vaultwarden.yaml",
+            "production/manifests/cronjob-backup-kvm-prod-01-vaultwarden.yaml"], changed);
     }
 
     [Fact]
@@ -123,6 +124,141 @@ public sealed class CliTests
         var (code, _, stderr) = Run(ws, args);
         Assert.Equal(2, code);
         Assert.NotEqual("", stderr);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public void I_can_read_the_help_on_stdout_with_exit_0_and_the_exit_codes(string flag)
+    {
+        using var ws = new Workspace();
+        var (code, stdout, stderr) = Run(ws, flag);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        Assert.StartsWith("usage: manifestgen <command>", stdout);
+        Assert.Contains("exit codes:", stdout);
+        Assert.Contains("2  usage or I/O error", stdout);
+    }
+
+    [Theory]
+    [InlineData("help", "check")]
+    [InlineData("check", "--help")]
+    public void I_can_read_the_help_of_one_command(params string[] args)
+    {
+        using var ws = new Workspace();
+        var (code, stdout, _) = Run(ws, args);
+        Assert.Equal(0, code);
+        Assert.StartsWith("usage: manifestgen check", stdout);
+        Assert.DoesNotContain("commands:", stdout);
+    }
+
+    [Fact]
+    public void Should_exit_2_for_help_on_a_command_that_does_not_exist()
+    {
+        using var ws = new Workspace();
+        var (code, stdout, stderr) = Run(ws, "help", "frobnicate");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("no command 'frobnicate'", stderr);
+    }
+
+    [Fact]
+    public void I_can_print_the_version()
+    {
+        using var ws = new Workspace();
+        var (code, stdout, _) = Run(ws, "--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^manifestgen \d+\.\d+\.\d+\S*\n$", stdout);
+    }
+
+    [Fact]
+    public void Should_say_on_stderr_what_was_checked_and_nothing_with_quiet()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var validate = Run(ws, "validate");
+        Assert.Equal(0, validate.Code);
+        Assert.Equal("validated 2 environments: 0 errors, 0 warnings\n", validate.Stderr);
+        Assert.Equal("rendered 1 environment into out/: 0 errors, 0 warnings\n", Run(ws, "render", "production").Stderr);
+        Assert.Equal("", Run(ws, "render", "-q").Stderr);
+        Assert.Equal("checked 2 environments, out/ is current: 0 errors, 0 warnings\n", Run(ws, "check").Stderr);
+        var quiet = Run(ws, "check", "--quiet");
+        Assert.Equal((0, "", ""), quiet);
+    }
+
+    [Fact]
+    public void Should_count_warnings_in_the_summary_line()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        // an sshfs app without privileged is a warning, not an error
+        ws.Edit("values/test-cluster.yaml", "      - name: immich\n", "      - name: immich\n        strategy: sshfs\n");
+        var (code, _, stderr) = Run(ws, "validate", "test-cluster");
+        Assert.Equal(0, code);
+        Assert.EndsWith("validated 1 environment: 0 errors, 1 warning\n", stderr);
+    }
+
+    [Fact]
+    public void Should_render_with_the_built_in_templates_when_the_repository_has_none_and_prefer_its_own()
+    {
+        using var own = new Workspace(copyExampleValues: true);
+        using var bare = new Workspace(copyExampleValues: true, copyTemplates: false);
+        Assert.False(Directory.Exists(Path.Combine(bare.Root, "templates")));
+        Assert.Equal(0, Run(own, "render").Code);
+        Assert.Equal(0, Run(bare, "render").Code);
+        Assert.Equal(own.OutFiles(), bare.OutFiles());
+
+        // one overridden file changes exactly the objects rendered from it
+        bare.Write("templates/namespace.sbn", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ model.meta.name | q }}\n  labels:\n    example.com/owner: platform\n");
+        Assert.Equal(0, Run(bare, "render").Code);
+        var changed = bare.OutFiles().Where(f => own.OutFiles()[f.Key] != f.Value).Select(f => f.Key).ToArray();
+        // (the examples render a Helm chart too, whose template of the same object changes with it)
+        Assert.Equal(["production/chart/templates/namespace-backup.yaml", "production/manifests/namespace-backup.yaml",
+            "test-cluster/chart/templates/namespace-backup-test.yaml", "test-cluster/manifests/namespace-backup-test.yaml"], changed);
+    }
+
+    [Fact]
+    public void I_can_print_a_restore_Job_that_runs_in_the_apps_own_backup_pod()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var (code, stdout, stderr) = Run(ws, "restore", "test-cluster", "kvm-lab/immich", "--at", "2026-11-30T03:00:00+01:00",
+            "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target-claim", "restore-scratch");
+        Assert.Equal(0, code);
+        Assert.Equal("restore Job for kvm-lab/immich in test-cluster: 0 errors, 0 warnings\n", stderr);
+        var job = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(stdout, strict: true);
+        Run(ws, "render", "test-cluster");
+        var cron = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/test-cluster/manifests/cronjob-backup-kvm-lab-immich.yaml"), strict: true);
+        var backup = cron.Spec.JobTemplate.Spec.Template.Spec;
+        var restore = job.Spec.Template.Spec;
+        Assert.Equal("restore-kvm-lab-immich", job.Metadata.Name);
+        Assert.Equal(0, job.Spec.BackoffLimit);
+        // the backup pod's image, configuration, Secrets and security settings; only the arguments differ,
+        // plus the target claim
+        Assert.Equal(backup.Containers[0].Image, restore.Containers[0].Image);
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].SecurityContext), k8s.KubernetesJson.Serialize(restore.Containers[0].SecurityContext));
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup.SecurityContext), k8s.KubernetesJson.Serialize(restore.SecurityContext));
+        Assert.Equal([.. backup.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)), k8s.KubernetesJson.Serialize(restore.Volumes[^1])],
+            restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
+        Assert.Equal("restore-scratch", restore.Volumes[^1].PersistentVolumeClaim.ClaimName);
+        Assert.Equal(["restore", "--at", "2026-11-30T02:00:00Z", "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target", "/restore"],
+            restore.Containers[0].Args);
+        Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^1].Name && m.MountPath == "/restore");
+    }
+
+    [Theory]
+    [InlineData("no app kvm-lab/nextcloud", "restore", "test-cluster", "kvm-lab/nextcloud", "--to-host")]
+    [InlineData("is not under the paths of kvm-lab/immich", "restore", "test-cluster", "kvm-lab/immich", "--path", "/etc/passwd", "--to-host")]
+    [InlineData("exactly one of --to-host and --target-claim", "restore", "test-cluster", "kvm-lab/immich")]
+    [InlineData("exactly one of --to-host and --target-claim", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--target-claim", "x")]
+    [InlineData("not an ISO 8601 time with an offset", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30 02:00")]
+    [InlineData("exclude each other", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30T02:00:00Z", "--snapshot", "latest")]
+    [InlineData("--target-claim 'Not_A_Name'", "restore", "test-cluster", "kvm-lab/immich", "--target-claim", "Not_A_Name")]
+    [InlineData("options of `restore` only", "render", "--to-host")]
+    public void Should_refuse_a_restore_it_cannot_build_with_exit_2_and_nothing_on_stdout(string message, params string[] args)
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var (code, stdout, stderr) = Run(ws, args);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Contains(message, stderr);
     }
 
     [Fact]

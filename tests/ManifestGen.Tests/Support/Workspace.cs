@@ -10,9 +10,10 @@ public sealed class Workspace : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    public Workspace(bool copyExampleValues = false)
+    public Workspace(bool copyExampleValues = false, bool copyTemplates = true)
     {
-        CopyDirectory(RepoPaths.Templates, Path.Combine(Root, "templates"));
+        if (copyTemplates)
+            CopyDirectory(RepoPaths.Templates, Path.Combine(Root, "templates"));
         Directory.CreateDirectory(Path.Combine(Root, "values"));
         if (copyExampleValues)
             CopyDirectory(RepoPaths.Values, Path.Combine(Root, "values"));

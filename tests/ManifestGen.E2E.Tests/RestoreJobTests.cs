@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using ManifestGen.PodHarness.Pods;
+using ManifestGen.PodHarness.Scenarios;
+using Xunit.Abstractions;
+
+namespace ManifestGen.E2E.Tests;
+
+/// <summary>
+/// `manifestgen restore` as an operator uses it: the printed Job, run through the pod harness (its pod is
+/// the app's backup pod, so the same Secrets, mounts and job configuration), against the throwaway host.
+/// </summary>
+public sealed class RestoreJobTests(ITestOutputHelper output)
+{
+    private const string Environment = "test-cluster";
+
+    private PodRunResult Ok(PodRunResult r, string what)
+    {
+        output.WriteLine($"{what}: {r}");
+        Assert.True(r.Succeeded, $"{what}: {r}");
+        return r;
+    }
+
+    [Fact]
+    public async Task I_can_restore_one_file_and_a_whole_app_with_the_printed_restore_Job()
+    {
+        await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
+        {
+            RepositoryRoot = RenderedExampleTests.RepositoryRoot(),
+            RunTimeout = TimeSpan.FromMinutes(3),
+        });
+        var host = env.BackupConfig.Host!;
+        var app = env.BackupConfig.App!;
+        var target = $"{host.Name}/{app.Name}";
+        Ok(await env.RunAsync(env.Workload(Contracts.JobKind.Init)), "init");
+        Ok(await env.RunAsync(env.BackupWorkload), "backup");
+        // What the snapshot holds: the app's files on the host, less the inventory's excludes (*.log here).
+        var backedUp = Tree(env.HostRoot, app.Paths).Where(f => !f.Key.EndsWith(".log", StringComparison.Ordinal))
+            .ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        Assert.NotEmpty(backedUp);
+
+        // One file, back onto the host, byte for byte, from the newest snapshot taken before a point in time.
+        var file = $"{app.Paths[0]}/data/app.db";
+        var local = Path.Join(env.HostRoot, file);
+        File.Delete(local);
+        var oneFile = await env.GenerateAsync(["restore", Environment, target, "--path", file, "--to-host",
+            "--at", Contracts.RestoreTime.Format(DateTimeOffset.UtcNow.AddHours(1))]);
+        Assert.Contains("- --to-host", oneFile);
+        var job = JobName(oneFile);
+        Ok(await env.RunAppliedAsync(oneFile, job), "restore one file");
+        Assert.Equal(backedUp[file], Hash(local));
+
+        // The whole app into a claim the operator created: every file, at its host path below the mount.
+        const string Claim = "restore-scratch";
+        var claimYaml = $"""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: {Claim}
+              namespace: {env.Manifests.Workload(env.BackupWorkload).Namespace}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources:
+                requests:
+                  storage: 1Gi
+            """;
+        var intoClaim = await env.GenerateAsync(["restore", Environment, target, "--snapshot", "latest", "--target-claim", Claim]);
+        Ok(await env.RunAppliedAsync(intoClaim + "---\n" + claimYaml, JobName(intoClaim)), "restore whole app into a claim");
+        Assert.Equal(backedUp, Tree(env.ClaimDirectory(Claim), app.Paths));
+
+        // The whole app onto a host whose data is gone (the runbook's new machine: same paths, empty).
+        foreach (var path in app.Paths)
+            foreach (var entry in new DirectoryInfo(Path.Join(env.HostRoot, path)).EnumerateFileSystemInfos())
+                if (entry is DirectoryInfo d) d.Delete(recursive: true); else entry.Delete();
+        Assert.Empty(Tree(env.HostRoot, app.Paths));
+        var wholeApp = await env.GenerateAsync(["restore", Environment, target, "--to-host", "--force"]);
+        Ok(await env.RunAppliedAsync(wholeApp, JobName(wholeApp)), "restore whole app onto the host");
+        Assert.Equal(backedUp, Tree(env.HostRoot, app.Paths));
+    }
+
+    private static string JobName(string yaml)
+    {
+        var manifests = PodHarness.Manifests.RenderedManifests.FromYaml(yaml);
+        var doc = Assert.Single(manifests.Documents);
+        Assert.Equal("Job", doc.Kind);
+        return doc.Name;
+    }
+
+    /// <summary>host path → SHA-256 of every file below the given host paths, under <paramref name="root"/>.</summary>
+    private static Dictionary<string, string> Tree(string root, IEnumerable<string> hostPaths)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var hostPath in hostPaths)
+        {
+            var dir = Path.Join(root, hostPath);
+            if (!Directory.Exists(dir)) continue;
+            foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+                result[hostPath.TrimEnd('/') + "/" + Path.GetRelativePath(dir, f)] = Hash(f);
+        }
+        return result;
+    }
+
+    private static string Hash(string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
+}
