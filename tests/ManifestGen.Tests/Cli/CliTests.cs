@@ -178,10 +178,10 @@ public sealed class CliTests
         using var ws = new Workspace(copyExampleValues: true);
         var validate = Run(ws, "validate");
         Assert.Equal(0, validate.Code);
-        Assert.Equal("validated 2 environments: 0 errors, 0 warnings\n", validate.Stderr);
-        Assert.Equal("rendered 1 environment into out/: 0 errors, 0 warnings\n", Run(ws, "render", "production").Stderr);
+        Assert.Equal("validated 2 environments: 0 errors, 1 warning\n", validate.Stderr);
+        Assert.Equal("rendered 1 environment into out/: 0 errors, 1 warning\n", Run(ws, "render", "production").Stderr);
         Assert.Equal("", Run(ws, "render", "-q").Stderr);
-        Assert.Equal("checked 2 environments, out/ is current: 0 errors, 0 warnings\n", Run(ws, "check").Stderr);
+        Assert.Equal("checked 2 environments, out/ is current: 0 errors, 1 warning\n", Run(ws, "check").Stderr);
         var quiet = Run(ws, "check", "--quiet");
         Assert.Equal((0, "", ""), quiet);
     }
@@ -194,7 +194,7 @@ public sealed class CliTests
         ws.Edit("values/test-cluster.yaml", "      - name: immich\n", "      - name: immich\n        strategy: sshfs\n");
         var (code, _, stderr) = Run(ws, "validate", "test-cluster");
         Assert.Equal(0, code);
-        Assert.EndsWith("validated 1 environment: 0 errors, 1 warning\n", stderr);
+        Assert.EndsWith("validated 1 environment: 0 errors, 2 warnings\n", stderr);
     }
 
     [Fact]
