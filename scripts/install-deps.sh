@@ -18,7 +18,7 @@ mode="${1:---all}"
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
 # git and pre-commit: the hook test (a scratch GitOps repository using the hooks by rev); prometheus: promtool
 # checks and unit-tests the rendered alert rules.
-test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus)
+test_pkgs=(openssh-server iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus shellcheck)
 # The runner image is built and every rendered pod run in it (image/make-image.sh, the pod harness).
 image_pkgs=(podman buildah runc umoci skopeo mmdebstrap uidmap)
 
@@ -52,6 +52,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# Downloads a package of Debian trixie through a source list derived at run time from this machine's
+# own Debian sources (same URIs, suite renamed) and unpacks it into $trixie_work/x (not installed).
+trixie_work=
+trixie_extract() { # $1 = package
+  if [ -z "$trixie_work" ]; then
+    trixie_work=$(mktemp -d); trap 'rm -rf "$trixie_work"' EXIT
+    mkdir -p "$trixie_work/lists/partial" "$trixie_work/archives/partial" "$trixie_work/sources.list.d"
+    bash "$(dirname "$0")/trixie-sources.sh" "$trixie_work/sources.list.d"
+    trixie_aptopts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$trixie_work/sources.list.d"
+             -o "Dir::State::lists=$trixie_work/lists" -o "Dir::Cache::archives=$trixie_work/archives"
+             -o "Dir::Cache::pkgcache=$trixie_work/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$trixie_work/srcpkgcache.bin"
+             -o "APT::Sandbox::User=root")
+    apt-get "${trixie_aptopts[@]}" update -qq >&2
+  fi
+  (cd "$trixie_work" && apt-get "${trixie_aptopts[@]}" download "$1" >&2)
+  mkdir -p "$trixie_work/x"
+  dpkg -x "$(ls "$trixie_work/$1"_*.deb | head -n1)" "$trixie_work/x"
+}
+
 # --- restic -----------------------------------------------------------------------------------------
 restic_ok() { # $1 = binary; true when it reports >= 0.17
   local v
@@ -77,19 +96,9 @@ else
       mkdir -p "$RESTIC_PREFIX/bin"; ln -sf /usr/bin/restic "$RESTIC_PREFIX/bin/restic" ;;
     *)
       echo "install-deps: distribution restic is '${cand:-none}'; fetching the trixie package" >&2
-      work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-      mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/sources.list.d"
-      bash "$(dirname "$0")/trixie-sources.sh" "$work/sources.list.d"
-      aptopts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$work/sources.list.d"
-               -o "Dir::State::lists=$work/lists" -o "Dir::Cache::archives=$work/archives"
-               -o "Dir::Cache::pkgcache=$work/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$work/srcpkgcache.bin"
-               -o "APT::Sandbox::User=root")
-      apt-get "${aptopts[@]}" update -qq >&2
-      (cd "$work" && apt-get "${aptopts[@]}" download restic >&2)
-      deb=$(ls "$work"/restic_*.deb | head -n1)
-      mkdir -p "$work/x" "$RESTIC_PREFIX/bin"
-      dpkg -x "$deb" "$work/x"
-      install -m 0755 "$work/x/usr/bin/restic" "$RESTIC_PREFIX/bin/restic"
+      trixie_extract restic
+      mkdir -p "$RESTIC_PREFIX/bin"
+      install -m 0755 "$trixie_work/x/usr/bin/restic" "$RESTIC_PREFIX/bin/restic"
       ;;
   esac
 fi
@@ -100,4 +109,18 @@ case "$v" in
   "$RESTIC_VERSION_WANTED"*) ;;
   *) echo "install-deps: note: restic $v installed; tests pin $RESTIC_VERSION_WANTED" >&2 ;;
 esac
+# --- rest-server ----------------------------------------------------------------------------------
+# restic's REST server (Debian trixie: package and binary restic-rest-server) serves the append-only
+# repository mode; the tests and the runtime image find it as `restic-rest-server`.
+if ! command -v restic-rest-server >/dev/null 2>&1; then
+  apt_update_once
+  if apt-cache show restic-rest-server >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends restic-rest-server >&2
+  else
+    echo "install-deps: fetching restic-rest-server from trixie" >&2
+    trixie_extract restic-rest-server
+    install -m 0755 "$trixie_work/x/usr/bin/restic-rest-server" /usr/local/bin/restic-rest-server
+  fi
+fi
 echo "install-deps: restic $v, rsync $(rsync --version | head -n1 | awk '{print $3}')" >&2
+echo "install-deps: $(restic-rest-server --version 2>&1 | head -n1)" >&2

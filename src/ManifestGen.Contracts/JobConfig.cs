@@ -88,6 +88,13 @@ public sealed record RepositoryConfig
     public required string PasswordFile { get; init; }
     /// <summary>restic cache directory on a volume, so metadata is not re-read by every new pod.</summary>
     public required string CacheDir { get; init; }
+    /// <summary>
+    /// REST server user (a rest: location): each host's backups use their own user, which an
+    /// append-only server with --private-repos lets add snapshots to /USER/ and nothing else.
+    /// </summary>
+    public string? RestUsername { get; init; }
+    /// <summary>File holding that user's password (a mounted Secret key); restic gets it as RESTIC_REST_PASSWORD.</summary>
+    public string? RestPasswordFile { get; init; }
     /// <summary>Bounded wait for a lock held by another job (restic --retry-lock).</summary>
     public int RetryLockSeconds { get; init; } = 300;
 }
@@ -105,6 +112,12 @@ public sealed record HostConfig
     public required string KnownHostsFile { get; init; }
     public int ConnectTimeoutSeconds { get; init; } = 15;
     public int ServerAliveIntervalSeconds { get; init; } = 15;
+    /// <summary>
+    /// The host runs the key through the ManifestGen gate (host/manifestgen-gate): rsync then runs
+    /// without --secluded-args, so its paths are on the server command line where the gate checks them.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Gated { get; init; }
 }
 
 public sealed record AppConfig

@@ -26,7 +26,14 @@ public static class JobConfigRules
             Add("environment", "is empty");
 
         var repo = config.Repository;
-        Absolute("repository.location", repo.Location);
+        // A REST server repository (rest:http://SERVER/HOST/) or a mounted folder.
+        var rest = repo.Location.StartsWith("rest:http://", StringComparison.Ordinal) || repo.Location.StartsWith("rest:https://", StringComparison.Ordinal);
+        if (!rest) Absolute("repository.location", repo.Location);
+        if (repo.Location.Contains('@', StringComparison.Ordinal) && rest)
+            Add("repository.location", "holds credentials; give the REST server user as restUsername and its password as restPasswordFile");
+        if (!rest && (repo.RestUsername is not null || repo.RestPasswordFile is not null))
+            Add("repository.restUsername", "REST server credentials need a rest: repository location");
+        if (repo.RestPasswordFile is { } restPassword) Absolute("repository.restPasswordFile", restPassword);
         Absolute("repository.passwordFile", repo.PasswordFile);
         Absolute("repository.cacheDir", repo.CacheDir);
         if (repo.RetryLockSeconds < 0)

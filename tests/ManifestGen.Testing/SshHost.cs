@@ -169,10 +169,26 @@ public sealed class SshHost : IAsyncDisposable
         return _dir.Write(Path.GetFileName(other) + ".known_hosts", $"{pattern} {pub[0]} {pub[1]}\n");
     }
 
+    /// <summary>A new client key pair in this host's folder (not yet authorised); returns the private key file.</summary>
+    public async Task<string> NewClientKeyAsync(string name)
+    {
+        var key = _dir.Combine(name);
+        await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-" + name, "-f", key);
+        File.SetUnixFileMode(key, UnixFileMode.UserRead);
+        return key;
+    }
+
+    /// <summary>
+    /// Appends authorized_keys lines (options such as restrict,from=,command= and the key), as an operator
+    /// installs them; sshd reads the file at each login, so they apply to the next connection.
+    /// </summary>
+    public Task AuthorizeAsync(string authorizedKeysLines) =>
+        File.AppendAllTextAsync(_dir.Combine("authorized_keys"), authorizedKeysLines.EndsWith('\n') ? authorizedKeysLines : authorizedKeysLines + "\n");
+
     /// <summary>ssh arguments (pinned key, batch mode) for running a command on this host from a test.</summary>
-    public ImmutableArray<string> SshArgs() =>
+    public ImmutableArray<string> SshArgs(string? identityFile = null) =>
     [
-        "-F", "/dev/null", "-p", Port.ToString(CultureInfo.InvariantCulture), "-i", IdentityFile,
+        "-F", "/dev/null", "-p", Port.ToString(CultureInfo.InvariantCulture), "-i", identityFile ?? IdentityFile,
         "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
         "-o", "UserKnownHostsFile=" + KnownHostsFile, "-o", "GlobalKnownHostsFile=/dev/null",
         "-T", User + "@" + Address,

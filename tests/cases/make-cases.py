@@ -167,6 +167,14 @@ case("egress-cidr-host-bits", ["MG0716"], ("egressCidrs: [10.40.0.12/32]", "egre
 case("pushgateway-without-network-peer", ["MG0715"], append="\nreporting:\n  pushgatewayUrl: http://pushgateway.monitoring.svc:9091\n")
 case("privileged-for-rsync", ["MG0713"], ("          composeDirectory: /srv/compose/gitea\n", "          composeDirectory: /srv/compose/gitea\n        privileged: true\n"))
 
+# ---- the host gate (base-valid's wiki app uses sshfs: every gated case also warns MG0732) --------
+GATE = "hostGate:\n  sourceRanges: [10.40.8.0/24]\n"
+case("gate-source-range-not-canonical", ["MG0730"], prepend="hostGate:\n  sourceRanges: [10.40.8.1/24]\n")
+case("gate-path-with-space", ["MG0731"], ("        paths: [/srv/compose/gitea]\n", "        paths: [\"/srv/compose/gitea data\"]\n"), prepend=GATE)
+case("gate-sshfs-unconfined", ["MG0714", "MG0732"], ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        strategy: sshfs\n        privileged: true\n"), prepend=GATE)
+case("gate-restore-key-is-backup-key", ["MG0733"], ("      name: ssh-kvm-prod-01\n",
+     "      name: ssh-kvm-prod-01\n    backupPublicKey: ssh-ed25519 " + ED25519 + "\n    restorePublicKey: ssh-ed25519 " + ED25519 + "\n"))
+
 # ---- image ----------------------------------------------------------------------------------------
 DIGEST_LINE = "  digest: sha256:5f0d3c1e8a9b7d6c4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\n"
 case("image-latest", ["MG0801"], ('  tag: "1.4.2"\n' + DIGEST_LINE, "  tag: latest\n"))

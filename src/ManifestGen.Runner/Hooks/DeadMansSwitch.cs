@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -22,8 +23,19 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
     /// <summary>When the host will start the services unless cancelled (UTC).</summary>
     public DateTimeOffset? FiresAt { get; private set; }
 
+    /// <summary>
+    /// The host gate has no entry for the switch's commands yet (they carry a per-run id and delay that
+    /// an exact allow-list cannot list): behind the gate the runner's own finally is the only restart.
+    /// </summary>
+    private bool Gated => ssh.Host.Gated;
+
     public async Task ArmAsync(string composeDirectory, ImmutableArray<string> services, int delaySeconds, CancellationToken ct)
     {
+        if (Gated)
+        {
+            log.Info($"dead man's switch not armed: host {ssh.Host.Name} is behind the gate, which does not allow it");
+            return;
+        }
         var r = await ssh.RunAsync(RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delaySeconds), Timeout, ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
@@ -36,6 +48,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
 
     public async Task DisarmAsync(CancellationToken ct)
     {
+        if (Gated) return;
         var r = await ssh.RunAsync(RemoteCommands.DeadMansSwitchDisarm(app), Timeout, ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
@@ -47,6 +60,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
     /// <summary>Starts the services a previous run left stopped; returns them (empty when there were none).</summary>
     public async Task<ImmutableArray<string>> RecoverAsync(CancellationToken ct)
     {
+        if (Gated) return [];
         var marker = await ssh.RunAsync(RemoteCommands.DeadMansSwitchMarker(app), Timeout, ct);
         if (!marker.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(marker));
         if (marker.Stdout.Trim().Length == 0) return [];

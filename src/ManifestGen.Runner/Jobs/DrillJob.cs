@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ManifestGen.Contracts;
 using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Restic;
 using ManifestGen.Runner.Reporting;
@@ -33,7 +34,7 @@ public static class DrillJob
         var app = ctx.RequireApp("drill");
         var restic = ctx.Restic();
         await restic.RequireVersionAsync(ctx.Cancel);
-        var snapshot = await RestoreJob.ResolveAsync(restic, host.Name, app.Name, "latest", ctx.Cancel);
+        var snapshot = (await RestoreJob.ResolveSnapshotAsync(restic, host.Name, app.Name, "latest", ctx.Cancel)).Id;
 
         // Every regular file of the snapshot, with the metadata restic recorded.
         var files = new List<SnapshotFile>();

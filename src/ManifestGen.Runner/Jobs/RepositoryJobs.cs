@@ -85,7 +85,18 @@ public static class RepositoryJobs
                 ["forget", "--json", "--host", group.Host, "--tag", tag, "--group-by", "host,tags", .. policy],
                 ctx.Cancel, echoStderr: true);
             ResticClient.Throw(r, $"restic forget ({group.Host}/{group.App})");
-            var n = CountRemoved(r.Stdout, ctx.Log);
+            var ids = RemovedIds(r.Stdout, ctx.Log);
+            var n = ids.Length;
+            // restic 0.18 exits 0 when the backend refuses a deletion (an append-only REST server answers
+            // 403): only the repository itself tells whether the snapshots are gone.
+            if (n > 0)
+            {
+                var after = await restic.SnapshotsAsync(group.Host, [tag], ctx.Cancel);
+                var kept = after.Count(s => ids.Contains(s.Id));
+                if (kept > 0)
+                    throw new RunnerException(RunnerExit.Failure,
+                        $"retention {group.Host}/{group.App}: restic forget did not remove {kept} of {n} snapshot(s); the repository refused the deletion (an append-only server does: run maintenance with the full credential)");
+            }
             removed += n;
             ctx.Log.Info($"retention {group.Host}/{group.App}: {n} snapshot(s) forgotten");
         }
@@ -115,12 +126,14 @@ public static class RepositoryJobs
         return args.ToImmutable();
     }
 
-    private static long CountRemoved(string forgetJson, Log log)
+    private static ImmutableArray<string> RemovedIds(string forgetJson, Log log)
     {
-        long n = 0;
+        var ids = ImmutableArray.CreateBuilder<string>();
         foreach (var g in ResticJson.Deserialize<JsonElement[]>(forgetJson.Trim() is { Length: > 0 } s ? s : "[]", "restic forget", log))
-            if (g.ValueKind == JsonValueKind.Object && g.TryGetProperty("remove", out var rm) && rm.ValueKind == JsonValueKind.Array) n += rm.GetArrayLength();
-        return n;
+            if (g.ValueKind == JsonValueKind.Object && g.TryGetProperty("remove", out var rm) && rm.ValueKind == JsonValueKind.Array)
+                foreach (var snap in rm.EnumerateArray())
+                    ids.Add(snap.ValueKind == JsonValueKind.Object && snap.TryGetProperty("id", out var id) ? id.GetString() ?? "" : "");
+        return ids.ToImmutable();
     }
 
     /// <summary>The app's snapshots (or the whole repository's with --all), as restic prints them.</summary>

@@ -1,3 +1,4 @@
+using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;

@@ -9,7 +9,9 @@ namespace ManifestGen.Runner.Restic;
 
 /// <summary>
 /// Runs restic against the job's repository. The password only ever travels as RESTIC_PASSWORD_FILE;
-/// inherited password variables are removed so a stray one cannot override the mounted Secret.
+/// inherited password variables are removed so a stray one cannot override the mounted Secret. A REST
+/// server's credential goes into restic's environment (RESTIC_REST_USERNAME/PASSWORD), read from its
+/// file: never into the rest: URL, which restic may print, nor onto a command line.
 /// Cancellation sends SIGINT and waits, so restic removes its own lock.
 /// </summary>
 public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interruptGrace, string executable = "restic")
@@ -23,7 +25,28 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
         .Add("RESTIC_PASSWORD", null)
         .Add("RESTIC_PASSWORD_COMMAND", null)
         .Add("RESTIC_REPOSITORY_FILE", null)
-        .Add("RESTIC_PROGRESS_FPS", "0.2");
+        .Add("RESTIC_PROGRESS_FPS", "0.2")
+        .Add("RESTIC_REST_USERNAME", repo.RestUsername)
+        .Add("RESTIC_REST_PASSWORD", RestPassword.Value);
+
+    private readonly Lazy<string?> RestPassword = new(() => ReadRestPassword(repo));
+
+    private static string? ReadRestPassword(RepositoryConfig repo)
+    {
+        if (repo.RestPasswordFile is not { } file) return null;
+        try
+        {
+            return File.ReadAllText(file).TrimEnd('\r', '\n');
+        }
+        catch (IOException e)
+        {
+            throw new RunnerException(RunnerExit.Usage, $"cannot read the REST server password file {file}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new RunnerException(RunnerExit.Usage, $"cannot read the REST server password file {file}: {e.Message}");
+        }
+    }
 
     private string RetryLock => repo.RetryLockSeconds.ToString(CultureInfo.InvariantCulture) + "s";
 

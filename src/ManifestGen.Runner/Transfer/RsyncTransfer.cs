@@ -11,7 +11,9 @@ namespace ManifestGen.Runner.Transfer;
 /// <summary>
 /// Pulls each app path into the persistent mirror with rsync. Unchanged files keep their inode, so the
 /// following restic backup skips them by metadata; a changed file is rewritten (new inode) and read.
-/// Arguments go over the rsync protocol (--secluded-args), never through the remote shell.
+/// Arguments go over the rsync protocol (--secluded-args), never through the remote shell; on a gated
+/// host they go on rsync's server command line instead, where the gate checks the path (the gate runs
+/// rsync without a shell, and the generator allows only paths that need no quoting there).
 /// </summary>
 public static partial class RsyncTransfer
 {
@@ -26,7 +28,10 @@ public static partial class RsyncTransfer
     public static ImmutableArray<string> BaseArgs(SshSession ssh, bool compress)
     {
         var args = ImmutableArray.CreateBuilder<string>();
-        args.AddRange("-aHAX", "--numeric-ids", "--fake-super", "--secluded-args", "--stats", "--no-human-readable", "--info=progress2", "-e", ssh.RsyncShell);
+        // --fake-super applies to this side only (rsync does not pass it to the remote end).
+        args.AddRange("-aHAX", "--numeric-ids", "--fake-super");
+        if (!ssh.Host.Gated) args.Add("--secluded-args");
+        args.AddRange("--stats", "--no-human-readable", "--info=progress2", "-e", ssh.RsyncShell);
         if (compress) args.AddRange("--compress", "--compress-choice=zstd");
         return args.ToImmutable();
     }

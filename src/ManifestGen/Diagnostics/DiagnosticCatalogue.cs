@@ -257,6 +257,23 @@ public static partial class DiagnosticCatalogue
         "IP range invalid",
         "An IP range is an address with a prefix length (`10.40.0.0/24`, `2001:db8::/64`) whose host bits are zero.",
         "Write the network address and its prefix, e.g. `10.40.0.11/32`.");
+    // ---- MG073x: the host gate -----------------------------------------------------------------
+    public static readonly DiagnosticRule GateSourceRangeInvalid = new("MG0730", Severity.Error,
+        "Host gate source range invalid",
+        "`hostGate.sourceRanges` lists the cluster's egress address ranges as the hosts see the jobs' connections, in CIDR notation (`10.42.0.0/16`, `2001:db8::/48`). They become the `from=` option of every rendered authorized_keys line; an empty list or a malformed range would leave the key usable from anywhere or from nowhere.",
+        "Write each range as ADDRESS/PREFIX; ask the cluster's network owner which source addresses the hosts see.");
+    public static readonly DiagnosticRule GateValueNotPlain = new("MG0731", Severity.Error,
+        "Value the host gate cannot pass on unquoted",
+        "On a gated host the rsync paths travel on rsync's server command line, where the gate checks them (rsync escapes special characters there), and the gate's allow-list is line-based. App paths, compose folders, service names, the gate's own paths and the log file must therefore be plain: letters, digits and `._/@+,:=-` (service names: letters, digits and `._-`); hook and dump commands must be one line without tabs.",
+        "Rename the folder (or link a plain name to it on the host), or write the command on one line.");
+    public static readonly DiagnosticRule GateSshfsUnconfined = new("MG0732", Severity.Warning,
+        "sshfs on a gated host is read-only but not confined to the app",
+        "sshfs speaks SFTP. The gate runs the host's sftp-server read-only (`-R`), but sftp-server has no way to confine a client to some folders: the backup key can read every file the host user can read, not only the app's paths. rsync and tar apps are confined to their paths.",
+        "Use the rsync strategy, or run the host user with read access to the app's folders only.");
+    public static readonly DiagnosticRule GatePublicKeyInvalid = new("MG0733", Severity.Error,
+        "Gate public key invalid",
+        "`backupPublicKey` and `restorePublicKey` are OpenSSH public key lines (`ssh-ed25519 AAAA… comment`) and must differ: the restore key writes to the host, the backup key only reads, so one key must not be both.",
+        "Paste the `.pub` file of each key; generate a separate restore key with `ssh-keygen -t ed25519`.");
 
     // ---- MG08xx: image -----------------------------------------------------------------------
     public static readonly DiagnosticRule ImageLatest = new("MG0801", Severity.Warning,

@@ -20,6 +20,7 @@ public static class InventoryChecks
     private static readonly IReadOnlyList<IInventoryCheck> All =
     [
         new Validation.Rules.HelmChartRule(),
+        new Validation.Rules.HostGateRule(),
         new Validation.Rules.HostRule(),
         new Validation.Rules.ImageRule(),
         new Validation.Rules.NameRule(),

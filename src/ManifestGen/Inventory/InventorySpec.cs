@@ -33,8 +33,24 @@ public sealed record InventorySpec
     public OutputSpec Output { get; init; } = new();
     [Description("Extra placeholder markers (besides the built-in ones) that must not appear in any value.")]
     public ImmutableArray<string> Placeholders { get; init; } = [];
+    [Description("Restrict every host's keys to the ManifestGen gate (host/manifestgen-gate): the generator renders each host's authorized_keys lines and allow-lists under out/<environment>/hosts/.")]
+    public HostGateSpec? HostGate { get; init; }
     [Description("SSH hosts and the Docker Compose apps on them.")]
     public required ImmutableArray<HostSpec> Hosts { get; init; }
+}
+
+public sealed record HostGateSpec
+{
+    [Description("The cluster's egress address ranges (CIDR), as the hosts see the jobs' connections: the keys' `from=`.")]
+    public required ImmutableArray<string> SourceRanges { get; init; }
+    [Description("Where the gate program is installed on each host.")]
+    public string Program { get; init; } = "/usr/local/libexec/manifestgen-gate";
+    [Description("Folder on each host holding the rendered allow-lists (backup.allow, restore.allow).")]
+    public string ConfigDirectory { get; init; } = "/etc/manifestgen-gate";
+    [Description("File on each host the gate appends refusals and permitted requests to, besides syslog.")]
+    public string? LogFile { get; init; }
+    [Description("The host's sftp-server, run read-only for sshfs apps.")]
+    public string SftpServer { get; init; } = "/usr/lib/openssh/sftp-server";
 }
 
 public sealed record OutputSpec
@@ -342,6 +358,12 @@ public sealed record HostSpec
     public ImmutableArray<string> HostKeys { get; init; } = [];
     [Description("kubernetes.io/ssh-auth Secret holding the private key (key ssh-privatekey).")]
     public required SecretRefSpec SshKeySecret { get; init; }
+    [Description("Public half of the backup key (public material); with hostGate, the rendered authorized_keys carries it.")]
+    public string? BackupPublicKey { get; init; }
+    [Description("With hostGate: the Secret holding the restore key (write access, used only by restore Jobs); default <sshKeySecret>-restore.")]
+    public SecretRefSpec? RestoreKeySecret { get; init; }
+    [Description("Public half of the restore key; with hostGate, the rendered authorized_keys carries it.")]
+    public string? RestorePublicKey { get; init; }
     public required ImmutableArray<AppSpec> Apps { get; init; }
 }
 

@@ -24,7 +24,7 @@ public static class ModelTypes
         Record<StorageSpec>(), Record<NfsStorageSpec>(), Record<LocalStorageSpec>(), Record<MaintenanceSpec>(),
         Record<ForgetSpec>(), Record<CheckSpec>(), Record<DrillSpec>(), Record<AlertsSpec>(), Record<RetentionSpec>(), Record<ResourcesSpec>(),
         Record<ResourceAmountsSpec>(), Record<AppDefaults>(), Record<SecretsSpec>(), Record<SealedSecretsSpec>(),
-        Record<ExternalSecretsSpec>(), Record<HostSpec>(), Record<SecretRefSpec>(), Record<AppSpec>(),
+        Record<ExternalSecretsSpec>(), Record<HostSpec>(), Record<HostGateSpec>(), Record<SecretRefSpec>(), Record<AppSpec>(),
         Record<HooksSpec>(), Record<HookSpec>(), Record<DumpSpec>(), Record<OutputSpec>(), Record<HelmChartSpec>(),
         Record<NetworkPolicySpec>(), Record<EgressPeerSpec>(),
         Enum<SecretsMode>(), Enum<TransferStrategy>(),

@@ -228,6 +228,7 @@ public sealed class Generator(GeneratorPaths paths)
             files.Add(new OutputFile(path, content));
         }
         files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
+        files.AddRange(plan.HostFiles.Select(f => new OutputFile($"{env}/{f.Path}", f.Content)));
 
         var sorted = DiagnosticOrder.Sort(diagnostics);
         var failed = sorted.Any(d => d.Severity == Severity.Error);

@@ -174,9 +174,15 @@ public static class Planner
                 secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
                     $"backups of host {host.Name} (SSH private key)", scope));
             }
+            // Behind the gate the backup key only reads; restoring needs its own key, which no CronJob mounts.
+            if (inv.HostGate is not null)
+                secrets.Add(new RequiredSecret(HostGatePlan.RestoreKeySecretName(host), "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
+                    $"restore Jobs of host {host.Name} (SSH private key with write access; never mounted by a CronJob)", ns));
         }
 
         var groups = new List<RetentionGroup>();
+        var gate = inv.HostGate;
+        var gatedApps = new Dictionary<string, List<AppConfig>>(StringComparer.Ordinal);
         var appPods = new List<AppPod>();
         var alerted = new List<AlertedApp>();
         foreach (var app in apps)
@@ -188,6 +194,12 @@ public static class Planner
                 ("manifestgen.io/app", app.App.Name));
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
 
+            var appConfig = AppConfigOf(app);
+            if (gate is not null)
+            {
+                if (!gatedApps.TryGetValue(host.Name, out var list)) gatedApps[host.Name] = list = [];
+                list.Add(appConfig);
+            }
             units.Add(ConfigUnit(baseName, appNs, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion,
@@ -204,32 +216,9 @@ public static class Planner
                     User = host.User,
                     IdentityFile = PodPaths.SshKeyDir + "/" + PodPaths.SshKeyFileName,
                     KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
+                    Gated = gate is not null,
                 },
-                App = new AppConfig
-                {
-                    Name = app.App.Name,
-                    Paths = app.App.Paths,
-                    Excludes = app.App.Excludes,
-                    Strategy = app.Strategy,
-                    Tags = app.App.Tags,
-                    PartialIsFailure = app.App.PartialIsFailure,
-                    TransferTimeoutSeconds = app.App.TransferTimeoutSeconds,
-                    ChangedFileRecopies = app.App.ChangedFileRecopies,
-                    ChangedFileIsFailure = app.App.ChangedFileIsFailure,
-                    ChecksumIntervalDays = app.App.ChecksumIntervalDays,
-                    Hooks = new HooksConfig
-                    {
-                        Before = [.. app.App.Hooks.Before.Select(Hook)],
-                        After = [.. app.App.Hooks.After.Select(Hook)],
-                        StopServices = app.App.Hooks.StopServices,
-                        ComposeDirectory = app.App.Hooks.ComposeDirectory
-                            ?? (app.App.Hooks.StopServices.IsEmpty ? null : app.App.Paths.FirstOrDefault()),
-                        Dumps = [.. app.App.Hooks.Dumps.Select(d => new DumpStream
-                        {
-                            Name = d.Name, Command = d.Command, FileName = d.FileName, TimeoutSeconds = d.TimeoutSeconds,
-                        })],
-                    },
-                },
+                App = appConfig,
             }, app.Path));
 
             var volumes = new List<VolumeModel>
@@ -404,7 +393,14 @@ public static class Planner
             .Select(g => g.First() with { Keys = [.. g.SelectMany(s => s.Keys).Distinct().Order(StringComparer.Ordinal)],
                 UsedBy = string.Join("; ", g.Select(s => s.UsedBy).Distinct()) })
             .OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal);
-        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode) { Apps = [.. appPods] };
+        var hostFiles = gate is null ? [] : inv.Hosts
+            .SelectMany(h => HostGatePlan.Files(gate, h, gatedApps.TryGetValue(h.Name, out var hostApps) ? hostApps : []))
+            .ToImmutableArray();
+        return new EnvironmentPlan(env, ns, manifestsPath, [.. units], application, [.. merged], inv.Secrets.Mode)
+        {
+            HostFiles = hostFiles,
+            Apps = [.. appPods],
+        };
     }
 
     /// <summary>Name of each namespace's ServiceAccount and NetworkPolicy.</summary>
@@ -457,6 +453,33 @@ public static class Planner
 
     public static string ImageReference(ImageSpec image) =>
         image.Repository + (image.Tag is null ? "" : ":" + image.Tag) + (image.Digest is null ? "" : "@" + image.Digest);
+
+    /// <summary>The runner's view of an app; the same record decides the host gate's allow-list.</summary>
+    private static AppConfig AppConfigOf(ResolvedApp app) => new()
+    {
+        Name = app.App.Name,
+        Paths = app.App.Paths,
+        Excludes = app.App.Excludes,
+        Strategy = app.Strategy,
+        Tags = app.App.Tags,
+        PartialIsFailure = app.App.PartialIsFailure,
+        TransferTimeoutSeconds = app.App.TransferTimeoutSeconds,
+        ChangedFileRecopies = app.App.ChangedFileRecopies,
+        ChangedFileIsFailure = app.App.ChangedFileIsFailure,
+        ChecksumIntervalDays = app.App.ChecksumIntervalDays,
+        Hooks = new HooksConfig
+        {
+            Before = [.. app.App.Hooks.Before.Select(Hook)],
+            After = [.. app.App.Hooks.After.Select(Hook)],
+            StopServices = app.App.Hooks.StopServices,
+            ComposeDirectory = app.App.Hooks.ComposeDirectory
+                ?? (app.App.Hooks.StopServices.IsEmpty ? null : app.App.Paths.FirstOrDefault()),
+            Dumps = [.. app.App.Hooks.Dumps.Select(d => new DumpStream
+            {
+                Name = d.Name, Command = d.Command, FileName = d.FileName, TimeoutSeconds = d.TimeoutSeconds,
+            })],
+        },
+    };
 
     private static HookCommand Hook(HookSpec h) => new() { Run = h.Run, TimeoutSeconds = h.TimeoutSeconds };
 

@@ -113,6 +113,8 @@ public sealed record EnvironmentPlan(
     string Environment, string Namespace, string ManifestsPath, ImmutableArray<RenderUnit> Manifests,
     RenderUnit Application, ImmutableArray<RequiredSecret> Secrets, Inventory.SecretsMode SecretsMode)
 {
+    /// <summary>Files for the hosts (gate allow-lists, authorized_keys), relative to out/&lt;env&gt;/.</summary>
+    public ImmutableArray<HostFile> HostFiles { get; init; } = [];
     /// <summary>Each app's backup pod, for the Jobs run on demand against that app (restore).</summary>
     public ImmutableArray<AppPod> Apps { get; init; } = [];
 }

@@ -172,4 +172,6 @@ internal sealed partial class CustomResourceJson : JsonSerializerContext;
 [JsonSerializable(typeof(V1Secret))]
 [JsonSerializable(typeof(V1Job))]
 [JsonSerializable(typeof(V1CronJob))]
+[JsonSerializable(typeof(V1ServiceAccount))]
+[JsonSerializable(typeof(V1NetworkPolicy))]
 internal sealed partial class KubernetesModelJson : JsonSerializerContext;

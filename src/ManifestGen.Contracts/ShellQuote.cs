@@ -1,4 +1,4 @@
-namespace ManifestGen.Runner.Remote;
+namespace ManifestGen.Contracts;
 
 /// <summary>
 /// The one function that quotes anything the runner sends to the remote (POSIX) shell. Single quotes

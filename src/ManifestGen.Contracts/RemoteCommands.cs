@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using ManifestGen.Contracts;
-using ManifestGen.Runner.Transfer;
 
-namespace ManifestGen.Runner.Remote;
+namespace ManifestGen.Contracts;
 
 /// <summary>
-/// Every command line the runner itself sends to the host's shell, built here and nowhere else, so a
-/// host-side gate can list exactly what the runner may ask for. Hooks and dumps are the inventory's own
+/// Every command line the runner itself sends to the host's shell, built here and nowhere else, so the
+/// host gate's allow-list (<see cref="GateAllowList"/>, rendered by the generator) lists exactly what the
+/// runner may ask for. Hooks and dumps are the inventory's own
 /// command lines and are passed through unchanged; rsync and sshfs speak their own protocols (rsync
 /// --server, the sftp subsystem) and send no shell command line of the runner's.
 ///
@@ -46,6 +45,19 @@ public static partial class RemoteCommands
         words.AddRange(app.Paths.Select(p => p.TrimStart('/') is { Length: > 0 } rel ? rel : "."));
         return ShellQuote.Join(words);
     }
+
+    /// <summary>
+    /// Every fixed command line a backup of <paramref name="app"/> sends: hooks and dumps (the inventory's
+    /// own lines, unchanged) and the tar stream. The path check and compose vary with the run (which
+    /// services are running); the gate matches those by shape against the allow-list's paths and services.
+    /// </summary>
+    public static IReadOnlyList<string> FixedBackupCommands(AppConfig app) =>
+    [
+        .. app.Hooks.Before.Select(h => h.Run),
+        .. app.Hooks.After.Select(h => h.Run),
+        .. app.Hooks.Dumps.Select(d => d.Command),
+        .. app.Strategy == TransferStrategy.Tar ? [TarStream(app)] : Array.Empty<string>(),
+    ];
 
     [GeneratedRegex("[^a-z0-9-]")]
     private static partial Regex UnitUnsafe();

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace ManifestGen.Runner.Transfer;
+namespace ManifestGen.Contracts;
 
 /// <summary>
 /// One meaning for the inventory's exclude patterns in every strategy, the one restic gives them: a

@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+using System.Text;
+using ManifestGen.Contracts;
+using ManifestGen.Inventory;
+
+namespace ManifestGen.Planning;
+
+/// <summary>A file the operator installs on a host (not synced by Argo CD), relative to out/&lt;env&gt;/.</summary>
+public sealed record HostFile(string Path, string Content);
+
+/// <summary>
+/// What each gated host gets (out/&lt;env&gt;/hosts/&lt;host&gt;/): the backup and restore allow-lists and the
+/// authorized_keys lines that force both keys through the gate. Pure: decided from the inventory and
+/// the job configurations the planner built, so the allow-list is exactly what the runner sends.
+/// </summary>
+public static class HostGatePlan
+{
+    public const string Folder = "hosts";
+    public const string BackupAllowFile = "backup.allow";
+    public const string RestoreAllowFile = "restore.allow";
+    public const string AuthorizedKeysFile = "authorized_keys";
+
+    /// <summary>The restore key's Secret: named in the inventory, else derived from the backup key's.</summary>
+    public static string RestoreKeySecretName(HostSpec host) =>
+        host.RestoreKeySecret?.Name ?? Names.Join(Names.DnsLabelMax, host.SshKeySecret.Name, "restore");
+
+    /// <summary>The options of one key's authorized_keys line (everything before the public key).</summary>
+    public static string KeyOptions(HostGateSpec gate, GateRole role) =>
+        "restrict,from=\"" + string.Join(',', gate.SourceRanges) + "\",command=\"" + gate.Program + " " +
+        gate.ConfigDirectory.TrimEnd('/') + "/" + (role == GateRole.Backup ? BackupAllowFile : RestoreAllowFile) + "\"";
+
+    public static ImmutableArray<HostFile> Files(HostGateSpec gate, HostSpec host, IReadOnlyList<AppConfig> apps)
+    {
+        var dir = $"{Folder}/{host.Name}/";
+        return
+        [
+            new(dir + BackupAllowFile, GateAllowList.Render(host.Name, GateRole.Backup, apps, gate.LogFile, gate.SftpServer)),
+            new(dir + RestoreAllowFile, GateAllowList.Render(host.Name, GateRole.Restore, apps, gate.LogFile, gate.SftpServer)),
+            new(dir + AuthorizedKeysFile, AuthorizedKeys(gate, host)),
+        ];
+    }
+
+    private static string AuthorizedKeys(HostGateSpec gate, HostSpec host)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# Host ").Append(host.Name).Append(": lines for the backup user's ~/.ssh/authorized_keys. Rendered by manifestgen; install the gate and ")
+          .Append(BackupAllowFile).Append('/').Append(RestoreAllowFile).Append(" in ").Append(gate.ConfigDirectory).Append(" first.\n");
+        Line("backup", GateRole.Backup, host.BackupPublicKey, "Secret " + host.SshKeySecret.Name + ", mounted by the backup CronJobs");
+        Line("restore", GateRole.Restore, host.RestorePublicKey, "Secret " + RestoreKeySecretName(host) + ", used only by restore Jobs");
+        return sb.ToString();
+
+        void Line(string what, GateRole role, string? publicKey, string holder)
+        {
+            sb.Append("# ").Append(what).Append(" key (").Append(holder).Append(")\n");
+            if (publicKey is null)
+                sb.Append("# not in the inventory (hosts[].").Append(what).Append("PublicKey): prefix its .pub line with the options below\n# ");
+            sb.Append(KeyOptions(gate, role));
+            if (publicKey is not null) sb.Append(' ').Append(publicKey.Trim());
+            sb.Append('\n');
+        }
+    }
+}

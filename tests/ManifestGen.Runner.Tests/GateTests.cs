@@ -1,0 +1,317 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using ManifestGen.Contracts;
+using ManifestGen.Pipeline;
+using ManifestGen.Planning;
+using ManifestGen.Testing;
+
+namespace ManifestGen.Runner.Tests;
+
+/// <summary>
+/// A host whose keys go through the gate exactly as the generator renders it: an inventory with
+/// <c>hostGate</c> is rendered by the real generator, its allow-lists are installed in a folder and its
+/// authorized_keys lines (restrict, from=, command= the real host/manifestgen-gate) in the real sshd.
+/// </summary>
+public sealed class GatedHost
+{
+    public required string BackupKey { get; init; }
+    public required string RestoreKey { get; init; }
+    public required string LogFile { get; init; }
+    public required ImmutableDictionary<string, string> Files { get; init; }
+
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ManifestGen.sln"))) return dir.FullName;
+        throw new InvalidOperationException("no ManifestGen.sln above the test's folder");
+    }
+
+    public static string GateProgram => Path.Combine(RepoRoot(), "host", "manifestgen-gate");
+
+    /// <summary>Renders <paramref name="appsYaml"/> (the host's `apps:` items) and installs the result.</summary>
+    public static async Task<GatedHost> InstallAsync(Scenario s, string appsYaml)
+    {
+        var ssh = s.Ssh;
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var backupKey = await ssh.NewClientKeyAsync("backup-" + tag);
+        var restoreKey = await ssh.NewClientKeyAsync("restore-" + tag);
+        var gateDir = s.Dir.Combine("gate");
+        Directory.CreateDirectory(gateDir);
+        var log = Path.Combine(gateDir, "gate.log");
+        var hostKey = string.Join(' ', ssh.HostPublicKey.Split(' ').Take(2));
+        var yaml = $"""
+            namespace: backup-gate-test
+            gitOps:
+              repoURL: https://git.example.org/platform/backup-gitops.git
+            image:
+              repository: registry.example.org/platform/manifestgen-runner
+              tag: "1.4.2"
+              digest: sha256:5f0d3c1e8a9b7d6c4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d
+            repository:
+              passwordSecret:
+                name: restic-repository
+              storage:
+                local:
+                  path: /var/lib/manifestgen/restic
+                  node: lab-node-1
+              capacity: 1Gi
+              storageClassName: manifestgen-local
+              accessModes: [ReadWriteOnce]
+            hostGate:
+              sourceRanges: [127.0.0.1/32]
+              program: {GateProgram}
+              configDirectory: {gateDir}
+              logFile: {log}
+            hosts:
+              - name: {s.HostName}
+                address: {ssh.Address}
+                port: {ssh.Port.ToString(CultureInfo.InvariantCulture)}
+                user: {ssh.User}
+                hostKeys: ["{hostKey}"]
+                sshKeySecret:
+                  name: ssh-{s.HostName}
+                backupPublicKey: {(await File.ReadAllTextAsync(backupKey + ".pub")).Trim()}
+                restorePublicKey: {(await File.ReadAllTextAsync(restoreKey + ".pub")).Trim()}
+                apps:
+            {appsYaml}
+            """;
+        var root = s.Dir.Combine("inventory");
+        Directory.CreateDirectory(Path.Combine(root, "values"));
+        var envFile = Path.Combine(root, "values", "gate.yaml");
+        await File.WriteAllTextAsync(envFile, yaml);
+        var generator = new Generator(new GeneratorPaths(root) { Templates = Path.Combine(RepoRoot(), "templates") });
+        var generation = generator.Generate(new GenerationRequest("gate"));
+        Assert.False(generation.HasErrors, string.Join('\n', generation.Diagnostics.Select(d => d.ToString())));
+        var result = Assert.Single(generation.Environments);
+        var prefix = $"gate/{HostGatePlan.Folder}/{s.HostName}/";
+        var files = result.Files.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal))
+            .ToImmutableDictionary(f => f.Path[prefix.Length..], f => f.Content);
+        await File.WriteAllTextAsync(Path.Combine(gateDir, HostGatePlan.BackupAllowFile), files[HostGatePlan.BackupAllowFile]);
+        await File.WriteAllTextAsync(Path.Combine(gateDir, HostGatePlan.RestoreAllowFile), files[HostGatePlan.RestoreAllowFile]);
+        await ssh.AuthorizeAsync(files[HostGatePlan.AuthorizedKeysFile]);
+        return new GatedHost { BackupKey = backupKey, RestoreKey = restoreKey, LogFile = log, Files = files };
+    }
+
+    public JobConfig Gated(JobConfig config, bool restore = false) =>
+        config with { Host = config.Host! with { IdentityFile = restore ? RestoreKey : BackupKey, Gated = true } };
+
+    public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+}
+
+[Collection(RealHostCollection.Name)]
+public sealed class GateTests(RealHost host)
+{
+    private static string Yaml(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    [Fact]
+    public async Task I_can_back_up_with_rsync_hooks_and_a_dump_and_restore_to_the_host_through_the_rendered_gate()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var dir = s.CreateApp("shop");
+        await File.WriteAllTextAsync(Path.Combine(dir, ".running"), "db\nweb\n");
+        var hook = $"echo hook-ran > {dir}/hook.txt";
+        var dump = $"cat {dir}/app.conf";
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: shop
+                    paths: [{dir}]
+                    strategy: rsync
+                    hooks:
+                      before: [{Yaml(hook)}]
+                      stopServices: [db]
+                      composeDirectory: {dir}
+                      dumps:
+                        - name: conf
+                          command: {Yaml(dump)}
+                          fileName: app.conf.dump
+            """);
+        var app = s.App("shop") with
+        {
+            Hooks = new HooksConfig
+            {
+                Before = [new HookCommand { Run = hook }], StopServices = ["db"], ComposeDirectory = dir,
+                Dumps = [new DumpStream { Name = "conf", Command = dump, FileName = "app.conf.dump" }],
+            },
+        };
+        var backup = await s.RunAsync(gate.Gated(s.Backup(app)), "backup");
+        Assert.True(backup.ExitCode == 0, backup + "\ngate log:\n" + gate.Log);
+        Assert.Single(backup.Summary.DumpSnapshotIds);
+        Assert.Equal("hook-ran\n", await File.ReadAllTextAsync(Path.Combine(dir, "hook.txt")));
+        var calls = await File.ReadAllTextAsync(Path.Combine(dir, ".calls"));
+        Assert.Contains("compose stop db", calls);
+        Assert.Contains("compose start db", calls);
+        Assert.DoesNotContain("refused", gate.Log);
+
+        // The restore key writes the app's files back; the backup key could not (see the refusals test).
+        var conf = Path.Combine(dir, "app.conf");
+        await File.WriteAllTextAsync(conf, "damaged\n");
+        var restore = await s.RunAsync(gate.Gated(s.Backup(app), restore: true), "restore", "--path", conf, "--to-host", "--force");
+        Assert.True(restore.ExitCode == 0, restore + "\ngate log:\n" + gate.Log);
+        Assert.Equal("name = shop\nport = 8080\n", await File.ReadAllTextAsync(conf));
+    }
+
+    [Fact]
+    public async Task I_can_back_up_with_tar_and_sshfs_through_the_rendered_gate()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var tarDir = s.CreateApp("ledger", dataFiles: 3);
+        var fsDir = s.CreateApp("media", dataFiles: 3);
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: ledger
+                    paths: [{tarDir}]
+                    strategy: tar
+                  - name: media
+                    paths: [{fsDir}]
+                    strategy: sshfs
+                    privileged: true
+            """);
+        var tar = await s.RunAsync(gate.Gated(s.Backup(s.App("ledger", TransferStrategy.Tar))), "backup");
+        Assert.True(tar.ExitCode == 0, tar + "\ngate log:\n" + gate.Log);
+        var fs = await s.RunAsync(gate.Gated(s.Backup(s.App("media", TransferStrategy.Sshfs))), "backup");
+        Assert.True(fs.ExitCode == 0, fs + "\ngate log:\n" + gate.Log);
+        Assert.Equal(5, fs.Summary.FilesNew);
+    }
+
+    private static async Task<ProcessResultView> SshAsync(SshHost ssh, string key, string? command)
+    {
+        string[] args = command is null ? [.. ssh.SshArgs(key)] : [.. ssh.SshArgs(key), "--", command];
+        var r = await Proc.RunAsync("ssh", args, TimeSpan.FromSeconds(60), stdin: "");
+        return new ProcessResultView(r.ExitCode, r.Stdout, r.Stderr);
+    }
+
+    private sealed record ProcessResultView(int ExitCode, string Stdout, string Stderr);
+
+    private static void AssertRefused(ProcessResultView r, string what)
+    {
+        Assert.True(r.ExitCode != 0, $"{what}: exit 0\n{r.Stdout}\n{r.Stderr}");
+        Assert.Contains("manifestgen-gate: refused", r.Stderr + r.Stdout);
+    }
+
+    [Fact]
+    public async Task Should_refuse_and_log_everything_the_rendered_allow_list_does_not_name()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var dir = s.CreateApp("vault");
+        var outside = s.CreateApp("outside");
+        Directory.CreateSymbolicLink(Path.Combine(dir, "escape"), outside);
+        var marker = s.Dir.Combine("pwned");
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: vault
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db]
+                      composeDirectory: {dir}
+            """);
+        var ssh = host.Ssh;
+        var b = gate.BackupKey;
+        var shell = new Dictionary<string, string?>
+        {
+            ["a shell"] = null,
+            ["cat /etc/shadow"] = "cat /etc/shadow",
+            ["bash -c"] = $"bash -c 'touch {marker}'",
+            ["path check followed by a command"] = RemoteCommands.MissingPaths([dir]) + $"; touch {marker}",
+            ["path check of another path"] = RemoteCommands.MissingPaths([outside]),
+            ["path check with $()"] = $"for p in '$(touch {marker})'; do [ -e \"$p\" ] || [ -L \"$p\" ] || printf '%s\\0' \"$p\"; done",
+            ["compose with ;"] = RemoteCommands.ComposeStop(dir, ["db"]) + $"; touch {marker}",
+            ["compose of an unlisted service"] = RemoteCommands.ComposeStop(dir, ["web"]),
+            ["compose in another folder"] = RemoteCommands.ComposeStop(outside, ["db"]),
+            ["compose with a newline"] = RemoteCommands.ComposeStop(dir, ["db"]) + "\ntouch " + marker,
+            ["rsync sender of /etc"] = "rsync --server --sender -lHogDtpAXre.iLsfxCIvu --numeric-ids . /etc/shadow",
+            ["rsync sender through .."] = $"rsync --server --sender -lHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}/../outside",
+            ["rsync sender following links"] = $"rsync --server --sender -LHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}",
+            ["rsync sender with $()"] = $"rsync --server --sender -lHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}$(touch {marker})",
+            ["rsync sender with a log file"] = $"rsync --server --sender -lHogDtpAXre.iLsfxCIvu --log-file={marker} . {dir}",
+            ["rsync receiver with the backup key"] = $"rsync --server -lHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}/",
+            ["secluded rsync"] = "rsync --server --sender -slHogDtpAXre.iLsfxCIvu",
+        };
+        foreach (var (what, command) in shell)
+            AssertRefused(await SshAsync(ssh, b, command), what);
+
+        var r = gate.RestoreKey;
+        AssertRefused(await SshAsync(ssh, r, $"rsync --server --sender -lHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}"), "read with the restore key");
+        AssertRefused(await SshAsync(ssh, r, $"rsync --server -lHogDtpAXre.iLsfxCIvu --numeric-ids . {dir}/escape/"), "write through a symlink");
+        AssertRefused(await SshAsync(ssh, r, $"rsync --server -lHogDtpAXre.iLsfxCIvu --numeric-ids . {outside}/"), "write outside the app");
+        AssertRefused(await SshAsync(ssh, r, "cat /etc/shadow"), "a command with the restore key");
+
+        // The real rsync client: reading another path and writing with the backup key are refused too.
+        var sshCommand = $"ssh -F /dev/null -p {ssh.Port.ToString(CultureInfo.InvariantCulture)} -i {b} -o IdentitiesOnly=yes -o BatchMode=yes " +
+                         $"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={ssh.KnownHostsFile} -o GlobalKnownHostsFile=/dev/null";
+        var target = s.Dir.Combine("copy");
+        Directory.CreateDirectory(target);
+        var read = await Proc.RunAsync("rsync", ["-a", "-e", sshCommand, $"{ssh.User}@{ssh.Address}:{outside}/", target + "/"]);
+        Assert.NotEqual(0, read.ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(target));
+        var write = await Proc.RunAsync("rsync", ["-a", "-e", sshCommand, Path.Combine(outside, "app.conf"), $"{ssh.User}@{ssh.Address}:{dir}/"]);
+        Assert.NotEqual(0, write.ExitCode);
+
+        Assert.False(File.Exists(marker), "an injected command ran");
+        Assert.False(File.Exists(Path.Combine(dir, ".calls")), "compose ran");
+        var log = gate.Log;
+        var refusals = log.Split('\n').Count(l => l.Contains("refused", StringComparison.Ordinal));
+        Assert.True(refusals >= shell.Count + 6, $"{refusals} refusals logged:\n{log}");
+        Assert.DoesNotContain("\ntouch", log); // a newline in a request is logged escaped, on one line
+    }
+
+    [Fact]
+    public async Task Every_request_the_runner_builds_for_an_app_passes_the_gate_with_its_rendered_allow_list()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var dir = s.CreateApp("books");
+        await File.WriteAllTextAsync(Path.Combine(dir, ".running"), "db\n");
+        var before = $"echo it\\'s {dir} > /dev/null";
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: books
+                    paths: [{dir}]
+                    excludes: ["*.tmp"]
+                    strategy: tar
+                    hooks:
+                      before: [{Yaml(before)}]
+                      after: ["true"]
+                      stopServices: [db, web]
+                      composeDirectory: {dir}
+                      dumps:
+                        - name: conf
+                          command: {Yaml($"cat '{dir}/app.conf'")}
+                          fileName: conf.dump
+            """);
+        var allow = Path.Combine(s.Dir.Path, "gate", HostGatePlan.BackupAllowFile);
+        var app = s.App("books", TransferStrategy.Tar) with
+        {
+            Excludes = ["*.tmp"],
+            Hooks = new HooksConfig
+            {
+                Before = [new HookCommand { Run = before }], After = [new HookCommand { Run = "true" }],
+                StopServices = ["db", "web"], ComposeDirectory = dir,
+                Dumps = [new DumpStream { Name = "conf", Command = $"cat '{dir}/app.conf'", FileName = "conf.dump" }],
+            },
+        };
+        string[] requests =
+        [
+            .. RemoteCommands.FixedBackupCommands(app),
+            RemoteCommands.MissingPaths(app.Paths),
+            RemoteCommands.ComposeRunning(dir),
+            RemoteCommands.ComposeStop(dir, ["db", "web"]),
+            RemoteCommands.ComposeStart(dir, ["web"]),
+        ];
+        Assert.Equal(4, RemoteCommands.FixedBackupCommands(app).Count);
+        foreach (var request in requests)
+        {
+            var r = await Proc.RunAsync("bash", [GatedHost.GateProgram, allow], TimeSpan.FromSeconds(60), new Dictionary<string, string?>
+            {
+                ["SSH_ORIGINAL_COMMAND"] = request,
+                ["PATH"] = host.FakeBin + ":/usr/local/bin:/usr/bin:/bin",
+                ["SHELL"] = "/bin/sh",
+            });
+            Assert.True(r.ExitCode == 0, $"request refused or failed: {request}\n{r.Stderr}\n{gate.Log}");
+        }
+        Assert.Contains("compose stop db web", await File.ReadAllTextAsync(Path.Combine(dir, ".calls")));
+    }
+
+    [Fact]
+    public async Task The_gate_passes_shellcheck()
+    {
+        var r = await Proc.RunAsync("shellcheck", ["--shell=bash", "--severity=style", GatedHost.GateProgram], TimeSpan.FromSeconds(120));
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        await Task.CompletedTask;
+    }
+}
