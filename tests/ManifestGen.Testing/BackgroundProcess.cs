@@ -89,10 +89,44 @@ public sealed class BackgroundProcess : IAsyncDisposable
     }
 
     /// <summary>Kills the process and all its descendants now (sshd and its session processes).</summary>
+    /// <summary>
+    /// SIGKILL of the whole tree, as when a pod dies, and a bounded wait until every process of it is gone
+    /// (reaped, not only dead): restic counts a lock as stale only when its PID no longer exists, and an
+    /// unreaped child still does.
+    /// </summary>
     public async Task KillTreeAsync()
     {
         if (_process.HasExited) return;
+        var tree = Descendants(_process.Id);
         _process.Kill(entireProcessTree: true);
         await WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (tree.Any(pid => Directory.Exists($"/proc/{pid}")) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+    }
+
+    /// <summary>The process and all its descendants, from the parent ids in /proc.</summary>
+    private static List<int> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
+            {
+                // the process ended while we looked
+            }
+        }
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+            tree.AddRange(parents.Where(p => p.Value == tree[i]).Select(p => p.Key));
+        return tree;
     }
 }
