@@ -57,7 +57,10 @@ public static partial class RsyncTransfer
                 // transfer after this many seconds without data, instead of holding the services stopped.
                 args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
                 if (checksum && !verify) args.Add("--checksum");
-                if (verify) args.AddRange("--info=progress0", "--itemize-changes");
+                // Verification compares modification times to the nanosecond (rsync's default is whole seconds,
+                // which misses a file rewritten within the second of its copy); a receiver-side option, not
+                // sent to the host's rsync.
+                if (verify) args.AddRange("--info=progress0", "--itemize-changes", "--modify-window=-1");
                 args.AddRange(Excludes.ForRsync(hostPath, app.Excludes));
                 args.Add(SshSession.Alias + ":" + hostPath.TrimEnd('/'));
                 args.Add(parent.TrimEnd('/') + "/");

@@ -217,6 +217,8 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         foreach (var name in manifests.WorkloadNames())
         {
             var w = manifests.Workload(name);
+            // A restore drill runs in its backup's pod with the backup's job configuration: not a second backup.
+            if (w.PodSpec.Containers?.FirstOrDefault()?.Args?.FirstOrDefault() == "drill") continue;
             foreach (var v in w.PodSpec.Volumes ?? [])
             {
                 if (v.ConfigMap is null) continue;
