@@ -155,7 +155,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         var devices = ImmutableArray<string>.Empty;
         if (privileged)
         {
-            notes.Add("privileged: of this machine's devices only /dev/fuse is given (a node gives all of its devices)");
+            notes.Add("privileged: of this machine's devices only /dev/fuse is given, mode 0666 as a node's udev makes it (a node gives all of its devices)");
             var missing = SeccompProfiles.KnownCapabilities.Except(SeccompProfiles.AllCapabilities).ToList();
             if (missing.Count > 0) notes.Add($"privileged: {string.Join(", ", missing)} not in this machine's bounding set, so not given");
             if (File.Exists("/dev/fuse")) devices = ["/dev/fuse"];
