@@ -97,12 +97,15 @@ public sealed class TransferTests(RealHost host)
 
         // Damage the mirror's copy: same size, same mtime, other bytes.
         var mirror = Path.Combine(s.Mounts(config)[0].Source, "app.conf");
-        var mtime = File.GetLastWriteTimeUtc(mirror);
+        // The timestamp is kept to the nanosecond with touch -r (.NET's 100 ns ticks would change it).
+        var reference = mirror + ".mtime";
+        Assert.True((await Proc.RunAsync("cp", ["-p", mirror, reference], TimeSpan.FromSeconds(30))).ExitCode == 0);
         var good = File.ReadAllBytes(mirror);
         var bad = (byte[])good.Clone();
         bad[0] ^= 0x20;
         File.WriteAllBytes(mirror, bad);
-        File.SetLastWriteTimeUtc(mirror, mtime);
+        Assert.True((await Proc.RunAsync("touch", ["-r", reference, mirror], TimeSpan.FromSeconds(30))).ExitCode == 0);
+        File.Delete(reference);
 
         // The checksum pass is not due (weekly by default): the quick check keeps the damage, as rsync does.
         var second = await s.RunAsync(config, "backup");
