@@ -15,6 +15,7 @@ const groupPackages = new Map([
   ["argoproj.io", "@kubernetes-models/argo-cd"],
   ["bitnami.com", "@kubernetes-models/sealed-secrets"],
   ["external-secrets.io", "@kubernetes-models/external-secrets"],
+  ["monitoring.coreos.com", "@kubernetes-models/prometheus-operator"],
 ]);
 
 export function modulePath(apiVersion, kind) {
