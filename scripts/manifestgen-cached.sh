@@ -50,7 +50,8 @@ if [ "${1:-}" = --cached ]; then
 fi
 
 # One build at a time, even when several hooks start together; bounded wait (a native build under load
-# can take a quarter of an hour).
+# can take a quarter of an hour). The builds run with the lock's descriptor closed (9>&-): the compiler
+# server and build nodes they leave running for minutes must not hold the lock.
 locked=0
 lock() {
   [ "$locked" = 1 ] && return
@@ -66,7 +67,7 @@ build_jit() {
   [ -f "$jit/manifestgen.dll" ] && return
   echo "manifestgen: building the generator once for this source version ($hash)..." >&2
   rm -rf "$jit.partial"
-  dotnet publish src/ManifestGen -c Release -o "$jit.partial" -v quiet -nologo >&2
+  dotnet publish src/ManifestGen -c Release -o "$jit.partial" -v quiet -nologo >&2 9>&-
   mv "$jit.partial" "$jit"
 }
 
@@ -83,7 +84,7 @@ build_aot() {
   echo "manifestgen: compiling the native generator once for this source version ($hash; takes minutes)..." >&2
   rm -rf "$aot.partial"
   # nice: the compile takes minutes of every core; whatever else runs on the machine keeps its share.
-  if nice -n 10 dotnet publish src/ManifestGen "${native_props[@]}" -o "$aot.partial" >"$aot.log" 2>&1 \
+  if nice -n 10 dotnet publish src/ManifestGen "${native_props[@]}" -o "$aot.partial" >"$aot.log" 2>&1 9>&- \
        && [ -x "$aot.partial/manifestgen" ]; then
     mv "$aot.partial" "$aot"
     return 0
@@ -106,12 +107,12 @@ pack() {
   rm -f "$dir"/ManifestGen.*.nupkg
   if [ "${MANIFESTGEN_BUILD:-aot}" = aot ] && build_aot; then
     lock
-    nice -n 10 dotnet pack src/ManifestGen "${native_props[@]}" -o "$dir" >&2
-    nice -n 10 dotnet pack src/ManifestGen -c Release -r any "-p:ManifestGenNativeRid=$rid" -nologo -v quiet -o "$dir" >&2
+    nice -n 10 dotnet pack src/ManifestGen "${native_props[@]}" -o "$dir" >&2 9>&-
+    nice -n 10 dotnet pack src/ManifestGen -c Release -r any "-p:ManifestGenNativeRid=$rid" -nologo -v quiet -o "$dir" >&2 9>&-
     # The top-level package: names the two runtime packages (and carries no program).
-    dotnet pack src/ManifestGen -c Release "-p:ManifestGenNativeRid=$rid" -nologo -v quiet -o "$dir" >&2
+    dotnet pack src/ManifestGen -c Release "-p:ManifestGenNativeRid=$rid" -nologo -v quiet -o "$dir" >&2 9>&-
   else
-    dotnet pack src/ManifestGen -c Release -nologo -v quiet -o "$dir" >&2
+    dotnet pack src/ManifestGen -c Release -nologo -v quiet -o "$dir" >&2 9>&-
   fi
   prune
   ls "$dir"/ManifestGen.*.nupkg
