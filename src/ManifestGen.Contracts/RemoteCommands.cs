@@ -26,6 +26,37 @@ public static partial class RemoteCommands
     public static string MissingPaths(IEnumerable<string> paths) =>
         "for p in " + ShellQuote.Join(paths) + "; do [ -e \"$p\" ] || [ -L \"$p\" ] || printf '%s\\0' \"$p\"; done";
 
+    /// <summary>
+    /// For each path that is a regular file (not a link): "SIZE MTIME" and the path, each NUL-terminated.
+    /// The restore drill asks this; the host gate answers it for files below the app's paths only.
+    /// </summary>
+    public static string FileMetadata(IEnumerable<string> paths) =>
+        "for p in " + ShellQuote.Join(paths) + "; do [ -f \"$p\" ] && [ ! -L \"$p\" ] && printf '%s\\0%s\\0' \"$(stat -c '%s %Y' -- \"$p\")\" \"$p\"; done; true";
+
+    /// <summary>For each readable path: its SHA-256 (hex) and the path, each NUL-terminated (the restore drill's comparison).</summary>
+    public static string FileHashes(IEnumerable<string> paths) =>
+        "for p in " + ShellQuote.Join(paths) + "; do h=$(sha256sum < \"$p\") && printf '%s\\0%s\\0' \"${h%% *}\" \"$p\"; done; true";
+
+    /// <summary>The first word of the dead man's switch requests the host gate runs itself (gated hosts).</summary>
+    public const string GateSwitch = "manifestgen-switch";
+
+    /// <summary>
+    /// Behind the gate: the gate writes the marker and arms the timer itself, for an app of its allow-list,
+    /// services of that app's compose entries, and a delay within the bound the allow-list states
+    /// (<see cref="JobConfig.PodLifetimeBoundSeconds"/>). Plain words only, nothing for a shell.
+    /// </summary>
+    public static string GateSwitchArm(string app, int delaySeconds, IEnumerable<string> services) =>
+        string.Join(' ', [GateSwitch, "arm", app, delaySeconds.ToString(CultureInfo.InvariantCulture), .. services]);
+
+    /// <summary>Behind the gate: cancel the app's timer and remove its marker.</summary>
+    public static string GateSwitchCancel(string app) => GateSwitch + " cancel " + app;
+
+    /// <summary>Behind the gate: print the app's marker, in the form <see cref="MarkerServices"/> reads (nothing when there is none).</summary>
+    public static string GateSwitchMarker(string app) => GateSwitch + " marker " + app;
+
+    /// <summary>Behind the gate: start the services the app's marker names (those of its allow-list only), then cancel.</summary>
+    public static string GateSwitchRecover(string app) => GateSwitch + " recover " + app;
+
     private static string Compose(string directory, string verb, IEnumerable<string> services) =>
         "cd " + ShellQuote.Quote(directory) + " && docker compose " + verb + (services.Any() ? " " + ShellQuote.Join(services) : "");
 
