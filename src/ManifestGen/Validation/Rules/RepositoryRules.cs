@@ -80,6 +80,13 @@ public sealed class SecretProvisioningRule : InventoryRule
         };
         for (int h = 0; h < model.Hosts.Length; h++)
             needed.Add((model.Hosts[h].SshKeySecret.Name, "ssh-privatekey", $"hosts[{h}].sshKeySecret"));
+        if (model.Repository.Server is { } server)
+        {
+            needed.Add((server.HtpasswdSecret.Name, ManifestGen.Contracts.PodPaths.HtpasswdKey, "repository.server.htpasswdSecret"));
+            for (int h = 0; h < model.Hosts.Length; h++)
+                needed.Add((ManifestGen.Planning.Names.RestCredentials(model.Repository.Name, model.Hosts[h].Name),
+                    ManifestGen.Contracts.PodPaths.RestPasswordKey, "repository.server"));
+        }
         switch (model.Secrets.Mode)
         {
             case SecretsMode.Sealed:
