@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace ManifestGen.Contracts;
 
@@ -12,32 +14,42 @@ public enum GateRole { Backup, Restore }
 /// <list type="bullet">
 /// <item><c>role backup|restore</c>: backup allows the rsync sender (read) of exactly a listed path;
 /// restore allows the rsync receiver (write) into a listed path or below it, and nothing else of rsync.</item>
-/// <item><c>path P</c>: an app path (the path check and rsync).</item>
+/// <item><c>path P</c>: an app path (the path check and rsync; the restore drill's size, time and
+/// SHA-256 of files below it, read-only).</item>
 /// <item><c>compose DIR SERVICE</c>: <c>docker compose ps/stop/start</c> of that service in that folder.</item>
 /// <item><c>exec LINE</c>: this exact command line (a hook, a dump, tar), run by the login shell.</item>
+/// <item><c>switch APP DIR SECONDS</c>: the dead man's switch of that app (backup key), which the gate runs
+/// itself: arm with the app's compose services of DIR and a delay of at most SECONDS, cancel, read the
+/// marker, recover (<see cref="RemoteCommands.GateSwitchArm"/>).</item>
 /// <item><c>sftp PROGRAM</c>: a read-only sftp-server for sshfs (not confined to the app's paths).</item>
 /// <item><c>log FILE</c>: where refusals are appended besides syslog.</item>
 /// </list>
 /// </summary>
-public static class GateAllowList
+public static partial class GateAllowList
 {
     public const string DefaultSftpServer = "/usr/lib/openssh/sftp-server";
 
-    public static string Render(string hostName, GateRole role, IEnumerable<AppConfig> apps, string? logFile = null,
+    /// <summary>The allow-list of one key of a host, from the backup job configurations of that host's apps.</summary>
+    public static string Render(string hostName, GateRole role, IEnumerable<JobConfig> jobs, string? logFile = null,
         string sftpServer = DefaultSftpServer)
     {
-        var list = apps.ToList();
+        var list = jobs.Where(j => j.App is not null).ToList();
         var entries = new List<string> { Entry("role", role == GateRole.Backup ? "backup" : "restore") };
         if (logFile is not null) entries.Add(Entry("log", logFile));
-        foreach (var app in list)
+        foreach (var job in list)
         {
+            var app = job.App!;
             entries.AddRange(app.Paths.Select(p => Entry("path", p)));
             if (app.Hooks.ComposeDirectory is { } dir)
+            {
                 entries.AddRange(app.Hooks.StopServices.Select(s => Entry("compose", dir, s)));
+                if (role == GateRole.Backup && !app.Hooks.StopServices.IsEmpty)
+                    entries.Add(Entry("switch", app.Name, dir, JobConfig.PodLifetimeBoundSeconds(job).ToString(CultureInfo.InvariantCulture)));
+            }
             if (role == GateRole.Backup)
                 entries.AddRange(RemoteCommands.FixedBackupCommands(app).Select(r => Entry("exec", r)));
         }
-        if (role == GateRole.Backup && list.Any(a => a.Strategy == TransferStrategy.Sshfs))
+        if (role == GateRole.Backup && list.Any(j => j.App!.Strategy == TransferStrategy.Sshfs))
             entries.Add(Entry("sftp", sftpServer));
 
         var sb = new StringBuilder();
@@ -47,6 +59,20 @@ public static class GateAllowList
         foreach (var e in entries.Distinct(StringComparer.Ordinal)) sb.Append(e).Append('\n');
         return sb.ToString();
     }
+
+    [GeneratedRegex("^/[A-Za-z0-9._/@+,:=-]*$")]
+    private static partial Regex PlainCharacters();
+
+    /// <summary>Only the characters the gate's plain_path accepts: none needs quoting, in rsync or the shell.</summary>
+    public static bool HasPlainCharacters(string path) => PlainCharacters().IsMatch(path);
+
+    /// <summary>
+    /// What the gate's plain_path accepts: plain characters, absolute, no `//`, `.` or `..` component. The
+    /// runner sends the gate no other path (the restore drill leaves other files out of its sample).
+    /// </summary>
+    public static bool IsPlainPath(string path) =>
+        HasPlainCharacters(path) && !(path + "/").Contains("//", StringComparison.Ordinal) &&
+        !(path + "/").Contains("/./", StringComparison.Ordinal) && !(path + "/").Contains("/../", StringComparison.Ordinal);
 
     /// <summary>Why a value cannot be an allow-list field (a tab or line break would split the entry), or null.</summary>
     public static string? WhyNotEntryValue(string value) =>

@@ -39,6 +39,16 @@ public sealed record JobConfig
     /// pod is gone for certain. Null: no deadline (the switch then uses a fixed six hours).
     /// </summary>
     public int? ActiveDeadlineSeconds { get; init; }
+
+    /// <summary>The deadline the switch assumes for a job without one.</summary>
+    public const int NoDeadlineSwitchSeconds = 6 * 3600;
+
+    /// <summary>
+    /// The longest a pod of this job can live (its deadline plus the grace period): the dead man's switch
+    /// fires no later, and the host gate's allow-list bounds the switch's delay by it.
+    /// </summary>
+    public static int PodLifetimeBoundSeconds(JobConfig config) =>
+        (config.ActiveDeadlineSeconds ?? NoDeadlineSwitchSeconds) + ShutdownBudget.For(config.TerminationGracePeriodSeconds).GracePeriodSeconds;
 }
 
 /// <summary>

@@ -26,6 +26,47 @@ public static partial class RemoteCommands
     public static string MissingPaths(IEnumerable<string> paths) =>
         "for p in " + ShellQuote.Join(paths) + "; do [ -e \"$p\" ] || [ -L \"$p\" ] || printf '%s\\0' \"$p\"; done";
 
+    /// <summary>
+    /// For each path that is a regular file (not a link): "SIZE MTIME" and the path, each NUL-terminated.
+    /// The restore drill asks this; the host gate answers it for files below the app's paths only.
+    /// </summary>
+    public static string FileMetadata(IEnumerable<string> paths) =>
+        "for p in " + ShellQuote.Join(paths) + "; do [ -f \"$p\" ] && [ ! -L \"$p\" ] && printf '%s\\0%s\\0' \"$(stat -c '%s %Y' -- \"$p\")\" \"$p\"; done; true";
+
+    /// <summary>For each readable path: its SHA-256 (hex) and the path, each NUL-terminated (the restore drill's comparison).</summary>
+    public static string FileHashes(IEnumerable<string> paths) =>
+        "for p in " + ShellQuote.Join(paths) + "; do h=$(sha256sum < \"$p\") && printf '%s\\0%s\\0' \"${h%% *}\" \"$p\"; done; true";
+
+    /// <summary>The first word of the dead man's switch requests the host gate runs itself (gated hosts).</summary>
+    public const string GateSwitch = "manifestgen-switch";
+
+    /// <summary>
+    /// Behind the gate: the gate writes the marker and arms the timer itself, for an app of its allow-list,
+    /// services of that app's compose entries, and a delay within the bound the allow-list states
+    /// (<see cref="JobConfig.PodLifetimeBoundSeconds"/>). Plain words only, nothing for a shell.
+    /// </summary>
+    public static string GateSwitchArm(string app, int delaySeconds, IEnumerable<string> services) =>
+        string.Join(' ', [GateSwitch, "arm", app, delaySeconds.ToString(CultureInfo.InvariantCulture), .. services]);
+
+    /// <summary>Behind the gate: cancel the app's timer and remove its marker.</summary>
+    public static string GateSwitchCancel(string app) => GateSwitch + " cancel " + app;
+
+    /// <summary>Behind the gate: print the app's marker, in the form <see cref="MarkerServices"/> reads (nothing when there is none).</summary>
+    public static string GateSwitchMarker(string app) => GateSwitch + " marker " + app;
+
+    /// <summary>Behind the gate: start the services the app's marker names (those of its allow-list only), then cancel.</summary>
+    public static string GateSwitchRecover(string app) => GateSwitch + " recover " + app;
+
+    /// <summary>
+    /// Lists every non-directory below a host path, NUL-terminated: inode, size, modification and change
+    /// time (seconds with nanoseconds) and path. Taken before and after each rsync pass: a file whose change
+    /// time or inode moved while it was copied is copied again, also when its writer restored size and
+    /// modification time (touch -r, cp -p, some databases), which rsync's quick check cannot see. One fixed
+    /// line per app path, so the host gate's allow-list lists it exactly.
+    /// </summary>
+    public static string FileStates(string hostPath) =>
+        "find " + ShellQuote.Quote(hostPath.TrimEnd('/') is { Length: > 0 } p ? p : "/") + " ! -type d -printf '%i %s %T@ %C@ %p\\0'";
+
     private static string Compose(string directory, string verb, IEnumerable<string> services) =>
         "cd " + ShellQuote.Quote(directory) + " && docker compose " + verb + (services.Any() ? " " + ShellQuote.Join(services) : "");
 
@@ -51,7 +92,7 @@ public static partial class RemoteCommands
 
     /// <summary>
     /// Every fixed command line a backup of <paramref name="app"/> sends: hooks and dumps (the inventory's
-    /// own lines, unchanged) and the tar stream. The path check and compose vary with the run (which
+    /// own lines, unchanged), the tar stream and rsync's file-state listings. The path check and compose vary with the run (which
     /// services are running); the gate matches those by shape against the allow-list's paths and services.
     /// </summary>
     public static IReadOnlyList<string> FixedBackupCommands(AppConfig app) =>
@@ -60,6 +101,7 @@ public static partial class RemoteCommands
         .. app.Hooks.After.Select(h => h.Run),
         .. app.Hooks.Dumps.Select(d => d.Command),
         .. app.Strategy == TransferStrategy.Tar ? [TarStream(app)] : Array.Empty<string>(),
+        .. app.Strategy == TransferStrategy.Rsync ? app.Paths.Select(FileStates) : [],
     ];
 
     [GeneratedRegex("[^a-z0-9-]")]

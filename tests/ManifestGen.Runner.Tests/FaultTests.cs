@@ -17,12 +17,6 @@ public sealed class FaultTests(RealHost host)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
 
-    /// <summary>App names are unique per run: the host's marker directory is shared by every test process.</summary>
-    private static string UniqueApp(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
-    private static string StateFile(string app, string suffix) =>
-        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", RemoteCommands.StateDirectory, app + suffix);
-
     private static AppConfig WithService(Scenario s, string app, string dir) => s.App(app) with
     {
         Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir },
@@ -31,24 +25,13 @@ public sealed class FaultTests(RealHost host)
     private static bool Running(string dir, string service) =>
         File.Exists(Path.Combine(dir, ".running")) && File.ReadAllLines(Path.Combine(dir, ".running")).Contains(service);
 
-    private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan bound)
-    {
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < bound)
-        {
-            if (condition()) return true;
-            await Task.Delay(200);
-        }
-        return condition();
-    }
-
     /// <summary>Starts the runner, waits until the fake compose has stopped the services, then SIGKILLs the whole tree.</summary>
     private static async Task KillWhileStoppedAsync(Scenario s, JobConfig config, string dir)
     {
         // The fake compose stops the services, says so, and then hangs: the runner is killed mid-stop.
         File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 60\n");
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
-        Assert.True(await EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Bound), runner.Stderr);
+        Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Bound), runner.Stderr);
         Assert.False(runner.HasExited, runner.Stderr);
         await runner.KillTreeAsync();
         File.Delete(Path.Combine(dir, ".on-stop"));
@@ -60,16 +43,16 @@ public sealed class FaultTests(RealHost host)
     public async Task Should_have_the_host_start_the_services_after_the_deadline_when_the_runner_is_killed_while_they_are_stopped()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("dms-kill");
+        var app = HostState.UniqueApp("dms-kill");
         var dir = s.CreateApp(app, dataFiles: 2);
         File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
         // Deadline 30 s, grace 20 s: the host starts the services about 50 s after the runner started.
         var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
         await KillWhileStoppedAsync(s, config, dir);
-        Assert.True(File.Exists(StateFile(app, ".stopped")), "the marker records the stopped services");
+        Assert.True(File.Exists(HostState.StateFile(app, ".stopped")), "the marker records the stopped services");
 
-        Assert.True(await EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
-        Assert.True(await EventuallyAsync(() => !File.Exists(StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
+        Assert.True(await HostState.EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
 
         // The next run finds nothing to recover.
         var next = await s.RunAsync(config, "backup");
@@ -81,12 +64,12 @@ public sealed class FaultTests(RealHost host)
     public async Task Should_start_services_a_killed_run_left_stopped_on_the_next_run_cancel_its_switch_and_say_so()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("dms-next");
+        var app = HostState.UniqueApp("dms-next");
         var dir = s.CreateApp(app, dataFiles: 2);
         File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
         var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 3600 };
         await KillWhileStoppedAsync(s, config, dir);
-        var sw = File.ReadAllText(StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
+        var sw = File.ReadAllText(HostState.StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
         Assert.Equal("nohup", sw[0]);
         var sleeper = int.Parse(sw[1], CultureInfo.InvariantCulture);
         Assert.True(Directory.Exists($"/proc/{sleeper}"), "the detached timer waits on the host");
@@ -97,8 +80,8 @@ public sealed class FaultTests(RealHost host)
         Assert.Equal(Outcome.Warning, next.Summary.Outcome);
         Assert.Contains(next.Summary.Warnings, w => w.Contains("left stopped by a previous run", StringComparison.Ordinal));
         Assert.True(Running(dir, "db"));
-        Assert.False(File.Exists(StateFile(app, ".stopped")));
-        Assert.True(await EventuallyAsync(() => !Directory.Exists($"/proc/{sleeper}"), TimeSpan.FromSeconds(30)), "the old timer is cancelled");
+        Assert.False(File.Exists(HostState.StateFile(app, ".stopped")));
+        Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists($"/proc/{sleeper}"), TimeSpan.FromSeconds(30)), "the old timer is cancelled");
         Assert.NotNull(next.Summary.SnapshotId);
     }
 
@@ -107,7 +90,7 @@ public sealed class FaultTests(RealHost host)
     {
         await using var sshd = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [host.FakeBin] });
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("dms-cut");
+        var app = HostState.UniqueApp("dms-cut");
         var dir = s.CreateApp(app, dataFiles: 2);
         File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
         // The host is cut off right after the stop: new connections are refused.
@@ -129,14 +112,14 @@ public sealed class FaultTests(RealHost host)
         Assert.Contains("still stopped", summary.Error);
         Assert.False(Running(dir, "db"));
 
-        Assert.True(await EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
+        Assert.True(await HostState.EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
     }
 
     [Fact]
     public async Task Should_not_run_hooks_or_stop_services_when_the_repository_password_is_wrong_or_the_repository_is_missing()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("precheck");
+        var app = HostState.UniqueApp("precheck");
         var dir = s.CreateApp(app, dataFiles: 1);
         File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
         var withHook = WithService(s, app, dir) with
@@ -185,7 +168,7 @@ public sealed class FaultTests(RealHost host)
     public async Task Should_refuse_a_ping_url_with_an_unsupported_scheme_before_touching_the_host_without_naming_the_url()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("ping");
+        var app = HostState.UniqueApp("ping");
         var dir = s.CreateApp(app, dataFiles: 1);
         var ping = s.Dir.Write("ping-url", "ftp://example.invalid/secret-token\n");
         var config = s.Backup(s.App(app) with { Hooks = new HooksConfig { Before = [new HookCommand { Run = $"touch '{dir}/hook-ran'" }] } },
@@ -201,7 +184,7 @@ public sealed class FaultTests(RealHost host)
     public async Task Should_refuse_a_pushgateway_url_without_a_scheme_with_a_summary_line()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("push");
+        var app = HostState.UniqueApp("push");
         s.CreateApp(app, dataFiles: 1);
         var r = await s.RunAsync(s.Backup(s.App(app), reporting: new ReportingConfig { PushgatewayUrl = "pushgateway:9091" }), "backup");
         Assert.Equal(2, r.ExitCode);
@@ -212,7 +195,7 @@ public sealed class FaultTests(RealHost host)
     public async Task I_can_restore_a_file_whose_name_holds_glob_characters_and_only_that_file()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = UniqueApp("glob");
+        var app = HostState.UniqueApp("glob");
         var dir = s.CreateApp(app, dataFiles: 1);
         string[] names = ["a[1].txt", "a1.txt", "a*.txt", "ab.txt", "a?.txt", "a\\x.txt"];
         foreach (var n in names) File.WriteAllText(Path.Combine(dir, n), n);
@@ -238,6 +221,19 @@ public sealed class LockFaultTests(RealHost host)
         var sw = Stopwatch.StartNew();
         while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
         Assert.NotEmpty(s.Repo.Locks());
+    }
+
+    /// <summary>
+    /// Backs up a 4 MiB app <paramref name="app"/> and starts a live process holding the repository's exclusive
+    /// lock for as long as the test needs: a check reading that data at 1 KiB/s. Returns once the lock is there.
+    /// </summary>
+    private static async Task<BackgroundProcess> HoldExclusiveLockAsync(Scenario s, string app)
+    {
+        var dir = s.CreateApp(app, dataFiles: 1, fileSize: 4 << 20);
+        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", dir);
+        var holder = new BackgroundProcess("restic", ["check", "--read-data", "--limit-download", "1"], s.Repo.Environment);
+        await WaitForLockAsync(s);
+        return holder;
     }
 
     [Fact]
@@ -270,19 +266,42 @@ public sealed class LockFaultTests(RealHost host)
     {
         await using var s = await Scenario.CreateAsync(host);
         var app = "lockp-" + Guid.NewGuid().ToString("N")[..8];
-        var dir = s.CreateApp(app, dataFiles: 1, fileSize: 4 << 20);
-        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", dir);
-        // prune and check take the same exclusive lock; a check reading 4 MiB of data at 1 KiB/s holds it
-        // for as long as the test needs (a prune of a small repository is over before it can be killed).
-        await using (var prune = new BackgroundProcess("restic", ["check", "--read-data", "--limit-download", "1"], s.Repo.Environment))
-        {
-            await WaitForLockAsync(s);
+        // prune and check take the same exclusive lock (a prune of a small repository is over before it can be killed).
+        await using (var prune = await HoldExclusiveLockAsync(s, app))
             await prune.KillTreeAsync();
-        }
         Assert.NotEmpty(s.Repo.Locks());
         var config = s.Backup(s.App(app));
         var backup = await s.RunAsync(config with { Repository = config.Repository with { RetryLockSeconds = 1 } }, "backup");
         Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Empty(s.Repo.Locks());
+    }
+
+    [Fact]
+    public async Task Should_wait_for_a_lock_at_most_retryLockSeconds_fail_naming_the_bound_past_it_and_go_on_once_its_holder_is_killed()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = "lockw-" + Guid.NewGuid().ToString("N")[..8];
+        await using var holder = await HoldExclusiveLockAsync(s, app);
+        var config = s.Backup(s.App(app));
+
+        // Past the bound: exit 11, and the error says how long it waited, the bound and who holds the lock.
+        var sw = Stopwatch.StartNew();
+        var locked = await s.RunAsync(config with { Repository = config.Repository with { RetryLockSeconds = 10 } }, "backup");
+        Assert.True(locked.ExitCode == 11, locked.ToString());
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(10), $"gave up after {sw.Elapsed}");
+        Assert.Contains("repository.retryLockSeconds = 10", locked.Summary.Error);
+        Assert.Contains("already locked exclusively", locked.Summary.Error);
+        Assert.False(holder.HasExited, "a live holder's lock is left alone");
+
+        // Within the bound: the holder is SIGKILLed while the next run waits; the run removes the dead lock and succeeds.
+        var bound = TimeSpan.FromSeconds(90);
+        await using var runner = RunnerProcess.Start(s.WriteConfig(config with { Repository = config.Repository with { RetryLockSeconds = (int)bound.TotalSeconds } }),
+            ["backup"], s.Mounts(config));
+        sw.Restart();
+        Assert.True(await runner.WaitForStderrAsync("removing stale locks and trying again", TimeSpan.FromSeconds(120)), runner.Stderr);
+        await holder.KillTreeAsync();
+        Assert.Equal(0, await runner.WaitForExitAsync(bound));
+        Assert.True(sw.Elapsed < bound, $"took {sw.Elapsed}");
         Assert.Empty(s.Repo.Locks());
     }
 }

@@ -29,6 +29,12 @@ public sealed class GatedHost
 
     public static string GateProgram => Path.Combine(RepoRoot(), "host", "manifestgen-gate");
 
+    /// <summary>The apps' activeDeadlineSeconds in the rendered inventory (the job configurations say the same).</summary>
+    public const int DeadlineSeconds = 3600;
+
+    /// <summary>The switch's bound the allow-list states: the deadline plus the default grace period.</summary>
+    public const int SwitchBoundSeconds = DeadlineSeconds + ShutdownBudget.DefaultGracePeriodSeconds;
+
     /// <summary>Renders <paramref name="appsYaml"/> (the host's `apps:` items) and installs the result.</summary>
     public static async Task<GatedHost> InstallAsync(Scenario s, string appsYaml)
     {
@@ -58,6 +64,8 @@ public sealed class GatedHost
               capacity: 1Gi
               storageClassName: manifestgen-local
               accessModes: [ReadWriteOnce]
+            defaults:
+              activeDeadlineSeconds: {DeadlineSeconds.ToString(CultureInfo.InvariantCulture)}
             hostGate:
               sourceRanges: [127.0.0.1/32]
               program: {GateProgram}
@@ -93,27 +101,32 @@ public sealed class GatedHost
         return new GatedHost { BackupKey = backupKey, RestoreKey = restoreKey, LogFile = log, Files = files };
     }
 
-    public JobConfig Gated(JobConfig config, bool restore = false) =>
-        config with { Host = config.Host! with { IdentityFile = restore ? RestoreKey : BackupKey, Gated = true } };
+    public JobConfig Gated(JobConfig config, bool restore = false) => config with
+    {
+        ActiveDeadlineSeconds = DeadlineSeconds,
+        Host = config.Host! with { IdentityFile = restore ? RestoreKey : BackupKey, Gated = true },
+    };
 
     public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 }
 
-[Collection(RealHostCollection.Name)]
+[Collection(GateHostCollection.Name)]
 public sealed class GateTests(RealHost host)
 {
     private static string Yaml(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
+
     [Fact]
-    public async Task I_can_back_up_with_rsync_hooks_and_a_dump_and_restore_to_the_host_through_the_rendered_gate()
+    public async Task I_can_back_up_with_rsync_hooks_a_dump_and_the_dead_mans_switch_drill_and_restore_to_the_host_through_the_rendered_gate()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var dir = s.CreateApp("shop");
+        var name = HostState.UniqueApp("shop");
+        var dir = s.CreateApp(name);
         await File.WriteAllTextAsync(Path.Combine(dir, ".running"), "db\nweb\n");
         var hook = $"echo hook-ran > {dir}/hook.txt";
         var dump = $"cat {dir}/app.conf";
         var gate = await GatedHost.InstallAsync(s, $"""
-                  - name: shop
+                  - name: {name}
                     paths: [{dir}]
                     strategy: rsync
                     hooks:
@@ -125,7 +138,8 @@ public sealed class GateTests(RealHost host)
                           command: {Yaml(dump)}
                           fileName: app.conf.dump
             """);
-        var app = s.App("shop") with
+        Assert.Contains($"switch\t{name}\t{dir}\t{GatedHost.SwitchBoundSeconds.ToString(CultureInfo.InvariantCulture)}\n", gate.Files[HostGatePlan.BackupAllowFile]);
+        var app = s.App(name) with
         {
             Hooks = new HooksConfig
             {
@@ -140,14 +154,125 @@ public sealed class GateTests(RealHost host)
         var calls = await File.ReadAllTextAsync(Path.Combine(dir, ".calls"));
         Assert.Contains("compose stop db", calls);
         Assert.Contains("compose start db", calls);
+        // The gate armed the switch before the stop and cancelled it after the start: no marker is left.
+        Assert.Contains("dead man's switch armed", backup.Stderr);
+        Assert.Contains($"switch of {name} armed", gate.Log);
+        Assert.Contains($"switch of {name} cancelled", gate.Log);
+        Assert.False(File.Exists(HostState.StateFile(name, ".stopped")), "the marker is removed");
         Assert.DoesNotContain("refused", gate.Log);
+
+        // The restore drill's size/time and SHA-256 requests pass for the app's files.
+        var drill = await s.RunAsync(gate.Gated(s.Backup(app)), "drill");
+        Assert.True(drill.ExitCode == 0, drill + "\ngate log:\n" + gate.Log);
+        Assert.True(drill.Summary.FilesRestored > 0, drill.ToString());
+        Assert.Contains("drill: SHA-256 of", gate.Log);
 
         // The restore key writes the app's files back; the backup key could not (see the refusals test).
         var conf = Path.Combine(dir, "app.conf");
         await File.WriteAllTextAsync(conf, "damaged\n");
         var restore = await s.RunAsync(gate.Gated(s.Backup(app), restore: true), "restore", "--path", conf, "--to-host", "--force");
         Assert.True(restore.ExitCode == 0, restore + "\ngate log:\n" + gate.Log);
-        Assert.Equal("name = shop\nport = 8080\n", await File.ReadAllTextAsync(conf));
+        Assert.Equal($"name = {name}\nport = 8080\n", await File.ReadAllTextAsync(conf));
+        Assert.DoesNotContain("refused", gate.Log);
+    }
+
+    [Fact]
+    public async Task The_gate_arms_the_dead_mans_switch_which_starts_the_listed_services_unless_cancelled()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("dms");
+        var dir = s.CreateApp(name, dataFiles: 1);
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {name}
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db, web]
+                      composeDirectory: {dir}
+            """);
+        var ssh = host.Ssh;
+        var b = gate.BackupKey;
+        var running = Path.Combine(dir, ".running");
+        bool Running(string service) => File.Exists(running) && File.ReadAllLines(running).Contains(service);
+
+        // Armed and cancelled: the marker names the services, the cancel removes it and the timer with it.
+        var armed = await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 600, ["db", "web"]));
+        Assert.True(armed.ExitCode == 0, armed.Stderr + gate.Log);
+        var marker = await SshAsync(ssh, b, RemoteCommands.GateSwitchMarker(name));
+        Assert.Equal(["db", "web"], RemoteCommands.MarkerServices(marker.Stdout));
+        var timer = armed.Stdout.Trim().Split(' ');
+        var cancelled = await SshAsync(ssh, b, RemoteCommands.GateSwitchCancel(name));
+        Assert.True(cancelled.ExitCode == 0, cancelled.Stderr);
+        Assert.False(File.Exists(HostState.StateFile(name, ".stopped")));
+        Assert.Equal("", (await SshAsync(ssh, b, RemoteCommands.GateSwitchMarker(name))).Stdout);
+        if (timer[0] == "nohup")
+            Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists("/proc/" + timer[1]), TimeSpan.FromSeconds(30)), "the cancelled sleeper is gone");
+
+        // Armed and not cancelled (the pod is gone): the gate's timer starts db after the delay.
+        Assert.Equal(0, (await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 2, ["db"]))).ExitCode);
+        Assert.True(await HostState.EventuallyAsync(() => Running("db"), TimeSpan.FromSeconds(120)), "the switch started db\n" + gate.Log);
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes its marker");
+        Assert.False(Running("web"), "only the services the switch was armed with are started");
+        Assert.Contains($"switch of {name} fired", gate.Log);
+
+        // A previous run's marker: recover starts its services and clears it.
+        Assert.Equal(0, (await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 600, ["web"]))).ExitCode);
+        var recovered = await SshAsync(ssh, b, RemoteCommands.GateSwitchRecover(name));
+        Assert.True(recovered.ExitCode == 0, recovered.Stderr + gate.Log);
+        Assert.True(Running("web"));
+        Assert.False(File.Exists(HostState.StateFile(name, ".stopped")));
+        Assert.DoesNotContain("refused", gate.Log);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_switch_for_another_app_an_unlisted_service_an_out_of_bound_delay_or_an_injection()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("dmsref");
+        var dir = s.CreateApp(name, dataFiles: 1);
+        var other = s.CreateApp(HostState.UniqueApp("other"), dataFiles: 1);
+        var pwned = s.Dir.Combine("pwned");
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {name}
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db]
+                      composeDirectory: {dir}
+            """);
+        var bound = GatedHost.SwitchBoundSeconds;
+        var inv = CultureInfo.InvariantCulture;
+        var refused = new Dictionary<string, string>
+        {
+            ["another app"] = RemoteCommands.GateSwitchArm(Path.GetFileName(other), 60, ["db"]),
+            ["an unlisted service"] = RemoteCommands.GateSwitchArm(name, 60, ["web"]),
+            ["a delay over the bound"] = RemoteCommands.GateSwitchArm(name, bound + 1, ["db"]),
+            ["a delay of 0"] = RemoteCommands.GateSwitchArm(name, 0, ["db"]),
+            ["a negative delay"] = $"{RemoteCommands.GateSwitch} arm {name} -5 db",
+            ["a delay with a leading zero"] = $"{RemoteCommands.GateSwitch} arm {name} 0{bound.ToString(inv)} db",
+            ["a delay that is not a number"] = $"{RemoteCommands.GateSwitch} arm {name} 1e3 db",
+            ["no services"] = $"{RemoteCommands.GateSwitch} arm {name} 60",
+            ["a command after the request"] = RemoteCommands.GateSwitchArm(name, 60, ["db"]) + $"; touch {pwned}",
+            ["command substitution"] = $"{RemoteCommands.GateSwitch} arm {name} 60 $(touch {pwned})",
+            ["a newline"] = RemoteCommands.GateSwitchCancel(name) + "\ntouch " + pwned,
+            ["a path as the app"] = $"{RemoteCommands.GateSwitch} cancel ../../{name}",
+            ["the timer's own entry"] = $"{RemoteCommands.GateSwitch} fire {name} 0123456789ab",
+            ["cancel with extra words"] = RemoteCommands.GateSwitchCancel(name) + " " + name,
+            ["drill metadata outside the app"] = RemoteCommands.FileMetadata([Path.Combine(other, "app.conf")]),
+            ["drill hash of /etc/shadow"] = RemoteCommands.FileHashes(["/etc/shadow"]),
+            ["drill hash through .."] = RemoteCommands.FileHashes([dir + "/../" + Path.GetFileName(other) + "/app.conf"]),
+            ["drill hash with $()"] = RemoteCommands.FileHashes([dir + $"/$(touch {pwned})"]),
+        };
+        Directory.CreateSymbolicLink(Path.Combine(dir, "leak"), "/etc/shadow");
+        refused["drill hash through a link leading out"] = RemoteCommands.FileHashes([Path.Combine(dir, "leak")]);
+        foreach (var (what, request) in refused)
+            AssertRefused(await SshAsync(host.Ssh, gate.BackupKey, request), what);
+        AssertRefused(await SshAsync(host.Ssh, gate.RestoreKey, RemoteCommands.GateSwitchArm(name, 60, ["db"])), "the switch with the restore key");
+        AssertRefused(await SshAsync(host.Ssh, gate.RestoreKey, RemoteCommands.FileHashes([Path.Combine(dir, "app.conf")])), "drill with the restore key");
+
+        Assert.False(File.Exists(pwned), "an injected command ran");
+        Assert.False(File.Exists(HostState.StateFile(name, ".stopped")), "no refused request left a marker");
+        Assert.False(File.Exists(Path.Combine(dir, ".calls")), "compose ran");
+        var refusals = gate.Log.Split('\n').Count(l => l.Contains("refused", StringComparison.Ordinal));
+        Assert.True(refusals >= refused.Count + 2, $"{refusals} refusals logged:\n{gate.Log}");
     }
 
     [Fact]
@@ -256,11 +381,12 @@ public sealed class GateTests(RealHost host)
     public async Task Every_request_the_runner_builds_for_an_app_passes_the_gate_with_its_rendered_allow_list()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var dir = s.CreateApp("books");
+        var books = HostState.UniqueApp("books");
+        var dir = s.CreateApp(books);
         await File.WriteAllTextAsync(Path.Combine(dir, ".running"), "db\n");
         var before = $"echo it\\'s {dir} > /dev/null";
         var gate = await GatedHost.InstallAsync(s, $"""
-                  - name: books
+                  - name: {books}
                     paths: [{dir}]
                     excludes: ["*.tmp"]
                     strategy: tar
@@ -275,7 +401,7 @@ public sealed class GateTests(RealHost host)
                           fileName: conf.dump
             """);
         var allow = Path.Combine(s.Dir.Path, "gate", HostGatePlan.BackupAllowFile);
-        var app = s.App("books", TransferStrategy.Tar) with
+        var app = s.App(books, TransferStrategy.Tar) with
         {
             Excludes = ["*.tmp"],
             Hooks = new HooksConfig
@@ -292,6 +418,11 @@ public sealed class GateTests(RealHost host)
             RemoteCommands.ComposeRunning(dir),
             RemoteCommands.ComposeStop(dir, ["db", "web"]),
             RemoteCommands.ComposeStart(dir, ["web"]),
+            RemoteCommands.FileMetadata([Path.Combine(dir, "app.conf"), Path.Combine(dir, "data")]),
+            RemoteCommands.FileHashes([Path.Combine(dir, "app.conf")]),
+            RemoteCommands.GateSwitchMarker(books),
+            RemoteCommands.GateSwitchArm(books, GatedHost.SwitchBoundSeconds, ["db", "web"]),
+            RemoteCommands.GateSwitchCancel(books),
         ];
         Assert.Equal(4, RemoteCommands.FixedBackupCommands(app).Count);
         foreach (var request in requests)

@@ -44,6 +44,29 @@ public sealed class RealHost : IAsyncLifetime
     }
 }
 
+/// <summary>What the runner tests share about the SSH user's side of the host: its switch markers, and polling.</summary>
+public static class HostState
+{
+    /// <summary>App names are unique per run where the switch is armed: its markers live in the SSH user's home, shared by every test process.</summary>
+    public static string UniqueApp(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The dead man's switch's file of an app (`.stopped` the marker, `.switch` the timer).</summary>
+    public static string StateFile(string app, string suffix) =>
+        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", RemoteCommands.StateDirectory, app + suffix);
+
+    /// <summary>Polls a condition until it holds or the bound passes (a bound, not a sleep as synchronisation).</summary>
+    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan bound)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.Elapsed < bound)
+        {
+            if (condition()) return true;
+            await Task.Delay(200);
+        }
+        return condition();
+    }
+}
+
 [CollectionDefinition(Name)]
 public sealed class RealHostCollection : ICollectionFixture<RealHost>
 {
@@ -202,8 +225,27 @@ public sealed class Scenario : IAsyncDisposable
     }
 }
 
-// Further collections, each with its own sshd: xunit runs collections in parallel and the tests inside
-// one in order. No two collections share a repository (every test makes its own Scenario).
+// Further collections, each with its own sshd: xunit runs collections in parallel (four at once,
+// xunit.runner.json: the tests mostly wait on sshd, rsync and restic) and the tests inside one in order. No two collections share a repository (every test makes its own Scenario) or an app
+// name that stops services (the host's dead man's switch markers are per app name).
+[CollectionDefinition(Name)]
+public sealed class BackupFaultHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "backup refusals and reporting on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class GateHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "the host gate and repository modes on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RestoreHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "restores, names and owners on a real sshd";
+}
+
 [CollectionDefinition(Name)]
 public sealed class FaultHostCollection : ICollectionFixture<RealHost>
 {

@@ -11,7 +11,8 @@ namespace ManifestGen.Runner.Hooks;
 /// Makes sure stopped services start again even when the pod is killed or the host becomes unreachable:
 /// before a stop, the host gets a marker and a timer that starts the services after the pod is gone for
 /// certain; the runner cancels the timer when it starts them itself, and the next run starts what a
-/// previous run left stopped. The commands are in <see cref="RemoteCommands"/>.
+/// previous run left stopped. The commands are in <see cref="RemoteCommands"/>; behind the host gate the
+/// gate runs the switch itself (<see cref="RemoteCommands.GateSwitchArm"/>).
 /// </summary>
 public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
 {
@@ -24,19 +25,17 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
     public DateTimeOffset? FiresAt { get; private set; }
 
     /// <summary>
-    /// The host gate has no entry for the switch's commands yet (they carry a per-run id and delay that
-    /// an exact allow-list cannot list): behind the gate the runner's own finally is the only restart.
+    /// Behind the host gate the switch is the gate's own: the runner sends fixed requests (app, delay,
+    /// services) that the gate checks against its allow-list and carries out itself.
     /// </summary>
     private bool Gated => ssh.Host.Gated;
 
     public async Task ArmAsync(string composeDirectory, ImmutableArray<string> services, int delaySeconds, CancellationToken ct)
     {
-        if (Gated)
-        {
-            log.Info($"dead man's switch not armed: host {ssh.Host.Name} is behind the gate, which does not allow it");
-            return;
-        }
-        var r = await ssh.RunAsync(RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delaySeconds), Timeout, ct);
+        var request = Gated
+            ? RemoteCommands.GateSwitchArm(app, delaySeconds, services)
+            : RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delaySeconds);
+        var r = await ssh.RunAsync(request, Timeout, ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot arm the dead man's switch on host {ssh.Host.Name} (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): " +
@@ -48,8 +47,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
 
     public async Task DisarmAsync(CancellationToken ct)
     {
-        if (Gated) return;
-        var r = await ssh.RunAsync(RemoteCommands.DeadMansSwitchDisarm(app), Timeout, ct);
+        var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app), Timeout, ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"could not cancel the dead man's switch on host {ssh.Host.Name}: {SshSession.LastLine(r.Stderr)} (it will start already running services, which is harmless)");
@@ -60,13 +58,12 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
     /// <summary>Starts the services a previous run left stopped; returns them (empty when there were none).</summary>
     public async Task<ImmutableArray<string>> RecoverAsync(CancellationToken ct)
     {
-        if (Gated) return [];
-        var marker = await ssh.RunAsync(RemoteCommands.DeadMansSwitchMarker(app), Timeout, ct);
+        var marker = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchMarker(app) : RemoteCommands.DeadMansSwitchMarker(app), Timeout, ct);
         if (!marker.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(marker));
         if (marker.Stdout.Trim().Length == 0) return [];
         var services = RemoteCommands.MarkerServices(marker.Stdout).ToImmutableArray();
         log.Warn($"a previous run left services stopped on host {ssh.Host.Name}: {string.Join(' ', services)}; starting them");
-        var r = await ssh.RunAsync(RemoteCommands.DeadMansSwitchRecover(app), TimeSpan.FromMinutes(5), ct,
+        var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchRecover(app) : RemoteCommands.DeadMansSwitchRecover(app), TimeSpan.FromMinutes(5), ct,
             line => log.Output("compose start", line), line => log.Output("compose start", line));
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,

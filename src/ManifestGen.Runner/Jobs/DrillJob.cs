@@ -54,7 +54,11 @@ public static class DrillJob
             throw new RunnerException(RunnerExit.Failure, $"drill: snapshot {snapshot} of app {app.Name} holds no files");
 
         // A random sample each run, so that over time every part of the repository is read.
-        var candidates = files.OrderBy(_ => RandomNumberGenerator.GetInt32(int.MaxValue)).Take(sample * CandidateFactor).ToList();
+        // Behind the host gate only paths the gate can check (plain characters) are asked for.
+        var askable = host.Gated ? files.Where(f => GateAllowList.IsPlainPath(f.Path)).ToList() : files;
+        if (askable.Count < files.Count)
+            ctx.Log.Info($"drill: {files.Count - askable.Count} of {files.Count} files have names the host gate does not pass on; they are not sampled");
+        var candidates = askable.OrderBy(_ => RandomNumberGenerator.GetInt32(int.MaxValue)).Take(sample * CandidateFactor).ToList();
         var ssh = new SshSession(host, ctx.WorkDir);
         var onHost = await HostMetadataAsync(ssh, candidates.Select(f => f.Path), ctx.Cancel);
         var unchanged = candidates.Where(f => onHost.TryGetValue(f.Path, out var m) && m.Size == f.Size && m.MtimeSeconds == f.MtimeSeconds)
@@ -109,8 +113,7 @@ public static class DrillJob
     /// <summary>Size and modification time (seconds) of each path that is a regular file on the host; one round trip.</summary>
     private static async Task<Dictionary<string, (long Size, long MtimeSeconds)>> HostMetadataAsync(SshSession ssh, IEnumerable<string> paths, CancellationToken ct)
     {
-        var script = "for p in " + ShellQuote.Join(paths) + "; do [ -f \"$p\" ] && [ ! -L \"$p\" ] && printf '%s\\0%s\\0' \"$(stat -c '%s %Y' -- \"$p\")\" \"$p\"; done; true";
-        var fields = await RunNulSeparatedAsync(ssh, script, ct);
+        var fields = await RunNulSeparatedAsync(ssh, RemoteCommands.FileMetadata(paths), ct);
         var result = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
@@ -125,8 +128,7 @@ public static class DrillJob
     /// <summary>SHA-256 of each path on the host; one round trip.</summary>
     private static async Task<Dictionary<string, string>> HostHashesAsync(SshSession ssh, IEnumerable<string> paths, CancellationToken ct)
     {
-        var script = "for p in " + ShellQuote.Join(paths) + "; do h=$(sha256sum < \"$p\") && printf '%s\\0%s\\0' \"${h%% *}\" \"$p\"; done; true";
-        var fields = await RunNulSeparatedAsync(ssh, script, ct);
+        var fields = await RunNulSeparatedAsync(ssh, RemoteCommands.FileHashes(paths), ct);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < fields.Length; i += 2)
             result[fields[i + 1]] = fields[i];

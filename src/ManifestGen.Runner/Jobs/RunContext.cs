@@ -50,9 +50,10 @@ public sealed class RunContext : IDisposable
     /// <summary>Seconds until the pod is gone for certain: the job's deadline left, plus the grace period.</summary>
     public int SecondsUntilPodIsGone()
     {
-        var deadline = Config.ActiveDeadlineSeconds ?? 6 * 3600;
+        var deadline = Config.ActiveDeadlineSeconds ?? JobConfig.NoDeadlineSwitchSeconds;
         var left = deadline - (int)Elapsed.TotalSeconds;
-        return Math.Max(left, 0) + Budget.GracePeriodSeconds;
+        // Never more than the bound the host gate's allow-list states for this job.
+        return Math.Min(Math.Max(left, 0) + Budget.GracePeriodSeconds, JobConfig.PodLifetimeBoundSeconds(Config));
     }
 
     public HostConfig RequireHost(string command) => Config.Host ??

@@ -105,9 +105,13 @@ public sealed class SshSession
         return $"ssh to {where} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {LastLine(err)}";
     }
 
+    /// <summary>The host gate's refusal when the output holds one (rsync adds its own lines after it), else the last line.</summary>
     internal static string LastLine(string text)
     {
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "(no output)" : lines[^1];
+        return lines.LastOrDefault(l => l.StartsWith(GateRefusalPrefix, StringComparison.Ordinal)) ?? (lines.Length == 0 ? "(no output)" : lines[^1]);
     }
+
+    /// <summary>How host/manifestgen-gate starts the line it prints on stderr when it refuses a request.</summary>
+    internal const string GateRefusalPrefix = "manifestgen-gate: refused: ";
 }

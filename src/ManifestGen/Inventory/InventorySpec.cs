@@ -128,7 +128,7 @@ public sealed record RepositorySpec
     public ImmutableArray<string> AccessModes { get; init; } = ["ReadWriteMany"];
     [Description("Size of the emptyDir holding the restic cache.")]
     public string CacheSize { get; init; } = "2Gi";
-    [Description("Bounded wait (seconds) for a lock another job holds.")]
+    [Description("The longest (seconds) a run waits for a lock another run holds, removing locks that go stale meanwhile; then exit 11. Shorter than the job's activeDeadlineSeconds.")]
     public int RetryLockSeconds { get; init; } = 300;
 }
 

@@ -29,13 +29,13 @@ public static class HostGatePlan
         "restrict,from=\"" + string.Join(',', gate.SourceRanges) + "\",command=\"" + gate.Program + " " +
         gate.ConfigDirectory.TrimEnd('/') + "/" + (role == GateRole.Backup ? BackupAllowFile : RestoreAllowFile) + "\"";
 
-    public static ImmutableArray<HostFile> Files(HostGateSpec gate, HostSpec host, IReadOnlyList<AppConfig> apps)
+    public static ImmutableArray<HostFile> Files(HostGateSpec gate, HostSpec host, IReadOnlyList<JobConfig> jobs)
     {
         var dir = $"{Folder}/{host.Name}/";
         return
         [
-            new(dir + BackupAllowFile, GateAllowList.Render(host.Name, GateRole.Backup, apps, gate.LogFile, gate.SftpServer)),
-            new(dir + RestoreAllowFile, GateAllowList.Render(host.Name, GateRole.Restore, apps, gate.LogFile, gate.SftpServer)),
+            new(dir + BackupAllowFile, GateAllowList.Render(host.Name, GateRole.Backup, jobs, gate.LogFile, gate.SftpServer)),
+            new(dir + RestoreAllowFile, GateAllowList.Render(host.Name, GateRole.Restore, jobs, gate.LogFile, gate.SftpServer)),
             new(dir + AuthorizedKeysFile, AuthorizedKeys(gate, host)),
         ];
     }

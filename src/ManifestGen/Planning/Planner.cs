@@ -12,6 +12,8 @@ namespace ManifestGen.Planning;
 public static class Planner
 {
     public const string ManagedBy = "manifestgen";
+    /// <summary>The backup pod's volume holding the host key (a restore Job swaps its Secret or drops it).</summary>
+    public const string SshKeyVolume = "ssh-key";
     private const string WaveAnnotation = "argocd.argoproj.io/sync-wave";
     private const string HookAnnotation = "argocd.argoproj.io/hook";
     private const string HookDeleteAnnotation = "argocd.argoproj.io/hook-delete-policy";
@@ -182,7 +184,7 @@ public static class Planner
 
         var groups = new List<RetentionGroup>();
         var gate = inv.HostGate;
-        var gatedApps = new Dictionary<string, List<AppConfig>>(StringComparer.Ordinal);
+        var gatedApps = new Dictionary<string, List<JobConfig>>(StringComparer.Ordinal);
         var appPods = new List<AppPod>();
         var alerted = new List<AlertedApp>();
         foreach (var app in apps)
@@ -195,12 +197,7 @@ public static class Planner
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
 
             var appConfig = AppConfigOf(app);
-            if (gate is not null)
-            {
-                if (!gatedApps.TryGetValue(host.Name, out var list)) gatedApps[host.Name] = list = [];
-                list.Add(appConfig);
-            }
-            units.Add(ConfigUnit(baseName, appNs, labels, new JobConfig
+            var backupConfig = new JobConfig
             {
                 Version = JobConfig.CurrentVersion,
                 Kind = JobKind.Backup,
@@ -219,18 +216,25 @@ public static class Planner
                     Gated = gate is not null,
                 },
                 App = appConfig,
-            }, app.Path));
+            };
+            // The gate's allow-list is decided from the same configuration the runner reads.
+            if (gate is not null)
+            {
+                if (!gatedApps.TryGetValue(host.Name, out var list)) gatedApps[host.Name] = list = [];
+                list.Add(backupConfig);
+            }
+            units.Add(ConfigUnit(baseName, appNs, labels, backupConfig, app.Path));
 
             var volumes = new List<VolumeModel>
             {
                 new("known-hosts", VolumeKind.ConfigMap, Names.KnownHosts(host.Name),
                     [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
-                new("ssh-key", VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
+                new(SshKeyVolume, VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
             };
             var mounts = new List<MountModel>
             {
                 new("known-hosts", PodPaths.KnownHostsDir, null, true),
-                new("ssh-key", PodPaths.SshKeyDir, null, true),
+                new(SshKeyVolume, PodPaths.SshKeyDir, null, true),
             };
             if (ping is not null)
             {
@@ -276,7 +280,10 @@ public static class Planner
             }
 
             var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
-            appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds));
+            appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds)
+            {
+                RestoreKeySecret = gate is null ? null : HostGatePlan.RestoreKeySecretName(host),
+            });
             // The restore drill runs in the backup's own pod (its configuration, Secrets and mounts), with
             // the runner's `drill` command; shared lock only, so it may overlap backups.
             if (inv.Maintenance.Drill is { Enabled: true } drill)

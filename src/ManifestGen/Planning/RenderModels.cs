@@ -124,4 +124,12 @@ public sealed record EnvironmentPlan(
 /// settings. A restore Job of the app runs in this pod with other arguments, so it never drifts from
 /// what the backup uses.
 /// </summary>
-public sealed record AppPod(string Host, string App, string Namespace, ImmutableArray<string> Paths, PodModel Pod, int ActiveDeadlineSeconds);
+public sealed record AppPod(string Host, string App, string Namespace, ImmutableArray<string> Paths, PodModel Pod, int ActiveDeadlineSeconds)
+{
+    /// <summary>
+    /// The Secret a restore onto the host mounts instead of the backup key: the restore key behind the host
+    /// gate (<see cref="HostGatePlan.RestoreKeySecretName"/>), whose allow-list lets it write; null without
+    /// the gate, where the backup key is not confined and serves both.
+    /// </summary>
+    public string? RestoreKeySecret { get; init; }
+}

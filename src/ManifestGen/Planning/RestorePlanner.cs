@@ -18,7 +18,8 @@ public sealed record RestoreRequest(string Host, string App)
 /// <summary>
 /// Builds a restore Job from the app's own backup pod (<see cref="AppPod"/>): same image, job
 /// configuration, Secrets, mounts and security settings; only the runner's arguments differ, plus the
-/// target claim when the files go into a claim instead of back onto the host. Pure: no I/O.
+/// SSH key: onto a gated host the restore key's Secret is mounted where the backup key was (the backup key
+/// cannot write through the gate); into a target claim no host key is mounted. Pure: no I/O.
 /// </summary>
 public static class RestorePlanner
 {
@@ -70,10 +71,17 @@ public static class RestorePlanner
             .ToImmutableArray();
         var pod = app.Pod with { Labels = labels, Args = args.ToImmutable() };
         if (request.TargetClaim is { } target)
+            // Into a claim the host is not contacted: the Job holds no host key at all.
             pod = pod with
             {
-                Volumes = [.. pod.Volumes, new VolumeModel("restore-target", VolumeKind.Claim, target)],
-                Mounts = [.. pod.Mounts, new MountModel("restore-target", TargetMount, null, false)],
+                Volumes = [.. pod.Volumes.Where(v => v.Name != Planner.SshKeyVolume), new VolumeModel("restore-target", VolumeKind.Claim, target)],
+                Mounts = [.. pod.Mounts.Where(m => m.Name != Planner.SshKeyVolume), new MountModel("restore-target", TargetMount, null, false)],
+            };
+        else if (app.RestoreKeySecret is { } restoreKey)
+            // Onto a gated host: the restore key (the backup key's gate entry only reads), at the same path.
+            pod = pod with
+            {
+                Volumes = [.. pod.Volumes.Select(v => v.Name == Planner.SshKeyVolume ? v with { Source = restoreKey } : v)],
             };
         var name = Names.Join(Names.DnsLabelMax, "restore", app.Host, app.App);
         // No sync wave or hook: the Job is created by hand (`kubectl create -f -`), never by Argo CD. No

@@ -240,16 +240,38 @@ public sealed class CliTests
         Assert.Equal("restore-kvm-lab-immich", job.Metadata.Name);
         Assert.Equal(0, job.Spec.BackoffLimit);
         // the backup pod's image, configuration, Secrets and security settings; only the arguments differ,
-        // plus the target claim
+        // plus the target claim, and no host key: a restore into a claim never contacts the host
         Assert.Equal(backup.Containers[0].Image, restore.Containers[0].Image);
         Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].SecurityContext), k8s.KubernetesJson.Serialize(restore.Containers[0].SecurityContext));
         Assert.Equal(k8s.KubernetesJson.Serialize(backup.SecurityContext), k8s.KubernetesJson.Serialize(restore.SecurityContext));
-        Assert.Equal([.. backup.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)), k8s.KubernetesJson.Serialize(restore.Volumes[^1])],
+        Assert.Contains(backup.Volumes, v => v.Secret?.SecretName == "ssh-kvm-lab");
+        Assert.Equal([.. backup.Volumes.Where(v => v.Secret?.SecretName != "ssh-kvm-lab").Select(v => k8s.KubernetesJson.Serialize(v)), k8s.KubernetesJson.Serialize(restore.Volumes[^1])],
             restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
+        Assert.DoesNotContain(restore.Containers[0].VolumeMounts, m => m.MountPath == Contracts.PodPaths.SshKeyDir);
         Assert.Equal("restore-scratch", restore.Volumes[^1].PersistentVolumeClaim.ClaimName);
         Assert.Equal(["restore", "--at", "2026-11-30T02:00:00Z", "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target", "/restore"],
             restore.Containers[0].Args);
         Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^1].Name && m.MountPath == "/restore");
+    }
+
+    [Fact]
+    public void A_restore_Job_onto_a_gated_host_mounts_the_restore_key_where_the_backup_pod_mounts_the_backup_key()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var (code, stdout, stderr) = Run(ws, "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--force");
+        Assert.True(code == 0, stderr);
+        var restore = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(stdout, strict: true).Spec.Template.Spec;
+        Run(ws, "render", "test-cluster");
+        var backup = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/test-cluster/manifests/cronjob-backup-kvm-lab-immich.yaml"), strict: true)
+            .Spec.JobTemplate.Spec.Template.Spec;
+        // Only the Secret behind the key volume differs: the restore key's, listed in SECRETS.md, never mounted by a CronJob.
+        var swapped = backup.Volumes.Select(v => v.Secret?.SecretName == "ssh-kvm-lab"
+            ? k8s.KubernetesJson.Serialize(v).Replace("\"ssh-kvm-lab\"", "\"ssh-kvm-lab-restore\"", StringComparison.Ordinal)
+            : k8s.KubernetesJson.Serialize(v)).ToArray();
+        Assert.Equal(swapped, restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].VolumeMounts), k8s.KubernetesJson.Serialize(restore.Containers[0].VolumeMounts));
+        Assert.Contains("ssh-kvm-lab-restore", ws.Read("out/test-cluster/SECRETS.md"));
+        Assert.DoesNotContain(ws.OutFiles(), f => f.Key.Contains("/manifests/", StringComparison.Ordinal) && f.Value.Contains("ssh-kvm-lab-restore", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -13,10 +13,6 @@ namespace ManifestGen.Validation.Rules;
 /// </summary>
 public sealed partial class HostGateRule : InventoryRule
 {
-    /// <summary>What the gate's plain_path accepts (besides the normalisation HostRule checks).</summary>
-    [GeneratedRegex("^/[A-Za-z0-9._/@+,:=-]*$")]
-    private static partial Regex PlainPath();
-
     /// <summary>What the gate's compose pattern accepts as a service name.</summary>
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex PlainService();
@@ -76,7 +72,8 @@ public sealed partial class HostGateRule : InventoryRule
 
     private static void Plain(RuleSink sink, string path, string value)
     {
-        if (!PlainPath().IsMatch(value))
+        // The gate's plain_path (besides the normalisation HostRule checks).
+        if (!GateAllowList.HasPlainCharacters(value))
             sink.Report(DiagnosticCatalogue.GateValueNotPlain, path,
                 $"`{value}` is not a plain absolute path (letters, digits and `._/@+,:=-`): the host gate cannot pass it on");
     }
