@@ -18,7 +18,7 @@ public sealed class RepositoryServerTests
     public static TheoryData<string> Trees() => new()
     {
         "tests/snapshots/examples/test-cluster/manifests",
-        "tests/snapshots/cases/append-only-server/out/append-only-server/manifests",
+        "tests/snapshots/cases/append-only-server/out/manifests",
     };
 
     private static List<RenderedObject> Read(string tree)
@@ -95,8 +95,9 @@ public sealed class RepositoryServerTests
         bool Selects(V1NetworkPolicy p) => p.Metadata.NamespaceProperty == server.Metadata.NamespaceProperty
             && (p.Spec.PodSelector.MatchLabels ?? new Dictionary<string, string>()).All(kv => serverLabels.TryGetValue(kv.Key, out var v) && v == kv.Value)
             && (p.Spec.PodSelector.MatchExpressions ?? []).All(e => e.OperatorProperty == "In"
-                ? e.Values.Contains(serverLabels.GetValueOrDefault(e.Key))
-                : !e.Values.Contains(serverLabels.GetValueOrDefault(e.Key)));
+                ? e.Values.Contains(LabelOf(e.Key))
+                : !e.Values.Contains(LabelOf(e.Key)));
+        string? LabelOf(string key) => serverLabels.TryGetValue(key, out var value) ? value : null;
         var own = Assert.Single(policies, Selects);
         Assert.Equal(["Ingress", "Egress"], own.Spec.PolicyTypes);
         Assert.Null(own.Spec.Egress);
