@@ -18,7 +18,7 @@ public sealed class RepositoryServerTests
     public static TheoryData<string> Trees() => new()
     {
         "tests/snapshots/examples/test-cluster/manifests",
-        "tests/snapshots/cases/append-only-server/out/append-only-server/manifests",
+        "tests/snapshots/cases/append-only-server/out/manifests",
     };
 
     private static List<RenderedObject> Read(string tree)
@@ -95,8 +95,8 @@ public sealed class RepositoryServerTests
         bool Selects(V1NetworkPolicy p) => p.Metadata.NamespaceProperty == server.Metadata.NamespaceProperty
             && (p.Spec.PodSelector.MatchLabels ?? new Dictionary<string, string>()).All(kv => serverLabels.TryGetValue(kv.Key, out var v) && v == kv.Value)
             && (p.Spec.PodSelector.MatchExpressions ?? []).All(e => e.OperatorProperty == "In"
-                ? e.Values.Contains(serverLabels.GetValueOrDefault(e.Key))
-                : !e.Values.Contains(serverLabels.GetValueOrDefault(e.Key)));
+                ? serverLabels.TryGetValue(e.Key, out var v) && e.Values.Contains(v)
+                : !(serverLabels.TryGetValue(e.Key, out var w) && e.Values.Contains(w)));
         var own = Assert.Single(policies, Selects);
         Assert.Equal(["Ingress", "Egress"], own.Spec.PolicyTypes);
         Assert.Null(own.Spec.Egress);
