@@ -161,8 +161,8 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
     public async Task Should_fail_the_backup_when_a_template_points_the_job_configuration_variable_at_an_unmounted_file()
     {
         await using var env = await StartAsync(Edit(
-            "            value: {{ e.value | q }}",
-            "            value: {{ e.value | string.replace \"/" + PodPaths.JobConfigFileName + "\" \"/config.json\" | q }}"));
+            "          value: {{ e.value | q }}",
+            "          value: {{ e.value | string.replace \"/" + PodPaths.JobConfigFileName + "\" \"/config.json\" | q }}"));
         var container = env.Manifests.Workload(env.BackupWorkload).PodSpec.Containers[0];
         Assert.Contains(container.Env ?? [], e => e.Name == PodPaths.JobConfigEnv && e.Value == PodPaths.JobConfigDir + "/config.json");
 

@@ -95,9 +95,8 @@ public sealed class RepositoryServerTests
         bool Selects(V1NetworkPolicy p) => p.Metadata.NamespaceProperty == server.Metadata.NamespaceProperty
             && (p.Spec.PodSelector.MatchLabels ?? new Dictionary<string, string>()).All(kv => serverLabels.TryGetValue(kv.Key, out var v) && v == kv.Value)
             && (p.Spec.PodSelector.MatchExpressions ?? []).All(e => e.OperatorProperty == "In"
-                ? e.Values.Contains(LabelOf(e.Key))
-                : !e.Values.Contains(LabelOf(e.Key)));
-        string? LabelOf(string key) => serverLabels.TryGetValue(key, out var value) ? value : null;
+                ? serverLabels.TryGetValue(e.Key, out var v) && e.Values.Contains(v)
+                : !(serverLabels.TryGetValue(e.Key, out var w) && e.Values.Contains(w)));
         var own = Assert.Single(policies, Selects);
         Assert.Equal(["Ingress", "Egress"], own.Spec.PolicyTypes);
         Assert.Null(own.Spec.Egress);
