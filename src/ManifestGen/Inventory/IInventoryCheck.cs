@@ -21,8 +21,8 @@ public static class InventoryChecks
     [
         new Validation.Rules.ExcludeScopeRule(),
         new Validation.Rules.HelmChartRule(),
-        new Validation.Rules.HostGateRule(),
         new Validation.Rules.HookTimeoutRule(),
+        new Validation.Rules.HostGateRule(),
         new Validation.Rules.HostRule(),
         new Validation.Rules.ImageRule(),
         new Validation.Rules.NameRule(),
