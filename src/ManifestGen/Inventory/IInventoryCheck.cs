@@ -31,6 +31,7 @@ public static class InventoryChecks
         new Validation.Rules.QuantityMeaningRule(),
         new Validation.Rules.QuantityRule(),
         new Validation.Rules.ReportingRule(),
+        new Validation.Rules.RepositoryServerRule(),
         new Validation.Rules.RetentionRule(),
         new Validation.Rules.ScheduleRule(),
         new Validation.Rules.SecretMaterialRule(),
