@@ -136,7 +136,9 @@ public static partial class RemoteCommands
             "if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && " +
             "systemd-run --quiet --collect --unit=" + ShellQuote.Quote(unit) + " --on-active=" + seconds + "s --timer-property=AccuracySec=1s /bin/sh -c \"$fire\" >/dev/null 2>&1; then " +
             "echo systemd " + ShellQuote.Quote(unit) + " > \"$sw\"; " +
-            "elif command -v at >/dev/null 2>&1 && { pgrep -x atd || pidof atd; } >/dev/null 2>&1 && " +
+            // The atd that `at` itself signals (its pid file, that process still atd): pgrep would also see an
+            // atd of another PID namespace, whose spool is not the one `at` writes to.
+            "elif command -v at >/dev/null 2>&1 && p=$(cat /run/atd.pid 2>/dev/null) && [ \"$(cat \"/proc/$p/comm\" 2>/dev/null)\" = atd ] && " +
             "job=$(echo \"$fire\" | at now + " + minutes + " minutes 2>&1 | sed -n 's/^job \\([0-9][0-9]*\\) .*/\\1/p') && [ -n \"$job\" ]; then " +
             "echo \"at $job\" > \"$sw\"; " +
             "else " +

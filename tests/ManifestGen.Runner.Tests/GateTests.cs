@@ -137,6 +137,7 @@ public sealed class GateTests(RealHost host)
                         - name: conf
                           command: {Yaml(dump)}
                           fileName: app.conf.dump
+                          timeoutSeconds: 600
             """);
         Assert.Contains($"switch\t{name}\t{dir}\t{GatedHost.SwitchBoundSeconds.ToString(CultureInfo.InvariantCulture)}\n", gate.Files[HostGatePlan.BackupAllowFile]);
         var app = s.App(name) with
@@ -399,6 +400,7 @@ public sealed class GateTests(RealHost host)
                         - name: conf
                           command: {Yaml($"cat '{dir}/app.conf'")}
                           fileName: conf.dump
+                          timeoutSeconds: 600
             """);
         var allow = Path.Combine(s.Dir.Path, "gate", HostGatePlan.BackupAllowFile);
         var app = s.App(books, TransferStrategy.Tar) with

@@ -28,6 +28,10 @@ def sealed(password=SEALED, ssh_keys=True):
     if ssh_keys:
         for host in ("kvm-prod-01", "kvm-prod-02"):
             text += f"      ssh-{host}:\n        ssh-privatekey: {SEALED}\n"
+        # the append-only server's Secrets (the base has repository.server)
+        text += f"      restic-rest-server:\n        htpasswd: {SEALED}\n"
+        for host in ("kvm-prod-01", "kvm-prod-02"):
+            text += f"      restic-rest-{host}:\n        password: {SEALED}\n"
     return text
 
 VW_SCHED = 'schedule: "15 1-23/6 * * *"'
@@ -140,6 +144,10 @@ case("retention-keep-tag-not-set", ["MG0602"], ("          tags: [tier-1]\n", " 
 case("read-data-subset-percent", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 150%"))
 case("read-data-subset-fraction", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 0/7"))
 case("keep-count-negative", ["MG0604"], ("    weekly: 5\n", "    weekly: -3\n"))
+SERVER = "  server: { htpasswdSecret: { name: restic-rest-server } }\n"
+case("repository-not-append-only", ["MG0606"], (SERVER, "\n"))
+case("rest-server-privileged-port", ["MG0607"], (SERVER, "  server: { htpasswdSecret: { name: restic-rest-server }, port: 80 }\n"))
+case("rest-server-name-starts-with-digit", ["MG0608"], ("  name: restic\n", "  name: 2restic\n"))
 case("pushgateway-url-without-scheme", ["MG0605"], ("\nmaintenance:\n", "\nreporting:\n  pushgatewayUrl: pushgateway:9091\nnetworkPolicy:\n  pushgateway: { namespace: monitoring, port: 9091 }\nmaintenance:\n"))
 case("keep-within-words", ["MG0604"], ("    monthly: 12\n", "    monthly: 12\n    within: 30 days\n"))
 

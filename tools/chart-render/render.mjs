@@ -91,7 +91,8 @@ export function schemaErrors(chartDir, values) {
 }
 
 const podSpec = (o) =>
-  o.kind === "CronJob" ? o.spec?.jobTemplate?.spec?.template?.spec : o.kind === "Job" ? o.spec?.template?.spec : undefined;
+  o.kind === "CronJob" ? o.spec?.jobTemplate?.spec?.template?.spec
+  : o.kind === "Job" || o.kind === "Deployment" ? o.spec?.template?.spec : undefined;
 
 /** Findings (strings) of one environment directory holding manifests/ and chart/. */
 export async function checkEnvironment(envDir) {

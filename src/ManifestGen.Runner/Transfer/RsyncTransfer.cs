@@ -72,15 +72,18 @@ public static partial class RsyncTransfer
             var changed = ImmutableArray<string>.Empty;
             // The host's file states before a pass; compared with those after it, they name the files that
             // changed while the pass copied them, including those whose size and mtime were put back.
-            var before = await FileStatesAsync(ssh, hostPath, log, ct);
+            // A listing that fails (host cut off, path gone) lets rsync run and report the cause itself; a
+            // copy without both listings is still refused, since a change during it could not be ruled out.
+            var (before, whyNot) = await FileStatesAsync(ssh, hostPath, log, ct);
             for (var pass = 0; pass <= app.ChangedFileRecopies; pass++)
             {
                 var verify = pass > 0;
                 var moved = ImmutableArray<string>.Empty;
                 if (verify)
                 {
-                    var after = await FileStatesAsync(ssh, hostPath, log, ct);
-                    moved = MovedFiles(before, after);
+                    var (after, whyNotAfter) = await FileStatesAsync(ssh, hostPath, log, ct);
+                    if (after is null) throw NotListed(hostPath, "after", whyNotAfter);
+                    moved = MovedFiles(before!, after);
                     before = after;
                     // rsync's quick check would keep these (same size and mtime): remove the mirror's copy so
                     // this pass fetches them whole again.
@@ -95,6 +98,7 @@ public static partial class RsyncTransfer
                     if (!warnings.Contains(w)) warnings.Add(w);
                 }
                 else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
+                if (before is null) throw NotListed(hostPath, "before", whyNot);
                 if (!verify) continue;
                 changed = [.. ItemizedFiles(r.Result.Stdout, Path.GetDirectoryName(hostPath.TrimEnd('/'))?.Replace('\\', '/') ?? "/")
                     .Union(moved, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -117,16 +121,28 @@ public static partial class RsyncTransfer
     /// <summary>One host file's identity and times, as <see cref="RemoteCommands.FileStates"/> prints them.</summary>
     public sealed record FileState(string Inode, string Size, string Modified, string Changed);
 
-    /// <summary>The host's non-directories below <paramref name="hostPath"/> with their state (one SSH round trip).</summary>
-    public static async Task<ImmutableDictionary<string, FileState>> FileStatesAsync(SshSession ssh, string hostPath, Log log, CancellationToken ct)
+    /// <summary>
+    /// The host's non-directories below <paramref name="hostPath"/> with their state (one SSH round trip),
+    /// or null and why not.
+    /// </summary>
+    public static async Task<(ImmutableDictionary<string, FileState>? States, string? WhyNot)> FileStatesAsync(
+        SshSession ssh, string hostPath, Log log, CancellationToken ct)
     {
         var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct);
         // find exits 1 when it could not read some folders and still lists the rest; rsync reports those itself.
         if (r.ExitCode == 255 || r.TimedOut || (!r.Succeeded && r.Stdout.Length == 0))
-            throw new RunnerException(RunnerExit.Failure, $"listing the file states of {hostPath} failed: {ssh.DescribeFailure(r)}");
+        {
+            var why = ssh.DescribeFailure(r);
+            log.Warn($"listing the file states of {hostPath} failed: {why}");
+            return (null, why);
+        }
         if (!r.Succeeded) log.Warn($"listing the file states of {hostPath}: {SshSession.LastLine(r.Stderr)}");
-        return ParseFileStates(r.Stdout);
+        return (ParseFileStates(r.Stdout), null);
     }
+
+    private static RunnerException NotListed(string hostPath, string when, string? why) =>
+        new(RunnerExit.Failure, $"rsync of {hostPath}: the host's file states could not be listed {when} the copy, " +
+            $"so a change during it cannot be ruled out: {why}");
 
     /// <summary>Parses NUL-terminated "INODE SIZE MTIME CTIME PATH" records; a path may hold spaces and newlines.</summary>
     public static ImmutableDictionary<string, FileState> ParseFileStates(string stdout)

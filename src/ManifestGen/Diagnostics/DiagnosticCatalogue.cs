@@ -209,6 +209,18 @@ public static partial class DiagnosticCatalogue
         "Pushgateway URL without http(s) scheme",
         "The runner pushes metrics with HTTP; a URL without `http://` or `https://` (such as `pushgateway:9091`) or with another scheme can never be reached, and every backup job would fail on it before touching its host.",
         "Write the full URL, for example `http://pushgateway.monitoring.svc:9091`.");
+    public static readonly DiagnosticRule RepositoryNotAppendOnly = new("MG0606", Severity.Info,
+        "Repository without append-only protection",
+        "Without `repository.server` every job mounts the repository volume and holds everything needed to change it: a compromised backup pod (or a stolen repository password with access to the volume) can forget and prune every snapshot of every host, and with it the backups that were meant to undo the compromise. With `repository.server`, restic's REST server serves the volume with `--append-only --private-repos`: each host's backup pods reach it with a credential of their own that can add snapshots to that host's repository and read them, not delete anything, and not open another host's repository; only the forget, prune and check jobs mount the volume.",
+        "Add `repository.server: { htpasswdSecret: { name: … } }` (see the README, Append-only repository), or accept the risk for this environment.");
+    public static readonly DiagnosticRule RestServerPortInvalid = new("MG0607", Severity.Error,
+        "REST server port the server cannot listen on",
+        "The REST server runs as the non-root uid with every capability dropped (Pod Security restricted), so it cannot bind a port below 1024 (that needs CAP_NET_BIND_SERVICE); ports above 65535 do not exist. It would crash on start and every backup would fail to connect.",
+        "Use a port from 1024 to 65535, for example the server's default 8000.");
+    public static readonly DiagnosticRule RestServerNameInvalid = new("MG0608", Severity.Error,
+        "REST server name is not a Service name",
+        "The server's Service is named `<repository.name>-rest-server`, and Service names are DNS-1035 labels: they must start with a letter. The API server would refuse the Service, and the backup pods would have no server to reach.",
+        "Start `repository.name` with a letter (`restic`, `r2-backups`).");
 
     // ---- MG07xx: SSH and paths ---------------------------------------------------------------
     public static readonly DiagnosticRule HostKeyMissing = new("MG0701", Severity.Error,

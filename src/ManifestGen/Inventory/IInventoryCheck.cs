@@ -21,8 +21,8 @@ public static class InventoryChecks
     [
         new Validation.Rules.ExcludeScopeRule(),
         new Validation.Rules.HelmChartRule(),
-        new Validation.Rules.HostGateRule(),
         new Validation.Rules.HookTimeoutRule(),
+        new Validation.Rules.HostGateRule(),
         new Validation.Rules.HostRule(),
         new Validation.Rules.ImageRule(),
         new Validation.Rules.NameRule(),
@@ -31,6 +31,7 @@ public static class InventoryChecks
         new Validation.Rules.QuantityMeaningRule(),
         new Validation.Rules.QuantityRule(),
         new Validation.Rules.ReportingRule(),
+        new Validation.Rules.RepositoryServerRule(),
         new Validation.Rules.RetentionRule(),
         new Validation.Rules.ScheduleRule(),
         new Validation.Rules.SecretMaterialRule(),

@@ -21,6 +21,19 @@ internal static partial class YamlSyntaxDiagnosis
 
     public static Diagnostic Explain(string text, SourceSpan parserAt, string parserMessage)
     {
+        try
+        {
+            return Diagnose(text, parserAt, parserMessage);
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or RegexMatchTimeoutException)
+        {
+            // The scan is a best effort on text that does not parse; the parser's own finding still stands.
+            return DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, parserAt, Rephrase(parserMessage));
+        }
+    }
+
+    private static Diagnostic Diagnose(string text, SourceSpan parserAt, string parserMessage)
+    {
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         var errorLine = Math.Clamp(parserAt.Line, 1, Math.Max(1, lines.Length));
         Diagnostic At(int line, int column, string message, string hint) =>

@@ -32,6 +32,8 @@ public static partial class ObjectReader
         ["v1/Secret"] = typeof(V1Secret),
         ["batch/v1/Job"] = typeof(V1Job),
         ["batch/v1/CronJob"] = typeof(V1CronJob),
+        ["apps/v1/Deployment"] = typeof(V1Deployment),
+        ["v1/Service"] = typeof(V1Service),
         ["argoproj.io/v1alpha1/Application"] = typeof(ArgoApplication),
         ["bitnami.com/v1alpha1/SealedSecret"] = typeof(SealedSecret),
         ["external-secrets.io/v1/ExternalSecret"] = typeof(ExternalSecret),

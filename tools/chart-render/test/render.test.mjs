@@ -35,10 +35,10 @@ test("literal {{ .x }} and }} in a hook command come out of Go's template engine
 test("an edited template is reported with the path of the difference", async () => {
   const dir = copy(escape);
   try {
-    const file = join(dir, "chart", "templates", "cronjob-restic-prune.yaml");
+    const file = join(dir, "chart", "templates", "cronjob-restic-check-kvm-lab.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace("concurrencyPolicy: Forbid", "concurrencyPolicy: Allow"));
     const { findings } = await checkEnvironment(dir);
-    assert.ok(findings.some((f) => f.startsWith("cronjob-restic-prune.yaml:") && f.includes("spec.concurrencyPolicy")), findings.join("\n"));
+    assert.ok(findings.some((f) => f.startsWith("cronjob-restic-check-kvm-lab.yaml:") && f.includes("spec.concurrencyPolicy")), findings.join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,13 +47,13 @@ test("an edited template is reported with the path of the difference", async () 
 test("a parameter that does not reach every container is reported", async () => {
   const dir = copy(escape);
   try {
-    const file = join(dir, "chart", "templates", "job-restic-init.yaml");
+    const file = join(dir, "chart", "templates", "job-restic-init-kvm-lab.yaml");
     // The image literal again instead of the parameter: default values still match, changed ones do not.
-    const manifest = readFileSync(join(dir, "manifests", "job-restic-init.yaml"), "utf8");
+    const manifest = readFileSync(join(dir, "manifests", "job-restic-init-kvm-lab.yaml"), "utf8");
     const literal = manifest.match(/image: (.*)/)[1];
     writeFileSync(file, readFileSync(file, "utf8").replace(/image: \{\{.*\n/, `image: ${literal}\n`));
     const { findings } = await checkEnvironment(dir);
-    assert.deepEqual(findings.map((f) => f.split(":")[0]), ["job-restic-init.yaml"]);
+    assert.deepEqual(findings.map((f) => f.split(":")[0]), ["job-restic-init-kvm-lab.yaml"]);
     assert.match(findings[0], /changed values.*containers\[0\]\.image/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -63,10 +63,10 @@ test("a parameter that does not reach every container is reported", async () => 
 test("a missing template and a template without manifest are both reported", async () => {
   const dir = copy(escape);
   try {
-    rmSync(join(dir, "chart", "templates", "configmap-restic-prune.yaml"));
+    rmSync(join(dir, "chart", "templates", "configmap-restic-check-kvm-lab.yaml"));
     writeFileSync(join(dir, "chart", "templates", "configmap-extra.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n");
     const { findings } = await checkEnvironment(dir);
-    assert.ok(findings.includes("configmap-restic-prune.yaml: in manifests/ but no template renders it"), findings.join("\n"));
+    assert.ok(findings.includes("configmap-restic-check-kvm-lab.yaml: in manifests/ but no template renders it"), findings.join("\n"));
     assert.ok(findings.includes("configmap-extra.yaml: rendered by the chart but not in manifests/"), findings.join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -81,5 +81,5 @@ test("values.schema.json rejects wrong types, unknown keys and unknown jobs", ()
   assert.notDeepEqual(schemaErrors(chart, { ...values, replicas: 2 }), []);
   assert.notDeepEqual(schemaErrors(chart, { ...values, image: { ...values.image, tag: "1.0 beta" } }), []);
   assert.notDeepEqual(schemaErrors(chart, { ...values, resources: { ...values.resources, "no-such-job": {} } }), []);
-  assert.notDeepEqual(schemaErrors(chart, { ...values, resources: { ...values.resources, "restic-prune": { limits: { memory: "lots" } } } }), []);
+  assert.notDeepEqual(schemaErrors(chart, { ...values, resources: { ...values.resources, "restic-check-kvm-lab": { limits: { memory: "lots" } } } }), []);
 });
