@@ -122,7 +122,8 @@ public static partial class RemoteCommands
             "if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && " +
             "systemd-run --quiet --collect --unit=" + ShellQuote.Quote(unit) + " --on-active=" + seconds + "s --timer-property=AccuracySec=1s /bin/sh -c \"$fire\" >/dev/null 2>&1; then " +
             "echo systemd " + ShellQuote.Quote(unit) + " > \"$sw\"; " +
-            "elif command -v at >/dev/null 2>&1 && { pgrep -x atd || pidof atd; } >/dev/null 2>&1 && " +
+            // atd counts only when its pid file is in this /run: an atd of another mount namespace serves another spool.
+            "elif command -v at >/dev/null 2>&1 && [ -r /run/atd.pid ] && [ -d \"/proc/$(cat /run/atd.pid)\" ] && " +
             "job=$(echo \"$fire\" | at now + " + minutes + " minutes 2>&1 | sed -n 's/^job \\([0-9][0-9]*\\) .*/\\1/p') && [ -n \"$job\" ]; then " +
             "echo \"at $job\" > \"$sw\"; " +
             "else " +
