@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Release
-# The same entry users have: the .NET tool `manifestgen`, packed from this checkout and run from the tool
-# manifest (scripts/manifestgen.sh re-packs only when the generator's sources change).
-GEN := bash scripts/manifestgen.sh
+# The same entry users have: the native executable once it is built for this source version, else the
+# .NET tool `manifestgen` packed from this checkout (scripts/manifestgen.sh; V=1 says which one runs).
+GEN := bash scripts/manifestgen.sh $(if $(V),-v)
 ENV ?=
 
-.PHONY: render check validate tool test build deps bench demo image image-deps clean
+.PHONY: render check validate native tool test build deps bench demo image image-deps clean
 
 ## Render every environment in values/ (or ENV=name) into out/.
 render:
@@ -20,11 +20,18 @@ check:
 validate:
 	$(GEN) validate $(ENV)
 
-## Pack the .NET tool ManifestGen into the local package source artifacts/packages, then:
+## Compile the native generator for this source version (minutes, once per source change; cached in
+## .tmp/manifestgen-native). make render|check|validate and the git hook use it from then on.
+native:
+	bash scripts/manifestgen-cached.sh --path aot
+
+## Pack the .NET tool ManifestGen into the local package source artifacts/packages (the native tool for
+## this platform plus the framework-dependent one for others; only the latter where the native build
+## fails), then:
 ##   dotnet tool restore && dotnet manifestgen --help                       (this repository's tool manifest)
 ##   dotnet tool install -g --add-source artifacts/packages ManifestGen     (manifestgen on PATH)
 tool:
-	$(DOTNET) pack src/ManifestGen -c $(CONFIG) -nologo
+	bash scripts/manifestgen-cached.sh --pack artifacts/packages
 
 build:
 	$(DOTNET) build ManifestGen.sln -c $(CONFIG)

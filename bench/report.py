@@ -14,6 +14,10 @@ RESTORE_READ_MAX = 2.0
 GEN_1000_WALL_MAX = 1.5
 GEN_1000_PEAK_MAX = 150 * 1024 * 1024
 GEN_SCALING_MAX = 12.0
+GEN_10000_WALL_MAX = 12.0
+# The pre-commit path: `manifestgen check` of the example inventory with the native build, warm.
+CHECK_NAME = "check example inventory"
+CHECK_WALL_MAX = 0.3
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -104,13 +108,30 @@ def summary_lines(data: dict) -> list[str]:
     for g in data["generator"]:
         build = "" if g.get("build", "aot") == "aot" else f" ({g['build']})"
         if g.get("ok"):
-            lines.append(f"generator {g['apps']} apps{build}: {g['wall_s']:.1f} s {g['peak_rss_bytes'] / (1024 * 1024):.0f} MB")
+            line = f"generator {g['apps']} apps{build}: {g['wall_s']:.1f} s {g['peak_rss_bytes'] / (1024 * 1024):.0f} MB"
+            lines.append(line + _generator_goal(g) if not build else line)
         else:
             error = " ".join(g.get("error", "see results file").split())
             lines.append(f"generator {g['apps']} apps{build}: failed ({error[:300]})")
     for h in data.get("hook", []):
-        lines.append(f"{h['name']}: {h['wall_s']:.2f} s" if h.get("ok") else f"{h['name']}: failed ({h.get('error', '')})")
+        if not h.get("ok"):
+            lines.append(f"{h['name']}: failed ({h.get('error', '')})")
+        elif h["name"] == CHECK_NAME:
+            met = h["wall_s"] <= CHECK_WALL_MAX
+            lines.append(f"{h['name']}: {h['wall_s']:.2f} s (goal <= {CHECK_WALL_MAX} s warm: {'met' if met else 'missed'})")
+        else:
+            lines.append(f"{h['name']}: {h['wall_s']:.2f} s")
     return lines
+
+
+def _generator_goal(g: dict) -> str:
+    """The goals of the build users run, judged on the line itself (1,000 and 10,000 apps)."""
+    if g["apps"] == 1000:
+        met = g["wall_s"] <= GEN_1000_WALL_MAX and g["peak_rss_bytes"] <= GEN_1000_PEAK_MAX
+        return f" (goal <= {GEN_1000_WALL_MAX} s, <= {GEN_1000_PEAK_MAX >> 20} MB: {'met' if met else 'missed'})"
+    if g["apps"] == 10000:
+        return f" (goal <= {GEN_10000_WALL_MAX:.0f} s: {'met' if g['wall_s'] <= GEN_10000_WALL_MAX else 'missed'})"
+    return ""
 
 
 def goals(data: dict) -> list[dict]:
@@ -163,6 +184,15 @@ def goals(data: dict) -> list[dict]:
     if s is not None:
         out.append({"goal": "generator 10,000 apps vs 1,000: time ratio", "target": f"<= {GEN_SCALING_MAX}x",
                     "measured": f"{s:.1f}x", "met": s <= GEN_SCALING_MAX, "off": s / GEN_SCALING_MAX, "key": "gen_scaling"})
+    if 10000 in by:
+        w = by[10000]["wall_s"]
+        out.append({"goal": "generator 10,000 apps: wall incl. start-up", "target": f"<= {GEN_10000_WALL_MAX:.0f} s",
+                    "measured": f"{w:.2f} s", "met": w <= GEN_10000_WALL_MAX, "off": w / GEN_10000_WALL_MAX, "key": "gen_10000"})
+    for h in data.get("hook", []):
+        if h["name"] == CHECK_NAME and h.get("ok"):
+            out.append({"goal": "check of the example inventory (pre-commit path), warm", "target": f"<= {CHECK_WALL_MAX} s",
+                        "measured": f"{h['wall_s']:.2f} s", "met": h["wall_s"] <= CHECK_WALL_MAX,
+                        "off": h["wall_s"] / CHECK_WALL_MAX, "key": "check_wall"})
     return out
 
 
@@ -195,6 +225,12 @@ WHY = {
                  "machine shared with other work.",
                  "profiling the per-app path (template parsing and YAML re-parse per object are the usual suspects: "
                  "parse each template once, reuse serializers), then ReadyToRun publishing for the start-up."),
+    "gen_10000": ("the per-app pipeline's CPU (render, strict re-parse, canonical text) times ten thousand, on two "
+                  "cores shared with other work.",
+                  "building the typed objects and the canonical text in one pass instead of text, parse, text."),
+    "check_wall": ("a check renders every example environment in memory and reads out/; the native executable's start-up "
+                   "is milliseconds, so what remains is that work and the machine's load.",
+                   "an unshared machine; otherwise caching the rendered environments by inventory hash."),
     "gen_peak": ("every rendered object is kept in memory for the cross-object checks.",
                  "streaming rendered files to disk and keeping only the keys the cross-object checks need."),
     "gen_scaling": ("a step in the pipeline grows faster than linearly with the number of apps (a cross-object "

@@ -116,16 +116,23 @@ class ReportTests(unittest.TestCase):
     def test_Should_print_one_line_per_workload_in_the_fixed_form(self):
         lines = report.summary_lines(fake_data())
         self.assertEqual(lines[0], "W1 incremental 100mbit: file/tar wall=0.10 wire=0.015 repo=1.00")
-        self.assertRegex(lines[1], r"^generator 1000 apps: 0\.9 s 150 MB$")
+        self.assertRegex(lines[1], r"^generator 1000 apps: 0\.9 s 150 MB \(goal <= 1\.5 s, <= 150 MB: met\)$")
 
     def test_Should_print_the_native_build_the_framework_dependent_one_and_the_hook(self):
         data = fake_data()
         data["generator"] = [{"apps": 1000, "build": "aot", "ok": True, "wall_s": 1.2, "cpu_s": 1.5, "peak_rss_bytes": 120 << 20},
                              {"apps": 1000, "build": "jit", "ok": True, "wall_s": 3.4, "cpu_s": 4.0, "peak_rss_bytes": 170 << 20}]
-        data["hook"] = [{"name": "pre-commit hook", "ok": True, "wall_s": 0.31}]
+        data["generator"] += [{"apps": 10000, "build": "aot", "ok": True, "wall_s": 12.5, "cpu_s": 20, "peak_rss_bytes": 600 << 20}]
+        data["hook"] = [{"name": "pre-commit hook", "ok": True, "wall_s": 0.31},
+                        {"name": "check example inventory", "ok": True, "wall_s": 0.25}]
         lines = report.summary_lines(data)
-        self.assertEqual(lines[1:], ["generator 1000 apps: 1.2 s 120 MB", "generator 1000 apps (jit): 3.4 s 170 MB",
-                                     "pre-commit hook: 0.31 s"])
+        self.assertEqual(lines[1:], ["generator 1000 apps: 1.2 s 120 MB (goal <= 1.5 s, <= 150 MB: met)",
+                                     "generator 1000 apps (jit): 3.4 s 170 MB",
+                                     "generator 10000 apps: 12.5 s 600 MB (goal <= 12 s: missed)",
+                                     "pre-commit hook: 0.31 s",
+                                     "check example inventory: 0.25 s (goal <= 0.3 s warm: met)"])
+        goals = {g["key"]: g["met"] for g in report.goals(data)}
+        self.assertEqual((goals["gen_10000"], goals["check_wall"]), (False, True))
         # The goals judge the native build, the one users run.
         wall = next(g for g in report.goals(data) if g["key"] == "gen_wall")
         self.assertTrue(wall["met"])

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Runs the manifestgen CLI from a build cached under .tmp/manifestgen-native/ (git-ignored), so the tests,
-# the benchmark and a hook that uses it do not pay a build on every run: the generator is rebuilt only
-# when its sources (src/ManifestGen, src/ManifestGen.Contracts, the build and package props) change.
-# Templates and values are read at run time and need no rebuild.
+# Builds the generator once per source version and runs it from a cache under .tmp/manifestgen-native/
+# (git-ignored): the generator is rebuilt only when its sources (src/ManifestGen, src/ManifestGen.Contracts,
+# the build and package props) change. Templates and values are read at run time and need no rebuild.
 #
 # The form users run is the Native AOT executable (start-up in milliseconds instead of a second of JIT):
-# it is compiled once per source version (several minutes), and the framework-dependent build is the
-# fallback where it cannot be built (no clang, unsupported platform; the reason is kept in
+# it is compiled once per source version (several minutes; run with `nice`), and the framework-dependent
+# build is the fallback where it cannot be built (no clang, unsupported platform; the reason is kept in
 # .tmp/manifestgen-native/<hash>-aot.log).
 #
 #   scripts/manifestgen-cached.sh check
 #   scripts/manifestgen-cached.sh render production
-#   scripts/manifestgen-cached.sh --path [aot|jit] # builds if needed, prints the executable's path
+#   scripts/manifestgen-cached.sh --path [aot|jit]   # builds if needed, prints the executable's path
+#   scripts/manifestgen-cached.sh --cached           # prints the native executable's path if it is built, else nothing; never builds
+#   scripts/manifestgen-cached.sh --pack DIR         # the .NET tool packages into DIR (see below)
+#
+# --pack: where the native executable builds, the native tool: the top-level package ManifestGen, the
+# Native AOT package ManifestGen.<rid> and the framework-dependent ManifestGen.any for other platforms
+# (`dotnet tool install` picks the one for its platform). Packing the native package links the cached
+# compile again (seconds) and takes the templates as they are now. Where it does not build, the single
+# framework-dependent package. `make tool` packs into artifacts/packages.
 #
 # MANIFESTGEN_BUILD=jit skips the native build. MANIFESTGEN_ROOT names another root to read values/,
 # templates/ and out/ from (scripts/pre-commit.sh points it at a copy of the staged tree),
@@ -23,7 +30,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 hash="$(
   { find src/ManifestGen src/ManifestGen.Contracts -type f \
-      \( -name '*.cs' -o -name '*.csproj' \) -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum
+      \( -name '*.cs' -o -name '*.csproj' -o -name '*.xml' \) -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum
     sha256sum Directory.Build.props Directory.Packages.props global.json
   } | sha256sum | cut -c1-16
 )"
@@ -37,8 +44,14 @@ case "$(uname -m)" in
   *) rid="" ;;
 esac
 
+if [ "${1:-}" = --cached ]; then
+  [ ! -x "$aot/manifestgen" ] || printf '%s\n' "$root/$aot/manifestgen"
+  exit 0
+fi
+
 # One build at a time, even when several hooks start together; bounded wait (a native build under load
-# can take a quarter of an hour).
+# can take a quarter of an hour). The builds run with the lock's descriptor closed (9>&-): the compiler
+# server and build nodes they leave running for minutes must not hold the lock.
 locked=0
 lock() {
   [ "$locked" = 1 ] && return
@@ -54,9 +67,12 @@ build_jit() {
   [ -f "$jit/manifestgen.dll" ] && return
   echo "manifestgen: building the generator once for this source version ($hash)..." >&2
   rm -rf "$jit.partial"
-  dotnet publish src/ManifestGen -c Release -o "$jit.partial" -v quiet -nologo >&2
+  dotnet publish src/ManifestGen -c Release -o "$jit.partial" -v quiet -nologo >&2 9>&-
   mv "$jit.partial" "$jit"
 }
+
+# The native build's properties; --pack passes the same ones, so its publish finds the compile current.
+native_props=(-c Release -r "$rid" "-p:ManifestGenNativeRid=$rid" -nologo -v quiet)
 
 # Succeeds when the native executable exists (built now or before); never fails the caller.
 build_aot() {
@@ -67,8 +83,9 @@ build_aot() {
   [ ! -f "$aot.failed" ] || return 1
   echo "manifestgen: compiling the native generator once for this source version ($hash; takes minutes)..." >&2
   rm -rf "$aot.partial"
-  if dotnet publish src/ManifestGen -c Release -r "$rid" -p:PublishAot=true -o "$aot.partial" -nologo -v quiet \
-       >"$aot.log" 2>&1 && [ -x "$aot.partial/manifestgen" ]; then
+  # nice: the compile takes minutes of every core; whatever else runs on the machine keeps its share.
+  if nice -n 10 dotnet publish src/ManifestGen "${native_props[@]}" -o "$aot.partial" >"$aot.log" 2>&1 9>&- \
+       && [ -x "$aot.partial/manifestgen" ]; then
     mv "$aot.partial" "$aot"
     return 0
   fi
@@ -83,6 +100,29 @@ prune() {
   [ "$locked" = 1 ] || return 0
   find "$cache" -mindepth 1 -maxdepth 1 ! -name "$hash-*" ! -name .lock -exec rm -rf {} +
 }
+
+pack() {
+  local dir
+  dir="$(mkdir -p "$1" && cd "$1" && pwd)"
+  rm -f "$dir"/ManifestGen.*.nupkg
+  if [ "${MANIFESTGEN_BUILD:-aot}" = aot ] && build_aot; then
+    lock
+    nice -n 10 dotnet pack src/ManifestGen "${native_props[@]}" -o "$dir" >&2 9>&-
+    nice -n 10 dotnet pack src/ManifestGen -c Release -r any "-p:ManifestGenNativeRid=$rid" -nologo -v quiet -o "$dir" >&2 9>&-
+    # The top-level package: names the two runtime packages (and carries no program).
+    dotnet pack src/ManifestGen -c Release "-p:ManifestGenNativeRid=$rid" -nologo -v quiet -o "$dir" >&2 9>&-
+  else
+    dotnet pack src/ManifestGen -c Release -nologo -v quiet -o "$dir" >&2 9>&-
+  fi
+  prune
+  ls "$dir"/ManifestGen.*.nupkg
+}
+
+if [ "${1:-}" = --pack ]; then
+  [ -n "${2:-}" ] || { echo "manifestgen: --pack needs a folder" >&2; exit 2; }
+  pack "$2"
+  exit 0
+fi
 
 want="${MANIFESTGEN_BUILD:-aot}"
 if [ "${1:-}" = --path ]; then

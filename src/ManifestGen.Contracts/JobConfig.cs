@@ -268,6 +268,12 @@ public static class PodPaths
     /// <summary>Mount of the optional Secret holding the healthchecks-style ping URL (it embeds a token).</summary>
     public const string PingUrlDir = "/var/run/secrets/manifestgen/ping";
     public const string RepositoryMount = "/repository";
+    /// <summary>Mount of the host's REST server credential (append-only mode): the file <see cref="RestPasswordKey"/>.</summary>
+    public const string RestPasswordDir = "/var/run/secrets/manifestgen/rest";
+    public const string RestPasswordKey = "password";
+    /// <summary>Mount of the REST server's htpasswd Secret (only the server's pod): the file <see cref="HtpasswdKey"/>.</summary>
+    public const string HtpasswdDir = "/var/run/secrets/manifestgen/rest-server";
+    public const string HtpasswdKey = "htpasswd";
     public const string CacheDir = "/var/cache/restic";
     public const string TmpDir = "/tmp";
     /// <summary>Environment variable naming the job config file; the runner has no default, so a manifest must set it.</summary>

@@ -38,6 +38,10 @@ public static class JobConfigRules
         Absolute("repository.cacheDir", repo.CacheDir);
         if (repo.RetryLockSeconds < 0)
             Add("repository.retryLockSeconds", $"{repo.RetryLockSeconds} is negative");
+        // The lock wait is the longest a killed run's lock can hold up this job; it must end before the Job's
+        // deadline does, or the pod is killed while it waits and the run ends without its own clear exit 11.
+        else if (config.ActiveDeadlineSeconds is { } deadline && repo.RetryLockSeconds >= deadline)
+            Add("repository.retryLockSeconds", $"{repo.RetryLockSeconds} is not shorter than the job's activeDeadlineSeconds ({deadline}): the job would be killed while it waits for a lock");
         // The runner's shutdown steps are shares of this period; below the minimum they are too short.
         if (config.TerminationGracePeriodSeconds < ShutdownBudget.MinimumGracePeriodSeconds)
             Add("terminationGracePeriodSeconds", $"{config.TerminationGracePeriodSeconds} is too short (at least {ShutdownBudget.MinimumGracePeriodSeconds})");

@@ -57,10 +57,23 @@ public static partial class RemoteCommands
     /// <summary>Behind the gate: start the services the app's marker names (those of its allow-list only), then cancel.</summary>
     public static string GateSwitchRecover(string app) => GateSwitch + " recover " + app;
 
+    /// <summary>
+    /// Lists every non-directory below a host path, NUL-terminated: inode, size, modification and change
+    /// time (seconds with nanoseconds) and path. Taken before and after each rsync pass: a file whose change
+    /// time or inode moved while it was copied is copied again, also when its writer restored size and
+    /// modification time (touch -r, cp -p, some databases), which rsync's quick check cannot see. One fixed
+    /// line per app path, so the host gate's allow-list lists it exactly.
+    /// </summary>
+    public static string FileStates(string hostPath) =>
+        "find " + ShellQuote.Quote(hostPath.TrimEnd('/') is { Length: > 0 } p ? p : "/") + " ! -type d -printf '%i %s %T@ %C@ %p\\0'";
+
     private static string Compose(string directory, string verb, IEnumerable<string> services) =>
         "cd " + ShellQuote.Quote(directory) + " && docker compose " + verb + (services.Any() ? " " + ShellQuote.Join(services) : "");
 
     /// <summary>`docker compose ps --services --status running` in the compose directory.</summary>
+    /// <summary>How long one compose command (list running services, stop, start) may take on the host.</summary>
+    public const int ComposeTimeoutSeconds = 300;
+
     public static string ComposeRunning(string directory) => Compose(directory, "ps --services --status running", []);
 
     public static string ComposeStop(string directory, IEnumerable<string> services) => Compose(directory, "stop", services);
@@ -79,7 +92,7 @@ public static partial class RemoteCommands
 
     /// <summary>
     /// Every fixed command line a backup of <paramref name="app"/> sends: hooks and dumps (the inventory's
-    /// own lines, unchanged) and the tar stream. The path check and compose vary with the run (which
+    /// own lines, unchanged), the tar stream and rsync's file-state listings. The path check and compose vary with the run (which
     /// services are running); the gate matches those by shape against the allow-list's paths and services.
     /// </summary>
     public static IReadOnlyList<string> FixedBackupCommands(AppConfig app) =>
@@ -88,6 +101,7 @@ public static partial class RemoteCommands
         .. app.Hooks.After.Select(h => h.Run),
         .. app.Hooks.Dumps.Select(d => d.Command),
         .. app.Strategy == TransferStrategy.Tar ? [TarStream(app)] : Array.Empty<string>(),
+        .. app.Strategy == TransferStrategy.Rsync ? app.Paths.Select(FileStates) : [],
     ];
 
     [GeneratedRegex("[^a-z0-9-]")]

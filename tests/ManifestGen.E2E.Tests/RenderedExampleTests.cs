@@ -103,9 +103,9 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
             Assert.Contains($"app={app.Name}", s.Tags);
         });
 
-        // Maintenance (the host's forget job, then the repository's prune job) and check CronJobs.
-        Ok(await env.RunAsync(env.Workload(JobKind.Maintain, prune: false)), "forget");
-        Ok(await env.RunAsync(env.Workload(JobKind.Maintain, prune: true)), "prune");
+        // Maintenance and check CronJobs. The example's repository is served append-only: the host has a
+        // repository of its own, which its forget job also prunes (AppendOnlyServerTests has the details).
+        Ok(await env.RunAsync(env.Workload(JobKind.Maintain)), "forget and prune");
         Ok(await env.RunAsync(env.Workload(JobKind.Check)), "check");
         Assert.Equal(2, SnapshotList(Ok(await env.RunAsync(env.BackupWorkload, ["snapshots", "--json"]), "snapshots").Stdout).Count);
 
@@ -169,7 +169,7 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
 
     // ---- contract: a template that disagrees with the runner must fail the run ----
 
-    private const string PodTemplate = "_pod.sbn";
+    private const string PodTemplate = "_pod-template.sbn";
 
     private static Action<string> Edit(string find, string replace) => templates =>
     {
@@ -240,8 +240,8 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
     }
 
     private static Action<string> DropVariable(string variable) => Edit(
-        "{{- for e in job.pod.env }}",
-        "{{- for e in job.pod.env }}{{ if e.key == \"" + variable + "\"; continue; end }}");
+        "{{- for e in tpl.pod.env }}",
+        "{{- for e in tpl.pod.env }}{{ if e.key == \"" + variable + "\"; continue; end }}");
 
     private sealed record Snapshot(string Hostname, List<string> Paths, List<string> Tags);
 

@@ -8,7 +8,7 @@ namespace ManifestGen.Runner.Tests;
 /// user of a server started with --append-only --private-repos; only maintenance holds the user of a
 /// second server over the same folder without those flags.
 /// </summary>
-[Collection(RealHostCollection.Name)]
+[Collection(GateHostCollection.Name)]
 public sealed class AppendOnlyRepositoryTests(RealHost host)
 {
     [Fact]

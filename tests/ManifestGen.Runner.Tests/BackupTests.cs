@@ -8,6 +8,8 @@ namespace ManifestGen.Runner.Tests;
 [Collection(RealHostCollection.Name)]
 public sealed class BackupTests(RealHost host, ITestOutputHelper output)
 {
+    internal static string LocalPath(string root, string hostPath) => Path.Join(root, hostPath);
+
     [Fact]
     public async Task I_can_back_up_twice_and_the_second_run_reads_only_the_changed_files()
     {
@@ -244,6 +246,12 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         Assert.All(await s.Repo.SnapshotsAsync(), x => Assert.Equal([dir], x.Paths));
     }
 
+}
+
+/// <summary>Refusals, interruptions and reporting of a backup; a collection of its own, so it runs beside <see cref="BackupTests"/>.</summary>
+[Collection(BackupFaultHostCollection.Name)]
+public sealed class BackupRefusalAndReportingTests(RealHost host)
+{
     [Fact]
     public async Task Should_refuse_a_host_whose_key_differs_from_the_pinned_one()
     {
@@ -454,5 +462,4 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         Assert.Contains("manifestgen_last_run_success{command=\"backup\",app=\"pushed\",host=\"kvm-test\"} 0", all[1].Body);
     }
 
-    internal static string LocalPath(string root, string hostPath) => Path.Join(root, hostPath);
 }

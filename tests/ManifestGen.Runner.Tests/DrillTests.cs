@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace ManifestGen.Runner.Tests;
 
-[Collection(RealHostCollection.Name)]
+[Collection(GateHostCollection.Name)]
 public sealed class DrillTests(RealHost host, ITestOutputHelper output)
 {
     [Fact]

@@ -223,6 +223,19 @@ public sealed class LockFaultTests(RealHost host)
         Assert.NotEmpty(s.Repo.Locks());
     }
 
+    /// <summary>
+    /// Backs up a 4 MiB app <paramref name="app"/> and starts a live process holding the repository's exclusive
+    /// lock for as long as the test needs: a check reading that data at 1 KiB/s. Returns once the lock is there.
+    /// </summary>
+    private static async Task<BackgroundProcess> HoldExclusiveLockAsync(Scenario s, string app)
+    {
+        var dir = s.CreateApp(app, dataFiles: 1, fileSize: 4 << 20);
+        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", dir);
+        var holder = new BackgroundProcess("restic", ["check", "--read-data", "--limit-download", "1"], s.Repo.Environment);
+        await WaitForLockAsync(s);
+        return holder;
+    }
+
     [Fact]
     public async Task Should_not_block_the_next_prune_when_a_backup_is_killed_with_SIGKILL_holding_its_lock()
     {
@@ -253,19 +266,42 @@ public sealed class LockFaultTests(RealHost host)
     {
         await using var s = await Scenario.CreateAsync(host);
         var app = "lockp-" + Guid.NewGuid().ToString("N")[..8];
-        var dir = s.CreateApp(app, dataFiles: 1, fileSize: 4 << 20);
-        await s.Repo.CheckedAsync("backup", "--host", "kvm-test", dir);
-        // prune and check take the same exclusive lock; a check reading 4 MiB of data at 1 KiB/s holds it
-        // for as long as the test needs (a prune of a small repository is over before it can be killed).
-        await using (var prune = new BackgroundProcess("restic", ["check", "--read-data", "--limit-download", "1"], s.Repo.Environment))
-        {
-            await WaitForLockAsync(s);
+        // prune and check take the same exclusive lock (a prune of a small repository is over before it can be killed).
+        await using (var prune = await HoldExclusiveLockAsync(s, app))
             await prune.KillTreeAsync();
-        }
         Assert.NotEmpty(s.Repo.Locks());
         var config = s.Backup(s.App(app));
         var backup = await s.RunAsync(config with { Repository = config.Repository with { RetryLockSeconds = 1 } }, "backup");
         Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Empty(s.Repo.Locks());
+    }
+
+    [Fact]
+    public async Task Should_wait_for_a_lock_at_most_retryLockSeconds_fail_naming_the_bound_past_it_and_go_on_once_its_holder_is_killed()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = "lockw-" + Guid.NewGuid().ToString("N")[..8];
+        await using var holder = await HoldExclusiveLockAsync(s, app);
+        var config = s.Backup(s.App(app));
+
+        // Past the bound: exit 11, and the error says how long it waited, the bound and who holds the lock.
+        var sw = Stopwatch.StartNew();
+        var locked = await s.RunAsync(config with { Repository = config.Repository with { RetryLockSeconds = 10 } }, "backup");
+        Assert.True(locked.ExitCode == 11, locked.ToString());
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(10), $"gave up after {sw.Elapsed}");
+        Assert.Contains("repository.retryLockSeconds = 10", locked.Summary.Error);
+        Assert.Contains("already locked exclusively", locked.Summary.Error);
+        Assert.False(holder.HasExited, "a live holder's lock is left alone");
+
+        // Within the bound: the holder is SIGKILLed while the next run waits; the run removes the dead lock and succeeds.
+        var bound = TimeSpan.FromSeconds(90);
+        await using var runner = RunnerProcess.Start(s.WriteConfig(config with { Repository = config.Repository with { RetryLockSeconds = (int)bound.TotalSeconds } }),
+            ["backup"], s.Mounts(config));
+        sw.Restart();
+        Assert.True(await runner.WaitForStderrAsync("removing stale locks and trying again", TimeSpan.FromSeconds(120)), runner.Stderr);
+        await holder.KillTreeAsync();
+        Assert.Equal(0, await runner.WaitForExitAsync(bound));
+        Assert.True(sw.Elapsed < bound, $"took {sw.Elapsed}");
         Assert.Empty(s.Repo.Locks());
     }
 }

@@ -110,7 +110,7 @@ public sealed class GatedHost
     public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 }
 
-[Collection(RealHostCollection.Name)]
+[Collection(GateHostCollection.Name)]
 public sealed class GateTests(RealHost host)
 {
     private static string Yaml(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

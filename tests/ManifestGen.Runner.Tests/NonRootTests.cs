@@ -8,7 +8,7 @@ namespace ManifestGen.Runner.Tests;
 /// The runner as the rendered pods run it: uid and gid 10001, fsGroup as the only supplementary group,
 /// no capabilities, no_new_privs; Secrets root-owned with mode 0440. The host side is root (real sshd).
 /// </summary>
-[Collection(RealHostCollection.Name)]
+[Collection(RestoreHostCollection.Name)]
 public sealed class NonRootTests(RealHost host)
 {
     private const string FakeSuperStat = "user.rsync.%stat";

@@ -5,7 +5,7 @@ using ManifestGen.Testing;
 namespace ManifestGen.Runner.Tests;
 
 /// <summary>The quoting function against the real remote shell, and whole backups of hostile names.</summary>
-[Collection(RealHostCollection.Name)]
+[Collection(RestoreHostCollection.Name)]
 public sealed class QuotingRoundTripTests(RealHost host)
 {
     private static readonly string[] Names =

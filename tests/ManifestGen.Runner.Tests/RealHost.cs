@@ -225,8 +225,27 @@ public sealed class Scenario : IAsyncDisposable
     }
 }
 
-// Further collections, each with its own sshd: xunit runs collections in parallel and the tests inside
-// one in order. No two collections share a repository (every test makes its own Scenario).
+// Further collections, each with its own sshd: xunit runs collections in parallel (four at once,
+// xunit.runner.json: the tests mostly wait on sshd, rsync and restic) and the tests inside one in order. No two collections share a repository (every test makes its own Scenario) or an app
+// name that stops services (the host's dead man's switch markers are per app name).
+[CollectionDefinition(Name)]
+public sealed class BackupFaultHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "backup refusals and reporting on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class GateHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "the host gate and repository modes on a real sshd";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RestoreHostCollection : ICollectionFixture<RealHost>
+{
+    public const string Name = "restores, names and owners on a real sshd";
+}
+
 [CollectionDefinition(Name)]
 public sealed class FaultHostCollection : ICollectionFixture<RealHost>
 {

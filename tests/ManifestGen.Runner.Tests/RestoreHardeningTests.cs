@@ -7,7 +7,7 @@ namespace ManifestGen.Runner.Tests;
 /// A restore writes only the app's own data, from the app's own snapshots, and never follows a link out
 /// of the restore: real sshd, restic and rsync, the runner as the pods' non-root user.
 /// </summary>
-[Collection(RealHostCollection.Name)]
+[Collection(RestoreHostCollection.Name)]
 public sealed class RestoreHardeningTests(RealHost host)
 {
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;

@@ -59,19 +59,96 @@ public sealed class TransferTests(RealHost host)
         }
     }
 
+    /// <summary>Link targets of the snapshot's symlinks below <paramref name="root"/>, from `restic ls -l` ("PATH -> TARGET").</summary>
+    private static async Task<Dictionary<string, string>> LinkTargetsAsync(Scenario s, string snapshotId, string root)
+    {
+        var ls = await s.Repo.CheckedAsync("ls", "-l", snapshotId, root);
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in ls.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('L')))
+        {
+            var path = line.IndexOf(" " + root, StringComparison.Ordinal);
+            var arrow = line.IndexOf(" -> ", StringComparison.Ordinal);
+            if (path >= 0 && arrow > path) links[line[(path + 1)..arrow]] = line[(arrow + 4)..];
+        }
+        return links;
+    }
+
     [Fact]
-    public async Task Should_not_succeed_with_a_file_that_is_rewritten_during_its_own_transfer()
+    public async Task Should_store_absolute_and_relative_symlinks_read_through_sshfs_exactly_as_the_host_has_them()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var name = Unique("torn");
+        var name = Unique("links");
         var dir = s.CreateApp(name, dataFiles: 1);
-        var hot = Path.Combine(dir, "hot.db");
-        File.WriteAllBytes(hot, new byte[65536]);
-        // A writer that rewrites the file in place back to back for the whole run (same size, new bytes and
-        // modification time; bounded in count, stopped with the test), as a database file is rewritten.
-        await using var writer = new BackgroundProcess("sh",
-            ["-c", "i=0; while [ $i -lt 500000 ]; do dd if=/dev/urandom of=\"$1\" bs=65536 count=1 conv=notrunc status=none; i=$((i+1)); done", "sh", hot]);
-        var app = s.App(name) with { ChangedFileRecopies = 2 };
+        Directory.CreateDirectory(Path.Combine(dir, "releases", "3"));
+        File.WriteAllText(Path.Combine(dir, "releases", "3", "VERSION"), "3\n");
+        // Absolute links inside and outside the app, a relative one, and one that dangles.
+        File.CreateSymbolicLink(Path.Combine(dir, "current"), Path.Combine(dir, "releases", "3"));
+        File.CreateSymbolicLink(Path.Combine(dir, "resolv"), "/etc/resolv.conf");
+        File.CreateSymbolicLink(Path.Combine(dir, "previous"), "releases/2");
+        File.CreateSymbolicLink(Path.Combine(dir, "up"), "../" + name + "/releases/3/VERSION");
+        var onHost = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var link in new[] { "current", "resolv", "previous", "up" })
+            onHost[Path.Combine(dir, link)] = new FileInfo(Path.Combine(dir, link)).LinkTarget!;
+        Assert.StartsWith("/", onHost[Path.Combine(dir, "current")]);
+
+        // (rsync's mirror keeps links as files with their type in an xattr, --fake-super: they become links on the host.)
+        var r = await s.RunAsync(s.Backup(s.App(name, TransferStrategy.Sshfs)), "backup");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(Outcome.Success, r.Summary.Outcome);
+        var stored = await LinkTargetsAsync(s, r.Summary.SnapshotId!, dir);
+        Assert.True(onHost.OrderBy(k => k.Key, StringComparer.Ordinal).SequenceEqual(stored.OrderBy(k => k.Key, StringComparer.Ordinal)),
+            $"stored {string.Join(", ", stored)}\n{await s.Repo.CheckedAsync("ls", "-l", r.Summary.SnapshotId!)}");
+    }
+
+    [Fact]
+    public async Task Should_fail_naming_the_files_the_ssh_user_cannot_read_through_sshfs_and_only_warn_with_the_opt_out()
+    {
+        // The host's SSH user is not root here, so the host's permissions apply to what sshfs can read.
+        var login = new LoginUser("mgbackup", 59998, 59998);
+        await using var sshd = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [host.FakeBin], LoginUser = login });
+        await using var s = await Scenario.CreateAsync(host);
+        var name = Unique("unreadable");
+        var dir = s.CreateApp(name, dataFiles: 2);
+        // The way down to the app is open to everyone, as on a host; two entries are root's alone.
+        for (var d = dir; d.Length > s.Dir.Path.Length - 1; d = Path.GetDirectoryName(d)!)
+            File.SetUnixFileMode(d, File.GetUnixFileMode(d) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var secret = Path.Combine(dir, "secret.key");
+        File.WriteAllText(secret, "root only\n");
+        File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var closed = Path.Combine(dir, "private");
+        Directory.CreateDirectory(closed);
+        File.WriteAllText(Path.Combine(closed, "inner.txt"), "hidden\n");
+        File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var readable = Path.Combine(dir, "app.conf");
+        var probe = await Proc.RunAsync("ssh", [.. sshd.SshArgs(), "id -u; cat " + ShellQuote.Quote(readable) + "; cat " + ShellQuote.Quote(secret)], TimeSpan.FromSeconds(60));
+        Assert.StartsWith("59998\n", probe.Stdout);
+        Assert.Contains("Permission denied", probe.Stderr);
+
+        var app = s.App(name, TransferStrategy.Sshfs);
+        var config = s.Backup(app) with { Host = sshd.ToHostConfig(s.HostName) };
+        var failed = await s.RunAsync(config, "backup");
+        Assert.True(failed.ExitCode == 3, failed.ToString());
+        Assert.Equal(Outcome.Failure, failed.Summary.Outcome);
+        Assert.Contains(secret, failed.Summary.Error);
+        Assert.Contains(closed, failed.Summary.Error);
+        Assert.Contains("partialIsFailure", failed.Summary.Error);
+        Assert.Contains(failed.Summary.Warnings, w => w.Contains(secret, StringComparison.Ordinal));
+
+        var warned = await s.RunAsync(config with { App = app with { PartialIsFailure = false } }, "backup");
+        Assert.True(warned.ExitCode == 0, warned.ToString());
+        Assert.Equal(Outcome.Warning, warned.Summary.Outcome);
+        Assert.Contains(warned.Summary.Warnings, w => w.Contains(secret, StringComparison.Ordinal) && w.Contains(closed, StringComparison.Ordinal));
+        // What the user can read is stored as the host has it.
+        Assert.Equal(File.ReadAllText(readable), await s.Repo.CheckedAsync("dump", warned.Summary.SnapshotId!, readable));
+    }
+
+    /// <summary>
+    /// While <paramref name="hot"/> keeps changing, a backup fails naming it and stores nothing; with
+    /// changedFileIsFailure false it succeeds with a warning that names it.
+    /// </summary>
+    private static async Task AssertKeptChangingAsync(Scenario s, AppConfig app, string hot)
+    {
+        app = app with { ChangedFileRecopies = 2 };
         var failed = await s.RunAsync(s.Backup(app), "backup");
         Assert.True(failed.ExitCode == 1, failed.ToString());
         Assert.True(failed.Summary.Error?.Contains("kept changing during the transfer", StringComparison.Ordinal) == true, failed.ToString());
@@ -82,6 +159,30 @@ public sealed class TransferTests(RealHost host)
         Assert.True(warned.ExitCode == 0, warned.ToString());
         Assert.Equal(Outcome.Warning, warned.Summary.Outcome);
         Assert.Contains(warned.Summary.Warnings, w => w.Contains(hot, StringComparison.Ordinal));
+    }
+
+    /// <param name="mtimePutBack">
+    /// false: the writer rewrites the file in place back to back (same size, new bytes and modification time),
+    /// as a database file is rewritten; rsync's quick check sees it. true: after every write it puts the
+    /// modification time back to the nanosecond (touch -r, as cp -p or a database that keeps its file times
+    /// does), so only the change time and the bytes move: the host's file states see it. Bounded in count,
+    /// stopped with the test.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Should_not_succeed_with_a_file_that_is_rewritten_during_its_own_transfer(bool mtimePutBack)
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = Unique("torn");
+        var dir = s.CreateApp(name, dataFiles: 1);
+        var hot = Path.Combine(dir, "hot.db");
+        File.WriteAllBytes(hot, new byte[65536]);
+        var stamp = s.Dir.Write(Unique("stamp"), "");
+        var putBack = mtimePutBack ? "touch -r \"$2\" \"$1\"; " : "";
+        await using var writer = new BackgroundProcess("sh",
+            ["-c", "touch -r \"$1\" \"$2\"; i=0; while [ $i -lt 200000 ]; do dd if=/dev/urandom of=\"$1\" bs=65536 count=1 conv=notrunc status=none; " + putBack + "i=$((i+1)); done", "sh", hot, stamp]);
+        await AssertKeptChangingAsync(s, s.App(name), hot);
     }
 
     [Fact]

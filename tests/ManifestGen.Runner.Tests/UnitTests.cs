@@ -151,6 +151,23 @@ public sealed class RsyncStatsTests
     }
 
     [Fact]
+    public void Should_name_files_whose_change_time_or_inode_moved_even_when_size_and_mtime_are_the_same()
+    {
+        // find's records, NUL-terminated, re-joined with a newline by line reading; a name may hold a space or a newline.
+        var before = RsyncTransfer.ParseFileStates("11 10 1700000000.1000000000 1700000000.1000000000 /srv/a/db\0" +
+            "\n12 5 1700000000.2000000000 1700000000.2000000000 /srv/a/x y\0" +
+            "13 5 1700000000.3000000000 1700000000.3000000000 /srv/a/new\nline\0\n");
+        Assert.Equal(["/srv/a/db", "/srv/a/new\nline", "/srv/a/x y"], before.Keys.Order(StringComparer.Ordinal).ToArray());
+        var after = before
+            .SetItem("/srv/a/db", before["/srv/a/db"] with { Changed = "1700000009.0000000000" })
+            .SetItem("/srv/a/x y", before["/srv/a/x y"] with { Inode = "99" })
+            .Add("/srv/a/added", new RsyncTransfer.FileState("14", "1", "1", "1"));
+        Assert.Equal(["/srv/a/added", "/srv/a/db", "/srv/a/x y"], RsyncTransfer.MovedFiles(before, after).ToArray());
+        Assert.Empty(RsyncTransfer.MovedFiles(before, before));
+        Assert.Equal("find '/srv/it'\\''s' ! -type d -printf '%i %s %T@ %C@ %p\\0'", RemoteCommands.FileStates("/srv/it's/"));
+    }
+
+    [Fact]
     public void Should_map_host_paths_under_the_local_root()
     {
         Assert.Equal("/srv/app", LocalPaths.For("/", "/srv/app/"));

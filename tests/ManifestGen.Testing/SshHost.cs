@@ -18,11 +18,28 @@ public sealed record SshHostOptions
     /// <summary>Folders put in front of PATH in every session (fake tools such as a recording `docker`).</summary>
     public ImmutableArray<string> ExtraPath { get; init; } = [];
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// Log in as this non-root user instead of root. The user exists only for this sshd: a passwd and group
+    /// entry are bound over /etc/passwd and /etc/group in a mount namespace of sshd's own (unshare -m), so
+    /// the machine's user database is not touched; its home is a folder of the host's temp dir.
+    /// </summary>
+    public LoginUser? LoginUser { get; init; }
+    /// <summary>
+    /// Give the host an `at` daemon of its own: sshd and atd run in a mount and PID namespace (unshare -m -p)
+    /// with private tmpfs spools and /run, so `pgrep atd`, `at`, `atq` and `atrm` in the host's sessions see
+    /// only this atd and its jobs, and the machine's spool is not touched. Everything in the namespace ends
+    /// with sshd (its PID 1).
+    /// </summary>
+    public bool AtDaemon { get; init; }
 }
+
+/// <summary>A throwaway login for <see cref="SshHostOptions.LoginUser"/> (uid and gid not in the machine's database).</summary>
+public sealed record LoginUser(string Name, int Uid, int Gid);
 
 /// <summary>
 /// A real OpenSSH server with throwaway keys: host and client keys are generated per fixture in a
-/// private temp dir, sshd runs in the foreground (-D -e) and accepts the client key for root. Dispose
+/// private temp dir, sshd runs in the foreground (-D -e) and accepts the client key for root (or for a
+/// throwaway non-root <see cref="SshHostOptions.LoginUser"/>). Dispose
 /// kills sshd with every session it started and removes the keys.
 /// </summary>
 public sealed class SshHost : IAsyncDisposable
@@ -32,7 +49,7 @@ public sealed class SshHost : IAsyncDisposable
 
     public string Address { get; }
     public int Port { get; }
-    public string User => "root";
+    public string User { get; }
     /// <summary>Client private key (mode 0400), what the pod gets as its Secret.</summary>
     public string IdentityFile { get; }
     /// <summary>known_hosts pinning this server's host key at [address]:port.</summary>
@@ -43,8 +60,13 @@ public sealed class SshHost : IAsyncDisposable
     /// <summary>The listening sshd, for tests that cut the host off (established sessions live on).</summary>
     public int ServerPid => _sshd.Id;
 
-    private SshHost(TempDir dir, BackgroundProcess sshd, string address, int port, string identity, string knownHosts, string hostPub)
+    /// <summary>The login user's home on this host (root's real home without <see cref="SshHostOptions.LoginUser"/>).</summary>
+    public string Home { get; }
+
+    private SshHost(TempDir dir, BackgroundProcess sshd, string address, int port, string identity, string knownHosts, string hostPub, string user, string home)
     {
+        User = user;
+        Home = home;
         _dir = dir;
         _sshd = sshd;
         Address = address;
@@ -69,19 +91,56 @@ public sealed class SshHost : IAsyncDisposable
             File.SetUnixFileMode(clientKey, UnixFileMode.UserRead);
             File.Copy(clientKey + ".pub", dir.Combine("authorized_keys"));
             var hostPub = (await File.ReadAllTextAsync(hostKey + ".pub")).Trim();
+            var user = options.LoginUser?.Name ?? "root";
+            var home = System.Environment.GetEnvironmentVariable("HOME") ?? "/root";
+            ImmutableArray<string> prefix = options.CommandPrefix;
+            // What runs in sshd's own namespace before sshd: $1 passwd, $2 group (or empty), then sshd's words.
+            var setup = "set -e; p=$1; g=$2; shift 2; ";
+            string passwd = "", group = "";
+            if (options.LoginUser is { } login)
+            {
+                var inv = CultureInfo.InvariantCulture;
+                home = dir.Combine("home-" + login.Name);
+                System.IO.Directory.CreateDirectory(home);
+                FileOwnership.Chown(home, login.Uid, login.Gid);
+                // sshd reads authorized_keys as the user: the folder must be passable and the file readable.
+                File.SetUnixFileMode(dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+                    UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                File.SetUnixFileMode(dir.Combine("authorized_keys"), UnixFileMode.UserRead | UnixFileMode.UserWrite |
+                    UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+                passwd = dir.Write("passwd", $"{login.Name}:x:{login.Uid.ToString(inv)}:{login.Gid.ToString(inv)}::{home}:/bin/sh\n" + await File.ReadAllTextAsync("/etc/passwd"));
+                group = dir.Write("group", $"{login.Name}:x:{login.Gid.ToString(inv)}:\n" + await File.ReadAllTextAsync("/etc/group"));
+                setup += "mount --bind \"$p\" /etc/passwd; mount --bind \"$g\" /etc/group; ";
+            }
+            if (options.AtDaemon)
+            {
+                // at is setgid daemon and needs its spools (daemon's, 1770) and the sequence file; atd's pid
+                // file goes to a private /run (sshd needs /run/sshd there).
+                setup += "d=$(id -u daemon); dg=$(id -g daemon); " +
+                    "for s in /var/spool/cron/atjobs /var/spool/cron/atspool; do mount -t tmpfs -o mode=1770,uid=$d,gid=$dg tmpfs \"$s\"; done; " +
+                    "install -o \"$d\" -g \"$dg\" -m 0600 /dev/null /var/spool/cron/atjobs/.SEQ; " +
+                    "mount -t tmpfs -o mode=0755 tmpfs /run; mkdir -p /run/sshd; /usr/sbin/atd -f & ";
+            }
+            if (options.LoginUser is not null || options.AtDaemon)
+            {
+                // unshare (with -p it forks: sshd is the namespace's PID 1) and sh exec.
+                prefix = [.. prefix, "unshare", "-m", "--propagation", "private",
+                    .. options.AtDaemon ? new[] { "-p", "-f", "--mount-proc" } : [],
+                    "--", "sh", "-c", setup + "exec \"$@\"", "sh", passwd, group];
+            }
 
             const int attempts = 5;
             for (var attempt = 1; ; attempt++)
             {
                 var port = options.Port != 0 ? options.Port : FreePort();
-                var config = dir.Write("sshd_config", Config(dir, hostKey, options, port));
-                var sshd = new BackgroundProcess(options.CommandPrefix.IsEmpty ? "/usr/sbin/sshd" : options.CommandPrefix[0],
-                    [.. options.CommandPrefix.Skip(1), .. options.CommandPrefix.IsEmpty ? [] : new[] { "/usr/sbin/sshd" }, "-D", "-e", "-f", config]);
+                var config = dir.Write("sshd_config", Config(dir, hostKey, options, port, user));
+                var sshd = new BackgroundProcess(prefix.IsEmpty ? "/usr/sbin/sshd" : prefix[0],
+                    [.. prefix.Skip(1), .. prefix.IsEmpty ? [] : new[] { "/usr/sbin/sshd" }, "-D", "-e", "-f", config]);
                 if (await WaitUntilAcceptingAsync(sshd, options, port))
                 {
                     var hostPattern = port == 22 ? options.ListenAddress : $"[{options.ListenAddress}]:{port.ToString(CultureInfo.InvariantCulture)}";
                     var knownHosts = dir.Write("known_hosts", hostPattern + " " + string.Join(' ', hostPub.Split(' ').Take(2)) + "\n");
-                    return new SshHost(dir, sshd, options.ListenAddress, port, clientKey, knownHosts, hostPub);
+                    return new SshHost(dir, sshd, options.ListenAddress, port, clientKey, knownHosts, hostPub, user, home);
                 }
                 var log = sshd.Stderr;
                 await sshd.KillTreeAsync();
@@ -97,7 +156,7 @@ public sealed class SshHost : IAsyncDisposable
         }
     }
 
-    private static string Config(TempDir dir, string hostKey, SshHostOptions o, int port)
+    private static string Config(TempDir dir, string hostKey, SshHostOptions o, int port, string user)
     {
         var path = string.Join(':', [.. o.ExtraPath, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
         return $"""
@@ -107,7 +166,7 @@ public sealed class SshHost : IAsyncDisposable
             PidFile none
             AuthorizedKeysFile {dir.Combine("authorized_keys")}
             PermitRootLogin prohibit-password
-            AllowUsers root
+            AllowUsers {user}
             PubkeyAuthentication yes
             PasswordAuthentication no
             KbdInteractiveAuthentication no

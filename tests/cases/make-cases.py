@@ -28,6 +28,10 @@ def sealed(password=SEALED, ssh_keys=True):
     if ssh_keys:
         for host in ("kvm-prod-01", "kvm-prod-02"):
             text += f"      ssh-{host}:\n        ssh-privatekey: {SEALED}\n"
+        # the append-only server's Secrets (the base has repository.server)
+        text += f"      restic-rest-server:\n        htpasswd: {SEALED}\n"
+        for host in ("kvm-prod-01", "kvm-prod-02"):
+            text += f"      restic-rest-{host}:\n        password: {SEALED}\n"
     return text
 
 VW_SCHED = 'schedule: "15 1-23/6 * * *"'
@@ -100,14 +104,14 @@ case("cron-seconds-field", ["MG0403"], (DAILY, '  schedule: "0 0 2 * * *"\n'))
 case("cron-quartz-last-day", ["MG0404"], (DAILY, '  schedule: "0 2 L * *"\n'))
 case("cron-tz-prefix", ["MG0402"], (DAILY, '  schedule: "CRON_TZ=Europe/Berlin 0 2 * * *"\n'))
 case("cron-hour-24", ["MG0401"], (VW_SCHED, 'schedule: "0 24 * * *"'))
-case("cron-unknown-day-name", ["MG0401"], ('    schedule: "30 4 * * 0"\n', '    schedule: "30 4 * * sunday"\n'))
+case("cron-unknown-day-name", ["MG0401"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 4 * * sunday"\n'))
 case("cron-h-in-day-of-month", ["MG0401"], (VW_SCHED, 'schedule: "0 2 H * *"'))
 case("cron-every-bad-duration", ["MG0401"], (VW_SCHED, 'schedule: "@every 1d"'))
 case("time-zone-misspelt", ["MG0406"], ("  timeZone: Europe/Berlin\n", "  timeZone: Europe/Berlim\n"))
 case("time-zone-abbreviation", ["MG0406"], ("        activeDeadlineSeconds: 1800\n", "        activeDeadlineSeconds: 1800\n        timeZone: CEST\n"))
 case("cron-step-covers-range", ["MG0407"], (VW_SCHED, 'schedule: "15 */24 * * *"'))
 case("deadline-exceeds-interval", ["MG0408"], ("        activeDeadlineSeconds: 1800\n", "        activeDeadlineSeconds: 25000\n"))
-case("maintenance-overlaps-backup", ["MG0409"], ('    schedule: "30 4 * * 0"\n', '    schedule: "30 1 * * 0"\n'))
+case("maintenance-overlaps-backup", ["MG0409"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 1 * * 0"\n'))
 case("schedule-never-runs", ["MG0410"], (VW_SCHED, 'schedule: "0 2 30 2 *"'))
 
 # ---- storage (production mistakes: NFS target directory, StorageClass) -------------------------
@@ -140,6 +144,10 @@ case("retention-keep-tag-not-set", ["MG0602"], ("          tags: [tier-1]\n", " 
 case("read-data-subset-percent", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 150%"))
 case("read-data-subset-fraction", ["MG0603"], ("readDataSubset: 5%", "readDataSubset: 0/7"))
 case("keep-count-negative", ["MG0604"], ("    weekly: 5\n", "    weekly: -3\n"))
+SERVER = "  server: { htpasswdSecret: { name: restic-rest-server } }\n"
+case("repository-not-append-only", ["MG0606"], (SERVER, "\n"))
+case("rest-server-privileged-port", ["MG0607"], (SERVER, "  server: { htpasswdSecret: { name: restic-rest-server }, port: 80 }\n"))
+case("rest-server-name-starts-with-digit", ["MG0608"], ("  name: restic\n", "  name: 2restic\n"))
 case("pushgateway-url-without-scheme", ["MG0605"], ("\nmaintenance:\n", "\nreporting:\n  pushgatewayUrl: pushgateway:9091\nnetworkPolicy:\n  pushgateway: { namespace: monitoring, port: 9091 }\nmaintenance:\n"))
 case("keep-within-words", ["MG0604"], ("    monthly: 12\n", "    monthly: 12\n    within: 30 days\n"))
 
@@ -206,6 +214,41 @@ case("argocd-target-revision-space", ["MG0913"], ("  targetRevision: main\n", ' 
 case("argocd-path-other-environment", ["MG0913"], files={"production.yaml": BASE.replace("/volume1/k8s-backup/restic/production", "/volume1/k8s-backup/restic/prod")})
 
 
+# ---- text that looks right and is not: invisible and look-alike characters (named by code point) -
+case("unicode-zero-width-space-in-address", ["MG0006"], ("    address: 10.40.0.11\n", "    address: 10.40.0\u200b.11\n"))
+case("unicode-cyrillic-letter-in-app-name", ["MG0006"], ("      - name: gitea\n", "      - name: git\u0435a\n"))
+case("unicode-greek-letter-in-host-name", ["MG0006"], ("    address: kvm-prod-02.example.org\n", "    address: kvm-pr\u03bfd-02.example.org\n"))
+case("unicode-no-break-space-in-path", ["MG0006"], ("        paths: [/srv/compose/wiki]\n", "        paths: [/srv/compose/my\u00a0wiki]\n"))
+case("unicode-zero-width-space-in-key", ["MG0006", "MG0101"], (DAILY, '  sche\u200bdule: "0 2 * * *"\n'))
+case("unicode-cyrillic-letter-in-key", ["MG0006", "MG0101"], ("  cacheSize: 4Gi\n", "  c\u0430cheSize: 4Gi\n"))
+case("unicode-bidi-override-in-hook", ["MG0006"], ("pg_dump -U nextcloud", "pg_dump -U \u202enextcloud"))
+case("unicode-byte-order-mark-inside", ["MG0006"], ("    name: restic-repository\n", "    name: \ufeffrestic-repository\n"))
+case("unicode-soft-hyphen-in-secret-name", ["MG0006"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-\u00adprod-01\n"))
+case("unicode-en-dash-option-in-hook", ["MG0006"], ("pg_dump -U nextcloud -Fc", "pg_dump -U nextcloud \u2013Fc"))
+
+# ---- YAML syntax errors at the line and column of the mistake ---------------------------------
+case("yaml-tab-in-indentation", ["MG0002"], ("    port: 2222\n", "\tport: 2222\n"))
+case("yaml-unclosed-double-quote", ["MG0002"], ('  tag: "1.4.2"\n', '  tag: "1.4.2\n'))
+case("yaml-unclosed-single-quote", ["MG0002"], ("  capacity: 2Ti\n", "  capacity: '2Ti\n"))
+case("yaml-missing-space-after-colon", ["MG0002"], ("  capacity: 2Ti\n", "  capacity:2Ti\n"))
+case("yaml-bad-indentation", ["MG0002"], ("  capacity: 2Ti\n", "   capacity: 2Ti\n"))
+case("yaml-no-break-space-after-colon", ["MG0002"], ("  capacity: 2Ti\n", "  capacity:\u00a02Ti\n"))
+case("yaml-list-item-without-space", ["MG0102"], (HOSTKEY1, "      -ssh-ed25519 " + ED25519 + "\n"))
+
+# ---- quantities, durations and timeouts that mean something other than written -----------------
+case("mirror-size-without-unit", ["MG0515"], ("  mirrorSize: 50Gi\n", "  mirrorSize: 5\n"))
+case("cache-size-without-unit", ["MG0515"], ("  cacheSize: 4Gi\n", "  cacheSize: 500\n"))
+case("capacity-without-unit", ["MG0515"], ("  capacity: 2Ti\n", "  capacity: 2\n"))
+case("memory-in-milli", ["MG0515"], ("requests: { cpu: 250m, memory: 512Mi }", "requests: { cpu: 250m, memory: 512m }"))
+case("cpu-in-whole-cores", ["MG0515"], ("requests: { cpu: 250m, memory: 512Mi }", "requests: { cpu: 250, memory: 512Mi }"))
+case("hook-timeout-beyond-deadline", ["MG0411"], ("              timeoutSeconds: 1800\n", "              timeoutSeconds: 7200\n"))
+case("hooks-outlast-deadline", ["MG0412"], ("""            - sqlite3 /srv/compose/vaultwarden/data/db.sqlite3 ".backup '/srv/compose/vaultwarden/data/db-backup.sqlite3'"\n""",
+                                             """            - run: sqlite3 /srv/compose/vaultwarden/data/db.sqlite3 ".backup '/srv/compose/vaultwarden/data/db-backup.sqlite3'"\n              timeoutSeconds: 1200\n          after:\n            - run: rm /srv/compose/vaultwarden/data/db-backup.sqlite3\n"""))
+case("exclude-star-removes-app", ["MG0717"], ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', 'excludes: ["*"]'))
+case("exclude-parent-folder", ["MG0717"], ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', "excludes: [/srv/compose]"))
+case("exclude-relative-name-of-app-folder", ["MG0717"], ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', "excludes: [compose]"))
+case("maintenance-forget-jobs-same-minute", ["MG0413"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 4 * * 0"\n'))
+
 # ---- valid near misses: each must produce no error and no warning ----------------------------
 VALID = []
 
@@ -229,6 +272,11 @@ valid("shell-expansions-in-hooks-not-placeholders", ("pg_dump -U nextcloud -Fc -
 valid("retention-within-only", ("    daily: 7\n    weekly: 5\n    monthly: 12\n", "    within: 1y6m\n"))
 valid("image-digest-only", ('  tag: "1.4.2"\n', ""))
 valid("sealed-secrets-complete", append=sealed())
+valid("non-latin-text-in-hooks-and-comments", ("    port: 2222\n", "    port: 2222  # Sicherung \u2013 \u00fcberwacht\n"),
+      ("pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud", "pg_dump -U nextcloud -Fc -f /backup/nextcloud.dump nextcloud && echo '\u0420\u0435\u0437\u0435\u0440\u0432 \u2013 \u0433\u043e\u0442\u043e\u0432\u043e'"))
+valid("sizes-with-units", ("  mirrorSize: 50Gi\n", "  mirrorSize: 1Mi\n"), ("requests: { cpu: 250m, memory: 512Mi }", "requests: { cpu: 1, memory: 536870912 }"))
+valid("exclude-inside-app", ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', 'excludes: [/srv/compose/nextcloud/data, "compose.override.yaml", "**/tmp"]'))
+valid("yaml-tab-inside-block-text", ("              timeoutSeconds: 1800\n", "              timeoutSeconds: 1800\n            - run: |\n                printf 'a\\tb\\n'\n                \techo tabbed\n"))
 valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
                         "    local:\n      path: /var/lib/manifestgen/restic\n      node: lab-node-1\n"), ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]"))
 

@@ -13,7 +13,7 @@ namespace ManifestGen.Runner.Hooks;
 /// </summary>
 public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
 {
-    private static readonly TimeSpan ComposeTimeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan ComposeTimeout = TimeSpan.FromSeconds(RemoteCommands.ComposeTimeoutSeconds);
 
     public async Task RunCommandsAsync(string phase, ImmutableArray<HookCommand> commands, CancellationToken ct)
     {

@@ -37,6 +37,7 @@ public static class BackupJob
         BackupSummary? files = null;
         var exit = RunnerExit.Ok;
         string? error = null;
+        string? partial = null;
         Exception? failure = null;
         // After hooks belong to runs that got as far as the before hooks (also when those then failed).
         var hostTouched = false;
@@ -90,13 +91,13 @@ public static class BackupJob
                     wire = pulled.BytesOverWire;
                     warnings.AddRange(pulled.Warnings);
                     stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors);
-                    (files, exit) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: false, ct);
+                    (files, exit, partial) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: false, ct);
                 }
                 else if (app.Strategy == TransferStrategy.Sshfs)
                 {
                     await using var mount = new SshfsTransfer(ssh, app, log);
                     await mount.MountAsync(ct);
-                    (files, exit) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: true, ct);
+                    (files, exit, partial) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: true, ct);
                 }
                 else
                 {
@@ -134,7 +135,7 @@ public static class BackupJob
         if (failure is not null)
             (exit, error) = Failures.Classify(failure, ct.IsCancellationRequested);
         else if (exit == RunnerExit.Partial)
-            error = "restic could not read some files and the app treats that as a failure";
+            error = partial + " (partialIsFailure: set it to false to keep such a snapshot as a warning)";
         // Clean-up errors always reach the summary: a service that did not come back or a failed after
         // hook fails the run, also when the snapshot exists and also when the main step failed.
         if (cleanupErrors.Count > 0)
@@ -207,7 +208,7 @@ public static class BackupJob
 
     private static IEnumerable<string> TagArgs(ImmutableArray<string> tags) => tags.SelectMany(t => new[] { "--tag", t });
 
-    private static async Task<(BackupSummary, RunnerExit)> FileBackupAsync(
+    private static async Task<(BackupSummary, RunnerExit, string?)> FileBackupAsync(
         ResticClient restic, HostConfig host, AppConfig app, Log log, ImmutableArray<string>.Builder warnings, bool ignoreInode, CancellationToken ct)
     {
         var args = new List<string> { "--host", host.Name };
@@ -225,14 +226,14 @@ public static class BackupJob
             var w = ResticExit.Describe(outcome, r.ExitCode) + named;
             log.Warn(w);
             warnings.Add(w);
-            return (summary, ResticExit.ToRunnerExit(outcome, app.PartialIsFailure));
+            return (summary, ResticExit.ToRunnerExit(outcome, app.PartialIsFailure), w);
         }
         if (outcome != ResticOutcome.Ok || summary?.SnapshotId is null)
         {
             ResticClient.Throw(r with { ExitCode = r.ExitCode == 0 ? 1 : r.ExitCode }, "restic backup");
         }
         log.Info($"snapshot {summary!.SnapshotId}: {summary.FilesNew} new, {summary.FilesChanged} changed, {summary.FilesUnmodified} unmodified files");
-        return (summary, RunnerExit.Ok);
+        return (summary, RunnerExit.Ok, null);
     }
 
     /// <summary>

@@ -48,7 +48,14 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
         }
     }
 
-    private string RetryLock => repo.RetryLockSeconds.ToString(CultureInfo.InvariantCulture) + "s";
+    /// <summary>
+    /// How long one attempt waits with restic's own --retry-lock before the runner removes stale locks and
+    /// tries again: a sixth of the bound, 5 to 60 seconds. restic's retry never gets past a stale lock (it
+    /// still conflicts until `unlock` removes it), so a lock that goes stale during the wait (a killed run's
+    /// lock: same hostname and its PID gone, or 30 minutes old) is removed within one slice.
+    /// </summary>
+    public static TimeSpan LockWaitSlice(TimeSpan bound) =>
+        TimeSpan.FromSeconds(Math.Clamp(bound.TotalSeconds / 6, 5, 60));
 
     public async Task<Version> RequireVersionAsync(CancellationToken ct)
     {
@@ -58,14 +65,46 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
         return ResticVersion.Require(r.Stdout, executable);
     }
 
-    /// <summary>Runs restic; <paramref name="locking"/> adds the bounded --retry-lock.</summary>
-    public Task<ProcessResult> RunAsync(
+    /// <summary>
+    /// Runs restic. A <paramref name="locking"/> command waits for a lock at most
+    /// <c>repository.retryLockSeconds</c> in all: slices of restic's --retry-lock, each followed by
+    /// `restic unlock` (stale locks only), so a killed run's lock blocks it no longer than until restic
+    /// counts that lock as stale. Past the bound it returns restic's exit 11 with a line that names the
+    /// bound and the lock's holder.
+    /// </summary>
+    public async Task<ProcessResult> RunAsync(
         IEnumerable<string> args, CancellationToken ct, bool locking = true,
-        Action<string>? onStdout = null, TimeSpan? timeout = null, bool echoStderr = true)
+        Action<string>? onStdout = null, TimeSpan? timeout = null, bool echoStderr = true, Action<string>? onStderr = null)
     {
-        // Global flags go right after the subcommand: anything after "--" belongs to paths or a command.
         var list = args.ToList();
-        ImmutableArray<string> argv = locking && list.Count > 0 ? [list[0], "--retry-lock", RetryLock, .. list.Skip(1)] : [.. list];
+        Action<string>? stderr = onStderr ?? (echoStderr ? line => log.Output("restic", line) : null);
+        if (!locking || list.Count == 0) return await RunOnceAsync([.. list], ct, onStdout, timeout, stderr);
+        var inv = CultureInfo.InvariantCulture;
+        var bound = TimeSpan.FromSeconds(repo.RetryLockSeconds);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var slice = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, Math.Min((bound - waited.Elapsed).TotalSeconds, LockWaitSlice(bound).TotalSeconds))));
+            // Global flags go right after the subcommand: anything after "--" belongs to paths or a command.
+            var r = await RunOnceAsync([list[0], "--retry-lock", slice.TotalSeconds.ToString(inv) + "s", .. list.Skip(1)], ct, onStdout, timeout, stderr);
+            if (ResticExit.Classify(r.ExitCode) != ResticOutcome.Locked || r.TimedOut) return r;
+            var holder = r.Stderr.Split('\n').FirstOrDefault(l => l.Contains("already locked", StringComparison.Ordinal))?.Trim() ?? "(holder not printed)";
+            if (waited.Elapsed >= bound)
+            {
+                var line = $"still locked after waiting {waited.Elapsed.TotalSeconds.ToString("0", inv)} s, the bound repository.retryLockSeconds = " +
+                    $"{repo.RetryLockSeconds.ToString(inv)}: {holder}";
+                log.Error(line);
+                return r with { Stderr = r.Stderr.TrimEnd('\n') + "\n" + line + "\n" };
+            }
+            log.Warn($"{holder}; waited {waited.Elapsed.TotalSeconds.ToString("0", inv)} of {repo.RetryLockSeconds.ToString(inv)} s: removing stale locks and trying again");
+            var unlock = await RunOnceAsync(["unlock"], ct, null, TimeSpan.FromMinutes(5), stderr);
+            if (!unlock.Succeeded) return unlock;
+        }
+    }
+
+    private Task<ProcessResult> RunOnceAsync(
+        ImmutableArray<string> argv, CancellationToken ct, Action<string>? onStdout, TimeSpan? timeout, Action<string>? onStderr)
+    {
         var spec = new ProcessSpec(executable, argv)
         {
             Environment = Environment,
@@ -73,7 +112,7 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
             InterruptSignal = Signals.SIGINT,
             InterruptGrace = interruptGrace,
             OnStdoutLine = onStdout,
-            OnStderrLine = echoStderr ? line => log.Output("restic", line) : null,
+            OnStderrLine = onStderr,
         };
         return ProcessRunner.RunAsync(spec, ct);
     }
@@ -110,13 +149,19 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
                     log.Output("restic", Progress(root));
                     break;
                 case "error":
-                    log.Output("restic", "error: " + line);
-                    if (root.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } path)
-                        lock (errors) errors.Add(path);
+                    OnError(line);
                     break;
             }
         }
-        var r = await RunAsync(["backup", "--json", .. args], ct, onStdout: OnLine, timeout: timeout);
+        // With --json, restic prints its per-file errors as JSON lines on stderr (exit 3 names its files there).
+        void OnError(string line)
+        {
+            log.Output("restic", line);
+            if (ResticJson.MessageType(line, out var root) == "error" &&
+                root.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } path)
+                lock (errors) errors.Add(path);
+        }
+        var r = await RunAsync(["backup", "--json", .. args], ct, onStdout: OnLine, timeout: timeout, onStderr: OnError);
         return (r, summary, errors.ToImmutable());
     }
 

@@ -38,8 +38,10 @@ public static partial class RsyncTransfer
 
     /// <summary>
     /// Pulls every app path; with <paramref name="checksum"/> the first pass compares every file by
-    /// content. Then bounded verification passes (quick check: size and mtime against what the copy
-    /// recorded) re-copy files that changed while they were read, so none is kept torn silently.
+    /// content. Then bounded verification passes re-copy files that changed while they were read, so none
+    /// is kept torn silently: rsync's quick check (size and mtime to the nanosecond) finds most, and the
+    /// host's file states before and after each pass (inode and change time too) find a file whose
+    /// writer put its size and mtime back.
     /// </summary>
     public static async Task<Result> PullAsync(SshSession ssh, AppConfig app, Log log, bool checksum, CancellationToken ct)
     {
@@ -68,9 +70,22 @@ public static partial class RsyncTransfer
             }
             if (checksum) log.Info($"rsync of {hostPath}: comparing every file by checksum (every {app.ChecksumIntervalDays.ToString(CultureInfo.InvariantCulture)} days)");
             var changed = ImmutableArray<string>.Empty;
+            // The host's file states before a pass; compared with those after it, they name the files that
+            // changed while the pass copied them, including those whose size and mtime were put back.
+            var before = await FileStatesAsync(ssh, hostPath, log, ct);
             for (var pass = 0; pass <= app.ChangedFileRecopies; pass++)
             {
                 var verify = pass > 0;
+                var moved = ImmutableArray<string>.Empty;
+                if (verify)
+                {
+                    var after = await FileStatesAsync(ssh, hostPath, log, ct);
+                    moved = MovedFiles(before, after);
+                    before = after;
+                    // rsync's quick check would keep these (same size and mtime): remove the mirror's copy so
+                    // this pass fetches them whole again.
+                    foreach (var f in moved) RemoveMirrorCopy(LocalPaths.For(app.LocalRoot, f));
+                }
                 var r = await RunAsync(Args(verify), log, ct);
                 wire += r.Wire;
                 if (r.Result.ExitCode == 24)
@@ -81,7 +96,8 @@ public static partial class RsyncTransfer
                 }
                 else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
                 if (!verify) continue;
-                changed = ItemizedFiles(r.Result.Stdout, Path.GetDirectoryName(hostPath.TrimEnd('/'))?.Replace('\\', '/') ?? "/");
+                changed = [.. ItemizedFiles(r.Result.Stdout, Path.GetDirectoryName(hostPath.TrimEnd('/'))?.Replace('\\', '/') ?? "/")
+                    .Union(moved, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
                 if (changed.IsEmpty) break;
                 log.Warn($"rsync of {hostPath}: {changed.Length.ToString(CultureInfo.InvariantCulture)} file(s) changed while they were copied, copied again (pass {pass.ToString(CultureInfo.InvariantCulture)}): {string.Join(", ", changed.Take(10))}");
             }
@@ -96,6 +112,45 @@ public static partial class RsyncTransfer
             }
         }
         return new Result(wire, warnings.ToImmutable());
+    }
+
+    /// <summary>One host file's identity and times, as <see cref="RemoteCommands.FileStates"/> prints them.</summary>
+    public sealed record FileState(string Inode, string Size, string Modified, string Changed);
+
+    /// <summary>The host's non-directories below <paramref name="hostPath"/> with their state (one SSH round trip).</summary>
+    public static async Task<ImmutableDictionary<string, FileState>> FileStatesAsync(SshSession ssh, string hostPath, Log log, CancellationToken ct)
+    {
+        var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct);
+        // find exits 1 when it could not read some folders and still lists the rest; rsync reports those itself.
+        if (r.ExitCode == 255 || r.TimedOut || (!r.Succeeded && r.Stdout.Length == 0))
+            throw new RunnerException(RunnerExit.Failure, $"listing the file states of {hostPath} failed: {ssh.DescribeFailure(r)}");
+        if (!r.Succeeded) log.Warn($"listing the file states of {hostPath}: {SshSession.LastLine(r.Stderr)}");
+        return ParseFileStates(r.Stdout);
+    }
+
+    /// <summary>Parses NUL-terminated "INODE SIZE MTIME CTIME PATH" records; a path may hold spaces and newlines.</summary>
+    public static ImmutableDictionary<string, FileState> ParseFileStates(string stdout)
+    {
+        var states = ImmutableDictionary.CreateBuilder<string, FileState>(StringComparer.Ordinal);
+        // Line reading re-joined the output with '\n' and may end it with one; records end with NUL.
+        var text = stdout.EndsWith('\n') ? stdout[..^1] : stdout;
+        foreach (var record in text.Split('\0'))
+        {
+            var f = record.TrimStart('\n').Split(' ', 5);
+            if (f.Length == 5 && f[4].StartsWith('/')) states[f[4]] = new FileState(f[0], f[1], f[2], f[3]);
+        }
+        return states.ToImmutable();
+    }
+
+    /// <summary>Files present after a pass whose inode, size, modification or change time differ from before it (or that are new).</summary>
+    public static ImmutableArray<string> MovedFiles(ImmutableDictionary<string, FileState> before, ImmutableDictionary<string, FileState> after) =>
+        [.. after.Where(a => !before.TryGetValue(a.Key, out var b) || b != a.Value).Select(a => a.Key).Order(StringComparer.Ordinal)];
+
+    private static void RemoveMirrorCopy(string local)
+    {
+        // Only the mirror's own files: a path that is not there (excluded, or not yet copied) is left alone.
+        var info = new FileInfo(local);
+        if (info.Exists || info.LinkTarget is not null) info.Delete();
     }
 
     /// <summary>Host paths of the regular files an --itemize-changes pass transferred (">f..." lines).</summary>

@@ -15,15 +15,31 @@ public sealed class SshfsTransfer(SshSession ssh, AppConfig app, Log log) : IAsy
 {
     private readonly List<string> _mounted = [];
 
+    /// <summary>
+    /// Mount options that make links read exactly as the host has them: sshfs with symlink containment (a
+    /// security update, on by default) answers readlink of an absolute link or one with `..` with EPERM, so
+    /// restic would store `/srv/app/current -> /srv/app/releases/3` without its target and exit 3.
+    /// no_contain_symlinks passes every target through unchanged; nothing here follows a link (the mount is
+    /// read by restic, which stores links as links). transform_symlinks is never used: it rewrites
+    /// absolute targets into relative ones. An sshfs without containment knows neither option and needs none.
+    /// </summary>
+    public static async Task<ImmutableArray<string>> LinkOptionsAsync(CancellationToken ct)
+    {
+        var help = await ProcessRunner.RunAsync(new ProcessSpec("sshfs", ["-h"]) { Timeout = TimeSpan.FromSeconds(30) }, ct);
+        return (help.Stdout + help.Stderr).Contains("no_contain_symlinks", StringComparison.Ordinal)
+            ? ["-o", "no_contain_symlinks"] : [];
+    }
+
     public async Task MountAsync(CancellationToken ct)
     {
+        var linkOptions = await LinkOptionsAsync(ct);
         foreach (var hostPath in app.Paths)
         {
             var local = LocalPaths.For(app.LocalRoot, hostPath);
             Directory.CreateDirectory(local);
             ImmutableArray<string> args =
             [
-                "-F", ssh.ConfigFile, "-o", "ro", "-o", "reconnect", "-o", "ServerAliveInterval=15",
+                "-F", ssh.ConfigFile, "-o", "ro", "-o", "reconnect", "-o", "ServerAliveInterval=15", .. linkOptions,
                 .. app.CompressTransfer ? new[] { "-C" } : [],
                 SshSession.Alias + ":" + hostPath, local,
             ];

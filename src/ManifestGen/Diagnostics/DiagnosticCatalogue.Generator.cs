@@ -11,6 +11,10 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule OutputNotWritable = new("MG0005", Severity.Error,
         "Output cannot be written", "A file or directory under out/ cannot be written or deleted.");
 
+    public static readonly DiagnosticRule InvisibleCharacter = new("MG0006", Severity.Error,
+        "Invisible or look-alike character",
+        "A key or value contains a character that makes it look like something it is not: an invisible or formatting character (U+200B ZERO WIDTH SPACE, U+FEFF byte order mark inside the text, U+00AD SOFT HYPHEN, bidi controls such as U+202E RIGHT-TO-LEFT OVERRIDE), a space other than U+0020 (U+00A0 NO-BREAK SPACE), a control character, or a Cyrillic or Greek letter inside an otherwise Latin word (`ехample.org` with Cyrillic `е` and `х`). Such a name, address, path or command prints exactly like the intended one, and fails where it is used (DNS, SSH, rsync, Kubernetes) or, worse, means another thing. The message names the character by code point, and the location is its line and column; comments are not checked.",
+        "Delete the character and type it again in plain ASCII; `grep -nP '[^\\x00-\\x7F]' FILE` lists the lines with other characters.");
     public static readonly DiagnosticRule UnknownKey = new("MG0101", Severity.Error,
         "Unknown key", "The inventory has a key the format does not define, often a typo. The hint names the closest known key.");
     public static readonly DiagnosticRule WrongType = new("MG0102", Severity.Error,

@@ -125,6 +125,18 @@ public static partial class DiagnosticCatalogue
         "Schedule never runs",
         "No time in the next five years matches the schedule (for example `0 0 30 2 *`, 30 February). Kubernetes accepts it and the job never starts.",
         "Fix the day of month or month.");
+    public static readonly DiagnosticRule HookTimeoutBeyondDeadline = new("MG0411", Severity.Error,
+        "Hook or dump timeout beyond the job's deadline",
+        "A hook's or dump's `timeoutSeconds` at least as long as the job's `activeDeadlineSeconds` never fires: Kubernetes stops the whole job first. A hanging hook then takes the run with it, the after hooks (which start stopped services again) are cut off, and the job's log says only that the deadline passed.",
+        "Lower the hook's `timeoutSeconds` well below the job's `activeDeadlineSeconds`, or raise the deadline.");
+    public static readonly DiagnosticRule HooksOutlastDeadline = new("MG0412", Severity.Warning,
+        "Hooks together may outlast the job's deadline",
+        "The timeouts of an app's before hooks, dumps and after hooks, plus stopping and starting its compose services (each compose command may take up to 5 minutes), add up to at least the job's `activeDeadlineSeconds`. When the hooks use their time, the job is stopped before or during its transfer, and services stopped for the backup may stay stopped.",
+        "Lower the hooks' `timeoutSeconds`, or raise `activeDeadlineSeconds` to leave room for the transfer.");
+    public static readonly DiagnosticRule MaintenanceOverlapsMaintenance = new("MG0413", Severity.Warning,
+        "Maintenance jobs meet on the exclusive lock",
+        "Each host's `forget` job, the repository's `prune` job and the `check` job take restic's exclusive lock. When one starts while another may still run (its window is its start plus `activeDeadlineSeconds`), it waits `repository.retryLockSeconds` for the lock and then fails; with one schedule for every forget job and the prune job (`maintenance.forget.schedule` without `H`), all of them start at the same minute. The message gives the first computed meeting.",
+        "Write `H` in the minute and hour of the maintenance schedules (`H H(1-5) * * 0`: each job gets its own time from its name), or space them further apart than their `activeDeadlineSeconds`.");
 
     // ---- MG05xx: storage ---------------------------------------------------------------------
     public static readonly DiagnosticRule AccessModeInvalid = new("MG0504", Severity.Error,
@@ -167,6 +179,10 @@ public static partial class DiagnosticCatalogue
         "Resource request above its limit",
         "The API server rejects a container whose request for a resource is larger than its limit.",
         "Raise the limit or lower the request.");
+    public static readonly DiagnosticRule QuantityMeansOtherThanWritten = new("MG0515", Severity.Error,
+        "Quantity that means something other than written",
+        "A size without a unit counts bytes (`mirrorSize: 5` is 5 bytes, not 5 GiB; `cacheSize: 500` is 500 bytes), `m` means milli (`memory: 512m` is about half a byte), and a CPU amount without a unit counts whole cores (`cpu: 500` is 500 cores, not 500m). Kubernetes accepts each of them: a 5-byte claim gets the smallest volume the storage offers and fills at once, a memory limit of bytes kills the container at start, a request of 500 cores is never scheduled. Every size below 1 MiB (capacity, mirror and cache sizes, memory, ephemeral storage) and every CPU amount of 100 cores or more is reported, with the likely intent.",
+        "Write the unit: `5Gi`, `500Mi`, `500m`.");
     public static readonly DiagnosticRule QuantityDecimalUnit = new("MG0512", Severity.Info,
         "Decimal unit for a size",
         "`10G` means 10·1000³ bytes, slightly less than `10Gi`. Capacities and requests compared across units are easy to get wrong.",
@@ -193,6 +209,18 @@ public static partial class DiagnosticCatalogue
         "Pushgateway URL without http(s) scheme",
         "The runner pushes metrics with HTTP; a URL without `http://` or `https://` (such as `pushgateway:9091`) or with another scheme can never be reached, and every backup job would fail on it before touching its host.",
         "Write the full URL, for example `http://pushgateway.monitoring.svc:9091`.");
+    public static readonly DiagnosticRule RepositoryNotAppendOnly = new("MG0606", Severity.Info,
+        "Repository without append-only protection",
+        "Without `repository.server` every job mounts the repository volume and holds everything needed to change it: a compromised backup pod (or a stolen repository password with access to the volume) can forget and prune every snapshot of every host, and with it the backups that were meant to undo the compromise. With `repository.server`, restic's REST server serves the volume with `--append-only --private-repos`: each host's backup pods reach it with a credential of their own that can add snapshots to that host's repository and read them, not delete anything, and not open another host's repository; only the forget, prune and check jobs mount the volume.",
+        "Add `repository.server: { htpasswdSecret: { name: … } }` (see the README, Append-only repository), or accept the risk for this environment.");
+    public static readonly DiagnosticRule RestServerPortInvalid = new("MG0607", Severity.Error,
+        "REST server port the server cannot listen on",
+        "The REST server runs as the non-root uid with every capability dropped (Pod Security restricted), so it cannot bind a port below 1024 (that needs CAP_NET_BIND_SERVICE); ports above 65535 do not exist. It would crash on start and every backup would fail to connect.",
+        "Use a port from 1024 to 65535, for example the server's default 8000.");
+    public static readonly DiagnosticRule RestServerNameInvalid = new("MG0608", Severity.Error,
+        "REST server name is not a Service name",
+        "The server's Service is named `<repository.name>-rest-server`, and Service names are DNS-1035 labels: they must start with a letter. The API server would refuse the Service, and the backup pods would have no server to reach.",
+        "Start `repository.name` with a letter (`restic`, `r2-backups`).");
 
     // ---- MG07xx: SSH and paths ---------------------------------------------------------------
     public static readonly DiagnosticRule HostKeyMissing = new("MG0701", Severity.Error,
@@ -257,6 +285,10 @@ public static partial class DiagnosticCatalogue
         "IP range invalid",
         "An IP range is an address with a prefix length (`10.40.0.0/24`, `2001:db8::/64`) whose host bits are zero.",
         "Write the network address and its prefix, e.g. `10.40.0.11/32`.");
+    public static readonly DiagnosticRule ExcludeRemovesApp = new("MG0717", Severity.Error,
+        "Exclude removes a whole path of the app",
+        "Excludes have restic's meaning in every strategy: a pattern with a leading `/` is anchored at the host's root and excludes what it matches and everything below; a pattern without one is matched against every part of a path at any depth (`*` within one part). A pattern that matches one of the app's paths itself or a folder above it (`*`, `**`, `/`, `/srv/*`, the path itself, or `compose` for `/srv/compose/wiki`) excludes every file of that path: the job succeeds with an empty snapshot.",
+        "Exclude something inside the app: anchor the pattern below the app's path (`/srv/compose/wiki/cache`) or name a part that occurs only inside it (`*.tmp`).");
     // ---- MG073x: the host gate -----------------------------------------------------------------
     public static readonly DiagnosticRule GateSourceRangeInvalid = new("MG0730", Severity.Error,
         "Host gate source range invalid",

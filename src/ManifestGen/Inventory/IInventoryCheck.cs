@@ -19,15 +19,19 @@ public static class InventoryChecks
     // scanning an assembly's types is neither reliable nor cheap. Ordered by type name.
     private static readonly IReadOnlyList<IInventoryCheck> All =
     [
+        new Validation.Rules.ExcludeScopeRule(),
         new Validation.Rules.HelmChartRule(),
         new Validation.Rules.HostGateRule(),
+        new Validation.Rules.HookTimeoutRule(),
         new Validation.Rules.HostRule(),
         new Validation.Rules.ImageRule(),
         new Validation.Rules.NameRule(),
         new Validation.Rules.NetworkRule(),
         new Validation.Rules.PlaceholderRule(),
+        new Validation.Rules.QuantityMeaningRule(),
         new Validation.Rules.QuantityRule(),
         new Validation.Rules.ReportingRule(),
+        new Validation.Rules.RepositoryServerRule(),
         new Validation.Rules.RetentionRule(),
         new Validation.Rules.ScheduleRule(),
         new Validation.Rules.SecretMaterialRule(),

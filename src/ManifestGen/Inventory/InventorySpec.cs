@@ -128,8 +128,24 @@ public sealed record RepositorySpec
     public ImmutableArray<string> AccessModes { get; init; } = ["ReadWriteMany"];
     [Description("Size of the emptyDir holding the restic cache.")]
     public string CacheSize { get; init; } = "2Gi";
-    [Description("Bounded wait (seconds) for a lock another job holds.")]
+    [Description("The longest (seconds) a run waits for a lock another run holds, removing locks that go stale meanwhile; then exit 11. Shorter than the job's activeDeadlineSeconds.")]
     public int RetryLockSeconds { get; init; } = 300;
+    [Description("Append-only mode: restic's REST server serves the repository volume with --append-only --private-repos. Backup pods reach it with a credential of their host's own (they can add snapshots, not delete them, and see no other host's repository); only the maintenance jobs mount the volume and can forget and prune. Unset: every job mounts the volume and can delete every snapshot.")]
+    public RepositoryServerSpec? Server { get; init; }
+}
+
+public sealed record RepositoryServerSpec
+{
+    [Description("Secret (created by the operator) whose key `htpasswd` holds one line per host: `<host name>:<bcrypt hash>` (htpasswd -B). The server reads it; no backup pod mounts it.")]
+    public required SecretRefSpec HtpasswdSecret { get; init; }
+    [Description("TCP port the server listens on and its Service exposes.")]
+    public int Port { get; init; } = 8000;
+    [Description("Resources of the server's container.")]
+    public ResourcesSpec Resources { get; init; } = new()
+    {
+        Requests = new() { Cpu = "50m", Memory = "64Mi" },
+        Limits = new() { Memory = "512Mi" },
+    };
 }
 
 public sealed record ReportingSpec

@@ -71,6 +71,8 @@ public sealed class InventoryLoader(string displayRoot)
         var root = YamlTreeReader.Read(text, Display(file), diagnostics);
         if (diagnostics.Any(d => d.Severity == Severity.Error && d.Location.File == Display(file)))
             return false;
+        if (root is not null)
+            LookAlikeScan.Scan(root, diagnostics);
         if (root is null)
         {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.MissingRequired, new SourceSpan(Display(file), 1, 1),

@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
+using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Loading;
 
@@ -87,10 +88,9 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         var index = names.IndexOf(scalar.Value);
         if (index >= 0)
             return type.Values[index];
-        var suggestion = Suggestions.Closest(scalar.Value, names);
         diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.InvalidChoice, scalar.Span,
-            $"'{Display(path)}' is '{scalar.Value}'; allowed: {string.Join(", ", names)}",
-            suggestion is null ? null : $"did you mean '{suggestion}'?"));
+            $"'{Display(path)}' is '{LookAlikeText.Visible(scalar.Value)}'; allowed: {string.Join(", ", names)}",
+            Suggestions.Explain(scalar.Value, names)));
         return null;
     }
 
@@ -101,7 +101,8 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.WrongType, node.Span,
                 $"'{Display(path)}' must be a list, not {Describe(node)}",
-                node is YScalar ? $"write it as a list: [{((YScalar)node).Raw}]" : null));
+                node is YScalar { IsPlain: true, Value: ['-', not ' ', ..] } dashed ? $"a list item needs a space after its dash: `- {dashed.Value[1..]}`"
+                : node is YScalar scalar ? $"write it as a list: [{scalar.Raw}]" : null));
             return null;
         }
         var list = new List<object>(seq.Items.Length);
@@ -157,10 +158,10 @@ internal sealed class ModelBinder(ICollection<Diagnostic> diagnostics)
         {
             if (!properties.TryGetValue(entry.Key.Value, out var property))
             {
-                var suggestion = Suggestions.Closest(entry.Key.Value, properties.Keys);
                 diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.UnknownKey, entry.Key.Span,
-                    $"unknown key '{entry.Key.Value}' in '{Display(path)}'",
-                    suggestion is null ? $"known keys: {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}" : $"did you mean '{suggestion}'?"));
+                    $"unknown key '{LookAlikeText.Visible(entry.Key.Value)}' in '{Display(path)}'",
+                    Suggestions.Explain(entry.Key.Value, [.. properties.Keys])
+                        ?? $"known keys: {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}"));
                 continue;
             }
             var value = Bind(entry.Value, property.PropertyType, SourceMap.Child(path, entry.Key.Value), entry.Key.Span);

@@ -40,14 +40,14 @@ public static class YamlTreeReader
             var close = message.IndexOf("): ", StringComparison.Ordinal);
             if (message.StartsWith("(Line:", StringComparison.Ordinal) && close > 0)
                 message = message[(close + 3)..];
-            diagnostics.Add(Validation.YamlTraps.Refine(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.At(ex.Start), message), text));
+            var refined = Validation.YamlTraps.Refine(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.At(ex.Start), message), text);
+            diagnostics.Add(refined.Code == DiagnosticCatalogue.YamlSyntax.Code ? YamlSyntaxDiagnosis.Explain(text, refined.Location, message) : refined);
             return null;
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            // YamlDotNet's scanner throws these on some malformed input; report where parsing stopped.
-            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, state.LastPosition,
-                "invalid YAML after this position (check quoting and indentation)"));
+            // YamlDotNet's scanner throws these on some malformed input; find the cause from where parsing stopped.
+            diagnostics.Add(YamlSyntaxDiagnosis.Explain(text, state.LastPosition, "invalid YAML after this position"));
             return null;
         }
         catch (DepthException ex)

@@ -193,10 +193,16 @@ public static partial class CanonicalYaml
     private static bool IsLiteral(string value) =>
         value.Contains('\n') && !value.Contains('\r') && !value.Contains('\t') && value.Split('\n').All(l => l.Length == 0 || l[^1] != ' ');
 
-    /// <summary>A literal block ("|" with one final line break, "|-" without); false for the forms whose header the emitter decides.</summary>
+    /// <summary>
+    /// A literal block ("|" with one final line break, "|-" without); false for the forms whose header the
+    /// emitter decides (an indentation indicator when the first line starts with a space or is empty, keep
+    /// chomping for several final breaks). Later lines may start with spaces: the first line sets the
+    /// block's indentation, so they need no indicator (pretty-printed JSON in a ConfigMap, the job
+    /// configuration of every app, is written here rather than by the emitter).
+    /// </summary>
     private static bool TryWriteLiteral(StringBuilder text, string value, int indent)
     {
-        if (value[0] is ' ' or '\n' || value.EndsWith("\n\n", StringComparison.Ordinal) || value.Contains("\n ", StringComparison.Ordinal))
+        if (value[0] is ' ' or '\n' || value.EndsWith("\n\n", StringComparison.Ordinal))
             return false;
         foreach (var c in value)
             if (c is (< ' ' and not '\n') or > '~')

@@ -29,8 +29,20 @@ public static class Names
     /// <summary>The one prune CronJob of the repository.</summary>
     public static string Prune(string repository) => Join(CronJobMax, repository, "prune");
 
-    /// <summary>The check CronJob of the repository.</summary>
-    public static string Check(string repository) => Join(CronJobMax, repository, "check");
+    /// <summary>The check CronJob of the repository (of one host's repository with a REST server).</summary>
+    public static string Check(string repository, string? host = null) => Join(CronJobMax, repository, "check", host ?? "");
+
+    /// <summary>The init Job and its ConfigMap (of one host's repository with a REST server).</summary>
+    public static string Init(string repository, string? host = null) => Join(DnsLabelMax, repository, "init", host ?? "");
+
+    /// <summary>The REST server's Deployment, Service and NetworkPolicy (a Service name is a DNS-1035 label).</summary>
+    public static string RestServer(string repository) => Join(DnsLabelMax, repository, "rest-server");
+
+    /// <summary>The Secret holding one host's REST server password (key <c>password</c>), mounted only by that host's pods.</summary>
+    public static string RestCredentials(string repository, string host) => Join(DnsLabelMax, repository, "rest", host);
+
+    /// <summary>A host's user on the REST server: with --private-repos it owns the repository /USER/ and nothing else.</summary>
+    public static string RestUser(string host) => host;
 
     /// <summary>The seed H is hashed from for an app's backup schedule.</summary>
     public static string BackupSeed(string host, string app) => $"{host}/{app}";

@@ -51,12 +51,17 @@ public static class Planner
         var repoLabels = With(baseLabels, ("app.kubernetes.io/component", "repository"));
         var nfs = repo.Storage.Nfs;
         var local = repo.Storage.Local;
+        var server = repo.Server;
         foreach (var scope in scopes)
         {
             units.Add(new RenderUnit("namespace.sbn", new NamespaceModel(Meta(scope, null, baseLabels, Wave(-2))), "namespace"));
             units.Add(new RenderUnit("service-account.sbn", new ServiceAccountModel(Meta(ServiceAccountName, scope, baseLabels, Wave(-1))), "namespace"));
+            // With a REST server, the environment's policy leaves the server's pods to the server's own policy.
             units.Add(new RenderUnit("network-policy.sbn", new NetworkPolicyModel(Meta(ServiceAccountName, scope, baseLabels, Wave(-1)),
-                Egress(inv, scope == ns ? apps.Where(a => ScopeOf(a) == ns) : apps.Where(a => ScopeOf(a) != ns))), "networkPolicy"));
+                Egress(inv, env, scope == ns ? apps.Where(a => ScopeOf(a) == ns) : apps.Where(a => ScopeOf(a) != ns)))
+            {
+                ExceptComponents = server is not null && scope == ns ? [RepositoryServerPlanner.Component] : [],
+            }, "networkPolicy"));
             var pvName = Names.Join(Names.DnsLabelMax, scope, repo.Name);
             units.Add(new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
                 Meta(pvName, null, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, scope, claimName,
@@ -118,20 +123,31 @@ public static class Planner
                 Meta(prepareName, ns, prepareLabels, Hook(-1)), new JobSpecModel(300, 2, pod)), "repository.storage.nfs"));
         }
 
-        // Pieces every runner pod has.
+        // The append-only server and its objects (its own planner); the pods that reach it get their host's credential.
+        if (server is not null)
+        {
+            var (serverUnits, htpasswd) = RepositoryServerPlanner.Plan(repo, server, env, ns, baseLabels, image, inv.Image.PullPolicy,
+                claimName, local?.Node, apps.Select(ScopeOf).Append(ns));
+            units.AddRange(serverUnits);
+            secrets.Add(htpasswd);
+        }
+        // Jobs that mount the repository volume: without a server every job; with one, init, forget, prune and check only.
+        string Repository(string? host) => server is null || host is null ? PodPaths.RepositoryMount : PodPaths.RepositoryMount + "/" + Names.RestUser(host);
+
+        // Pieces every runner pod has (a backup pod behind the REST server does not mount the volume).
         var cacheVolume = new VolumeModel("restic-cache", VolumeKind.EmptyDir, SizeLimit: repo.CacheSize);
-        VolumeModel[] CommonVolumes(string configMap) =>
+        VolumeModel[] CommonVolumes(string configMap, bool repositoryVolume) =>
         [
             new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
             new("restic-password", VolumeKind.Secret, repo.PasswordSecret.Name, [new(passwordKey, passwordKey)], DefaultMode: PodSecurity.SecretMode),
-            new("repository", VolumeKind.Claim, claimName),
+            .. repositoryVolume ? [new VolumeModel("repository", VolumeKind.Claim, claimName)] : Array.Empty<VolumeModel>(),
             new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize),
         ];
-        MountModel[] CommonMounts() =>
+        MountModel[] CommonMounts(bool repositoryVolume) =>
         [
             new("job-config", PodPaths.JobConfigDir, null, true),
             new("restic-password", PodPaths.ResticPasswordDir, null, true),
-            new("repository", PodPaths.RepositoryMount, null, false),
+            .. repositoryVolume ? [new MountModel("repository", PodPaths.RepositoryMount, null, false)] : Array.Empty<MountModel>(),
             new("tmp", PodPaths.TmpDir, null, false),
         ];
         ImmutableArray<KeyValue> RunnerEnv() => [new(PodPaths.JobConfigEnv, PodPaths.JobConfigFile), new("HOME", PodPaths.TmpDir)];
@@ -141,19 +157,22 @@ public static class Planner
                 [new(PodPaths.JobConfigFileName, JobConfigJson.Serialize(config))]), source);
 
         PodModel RunnerPod(ImmutableArray<KeyValue> labels, string command, string configMap, IEnumerable<VolumeModel> extraVolumes,
-            IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources) =>
+            IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources, bool repositoryVolume = true) =>
             new(labels, image, inv.Image.PullPolicy, ["manifestgen-runner"], [command], RunnerEnv(),
-                [.. CommonMounts(), .. extraMounts], [.. CommonVolumes(configMap), .. extraVolumes], security, Resources(resources),
-                local?.Node, ServiceAccountName);
+                [.. CommonMounts(repositoryVolume), .. extraMounts], [.. CommonVolumes(configMap, repositoryVolume), .. extraVolumes], security,
+                Resources(resources), local?.Node, ServiceAccountName);
 
         // Repository initialisation: idempotent (the runner initialises only a missing repository),
-        // a Sync hook after the volume and claim (wave 1).
+        // a Sync hook after the volume and claim (wave 1). With a REST server, one per host's repository.
+        foreach (var initHost in server is null ? [null] : inv.Hosts.Select(h => (string?)h.Name))
         {
-            var name = Names.Join(Names.DnsLabelMax, repo.Name, "init");
-            var labels = With(baseLabels, ("app.kubernetes.io/component", "init"));
+            var name = Names.Init(repo.Name, initHost);
+            var labels = initHost is null ? With(baseLabels, ("app.kubernetes.io/component", "init"))
+                : With(baseLabels, ("app.kubernetes.io/component", "init"), ("manifestgen.io/host", initHost));
             units.Add(ConfigUnit(name, ns, labels, new JobConfig
             {
-                Version = JobConfig.CurrentVersion, Kind = JobKind.Init, Environment = env, Repository = repositoryConfig,
+                Version = JobConfig.CurrentVersion, Kind = JobKind.Init, Environment = env,
+                Repository = repositoryConfig with { Location = Repository(initHost) },
             }, "repository"));
             var pod = RunnerPod(labels, "init", name, [cacheVolume], [new("restic-cache", PodPaths.CacheDir, null, false)],
                 PodSecurity.Restricted, defaultResources);
@@ -175,6 +194,8 @@ public static class Planner
                     [new(PodPaths.KnownHostsFileName, content)]), $"hosts[{h}].hostKeys"));
                 secrets.Add(new RequiredSecret(host.SshKeySecret.Name, "kubernetes.io/ssh-auth", [PodPaths.SshKeyFileName],
                     $"backups of host {host.Name} (SSH private key)", scope));
+                if (server is not null)
+                    secrets.Add(RepositoryServerPlanner.CredentialSecret(repo, host.Name, scope));
             }
             // Behind the gate the backup key only reads; restoring needs its own key, which no CronJob mounts.
             if (inv.HostGate is not null)
@@ -203,7 +224,7 @@ public static class Planner
                 Kind = JobKind.Backup,
                 Environment = env,
                 ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
-                Repository = repositoryConfig,
+                Repository = server is null ? repositoryConfig : RepositoryServerPlanner.ForBackup(repositoryConfig, repo, server, ns, host.Name),
                 Reporting = reporting,
                 Host = new HostConfig
                 {
@@ -240,6 +261,12 @@ public static class Planner
             {
                 volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: PodSecurity.SecretMode));
                 mounts.Add(new("ping-url", PodPaths.PingUrlDir, null, true));
+            }
+            if (server is not null)
+            {
+                var (credentialVolume, credentialMount) = RepositoryServerPlanner.Credential(repo, host.Name);
+                volumes.Add(credentialVolume);
+                mounts.Add(credentialMount);
             }
             SecurityModel security;
             switch (app.Strategy)
@@ -279,7 +306,7 @@ public static class Planner
                     break;
             }
 
-            var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources);
+            var pod = RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources, repositoryVolume: server is null);
             appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds)
             {
                 RestoreKeySecret = gate is null ? null : HostGatePlan.RestoreKeySecretName(host),
@@ -317,22 +344,25 @@ public static class Planner
         // configuration that grows with the inventory, and a ConfigMap may hold at most 1 MiB. Prune reads
         // the whole repository, so it runs once, in a job of its own, not once per host: per-host prunes
         // would repeat that work and queue on the exclusive lock longer than --retry-lock waits.
+        // With a REST server every host has a repository of its own: its forget job also prunes it (nothing
+        // else shares its packs), and its check job checks it.
         var maintenance = inv.Maintenance;
         foreach (var hostGroups in groups.GroupBy(g => g.Host, StringComparer.Ordinal))
             AddMaintenance("maintain", Names.Maintain(repo.Name, hostGroups.Key), hostGroups.Key, JobKind.Maintain,
                 maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
                 maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
-                new MaintenanceConfig { Groups = [.. hostGroups], Prune = false }, "maintenance.forget");
-        if (maintenance.Forget.Prune)
+                new MaintenanceConfig { Groups = [.. hostGroups], Prune = server is not null && maintenance.Forget.Prune }, "maintenance.forget");
+        if (maintenance.Forget.Prune && server is null)
             AddMaintenance("prune", Names.Prune(repo.Name), null, JobKind.Maintain,
                 maintenance.Forget.Schedule, maintenance.Forget.TimeZone,
                 maintenance.Forget.ActiveDeadlineSeconds, maintenance.Forget.Resources,
                 new MaintenanceConfig { Groups = [], Prune = true }, "maintenance.forget");
         if (maintenance.Check.Enabled)
-            AddMaintenance("check", Names.Check(repo.Name), null, JobKind.Check,
-                maintenance.Check.Schedule, maintenance.Check.TimeZone,
-                maintenance.Check.ActiveDeadlineSeconds, maintenance.Check.Resources,
-                new MaintenanceConfig { ReadDataSubset = maintenance.Check.ReadDataSubset }, "maintenance.check");
+            foreach (var checkHost in server is null ? [null] : groups.Select(g => (string?)g.Host).Distinct())
+                AddMaintenance("check", Names.Check(repo.Name, checkHost), checkHost, JobKind.Check,
+                    maintenance.Check.Schedule, maintenance.Check.TimeZone,
+                    maintenance.Check.ActiveDeadlineSeconds, maintenance.Check.Resources,
+                    new MaintenanceConfig { ReadDataSubset = maintenance.Check.ReadDataSubset }, "maintenance.check");
 
         void AddMaintenance(string command, string name, string? host, JobKind kind, string scheduleText, string? timeZone, int deadline,
             ResourcesSpec? resources, MaintenanceConfig config, string path)
@@ -342,7 +372,8 @@ public static class Planner
                 : With(baseLabels, ("app.kubernetes.io/component", command), ("manifestgen.io/host", host));
             units.Add(ConfigUnit(name, ns, labels, new JobConfig
             {
-                Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Repository = repositoryConfig, Maintenance = config,
+                Version = JobConfig.CurrentVersion, Kind = kind, Environment = env, Maintenance = config,
+                Repository = repositoryConfig with { Location = Repository(host) },
                 ActiveDeadlineSeconds = deadline,
             }, path));
             // `command` names the job (label, schedule seed); the runner's command follows from the kind.
@@ -425,7 +456,7 @@ public static class Planner
     /// What the pods of one namespace may reach: cluster DNS, each of their hosts' SSH port (its
     /// egressCidrs, or its address), the pushgateway and the ping endpoint when reporting uses them.
     /// </summary>
-    private static ImmutableArray<EgressRuleModel> Egress(InventorySpec inv, IEnumerable<ResolvedApp> apps)
+    private static ImmutableArray<EgressRuleModel> Egress(InventorySpec inv, string environment, IEnumerable<ResolvedApp> apps)
     {
         var policy = inv.NetworkPolicy;
         var rules = new List<EgressRuleModel>
@@ -443,6 +474,8 @@ public static class Planner
             rules.Add(Peer(push, [new PortModel("TCP", push.Port ?? 0)]));
         if (inv.Reporting.PingUrlSecret is not null && policy.Ping is { } ping)
             rules.Add(Peer(ping, [new PortModel("TCP", ping.Port ?? 0)]));
+        if (inv.Repository.Server is { } server)
+            rules.Add(RepositoryServerPlanner.Egress(environment, inv.Namespace, server));
         return [.. rules];
 
         static EgressRuleModel Peer(EgressPeerSpec peer, ImmutableArray<PortModel> ports) =>
@@ -496,7 +529,7 @@ public static class Planner
         KeepYearly = r.Yearly, KeepWithin = r.Within, KeepTags = r.Tags,
     };
 
-    private static ResourcesModel Resources(ResourcesSpec r)
+    internal static ResourcesModel Resources(ResourcesSpec r)
     {
         static ImmutableArray<KeyValue> Amounts(ResourceAmountsSpec? a) => a is null ? [] :
             [.. new[] { ("cpu", a.Cpu), ("ephemeral-storage", a.EphemeralStorage), ("memory", a.Memory) }
@@ -507,10 +540,10 @@ public static class Planner
     private static ImmutableArray<KeyValue> Labels(params (string Key, string Value)[] labels) =>
         [.. labels.Select(l => new KeyValue(l.Key, l.Value))];
 
-    private static ImmutableArray<KeyValue> With(ImmutableArray<KeyValue> labels, params (string Key, string Value)[] more) =>
+    internal static ImmutableArray<KeyValue> With(ImmutableArray<KeyValue> labels, params (string Key, string Value)[] more) =>
         [.. labels, .. more.Select(l => new KeyValue(l.Key, l.Value))];
 
-    private static ImmutableArray<KeyValue> Wave(int wave) => [new(WaveAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    internal static ImmutableArray<KeyValue> Wave(int wave) => [new(WaveAnnotation, wave.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     // The same Jobs are hooks for both deployers. Argo CD reads its own annotations and ignores Helm's
     // when both are present. `helm install/upgrade` runs hooks by weight (= the sync wave, so the prepare

@@ -18,8 +18,20 @@ public sealed record PortModel(string Protocol, int Port);
 /// <summary>One egress rule: to IP ranges, or to pods of a namespace (all of them when PodLabels is empty).</summary>
 public sealed record EgressRuleModel(ImmutableArray<string> Cidrs, string? Namespace, ImmutableArray<KeyValue> PodLabels, ImmutableArray<PortModel> Ports);
 
-/// <summary>Selects every pod of its namespace; denies all ingress and every egress but <see cref="Egress"/>.</summary>
-public sealed record NetworkPolicyModel(ObjectMeta Meta, ImmutableArray<EgressRuleModel> Egress);
+/// <summary>One ingress rule: from pods of a namespace whose component label is one of <see cref="Components"/>.</summary>
+public sealed record IngressRuleModel(string Namespace, ImmutableArray<string> Components, ImmutableArray<PortModel> Ports);
+
+/// <summary>
+/// Selects the pods of its namespace (all of them, or those <see cref="PodLabels"/> match, less those whose
+/// component is in <see cref="ExceptComponents"/>); denies every ingress but <see cref="Ingress"/> and every
+/// egress but <see cref="Egress"/>.
+/// </summary>
+public sealed record NetworkPolicyModel(ObjectMeta Meta, ImmutableArray<EgressRuleModel> Egress)
+{
+    public ImmutableArray<KeyValue> PodLabels { get; init; } = [];
+    public ImmutableArray<string> ExceptComponents { get; init; } = [];
+    public ImmutableArray<IngressRuleModel> Ingress { get; init; } = [];
+}
 
 public sealed record NfsSource(string Server, string Path);
 
@@ -70,7 +82,17 @@ public sealed record PodModel(
     ImmutableArray<KeyValue> Labels, string Image, string PullPolicy, ImmutableArray<string> Command,
     ImmutableArray<string> Args, ImmutableArray<KeyValue> Env, ImmutableArray<MountModel> Mounts,
     ImmutableArray<VolumeModel> Volumes, SecurityModel Security, ResourcesModel Resources, string? NodeName,
-    string ServiceAccountName);
+    string ServiceAccountName)
+{
+    public string ContainerName { get; init; } = "runner";
+    /// <summary>Ports the container listens on (the REST server's).</summary>
+    public ImmutableArray<ContainerPortModel> Ports { get; init; } = [];
+}
+
+public sealed record ContainerPortModel(string Name, string Protocol, int Port);
+
+/// <summary>What _pod-template.sbn prints: a pod, how it restarts, its grace period and hostname.</summary>
+public sealed record PodTemplateModel(PodModel Pod, string RestartPolicy, int TerminationGracePeriodSeconds, string? Hostname);
 
 public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, PodModel Pod)
 {
@@ -78,7 +100,14 @@ public sealed record JobSpecModel(int ActiveDeadlineSeconds, int BackoffLimit, P
     public int TerminationGracePeriodSeconds { get; init; } = ManifestGen.Contracts.ShutdownBudget.DefaultGracePeriodSeconds;
     /// <summary>A stable pod hostname per job, so restic can tell this job's own locks from a killed pod as stale.</summary>
     public string? Hostname { get; init; }
+    public PodTemplateModel Template => new(Pod, "Never", TerminationGracePeriodSeconds, Hostname);
 }
+
+/// <summary>A Deployment of one replica, replaced (not rolled) so two servers never share the volume.</summary>
+public sealed record DeploymentModel(ObjectMeta Meta, ImmutableArray<KeyValue> Selector, PodTemplateModel Template);
+
+/// <summary>A ClusterIP Service in front of the pods <see cref="Selector"/> selects.</summary>
+public sealed record ServiceModel(ObjectMeta Meta, ImmutableArray<KeyValue> Selector, ImmutableArray<ContainerPortModel> Ports);
 
 public sealed record JobModel(ObjectMeta Meta, JobSpecModel Job);
 

@@ -71,6 +71,18 @@ public static partial class CrossObjectChecks
                     foreach (var d in CheckPod(job.Spec.Template.Spec, job.Metadata, placed.Origin, Find<V1ConfigMap>, Find<V1PersistentVolumeClaim>))
                         yield return d;
                     break;
+                case V1Deployment deployment:
+                    foreach (var d in CheckPod(deployment.Spec.Template.Spec, deployment.Metadata, placed.Origin, Find<V1ConfigMap>, Find<V1PersistentVolumeClaim>))
+                        yield return d;
+                    break;
+                case V1Service service:
+                    // A Service that selects no rendered pod template sends its clients nowhere.
+                    var selector = service.Spec?.Selector ?? new Dictionary<string, string>();
+                    if (!objects.Any(o => o.Object.Namespace == service.Metadata.NamespaceProperty && PodLabels(o.Object.Typed) is { } podLabels
+                            && selector.Count > 0 && selector.All(kv => podLabels.TryGetValue(kv.Key, out var v) && v == kv.Value)))
+                        yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.MissingReferencedObject, placed.Origin,
+                            $"Service '{service.Metadata.Name}' selects no rendered pod");
+                    break;
             }
         }
     }
@@ -161,4 +173,12 @@ public static partial class CrossObjectChecks
                     yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.MissingReferencedObject, at,
                         $"{owner.Name} mounts volume '{mount.Name}' at {mount.MountPath}, but the pod has no such volume");
     }
+
+    private static IDictionary<string, string>? PodLabels(object typed) => typed switch
+    {
+        V1Deployment d => d.Spec?.Template?.Metadata?.Labels,
+        V1Job j => j.Spec?.Template?.Metadata?.Labels,
+        V1CronJob c => c.Spec?.JobTemplate?.Spec?.Template?.Metadata?.Labels,
+        _ => null,
+    };
 }

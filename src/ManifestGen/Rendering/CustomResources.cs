@@ -174,4 +174,6 @@ internal sealed partial class CustomResourceJson : JsonSerializerContext;
 [JsonSerializable(typeof(V1CronJob))]
 [JsonSerializable(typeof(V1ServiceAccount))]
 [JsonSerializable(typeof(V1NetworkPolicy))]
+[JsonSerializable(typeof(V1Deployment))]
+[JsonSerializable(typeof(V1Service))]
 internal sealed partial class KubernetesModelJson : JsonSerializerContext;

@@ -125,6 +125,15 @@ public static partial class KubernetesValidation
                 Meta(job.Metadata, "metadata", IsDns1123Subdomain, namespaced: true, Add);
                 JobSpec(job.Spec, "spec", Add);
                 break;
+            case V1Deployment deployment:
+                Meta(deployment.Metadata, "metadata", IsDns1123Subdomain, namespaced: true, Add);
+                DeploymentSpec(deployment.Spec, Add);
+                break;
+            case V1Service service:
+                // Service names are DNS-1035 labels: a name starting with a digit is refused.
+                Meta(service.Metadata, "metadata", IsDns1035Label, namespaced: true, Add);
+                ServiceSpec(service.Spec, Add);
+                break;
             case V1PersistentVolume pv:
                 Meta(pv.Metadata, "metadata", IsDns1123Subdomain, namespaced: false, Add);
                 PersistentVolumeSpec(pv.Spec, Add);
@@ -219,11 +228,100 @@ public static partial class KubernetesValidation
             PodSpec(pod, at + ".template.spec", add);
     }
 
-    private static void PodSpec(V1PodSpec pod, string at, Action<string, object?, string> add)
+    /// <summary>pkg/apis/apps/validation ValidateDeploymentSpec, for the fields rendered.</summary>
+    private static void DeploymentSpec(V1DeploymentSpec? spec, Action<string, object?, string> add)
     {
-        // A Job's pods may only end: restartPolicy OnFailure or Never.
-        if (pod.RestartPolicy is { } restart && restart is not ("OnFailure" or "Never"))
-            add(at + ".restartPolicy", restart, "Unsupported value: supported values: \"OnFailure\", \"Never\"");
+        if (spec is null)
+        {
+            add("spec", null, "Required value");
+            return;
+        }
+        if (spec.Replicas is < 0)
+            add("spec.replicas", spec.Replicas, "must be greater than or equal to 0");
+        if (spec.RevisionHistoryLimit is < 0)
+            add("spec.revisionHistoryLimit", spec.RevisionHistoryLimit, "must be greater than or equal to 0");
+        if (spec.Strategy?.Type is { } type && type is not ("Recreate" or "RollingUpdate"))
+            add("spec.strategy.type", type, "Unsupported value: supported values: \"Recreate\", \"RollingUpdate\"");
+        if (spec.Strategy is { Type: "Recreate", RollingUpdate: not null })
+            add("spec.strategy.rollingUpdate", null, "Forbidden: may not be specified when strategy `type` is 'Recreate'");
+        var selector = spec.Selector?.MatchLabels ?? new Dictionary<string, string>();
+        if (selector.Count == 0 && (spec.Selector?.MatchExpressions?.Count ?? 0) == 0)
+            add("spec.selector", null, "Required value: empty selector is invalid for deployment");
+        Labels(selector, "spec.selector.matchLabels", add);
+        var labels = spec.Template?.Metadata?.Labels ?? new Dictionary<string, string>();
+        if (!selector.All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value))
+            add("spec.template.metadata.labels", null, "Invalid value: `selector` does not match template `labels`");
+        Labels(labels, "spec.template.metadata.labels", add);
+        if (spec.Template?.Spec is { } pod)
+            PodSpec(pod, "spec.template.spec", add, ["Always"]);
+        else
+            add("spec.template.spec", null, "Required value");
+    }
+
+    /// <summary>pkg/apis/core/validation ValidateService, for the fields rendered.</summary>
+    private static void ServiceSpec(V1ServiceSpec? spec, Action<string, object?, string> add)
+    {
+        if (spec is null)
+        {
+            add("spec", null, "Required value");
+            return;
+        }
+        if (spec.Type is { } type && type is not ("ClusterIP" or "NodePort" or "LoadBalancer" or "ExternalName"))
+            add("spec.type", type, "Unsupported value: supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"");
+        Labels(spec.Selector, "spec.selector", add);
+        if ((spec.Ports?.Count ?? 0) == 0 && spec.Type != "ExternalName")
+            add("spec.ports", null, "Required value");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < (spec.Ports?.Count ?? 0); i++)
+        {
+            var p = spec.Ports![i];
+            var pat = $"spec.ports[{i}]";
+            if (spec.Ports.Count > 1 && string.IsNullOrEmpty(p.Name))
+                add(pat + ".name", null, "Required value");
+            else if (p.Name is { Length: > 0 } name && (IsDns1123Label(name) is { } why ? why : null) is { } nameWhy)
+                add(pat + ".name", name, nameWhy);
+            else if (p.Name is { Length: > 0 } n && !names.Add(n))
+                add(pat + ".name", n, "Duplicate value");
+            if (p.Port is < 1 or > 65535)
+                add(pat + ".port", p.Port, "must be between 1 and 65535, inclusive");
+            if (p.Protocol is { } protocol && protocol is not ("TCP" or "UDP" or "SCTP"))
+                add(pat + ".protocol", protocol, "Unsupported value: supported values: \"SCTP\", \"TCP\", \"UDP\"");
+            if (p.TargetPort?.Value is { } target)
+            {
+                if (int.TryParse(target, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+                {
+                    if (number is < 1 or > 65535)
+                        add(pat + ".targetPort", number, "must be between 1 and 65535, inclusive");
+                }
+                else if (IsServicePortName(target) is { } targetWhy)
+                    add(pat + ".targetPort", target, targetWhy);
+            }
+        }
+    }
+
+    /// <summary>IsValidPortName (IANA_SVC_NAME): at most 15 characters, lower-case letters, digits and '-', at least one letter.</summary>
+    public static string? IsServicePortName(string value) =>
+        value.Length is 0 or > 15 ? "must be no more than 15 characters"
+        : !value.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-') ? "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+        : value.Contains("--", StringComparison.Ordinal) ? "must not contain consecutive hyphens"
+        : value.StartsWith('-') || value.EndsWith('-') ? "must not begin or end with a hyphen"
+        : !value.Any(c => c is >= 'a' and <= 'z') ? "must contain at least one letter (a-z)"
+        : null;
+
+    /// <summary>IsDNS1035Label: a DNS-1123 label that starts with a letter.</summary>
+    public static string? IsDns1035Label(string value) =>
+        IsDns1123Label(value) is { } why ? why.Replace("RFC 1123", "DNS-1035", StringComparison.Ordinal)
+        : value[0] is >= 'a' and <= 'z' ? null
+        : "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
+
+    private static readonly string[] JobRestartPolicies = ["OnFailure", "Never"];
+
+    private static void PodSpec(V1PodSpec pod, string at, Action<string, object?, string> add, string[]? restartPolicies = null)
+    {
+        // A Job's pods may only end (restartPolicy OnFailure or Never); a Deployment's only restart (Always).
+        restartPolicies ??= JobRestartPolicies;
+        if (pod.RestartPolicy is { } restart && !restartPolicies.Contains(restart))
+            add(at + ".restartPolicy", restart, "Unsupported value: supported values: " + string.Join(", ", restartPolicies.Select(r => $"\"{r}\"")));
         if (pod.TerminationGracePeriodSeconds is < 0)
             add(at + ".terminationGracePeriodSeconds", pod.TerminationGracePeriodSeconds, "must be greater than or equal to 0");
         if (pod.ActiveDeadlineSeconds is <= 0)
@@ -277,6 +375,17 @@ public static partial class KubernetesValidation
             if (c.SecurityContext is { Privileged: true, AllowPrivilegeEscalation: false })
                 add(cat + ".securityContext", null, "Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true");
             Resources(c.Resources, cat + ".resources", add);
+            var portNames = new HashSet<string>(StringComparer.Ordinal);
+            for (var p = 0; p < (c.Ports?.Count ?? 0); p++)
+            {
+                var port = c.Ports![p];
+                if (port.ContainerPort is < 1 or > 65535)
+                    add($"{cat}.ports[{p}].containerPort", port.ContainerPort, "must be between 1 and 65535, inclusive");
+                if (port.Name is { Length: > 0 } portName && (IsServicePortName(portName) ?? (portNames.Add(portName) ? null : "Duplicate value")) is { } portWhy)
+                    add($"{cat}.ports[{p}].name", portName, portWhy);
+                if (port.Protocol is { } protocol && protocol is not ("TCP" or "UDP" or "SCTP"))
+                    add($"{cat}.ports[{p}].protocol", protocol, "Unsupported value: supported values: \"SCTP\", \"TCP\", \"UDP\"");
+            }
             var paths = new HashSet<string>(StringComparer.Ordinal);
             for (var m = 0; m < (c.VolumeMounts?.Count ?? 0); m++)
             {

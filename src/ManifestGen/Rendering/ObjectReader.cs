@@ -32,6 +32,8 @@ public static partial class ObjectReader
         ["v1/Secret"] = typeof(V1Secret),
         ["batch/v1/Job"] = typeof(V1Job),
         ["batch/v1/CronJob"] = typeof(V1CronJob),
+        ["apps/v1/Deployment"] = typeof(V1Deployment),
+        ["v1/Service"] = typeof(V1Service),
         ["argoproj.io/v1alpha1/Application"] = typeof(ArgoApplication),
         ["bitnami.com/v1alpha1/SealedSecret"] = typeof(SealedSecret),
         ["external-secrets.io/v1/ExternalSecret"] = typeof(ExternalSecret),
@@ -42,20 +44,25 @@ public static partial class ObjectReader
     private static readonly JsonSerializerOptions CustomOptions = CustomResourceJson.Default.Options;
 
     /// <summary>
-    /// KubernetesJson's own serializer options (its converters for quantities, int-or-string, dates), with
-    /// compile-time metadata for the kinds rendered instead of reflection over the models.
+    /// The serializer settings KubernetesJson uses for the models (camelCase, nulls not written, its
+    /// RFC 3339 date and ISO 8601 duration converters; the models' own attributes bring the quantity and
+    /// int-or-string converters), with compile-time metadata for the kinds rendered. Built here rather than
+    /// taken from KubernetesJson: its static constructor installs a reflection fallback resolver and a
+    /// non-generic enum converter (trim and AOT warnings, and metadata for every model of the library).
+    /// The models rendered have no enum-typed fields, so no enum converter is needed.
     /// </summary>
-    private static readonly JsonSerializerOptions KubernetesOptions = CaptureKubernetesOptions();
-
-    private static JsonSerializerOptions CaptureKubernetesOptions()
+    private static readonly JsonSerializerOptions KubernetesOptions = new()
     {
-        JsonSerializerOptions? captured = null;
-        KubernetesJson.AddJsonOptions(o => captured = o);
-        return new JsonSerializerOptions(captured ?? throw new InvalidOperationException("KubernetesJson did not expose its serializer options"))
+        TypeInfoResolver = KubernetesModelJson.Default,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters =
         {
-            TypeInfoResolver = KubernetesModelJson.Default,
-        };
-    }
+            new KubernetesJson.Iso8601TimeSpanConverter(),
+            new KubernetesJson.KubernetesDateTimeConverter(),
+            new KubernetesJson.KubernetesDateTimeOffsetConverter(),
+        },
+    };
 
     // Looked up once per type, not per object.
     private static readonly FrozenDictionary<Type, JsonTypeInfo> TypeInfos = Types.Values.ToFrozenDictionary(t => t,

@@ -19,7 +19,7 @@ public static class NamespaceLevels
 
     public static readonly string[] Modes = ["enforce", "warn", "audit"];
 
-    /// <summary>Pod templates of the rendered CronJobs and Jobs, with their namespace.</summary>
+    /// <summary>Pod templates of the rendered CronJobs, Jobs and Deployments, with their namespace.</summary>
     public static IEnumerable<(string? Namespace, string Name, V1PodTemplateSpec Template)> PodTemplates(IEnumerable<RenderedObject?> objects)
     {
         foreach (var o in objects)
@@ -31,6 +31,9 @@ public static class NamespaceLevels
                     break;
                 case V1Job job when job.Spec?.Template is { } t:
                     yield return (o.Namespace, $"Job/{o.Name}", t);
+                    break;
+                case V1Deployment deployment when deployment.Spec?.Template is { } t:
+                    yield return (o.Namespace, $"Deployment/{o.Name}", t);
                     break;
             }
         }

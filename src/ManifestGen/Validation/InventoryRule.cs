@@ -30,7 +30,11 @@ public abstract class InventoryRule : IInventoryCheck
     protected abstract void Run(LoadedInventory inventory, RuleSink sink);
 }
 
-/// <summary>Collects diagnostics of one rule run; every message starts with the field it is about.</summary>
+/// <summary>
+/// Collects diagnostics of one rule run; every message starts with the field it is about. Invisible and
+/// look-alike characters in a message are written as <c>&lt;U+200B&gt;</c>: a message quoting a value
+/// must not look right when the value is not (MG0006 says where the character is).
+/// </summary>
 public sealed class RuleSink(LoadedInventory inventory)
 {
     private readonly List<Diagnostic> _diagnostics = [];
@@ -39,7 +43,7 @@ public sealed class RuleSink(LoadedInventory inventory)
 
     public SourceMap Map => inventory.SourceMap;
 
-    public void Add(Diagnostic diagnostic) => _diagnostics.Add(diagnostic);
+    public void Add(Diagnostic diagnostic) => _diagnostics.Add(diagnostic with { Message = Primitives.LookAlikeText.Visible(diagnostic.Message) });
 
     /// <summary>Reports at the value of <paramref name="path"/> (or the nearest written parent).</summary>
     public void Report(DiagnosticRule rule, string path, string message, string? hint = null, Severity? severity = null) =>

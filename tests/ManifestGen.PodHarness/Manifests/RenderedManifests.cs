@@ -18,6 +18,8 @@ public sealed class RenderedManifests
     {
         ["batch/v1/CronJob"] = Strict<V1CronJob>,
         ["batch/v1/Job"] = Strict<V1Job>,
+        ["apps/v1/Deployment"] = Strict<V1Deployment>,
+        ["v1/Service"] = Strict<V1Service>,
         ["v1/ConfigMap"] = Strict<V1ConfigMap>,
         ["v1/Secret"] = Strict<V1Secret>,
         ["v1/PersistentVolumeClaim"] = Strict<V1PersistentVolumeClaim>,
@@ -123,10 +125,10 @@ public sealed class RenderedManifests
 
     public IEnumerable<T> OfType<T>() => Documents.Select(d => d.Object).OfType<T>();
 
-    /// <summary>The CronJob or Job named <paramref name="name"/> as a runnable workload.</summary>
+    /// <summary>The CronJob, Job or Deployment named <paramref name="name"/> as a runnable workload.</summary>
     public Workload Workload(string name)
     {
-        var matches = Documents.Where(d => d.Name == name && d.Object is V1CronJob or V1Job).ToList();
+        var matches = Documents.Where(d => d.Name == name && d.Object is V1CronJob or V1Job or V1Deployment).ToList();
         return matches.Count switch
         {
             0 => throw new HarnessException($"no CronJob or Job named '{name}' in the rendered manifests (have: {string.Join(", ", WorkloadNames())})"),
@@ -135,8 +137,15 @@ public sealed class RenderedManifests
         };
     }
 
+    /// <summary>The CronJobs and Jobs (pods that run to an end).</summary>
     public IEnumerable<string> WorkloadNames() =>
         Documents.Where(d => d.Object is V1CronJob or V1Job).Select(d => d.Name).Order(StringComparer.Ordinal);
+
+    /// <summary>The Deployments (long-running pods).</summary>
+    public IEnumerable<string> DeploymentNames() =>
+        Documents.Where(d => d.Object is V1Deployment).Select(d => d.Name).Order(StringComparer.Ordinal);
+
+    public IEnumerable<V1Service> Services() => OfType<V1Service>();
 
     public V1ConfigMap? ConfigMap(string name, string? ns) => Find<V1ConfigMap>(name, ns);
     public V1Secret? Secret(string name, string? ns) => Find<V1Secret>(name, ns);

@@ -23,6 +23,9 @@ internal static class SpecGuard
         // When the controller creates a replacement pod: the controller's part, like retries (one pod runs once here).
         "PodReplacementPolicy");
     public static readonly ImmutableHashSet<string> PodTemplate = Set("Metadata", "Spec");
+    // Replicas, strategy and history are the Deployment controller's: the harness runs one pod of the template.
+    public static readonly ImmutableHashSet<string> DeploymentSpec = Set(
+        "Replicas", "RevisionHistoryLimit", "Strategy", "Selector", "Template", "MinReadySeconds", "ProgressDeadlineSeconds");
 
     /// <summary>Allowed fields per pod-level type; the walker recurses into these types only.</summary>
     private static readonly ImmutableDictionary<Type, ImmutableHashSet<string>> PodTypes = new Dictionary<Type, ImmutableHashSet<string>>
@@ -34,7 +37,7 @@ internal static class SpecGuard
             "HostNetwork", "HostPID", "HostIPC", "ShareProcessNamespace", "Hostname"),
         [typeof(V1Container)] = Set(
             "Name", "Image", "ImagePullPolicy", "Command", "Args", "WorkingDir", "Env", "EnvFrom", "VolumeMounts",
-            "Resources", "SecurityContext", "TerminationMessagePath", "TerminationMessagePolicy"),
+            "Resources", "SecurityContext", "TerminationMessagePath", "TerminationMessagePolicy", "Ports"),
         [typeof(V1VolumeMount)] = Set("Name", "MountPath", "SubPath", "ReadOnlyProperty", "MountPropagation"),
         [typeof(V1Volume)] = Set("Name", "ConfigMap", "Secret", "PersistentVolumeClaim", "EmptyDir"),
         [typeof(V1ConfigMapVolumeSource)] = Set("Name", "Items", "DefaultMode", "Optional"),

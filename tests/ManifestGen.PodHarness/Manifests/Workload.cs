@@ -3,7 +3,7 @@ using k8s.Models;
 namespace ManifestGen.PodHarness.Manifests;
 
 /// <summary>
-/// A CronJob or Job reduced to what one run needs: its pod template and the Job-level limits.
+/// A CronJob, Job or Deployment reduced to what one run needs: its pod template and the Job-level limits.
 /// The fields of the CronJob and Job specs that only a controller acts on (schedule, history limits,
 /// concurrency policy, retries) are recorded as not reproduced: the harness runs one pod once.
 /// </summary>
@@ -26,8 +26,18 @@ public sealed record Workload(
                 return FromJobSpec("CronJob", doc, jt.Spec, "spec.jobTemplate.spec");
             case V1Job job:
                 return FromJobSpec("Job", doc, job.Spec, "spec");
+            case V1Deployment deployment:
+            {
+                var where = $"{doc.File}: Deployment/{doc.Name}: spec";
+                var spec = deployment.Spec ?? throw new HarnessException($"{where} is required");
+                SpecGuard.Check(spec, where, SpecGuard.DeploymentSpec);
+                var template = spec.Template ?? throw new HarnessException($"{where}.template is required");
+                SpecGuard.Check(template, $"{where}.template", SpecGuard.PodTemplate);
+                var podSpec = template.Spec ?? throw new HarnessException($"{where}.template.spec is required");
+                return new Workload("Deployment", doc.Name, doc.Namespace ?? "default", podSpec, null, $"{where}.template.spec");
+            }
             default:
-                throw new HarnessException($"{doc.File}: {doc.Kind}/{doc.Name} is not a CronJob or Job");
+                throw new HarnessException($"{doc.File}: {doc.Kind}/{doc.Name} is not a CronJob, Job or Deployment");
         }
     }
 

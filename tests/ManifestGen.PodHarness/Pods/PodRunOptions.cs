@@ -25,6 +25,9 @@ public sealed record PodRunOptions
     /// <summary>Upper bound of one run; the Job's or pod's activeDeadlineSeconds shortens it.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Upper bound of a Deployment's pod started in the background (<see cref="PodRunner.StartAsync"/>).</summary>
+    public TimeSpan LongRunningTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>The container to run when the pod has more than one.</summary>
     public string? ContainerName { get; init; }
 
@@ -40,6 +43,23 @@ public sealed record PodRunOptions
 
     /// <summary>Receives the workload's stderr lines as they come (progress in a demo).</summary>
     public Action<string>? OnStderrLine { get; init; }
+}
+
+/// <summary>A Deployment's pod running in the background; disposing stops it as the kubelet does.</summary>
+public sealed class RunningPod(string name, Task<PodRunResult> run, CancellationTokenSource stop) : IAsyncDisposable
+{
+    public string Name { get; } = name;
+
+    /// <summary>The pod's exit: only when it crashed (or was stopped).</summary>
+    public Task<PodRunResult> Exited { get; } = run;
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        try { await Exited.ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+        stop.Dispose();
+    }
 }
 
 /// <summary>What one run did. <see cref="NotReproduced"/> lists what a cluster would do that the harness could not.</summary>

@@ -29,9 +29,32 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
     ];
 
-    public async Task<PodRunResult> RunAsync(string workloadName, CancellationToken cancellationToken = default)
+    public Task<PodRunResult> RunAsync(string workloadName, CancellationToken cancellationToken = default)
     {
         var workload = manifests.Workload(workloadName);
+        if (workload.Kind == "Deployment")
+            throw new HarnessException($"{workload.Source}: a Deployment's pod does not end; start it with {nameof(StartAsync)}");
+        return RunAsync(workload, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts one pod of a Deployment's template in the background, as the Deployment controller would (one
+    /// replica): it runs until the returned handle is disposed (the kubelet's stop: SIGTERM, the grace
+    /// period, SIGKILL) or <see cref="PodRunOptions.LongRunningTimeout"/> passes. Replicas, the rollout
+    /// strategy, restarts of a crashed container and readiness are the controller's and kubelet's and are
+    /// not reproduced.
+    /// </summary>
+    public RunningPod StartAsync(string deploymentName)
+    {
+        var workload = manifests.Workload(deploymentName);
+        if (workload.Kind != "Deployment")
+            throw new HarnessException($"{workload.Source}: {workload.Kind}/{workload.Name} runs to an end; run it with {nameof(RunAsync)}");
+        var stop = new CancellationTokenSource();
+        return new RunningPod(workload.Name, RunAsync(workload, options.LongRunningTimeout, stop.Token), stop);
+    }
+
+    private async Task<PodRunResult> RunAsync(Workload workload, TimeSpan? timeoutOverride, CancellationToken cancellationToken)
+    {
         var image = options.Image ?? await RunnerImage.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var scratch = Directory.CreateTempSubdirectory("mg-pod-").FullName;
         File.SetUnixFileMode(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -39,6 +62,7 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         try
         {
             var plan = await PlanAsync(workload, image, scratch, mounted).ConfigureAwait(false);
+            if (timeoutOverride is { } longRunning) plan = plan with { Timeout = longRunning };
             foreach (var note in plan.NotReproduced) Console.Error.WriteLine($"pod harness: {plan.Spec.Hostname}: not reproduced: {note}");
             var result = await RuncContainer.RunAsync(plan.Spec, image, Path.Combine(scratch, "container"), plan.Timeout, plan.Grace,
                 options.OnStderrLine, cancellationToken).ConfigureAwait(false);
@@ -65,9 +89,19 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
 
         if (pod.HostNetwork == true || pod.HostPID == true || pod.HostIPC == true || pod.ShareProcessNamespace == true)
             throw new HarnessException($"{where}: hostNetwork/hostPID/hostIPC/shareProcessNamespace are not supported by the pod harness");
-        if (pod.RestartPolicy is not (null or "Never" or "OnFailure"))
-            throw new HarnessException($"{where}.restartPolicy: '{pod.RestartPolicy}' is not valid for a Job");
-        notes.Add("runs one pod once: schedule, concurrency policy, retries (backoffLimit, podReplacementPolicy) and history limits are the controller's");
+        if (workload.Kind == "Deployment")
+        {
+            if (pod.RestartPolicy is not (null or "Always"))
+                throw new HarnessException($"{where}.restartPolicy: '{pod.RestartPolicy}' is not valid for a Deployment");
+            notes.Add("Deployment: one pod of the template runs while the test needs it; replicas, rollout strategy, restarts of a crashed container and readiness are the controller's and kubelet's");
+            notes.Add("container ports are not published: the pod shares the network namespace of the other pods, and a Service's name resolves (through their /etc/hosts) to it, not to a ClusterIP with kube-proxy; NetworkPolicies are not enforced");
+        }
+        else
+        {
+            if (pod.RestartPolicy is not (null or "Never" or "OnFailure"))
+                throw new HarnessException($"{where}.restartPolicy: '{pod.RestartPolicy}' is not valid for a Job");
+            notes.Add("runs one pod once: schedule, concurrency policy, retries (backoffLimit, podReplacementPolicy) and history limits are the controller's");
+        }
 
         var container = PickContainer(pod, where, out var cwhere);
         notes.Add($"image '{container.Image}' is not pulled: the pod runs in {image.Reference} built from this checkout (make image)");

@@ -45,6 +45,8 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     private ImmutableHashSet<string> _backupKeySecrets = [];
     /// <summary>One random password for every password key, the same in every run (the repository's stays valid).</summary>
     private readonly byte[] _password = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) + "\n");
+    private readonly List<RunningPod> _servers = [];
+    private ImmutableArray<V1HostAlias> _serviceHosts = [];
 
     public RenderedManifests Manifests { get; private set; } = null!;
     /// <summary>Files whose rendered bytes differ from rendering the unchanged inventory (relative paths).</summary>
@@ -230,6 +232,66 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         //    mount; any other SSH key Secret (the restore key's, only in Jobs applied by hand) gets the restore key.
         _backupKeySecrets = [.. Manifests.WorkloadNames().SelectMany(n => Manifests.Workload(n).PodSpec.Volumes ?? [])
             .Where(v => v.Secret?.Items?.Any(i => i.Key == PodPaths.SshKeyFileName) == true).Select(v => v.Secret.SecretName)];
+
+        // 9. Long-running pods (the REST server's Deployment), and their Services' names for the other pods.
+        await StartServersAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The Deployments' pods that run while this environment lives.</summary>
+    public IReadOnlyList<RunningPod> Servers => _servers;
+
+    /// <summary>
+    /// Starts one pod of each Deployment and waits (bounded) until each port its Services name accepts
+    /// connections inside the pods' network namespace. A Service's name (<c>NAME.NAMESPACE.svc</c> and
+    /// <c>NAME.NAMESPACE</c>) resolves in every other pod's /etc/hosts to loopback of that shared namespace,
+    /// where the server listens: no ClusterIP, kube-proxy or cluster DNS, and NetworkPolicies are not enforced.
+    /// </summary>
+    private async Task StartServersAsync(CancellationToken ct)
+    {
+        var services = Manifests.Services().ToList();
+        _serviceHosts = [.. services.Select(svc => new V1HostAlias
+        {
+            Ip = "127.0.0.1",
+            Hostnames = [$"{svc.Metadata.Name}.{svc.Metadata.NamespaceProperty}.svc", $"{svc.Metadata.Name}.{svc.Metadata.NamespaceProperty}"],
+        })];
+        foreach (var name in Manifests.DeploymentNames())
+        {
+            var pod = Runner(Manifests, null).StartAsync(name);
+            _servers.Add(pod);
+            var workload = Manifests.Workload(name);
+            var labels = Manifests.Documents.Select(d => d.Object).OfType<V1Deployment>().Single(d => d.Metadata.Name == name).Spec.Template.Metadata.Labels;
+            var ports = services.Where(svc => svc.Metadata.NamespaceProperty == workload.Namespace
+                    && svc.Spec.Selector.All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value))
+                .SelectMany(svc => svc.Spec.Ports).Select(p => ContainerPort(workload, p)).Distinct();
+            foreach (var port in ports)
+                await WaitForPortAsync(pod, port, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The container port a Service port leads to (targetPort by number or by the container port's name).</summary>
+    private static int ContainerPort(Workload workload, V1ServicePort port)
+    {
+        var target = port.TargetPort?.Value ?? port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (int.TryParse(target, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)) return n;
+        return workload.PodSpec.Containers.SelectMany(c => c.Ports ?? []).SingleOrDefault(p => p.Name == target)?.ContainerPort
+            ?? throw new HarnessException($"{workload.Source}: no container port named '{target}' for the Service's targetPort");
+    }
+
+    private async Task WaitForPortAsync(RunningPod pod, int port, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            if (pod.Exited.IsCompleted)
+                throw new HarnessException($"{pod.Name}: the pod ended before listening on port {port}: {await pod.Exited.ConfigureAwait(false)}");
+            // bash's /dev/tcp inside the pods' network namespace: a connect, nothing sent.
+            var probe = await Proc.RunAsync("/usr/sbin/ip", ["netns", "exec", Host.Namespace, "/usr/bin/bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/$1\"", "probe",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), cancellationToken: ct).ConfigureAwait(false);
+            if (probe.Succeeded) return;
+            if (DateTime.UtcNow > deadline)
+                throw new HarnessException($"{pod.Name}: not listening on port {port} after 2 minutes");
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+        }
     }
 
     private string OutDir => Path.Combine(RenderRoot, "out", _options.Environment);
@@ -269,15 +331,19 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         Run(Manifests, workload, args, ct);
 
     private Task<PodRunResult> Run(RenderedManifests manifests, string workload, ImmutableArray<string>? args, CancellationToken ct) =>
-        new PodRunner(manifests, new PodRunOptions
+        Runner(manifests, args).RunAsync(workload, ct);
+
+    private PodRunner Runner(RenderedManifests manifests, ImmutableArray<string>? args) =>
+        new(manifests, new PodRunOptions
         {
             StateDirectory = StateDirectory,
-            Secrets = TestSecrets(manifests),
+            Secrets = WithHtpasswd(manifests, TestSecrets(manifests)),
             NetworkNamespace = Host.Namespace,
             Timeout = _options.RunTimeout,
             ArgsOverride = args,
             OnStderrLine = _options.OnStderrLine,
-        }).RunAsync(workload, ct);
+            ExtraHosts = _serviceHosts,
+        });
 
     /// <summary>The workload whose job configuration has this kind (and app, for backups).</summary>
     public string Workload(JobKind kind, string? app = null, bool? prune = null)
@@ -317,7 +383,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             keys.Add(key);
         }
         var pingKeys = new HashSet<(string, string)>();
-        foreach (var name in manifests.WorkloadNames())
+        foreach (var name in manifests.WorkloadNames().Concat(manifests.DeploymentNames()))
         {
             var w = manifests.Workload(name);
             var pingVolumes = (w.PodSpec.Containers ?? []).SelectMany(c => c.VolumeMounts ?? [])
@@ -343,6 +409,37 @@ public sealed class ExampleEnvironment : IAsyncDisposable
                 k => k == PodPaths.SshKeyFileName ? (_backupKeySecrets.Contains(kv.Key) ? backupKey : restoreKey)
                     : pingKeys.Contains((kv.Key, k)) ? pingUrl : password, StringComparer.Ordinal),
             StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The REST server's htpasswd Secret made from the test passwords of the hosts' credential Secrets: one
+    /// <c>user:{SHA}…</c> line per REST user the job configurations name (the operator writes bcrypt lines
+    /// with <c>htpasswd -B</c>; the server reads both, and this machine has no htpasswd tool).
+    /// </summary>
+    private static ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> WithHtpasswd(
+        RenderedManifests manifests, ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> secrets)
+    {
+        var lines = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (workload, _, config) in JobConfigs(manifests))
+        {
+            if (config.Repository.RestUsername is not { } user) continue;
+            var pod = manifests.Workload(workload).PodSpec;
+            var mount = pod.Containers.SelectMany(c => c.VolumeMounts ?? []).Single(m => m.MountPath == PodPaths.RestPasswordDir);
+            var secret = pod.Volumes.Single(v => v.Name == mount.Name).Secret;
+            var password = Encoding.UTF8.GetString(secrets[secret.SecretName][PodPaths.RestPasswordKey]).TrimEnd('\n');
+            lines[user] = user + ":{SHA}" + Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(password)));
+        }
+        foreach (var name in manifests.DeploymentNames())
+        {
+            var pod = manifests.Workload(name).PodSpec;
+            foreach (var mount in pod.Containers.SelectMany(c => c.VolumeMounts ?? []).Where(m => m.MountPath == PodPaths.HtpasswdDir))
+            {
+                var secret = pod.Volumes.Single(v => v.Name == mount.Name).Secret.SecretName;
+                secrets = secrets.SetItem(secret, secrets[secret].SetItem(PodPaths.HtpasswdKey,
+                    Encoding.UTF8.GetBytes(string.Concat(lines.Values.Select(l => l + "\n")))));
+            }
+        }
+        return secrets;
     }
 
     private static IReadOnlyList<string> CoveringRoots(IEnumerable<string> paths)
@@ -371,6 +468,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var server in _servers) await server.DisposeAsync().ConfigureAwait(false);
         if (_host is not null) await _host.DisposeAsync().ConfigureAwait(false);
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }

@@ -325,6 +325,8 @@ public sealed class CliTests
         ws.Write("keys/restic-repository/password", "correct horse battery staple");
         ws.Write("keys/ssh-kvm-lab/ssh-privatekey", "not-a-real-key\n");
         ws.Write("keys/ssh-kvm-lab-restore/ssh-privatekey", "not-a-real-restore-key\n");
+        ws.Write("keys/restic-rest-kvm-lab/password", "rest password of kvm-lab");
+        ws.Write("keys/restic-rest-server/htpasswd", "kvm-lab:$2y$05$not.a.real.hash\n");
         var (code, _, stderr) = Run(ws, "secrets", "test-cluster", "--from", "keys");
         Assert.True(code == 0, stderr);
         var secret = ws.Read(".secrets/test-cluster/secret-ssh-kvm-lab.yaml");

@@ -86,13 +86,13 @@ public sealed class HelmChartTests
         using var ws = new Workspace(copyExampleValues: true);
         Assert.Equal(0, Run(ws, "render").Code);
         ws.Edit("out/test-cluster/chart/values.yaml", "suspend: false", "suspend: true");
-        File.Delete(Path.Combine(ws.Root, "out/test-cluster/chart/templates/cronjob-restic-prune.yaml"));
+        File.Delete(Path.Combine(ws.Root, "out/test-cluster/chart/templates/cronjob-restic-check-kvm-lab.yaml"));
         ws.Write("out/test-cluster/chart/templates/configmap-left-over.yaml", "kind: ConfigMap\n");
         var check = Run(ws, "check", "test-cluster");
         Assert.Equal(1, check.Code);
         Assert.Contains("-suspend: true\n+suspend: false\n", check.Stdout);
         Assert.Contains("out/test-cluster/chart/values.yaml: error MG0909: file differs", check.Stderr);
-        Assert.Contains("out/test-cluster/chart/templates/cronjob-restic-prune.yaml: error MG0909: file is missing", check.Stderr);
+        Assert.Contains("out/test-cluster/chart/templates/cronjob-restic-check-kvm-lab.yaml: error MG0909: file is missing", check.Stderr);
         Assert.Contains("out/test-cluster/chart/templates/configmap-left-over.yaml: error MG0909: file is no longer produced", check.Stderr);
         Assert.Equal(0, Run(ws, "render").Code);
         Assert.Equal(0, Run(ws, "check").Code);

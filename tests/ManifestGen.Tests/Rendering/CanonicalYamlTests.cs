@@ -45,6 +45,7 @@ public sealed class CanonicalYamlTests
             "true", "True", "no", "on", "null", "~", "0", "007", "1.5", "1e3", "0x1F", ".inf", "2024-01-01", "12:30",
             "café", "tab\there", "line\nbreak", "line\nbreak\n", "line\n\nbreak", "two\n\n", "\nleading", " lead\nx",
             "a\n b", "trailing \nspace", "x\r\ny", "{\n  \"a\": 1\n}\n", "#!/bin/sh\nset -e\n", "quote\"d", "back\\slash",
+            "a\n  b\n", "a\n\n  b", "x\n    deep\n  less\n", "{\n  \"a\": [\n    1\n  ]\n}", "a\n b \n",
             new string('x', 1100), "a" + new string(' ', 3) + "b",
         ];
         foreach (var s in special)

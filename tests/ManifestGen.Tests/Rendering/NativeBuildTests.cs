@@ -69,6 +69,28 @@ public sealed class NativeBuildTests
             Assert.True(File.Exists(Golden(path)) && File.ReadAllText(Golden(path)) == content, $"{input}: {path} differs from the golden file");
     }
 
+    [Fact]
+    public async Task I_run_the_native_executable_from_make_check_once_it_is_built_and_it_says_so_only_when_asked()
+    {
+        await BuildsAsync();
+        using var ws = new Workspace(copyExampleValues: true);
+        Assert.Equal(0, new ManifestGen.Cli.CliApp(new StringWriter(), new StringWriter()).Run(["render", "--root", ws.Root], ws.Root));
+        var script = Path.Combine(RepoPaths.Root, "scripts", "manifestgen.sh");
+        var env = new Dictionary<string, string?> { ["MANIFESTGEN_ROOT"] = ws.Root };
+
+        var verbose = await Proc.RunAsync("bash", [script, "-v", "check", "-q"], TimeSpan.FromMinutes(5), env);
+        Assert.True(verbose.ExitCode == 0, verbose.Stderr);
+        Assert.StartsWith("manifestgen: the native executable .tmp/manifestgen-native/", verbose.Stderr, StringComparison.Ordinal);
+
+        var quiet = await Proc.RunAsync("bash", [script, "check", "-q"], TimeSpan.FromMinutes(5), env);
+        Assert.Equal((0, ""), (quiet.ExitCode, quiet.Stderr));
+
+        // And it checks what it is given: drift in out/ fails.
+        ws.Write("out/test-cluster/manifests/extra.yaml", "kind: Extra\n");
+        var drift = await Proc.RunAsync("bash", [script, "check", "-q"], TimeSpan.FromMinutes(5), env);
+        Assert.Equal(1, drift.ExitCode);
+    }
+
     private static async Task<SortedDictionary<string, string>> RenderAsync(string[] command, string values)
     {
         using var ws = new Workspace();

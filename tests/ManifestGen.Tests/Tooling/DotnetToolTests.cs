@@ -50,6 +50,48 @@ public sealed class DotnetToolTests
     }
 
     [Fact]
+    public async Task I_can_install_the_native_tool_package_and_it_runs_the_native_executable_with_its_built_in_templates()
+    {
+        using var scratch = new TempDirectory();
+        var feed = Path.Combine(scratch.Path, "feed");
+        var tools = Path.Combine(scratch.Path, "tools");
+        // What `make tool` runs: the native compile comes from the cache (the first run on a machine
+        // compiles it, minutes; packing links it again in seconds), the packs restore as usual.
+        var pack = await Proc.RunAsync("bash", [Path.Combine(RepoPaths.Root, "scripts", "manifestgen-cached.sh"), "--pack", feed],
+            TimeSpan.FromMinutes(45));
+        Assert.True(pack.Succeeded, pack.Stdout + pack.Stderr);
+        var version = CliApp.Version.Split('+')[0];
+        var rid = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
+        Assert.Equal(
+            new[] { $"ManifestGen.{version}.nupkg", $"ManifestGen.any.{version}.nupkg", $"ManifestGen.{rid}.{version}.nupkg" }.Order(StringComparer.Ordinal),
+            Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        var env = ToolPackage.Environment(scratch.Path);
+        var install = await Proc.RunAsync("dotnet",
+            ["tool", "install", "--tool-path", tools, "--add-source", feed, "--configfile", ToolPackage.NoSourcesConfig(scratch.Path), "ManifestGen"],
+            ToolPackage.Generous, env);
+        Assert.True(install.Succeeded, install.Stdout + install.Stderr);
+        // The command is the native executable of the platform's package, not a launcher of manifestgen.dll.
+        var command = new FileInfo(Path.Combine(tools, "manifestgen"));
+        var target = Path.GetFullPath(command.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? command.FullName);
+        Assert.Contains($"/manifestgen.{rid}/", target, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(target)!, "manifestgen.dll")), "the platform's package holds manifestgen.dll: not the native build");
+
+        env["PATH"] = tools + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH");
+        var versionRun = await Proc.RunAsync("manifestgen", ["--version"], ToolPackage.Generous, env);
+        Assert.Equal((0, $"manifestgen {CliApp.Version}\n"), (versionRun.ExitCode, versionRun.Stdout));
+
+        // The native package carries the templates too: a GitOps repository with values/ only renders what
+        // this checkout's templates render.
+        using var gitOps = new Workspace(copyExampleValues: true, copyTemplates: false);
+        using var reference = new Workspace(copyExampleValues: true);
+        var render = await Proc.RunAsync("manifestgen", ["render"], ToolPackage.Generous, env, workingDirectory: gitOps.Root);
+        Assert.True(render.Succeeded, render.Stderr);
+        Assert.Equal(0, new CliApp(new StringWriter(), new StringWriter()).Run(["render", "--root", reference.Root], reference.Root));
+        Assert.Equal(reference.OutFiles(), gitOps.OutFiles());
+    }
+
+    [Fact]
     public async Task I_can_restore_the_tool_from_this_repositorys_manifest_and_run_dotnet_manifestgen()
     {
         using var scratch = new TempDirectory();

@@ -59,6 +59,7 @@ public static class HelmChart
             {
                 "Job" => json["spec"]?["template"]?["spec"] as JsonObject,
                 "CronJob" => json["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"] as JsonObject,
+                "Deployment" => json["spec"]?["template"]?["spec"] as JsonObject,
                 _ => null,
             };
             if (kind == "CronJob" && json["spec"] is JsonObject cronSpec)

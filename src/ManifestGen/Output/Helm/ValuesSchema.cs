@@ -47,7 +47,7 @@ internal static class ValuesSchema
                 },
                 ["resources"] = new JsonObject
                 {
-                    ["description"] = "Resources of each job's container, by Job or CronJob name.",
+                    ["description"] = "Resources of each job's container, by Job or CronJob name (and of the REST server, by its Deployment name).",
                     ["type"] = "object",
                     ["additionalProperties"] = false,
                     ["properties"] = perJob,

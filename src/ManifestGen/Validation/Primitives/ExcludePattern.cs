@@ -66,4 +66,96 @@ public static class ExcludePattern
         c = p[i++];
         return true;
     }
+
+    /// <summary>
+    /// True when restic, given <paramref name="pattern"/> as an exclude, leaves out <paramref name="path"/>
+    /// itself (so everything below it): the pattern matches the path or a folder above it. As restic's
+    /// filter does: a pattern with a leading '/' is matched from the root, one without at every position
+    /// of the path; both may match a leading part (a parent) of it; '**' stands for any number of parts.
+    /// </summary>
+    public static bool ExcludesWholePath(string pattern, string path)
+    {
+        if (pattern.Length == 0 || pattern[0] == '!' || WhyInvalid(pattern) is not null)
+            return false;
+        var anchored = pattern[0] == '/';
+        var parts = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+            return anchored; // "/" is the root, above every path
+        for (var start = 0; start <= (anchored ? 0 : segments.Length - 1); start++)
+            for (var end = start + 1; end <= segments.Length; end++)
+                if (MatchParts(parts, 0, segments, start, end))
+                    return true;
+        return false;
+    }
+
+    private static bool MatchParts(string[] parts, int p, string[] segments, int s, int end)
+    {
+        if (p == parts.Length)
+            return s == end;
+        if (parts[p] == "**")
+        {
+            for (var k = s; k <= end; k++)
+                if (MatchParts(parts, p + 1, segments, k, end))
+                    return true;
+            return false;
+        }
+        return s < end && MatchSegment(parts[p], 0, segments[s], 0) && MatchParts(parts, p + 1, segments, s + 1, end);
+    }
+
+    /// <summary>Go's filepath.Match for one path part: '*', '?', '[class]' (with '^' negation and ranges), '\' escapes.</summary>
+    public static bool MatchSegment(string pattern, int p, string text, int t)
+    {
+        while (p < pattern.Length)
+        {
+            var c = pattern[p];
+            if (c == '*')
+            {
+                for (var k = t; k <= text.Length; k++)
+                    if (MatchSegment(pattern, p + 1, text, k))
+                        return true;
+                return false;
+            }
+            if (t >= text.Length)
+                return false;
+            if (c == '?')
+            {
+                p++;
+                t++;
+                continue;
+            }
+            if (c == '[')
+            {
+                var i = p + 1;
+                var negate = i < pattern.Length && pattern[i] == '^';
+                if (negate) i++;
+                var matched = false;
+                var first = true;
+                while (i < pattern.Length && (pattern[i] != ']' || first))
+                {
+                    first = false;
+                    if (!ReadClassChar(pattern, ref i, out var lo)) return false;
+                    var hi = lo;
+                    if (i + 1 < pattern.Length && pattern[i] == '-' && pattern[i + 1] != ']')
+                    {
+                        i++;
+                        if (!ReadClassChar(pattern, ref i, out hi)) return false;
+                    }
+                    matched |= text[t] >= lo && text[t] <= hi;
+                }
+                if (matched == negate)
+                    return false;
+                p = i + 1;
+                t++;
+                continue;
+            }
+            if (c == '\\' && p + 1 < pattern.Length)
+                c = pattern[++p];
+            if (text[t] != c)
+                return false;
+            p++;
+            t++;
+        }
+        return t == text.Length;
+    }
 }

@@ -48,11 +48,15 @@ public static partial class KubernetesNames
         return LabelValueRegex().IsMatch(value) ? null : "only letters, digits, '-', '_' and '.' are allowed, starting and ending with a letter or digit";
     }
 
-    /// <summary>A DNS-1123 label close to <paramref name="name"/>: lower case, other characters as '-', trimmed.</summary>
+    /// <summary>
+    /// A DNS-1123 label close to <paramref name="name"/>: invisible characters dropped and look-alike letters
+    /// made Latin first (so `nеxtcloud` with a Cyrillic `е` gives `nextcloud`, not `n-xtcloud`), then lower
+    /// case, other characters as '-', trimmed.
+    /// </summary>
     public static string Suggest(string name)
     {
         var text = new StringBuilder();
-        foreach (var c in name.ToLowerInvariant())
+        foreach (var c in LookAlikeText.Skeleton(name).ToLowerInvariant())
             text.Append(char.IsAsciiLetterOrDigit(c) ? c : '-');
         var suggestion = Regex.Replace(text.ToString(), "-{2,}", "-", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)).Trim('-');
         if (suggestion.Length > LabelMaxLength) suggestion = suggestion[..LabelMaxLength].TrimEnd('-');

@@ -9,7 +9,7 @@ namespace ManifestGen.Validation.Rules;
 
 /// <summary>
 /// The field rules of one host, declared with FluentValidation: each failure carries the rule code as its
-/// error code and the YAML key as its property name, so it maps straight onto a diagnostic.
+/// error code and the YAML key as its property name; <see cref="ValidatorAdapter"/> maps it onto a diagnostic.
 /// </summary>
 internal sealed class HostValidator : AbstractValidator<HostSpec>
 {
@@ -28,7 +28,7 @@ internal sealed class HostValidator : AbstractValidator<HostSpec>
             .WithErrorCode(DiagnosticCatalogue.HostAddressInvalid.Code)
             .WithMessage(h => $"`{h.User}` is not a user name (no spaces, no `@host`)");
         RuleFor(h => h.HostKeys).NotEmpty().OverridePropertyName("hostKeys")
-            .WithErrorCode(DiagnosticCatalogue.HostKeyMissing.Code)
+            .WithErrorCode(DiagnosticCatalogue.HostKeyMissing.Code).AtKey()
             .WithMessage(h => $"no pinned host key for {h.Name}; jobs would refuse to connect (StrictHostKeyChecking=yes)");
         RuleForEach(h => h.HostKeys).Custom((line, context) =>
         {
@@ -53,15 +53,7 @@ public sealed class HostRule : InventoryRule
         {
             var host = model.Hosts[h];
             var hostPath = $"hosts[{h}]";
-            foreach (var failure in Validator.Validate(host).Errors)
-            {
-                var rule = DiagnosticCatalogue.Find(failure.ErrorCode) ?? DiagnosticCatalogue.InternalCheckError;
-                var path = $"{hostPath}.{failure.PropertyName}";
-                if (rule == DiagnosticCatalogue.HostKeyMissing)
-                    sink.ReportKey(rule, path, failure.ErrorMessage);
-                else
-                    sink.Report(rule, path, failure.ErrorMessage);
-            }
+            sink.Validate(Validator, host, hostPath);
             Apps(sink, host, hostPath, model.Defaults.Strategy);
         }
     }

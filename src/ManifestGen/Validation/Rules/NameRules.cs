@@ -75,14 +75,14 @@ public sealed class NameRule : InventoryRule
     private static void Label(RuleSink sink, string path, string name)
     {
         if (KubernetesNames.WhyNotLabel(name) is { } why)
-            sink.Report(DiagnosticCatalogue.NameInvalid, path, $"`{name}` is not a DNS-1123 label: {why}",
+            sink.Report(DiagnosticCatalogue.NameInvalid, path, $"`{LookAlikeText.Visible(name)}` is not a DNS-1123 label: {why}",
                 $"did you mean `{KubernetesNames.Suggest(name)}`?");
     }
 
     private static void Subdomain(RuleSink sink, string path, string name)
     {
         if (KubernetesNames.WhyNotSubdomain(name) is { } why)
-            sink.Report(DiagnosticCatalogue.NameInvalid, path, $"`{name}` is not a valid Kubernetes object name: {why}",
+            sink.Report(DiagnosticCatalogue.NameInvalid, path, $"`{LookAlikeText.Visible(name)}` is not a valid Kubernetes object name: {why}",
                 $"did you mean `{KubernetesNames.Suggest(name)}`?");
     }
 

@@ -1,20 +1,59 @@
-using ManifestGen.Contracts;
 using System.Collections.Immutable;
+using FluentValidation;
+using ManifestGen.Contracts;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Validation.Rules;
 
-/// <summary>MG0605: the pushgateway URL is an absolute http(s) URL, as the runner requires.</summary>
+/// <summary>MG0605: the pushgateway URL is an absolute http(s) URL, as the runner requires (its own check).</summary>
+internal sealed class ReportingValidator : AbstractValidator<ReportingSpec>
+{
+    public ReportingValidator()
+    {
+        RuleFor(r => r.PushgatewayUrl).Must(url => url is null || JobConfigRules.WhyNotHttpUrl(url) is null)
+            .OverridePropertyName("pushgatewayUrl").Code(DiagnosticCatalogue.PushgatewayUrlInvalid)
+            .WithMessage(r => $"`{r.PushgatewayUrl}` {JobConfigRules.WhyNotHttpUrl(r.PushgatewayUrl!)}");
+    }
+}
+
+/// <summary>MG0605: the pushgateway URL.</summary>
 public sealed class ReportingRule : InventoryRule
 {
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    private static readonly ReportingValidator Validator = new();
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink) =>
+        sink.Validate(Validator, inventory.Model.Reporting, "reporting");
+}
+
+/// <summary>
+/// MG0601, MG0604: one retention policy keeps something, with positive counts (or -1) and a restic duration.
+/// </summary>
+internal sealed class RetentionPolicyValidator : AbstractValidator<RetentionSpec>
+{
+    public RetentionPolicyValidator()
     {
-        if (inventory.Model.Reporting.PushgatewayUrl is not { } url) return;
-        if (ManifestGen.Contracts.JobConfigRules.WhyNotHttpUrl(url) is { } why)
-            sink.Report(DiagnosticCatalogue.PushgatewayUrlInvalid, "reporting.pushgatewayUrl", $"`{url}` {why}");
+        RuleFor(r => r).Custom((retention, context) =>
+        {
+            foreach (var (key, value) in Counts(retention))
+                if (value is { } n && n is 0 or < -1)
+                    context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.KeepValueInvalid, key, $"keep count {n} is not a positive number (or -1 for unlimited)"));
+            if (Counts(retention).All(c => c.Value is null or 0) && string.IsNullOrEmpty(retention.Within))
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.NoKeepRule, "", retention.Tags.IsEmpty
+                    ? "no keep rule (last, hourly, daily, weekly, monthly, yearly or within)"
+                    : "only keep-tags: every snapshot without those tags would be forgotten", atKey: true));
+        });
+        RuleFor(r => r.Within).Must(w => w is null || ResticSyntax.WhyNotDuration(w) is null)
+            .OverridePropertyName("within").Code(DiagnosticCatalogue.KeepValueInvalid)
+            .WithMessage(r => $"`{r.Within}`: {ResticSyntax.WhyNotDuration(r.Within!)}");
     }
+
+    private static (string Key, int? Value)[] Counts(RetentionSpec r) =>
+    [
+        ("last", r.Last), ("hourly", r.Hourly), ("daily", r.Daily),
+        ("weekly", r.Weekly), ("monthly", r.Monthly), ("yearly", r.Yearly),
+    ];
 }
 
 /// <summary>
@@ -24,6 +63,8 @@ public sealed class ReportingRule : InventoryRule
 /// </summary>
 public sealed class RetentionRule : InventoryRule
 {
+    private static readonly RetentionPolicyValidator Policy = new();
+
     protected override void Run(LoadedInventory inventory, RuleSink sink)
     {
         var model = inventory.Model;
@@ -33,7 +74,7 @@ public sealed class RetentionRule : InventoryRule
         {
             var path = app.PathOf("retention", map);
             if (checkedPolicies.Add(path))
-                Policy(sink, path, app.Retention);
+                sink.Validate(Policy, app.Retention, path);
             // Retention runs per app group (--host, --tag app=NAME); a keep-tag only matches that app's tags.
             var appTags = app.App.Tags.Append($"app={app.App.Name}").ToImmutableHashSet(StringComparer.Ordinal);
             for (int t = 0; t < app.Retention.Tags.Length; t++)
@@ -47,24 +88,6 @@ public sealed class RetentionRule : InventoryRule
         }
         if (model.Maintenance.Check.ReadDataSubset is { } subset && ResticSyntax.WhyNotReadDataSubset(subset) is { } why)
             sink.Report(DiagnosticCatalogue.ReadDataSubsetInvalid, "maintenance.check.readDataSubset", $"`{subset}`: {why}");
-    }
-
-    private static void Policy(RuleSink sink, string path, RetentionSpec retention)
-    {
-        var counts = new (string Key, int? Value)[]
-        {
-            ("last", retention.Last), ("hourly", retention.Hourly), ("daily", retention.Daily),
-            ("weekly", retention.Weekly), ("monthly", retention.Monthly), ("yearly", retention.Yearly),
-        };
-        foreach (var (key, value) in counts)
-            if (value is { } n && n is 0 or < -1)
-                sink.Report(DiagnosticCatalogue.KeepValueInvalid, $"{path}.{key}", $"keep count {n} is not a positive number (or -1 for unlimited)");
-        if (retention.Within is { } within && ResticSyntax.WhyNotDuration(within) is { } why)
-            sink.Report(DiagnosticCatalogue.KeepValueInvalid, $"{path}.within", $"`{within}`: {why}");
-        if (counts.All(c => c.Value is null or 0) && string.IsNullOrEmpty(retention.Within))
-            sink.ReportKey(DiagnosticCatalogue.NoKeepRule, path, retention.Tags.IsEmpty
-                ? "no keep rule (last, hourly, daily, weekly, monthly, yearly or within)"
-                : "only keep-tags: every snapshot without those tags would be forgotten");
     }
 }
 
@@ -80,6 +103,13 @@ public sealed class SecretProvisioningRule : InventoryRule
         };
         for (int h = 0; h < model.Hosts.Length; h++)
             needed.Add((model.Hosts[h].SshKeySecret.Name, "ssh-privatekey", $"hosts[{h}].sshKeySecret"));
+        if (model.Repository.Server is { } server)
+        {
+            needed.Add((server.HtpasswdSecret.Name, ManifestGen.Contracts.PodPaths.HtpasswdKey, "repository.server.htpasswdSecret"));
+            for (int h = 0; h < model.Hosts.Length; h++)
+                needed.Add((ManifestGen.Planning.Names.RestCredentials(model.Repository.Name, model.Hosts[h].Name),
+                    ManifestGen.Contracts.PodPaths.RestPasswordKey, "repository.server"));
+        }
         switch (model.Secrets.Mode)
         {
             case SecretsMode.Sealed:
@@ -105,30 +135,45 @@ public sealed class SecretProvisioningRule : InventoryRule
 }
 
 /// <summary>MG0801-MG0805: the runner image is a valid reference, pinned by tag and best by digest.</summary>
+internal sealed class ImageValidator : AbstractValidator<ImageSpec>
+{
+    public ImageValidator()
+    {
+        RuleFor(i => i.Repository).Custom((repository, context) =>
+        {
+            if (!ImageReference.TryParse(repository, out var reference, out var why))
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.ImageReferenceInvalid, "repository", $"`{repository}`: {why}"));
+            else if (reference!.Tag is not null || reference.Digest is not null)
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.ImageReferenceInvalid, "repository",
+                    $"`{repository}` contains a tag or digest; they have their own fields", "move it to `image.tag` / `image.digest`"));
+        });
+        RuleFor(i => i.Tag).Must(tag => tag is null || ImageReference.IsValidTag(tag))
+            .OverridePropertyName("tag").Code(DiagnosticCatalogue.ImageReferenceInvalid)
+            .WithMessage(i => $"`{i.Tag}` is not a valid tag (letters, digits, '_', '.', '-', at most 128)");
+        RuleFor(i => i.Digest).Must(digest => digest is null || ImageReference.IsValidDigest(digest))
+            .OverridePropertyName("digest").Code(DiagnosticCatalogue.ImageReferenceInvalid)
+            .WithMessage(i => $"`{i.Digest}` is not `sha256:` followed by 64 lower-case hex digits");
+        RuleFor(i => i).Custom((image, context) =>
+        {
+            if (image.Digest is not null)
+                return;
+            context.AddFailure(image.Tag is null
+                ? ValidatorAdapter.Failure(DiagnosticCatalogue.ImageNoTag, "", "the runner image has neither tag nor digest, which means `latest`", atKey: true)
+                : image.Tag == "latest"
+                    ? ValidatorAdapter.Failure(DiagnosticCatalogue.ImageLatest, "tag", "the runner image is `latest`")
+                    : ValidatorAdapter.Failure(DiagnosticCatalogue.ImageNoDigest, "", $"the runner image `{image.Repository}:{image.Tag}` is pinned by tag only", atKey: true));
+        });
+        RuleFor(i => i.PullPolicy).Must(policy => policy is "Always" or "IfNotPresent" or "Never")
+            .OverridePropertyName("pullPolicy").Code(DiagnosticCatalogue.ImagePullPolicyInvalid)
+            .WithMessage(i => $"`{i.PullPolicy}` is not Always, IfNotPresent or Never");
+    }
+}
+
+/// <summary>MG0801-MG0805: the runner image.</summary>
 public sealed class ImageRule : InventoryRule
 {
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
-    {
-        var image = inventory.Model.Image;
-        if (!ImageReference.TryParse(image.Repository, out var reference, out var why))
-            sink.Report(DiagnosticCatalogue.ImageReferenceInvalid, "image.repository", $"`{image.Repository}`: {why}");
-        else if (reference!.Tag is not null || reference.Digest is not null)
-            sink.Report(DiagnosticCatalogue.ImageReferenceInvalid, "image.repository",
-                $"`{image.Repository}` contains a tag or digest; they have their own fields", "move it to `image.tag` / `image.digest`");
-        if (image.Tag is { } tag && !ImageReference.IsValidTag(tag))
-            sink.Report(DiagnosticCatalogue.ImageReferenceInvalid, "image.tag", $"`{tag}` is not a valid tag (letters, digits, '_', '.', '-', at most 128)");
-        if (image.Digest is { } digest && !ImageReference.IsValidDigest(digest))
-            sink.Report(DiagnosticCatalogue.ImageReferenceInvalid, "image.digest", $"`{digest}` is not `sha256:` followed by 64 lower-case hex digits");
-        if (image.Digest is null)
-        {
-            if (image.Tag is null)
-                sink.ReportKey(DiagnosticCatalogue.ImageNoTag, "image", "the runner image has neither tag nor digest, which means `latest`");
-            else if (image.Tag == "latest")
-                sink.Report(DiagnosticCatalogue.ImageLatest, "image.tag", "the runner image is `latest`");
-            else
-                sink.ReportKey(DiagnosticCatalogue.ImageNoDigest, "image", $"the runner image `{image.Repository}:{image.Tag}` is pinned by tag only");
-        }
-        if (image.PullPolicy is not ("Always" or "IfNotPresent" or "Never"))
-            sink.Report(DiagnosticCatalogue.ImagePullPolicyInvalid, "image.pullPolicy", $"`{image.PullPolicy}` is not Always, IfNotPresent or Never");
-    }
+    private static readonly ImageValidator Validator = new();
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink) =>
+        sink.Validate(Validator, inventory.Model.Image, "image");
 }

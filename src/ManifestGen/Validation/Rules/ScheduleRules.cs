@@ -58,6 +58,7 @@ public sealed class ScheduleRule : InventoryRule
             parsed.Add((job, schedule, zone));
         }
         ReportOverlaps(sink, parsed);
+        ReportMaintenanceMeetings(sink, parsed, inventory.Model.Repository.RetryLockSeconds);
     }
 
     internal static IEnumerable<ScheduledJob> Jobs(LoadedInventory inventory)
@@ -102,7 +103,7 @@ public sealed class ScheduleRule : InventoryRule
         if (sink.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.TimeZoneUnknown.Code && d.Message.StartsWith(job.TimeZonePath + ":", StringComparison.Ordinal)))
             return false;
         var suggestion = TimeZones.Suggest(job.TimeZone);
-        sink.Report(DiagnosticCatalogue.TimeZoneUnknown, job.TimeZonePath, $"`{job.TimeZone}` is not an IANA time zone name",
+        sink.Report(DiagnosticCatalogue.TimeZoneUnknown, job.TimeZonePath, $"`{Primitives.LookAlikeText.Visible(job.TimeZone)}` is not an IANA time zone name",
             suggestion is null ? null : $"did you mean `{suggestion}`?");
         return false;
     }
@@ -132,6 +133,40 @@ public sealed class ScheduleRule : InventoryRule
                 "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet");
         }
     }
+
+    /// <summary>
+    /// MG0413: two jobs that take the exclusive lock (each host's forget, prune, check) whose windows
+    /// (start to start plus activeDeadlineSeconds) meet; the later-listed one is reported, with the first meeting.
+    /// </summary>
+    private static void ReportMaintenanceMeetings(RuleSink sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs, int retryLockSeconds)
+    {
+        var until = Reference.AddDays(OverlapDays);
+        var exclusive = jobs.Where(j => j.Job.IsMaintenance).ToList();
+        var windows = exclusive.Select(j => j.Schedule.Occurrences(Reference, j.Zone, 20_000, until)
+            .Select(start => (Start: start, End: start.AddSeconds(j.Job.DeadlineSeconds))).ToImmutableArray()).ToList();
+        for (int later = 1; later < exclusive.Count; later++)
+        {
+            // Jobs with the same seed come from a host named twice, which MG0305 reports.
+            var meetings = Enumerable.Range(0, later)
+                .Where(earlier => exclusive[earlier].Job.Seed != exclusive[later].Job.Seed)
+                .Select(earlier => (Earlier: exclusive[earlier], Overlap: FirstOverlap(windows[earlier], windows[later])))
+                .Where(x => x.Overlap is not null)
+                .OrderBy(x => x.Overlap!.Value.B.Start)
+                .ToList();
+            if (meetings.Count == 0)
+                continue;
+            var (job, zone) = (exclusive[later].Job, exclusive[later].Zone);
+            var (other, overlap) = (meetings[0].Earlier, meetings[0].Overlap!.Value);
+            var (first, second) = overlap.M.Start <= overlap.B.Start ? ((other.Job, overlap.M, other.Zone), (job, overlap.B, zone)) : ((job, overlap.B, zone), (other.Job, overlap.M, other.Zone));
+            var more = meetings.Count == 1 ? "" : $" ({meetings.Count - 1} more maintenance job{(meetings.Count == 2 ? " also meets" : "s also meet")} it: {string.Join(", ", meetings.Skip(1).Select(m => Title(m.Earlier.Job)))})";
+            sink.Report(DiagnosticCatalogue.MaintenanceOverlapsMaintenance, job.SchedulePath,
+                $"{Title(job)} and {Title(other.Job)} both take the exclusive lock: {Title(first.Item1)} may run {Time(first.Item2.Start, first.Item3)} to {Time(first.Item2.End, first.Item3)}, " +
+                $"{Title(second.Item1)} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}");
+        }
+    }
+
+    // The repository's own jobs are called "prune" and "check" in the older messages; here they read as jobs.
+    private static string Title(ScheduledJob job) => job.Description is "prune" or "check" ? $"the {job.Description} job" : job.Description;
 
     private static ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B)? FirstOverlap(
         ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> maintenance, ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> backups)

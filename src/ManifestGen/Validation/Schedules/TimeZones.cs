@@ -15,8 +15,10 @@ public static class TimeZones
 
     public static bool IsValid(string name) => All.Contains(name);
 
-    /// <summary>A suggestion for a misspelt name: the same name in other letter case, or null.</summary>
-    public static string? Suggest(string name) =>
+    /// <summary>A suggestion for a misspelt name: the same name in other letter case (or without invisible characters), or null.</summary>
+    public static string? Suggest(string name) => SuggestPlain(Primitives.LookAlikeText.Skeleton(name).Trim());
+
+    private static string? SuggestPlain(string name) =>
         All.Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)).OrderBy(n => n, StringComparer.Ordinal).FirstOrDefault()
         ?? All.Where(n => n.EndsWith("/" + name, StringComparison.OrdinalIgnoreCase)).OrderBy(n => n, StringComparer.Ordinal).FirstOrDefault();
 

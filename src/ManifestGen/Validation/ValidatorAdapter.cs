@@ -1,0 +1,56 @@
+using FluentValidation;
+using FluentValidation.Results;
+using ManifestGen.Diagnostics;
+
+namespace ManifestGen.Validation;
+
+/// <summary>
+/// What a failure needs besides FluentValidation's message to become a diagnostic: whether it is about
+/// the field as a whole (reported at its key) and a hint for this case (else the catalogue's fix).
+/// Carried as the failure's <see cref="ValidationFailure.CustomState"/>.
+/// </summary>
+public sealed record FailurePlacement(bool AtKey = false, string? Hint = null);
+
+/// <summary>
+/// The one way a typed-inventory rule is written: a FluentValidation validator whose rules carry the
+/// catalogue's code (<see cref="Code{T,TProperty}"/>, i.e. <c>WithErrorCode</c>) and the YAML key as the
+/// property name (<c>OverridePropertyName("port")</c>, or a path such as <c>hooks.before[0].timeoutSeconds</c>
+/// for a custom failure), and this adapter, which turns each failure into a <see cref="Diagnostic"/> at the
+/// source location of <c>basePath.PropertyName</c>. Validators are built once and hold no state; nothing
+/// here reflects over types at run time, so it is safe in the trimmed native build.
+/// </summary>
+public static class ValidatorAdapter
+{
+    /// <summary>Validates <paramref name="instance"/> (the model object at <paramref name="basePath"/>) and reports every failure.</summary>
+    public static void Validate<T>(this RuleSink sink, IValidator<T> validator, T instance, string basePath)
+    {
+        foreach (var failure in validator.Validate(instance).Errors)
+            sink.Report(failure, basePath);
+    }
+
+    /// <summary>Reports one failure; an unknown code is a bug in a validator and becomes MG0099.</summary>
+    public static void Report(this RuleSink sink, ValidationFailure failure, string basePath)
+    {
+        var rule = DiagnosticCatalogue.Find(failure.ErrorCode) ?? DiagnosticCatalogue.InternalCheckError;
+        var path = basePath.Length == 0 ? failure.PropertyName
+            : failure.PropertyName.Length == 0 ? basePath
+            : basePath + "." + failure.PropertyName;
+        var placement = failure.CustomState as FailurePlacement ?? new FailurePlacement();
+        if (placement.AtKey)
+            sink.ReportKey(rule, path, failure.ErrorMessage, placement.Hint);
+        else
+            sink.Report(rule, path, failure.ErrorMessage, placement.Hint);
+    }
+
+    /// <summary>The catalogue code of a rule: <c>WithErrorCode(rule.Code)</c>.</summary>
+    public static IRuleBuilderOptions<T, TProperty> Code<T, TProperty>(this IRuleBuilderOptions<T, TProperty> builder, DiagnosticRule rule) =>
+        builder.WithErrorCode(rule.Code);
+
+    /// <summary>Report at the field's key rather than its value (for "missing" or "the field as a whole").</summary>
+    public static IRuleBuilderOptions<T, TProperty> AtKey<T, TProperty>(this IRuleBuilderOptions<T, TProperty> builder) =>
+        builder.WithState(_ => new FailurePlacement(AtKey: true));
+
+    /// <summary>A custom failure (from <c>Custom</c>): code, YAML path relative to the validated object, message and hint.</summary>
+    public static ValidationFailure Failure(DiagnosticRule rule, string path, string message, string? hint = null, bool atKey = false) =>
+        new(path, message) { ErrorCode = rule.Code, CustomState = new FailurePlacement(atKey, hint) };
+}
