@@ -43,9 +43,22 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
         var app = env.BackupConfig.App!;
         var host = env.BackupConfig.Host!;
         output.WriteLine($"test inventory changed: {string.Join(", ", env.ChangedByTestInventory)}");
-        // Only the pinned host key and the SSH user differ from the committed inventory's rendering.
-        Assert.All(env.ChangedByTestInventory, f => Assert.Contains("configmap-", f, StringComparison.Ordinal));
+        output.WriteLine($"not reproduced: {string.Join("; ", env.NotReproduced)}");
+        // Only the pinned host key, the SSH user (job configurations, known_hosts), the keys and the gate's
+        // source range (the host's rendered files) differ from the committed inventory's rendering.
+        Assert.All(env.ChangedByTestInventory, f => Assert.True(f.Contains("configmap-", StringComparison.Ordinal) ||
+            f.StartsWith($"{Planning.HostGatePlan.Folder}/{host.Name}/", StringComparison.Ordinal), f));
         Assert.Contains(env.ChangedByTestInventory, f => f.Contains($"known-hosts-{host.Name}", StringComparison.Ordinal));
+        Assert.Contains(env.NotReproduced, n => n.StartsWith("host gate: the rendered from= names", StringComparison.Ordinal));
+
+        // The host runs everything through the rendered gate: the backup key gets no shell and no other command.
+        var shell = await env.Host.SshAsync(env.BackupKeyFile, null);
+        Assert.NotEqual(0, shell.ExitCode);
+        Assert.Contains("manifestgen-gate: refused: an interactive shell is not allowed", shell.Stderr);
+        var shadow = await env.Host.SshAsync(env.BackupKeyFile, "cat /etc/shadow");
+        Assert.Contains("manifestgen-gate: refused: not on the allow-list", shadow.Stderr);
+        Assert.Equal("", shadow.Stdout);
+        Assert.Contains("refused: an interactive shell", (await env.Host.SshAsync(env.RestoreKeyFile, null)).Stderr);
 
         // Repository initialisation: idempotent.
         Ok(await env.RunAsync(env.Workload(JobKind.Init)), "init");
@@ -96,10 +109,18 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
         Ok(await env.RunAsync(env.Workload(JobKind.Check)), "check");
         Assert.Equal(2, SnapshotList(Ok(await env.RunAsync(env.BackupWorkload, ["snapshots", "--json"]), "snapshots").Stdout).Count);
 
-        // Restore one file back onto the host, byte for byte.
+        // Restore one file back onto the host, byte for byte: not with the backup pod's key, which the gate
+        // lets read only, but with the printed restore Job, which mounts the restore key.
         var expected = SHA256.HashData(await File.ReadAllBytesAsync(changedFile));
         File.Delete(changedFile);
-        Ok(await env.RunAsync(env.BackupWorkload, ["restore", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"]), "restore");
+        string[] restoreArgs = ["restore", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"];
+        var refused = await env.RunAsync(env.BackupWorkload, [.. restoreArgs]);
+        output.WriteLine($"restore with the backup key: {refused}");
+        Assert.False(refused.Succeeded, refused.ToString());
+        Assert.Contains("manifestgen-gate: refused: ", refused.Stderr);
+        Assert.False(File.Exists(changedFile));
+        var job = await env.GenerateAsync(["restore", "test-cluster", $"{host.Name}/{app.Name}", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"]);
+        Ok(await env.RunAppliedAsync(job, PodHarness.Manifests.RenderedManifests.FromYaml(job).Documents.Single().Name), "restore Job");
         Assert.Equal(expected, SHA256.HashData(await File.ReadAllBytesAsync(changedFile)));
     }
 
@@ -129,6 +150,21 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
             Assert.NotEqual(first.SnapshotId, second.SnapshotId);
             Assert.Equal(2, SnapshotList(Ok(await env.RunAsync(workload, ["snapshots", "--json"]), $"{what} snapshots").Stdout).Count);
         }
+
+        // The restore drill of the sshfs app (the tar app's snapshot holds its stream, not host files), in its
+        // backup's pod: its size/time and SHA-256 requests pass the gate.
+        var drill = RunSummaryLine.Parse(Ok(await env.RunAsync(sshfs.Replace("backup-", "drill-", StringComparison.Ordinal)), "drill").Stdout);
+        Assert.True(drill.FilesRestored > 0, "the drill compared files");
+
+        // Everything went through the rendered gate, which logged it in the allow-lists' log file.
+        var log = env.GateLog;
+        output.WriteLine($"gate log:\n{log}");
+        Assert.Contains("exec: ", log);                            // the tar stream, byte for byte
+        Assert.Contains("sftp (read-only)", log);                  // sshfs
+        Assert.Contains("switch of mailserver armed", log);        // postfix and dovecot stopped under the switch
+        Assert.Contains("switch of mailserver cancelled", log);
+        Assert.Contains("drill: SHA-256 of", log);
+        Assert.DoesNotContain("refused", log);
     }
 
     // ---- contract: a template that disagrees with the runner must fail the run ----

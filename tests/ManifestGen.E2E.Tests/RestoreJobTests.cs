@@ -45,6 +45,13 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         var oneFile = await env.GenerateAsync(["restore", Environment, target, "--path", file, "--to-host",
             "--at", Contracts.RestoreTime.Format(DateTimeOffset.UtcNow.AddHours(1))]);
         Assert.Contains("- --to-host", oneFile);
+        // Onto the gated host with the restore key's Secret, where the backup pod mounts the backup key's.
+        var backupKeySecret = KeySecret(env.Manifests.Workload(env.BackupWorkload).PodSpec);
+        var printed = PodHarness.Manifests.RenderedManifests.FromYaml(oneFile);
+        var restoreKeySecret = KeySecret(printed.Workload(Assert.Single(printed.Documents).Name).PodSpec);
+        Assert.NotNull(backupKeySecret);
+        Assert.NotNull(restoreKeySecret);
+        Assert.NotEqual(backupKeySecret, restoreKeySecret);
         var job = JobName(oneFile);
         Ok(await env.RunAppliedAsync(oneFile, job), "restore one file");
         Assert.Equal(backedUp[file], Hash(local));
@@ -64,6 +71,7 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
                   storage: 1Gi
             """;
         var intoClaim = await env.GenerateAsync(["restore", Environment, target, "--snapshot", "latest", "--target-claim", Claim]);
+        Assert.DoesNotContain(Contracts.PodPaths.SshKeyFileName, intoClaim); // no host key: the host is not contacted
         Ok(await env.RunAppliedAsync(intoClaim + "---\n" + claimYaml, JobName(intoClaim)), "restore whole app into a claim");
         Assert.Equal(backedUp, Tree(env.ClaimDirectory(Claim), app.Paths));
 
@@ -76,6 +84,10 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         Ok(await env.RunAppliedAsync(wholeApp, JobName(wholeApp)), "restore whole app onto the host");
         Assert.Equal(backedUp, Tree(env.HostRoot, app.Paths));
     }
+
+    /// <summary>The Secret behind the pod's SSH key volume (null when it mounts none).</summary>
+    private static string? KeySecret(k8s.Models.V1PodSpec pod) =>
+        pod.Volumes?.FirstOrDefault(v => v.Secret?.Items?.Any(i => i.Key == Contracts.PodPaths.SshKeyFileName) == true)?.Secret.SecretName;
 
     private static string JobName(string yaml)
     {

@@ -15,18 +15,18 @@ namespace ManifestGen.Runner.Tests;
 [Collection(FaultHostCollection.Name)]
 public sealed class FaultTests(RealHost host)
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
+    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
 
     private static AppConfig WithService(Scenario s, string app, string dir) => s.App(app) with
     {
         Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir },
     };
 
-    private static bool Running(string dir, string service) =>
+    internal static bool Running(string dir, string service) =>
         File.Exists(Path.Combine(dir, ".running")) && File.ReadAllLines(Path.Combine(dir, ".running")).Contains(service);
 
     /// <summary>Starts the runner, waits until the fake compose has stopped the services, then SIGKILLs the whole tree.</summary>
-    private static async Task KillWhileStoppedAsync(Scenario s, JobConfig config, string dir)
+    internal static async Task KillWhileStoppedAsync(Scenario s, JobConfig config, string dir)
     {
         // The fake compose stops the services, says so, and then hangs: the runner is killed mid-stop.
         File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 60\n");

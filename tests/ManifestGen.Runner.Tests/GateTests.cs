@@ -225,6 +225,37 @@ public sealed class GateTests(RealHost host)
     }
 
     [Fact]
+    public async Task Should_have_the_gate_start_the_services_after_the_deadline_when_a_gated_runner_is_killed_while_they_are_stopped()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("dms-gkill");
+        var dir = s.CreateApp(name, dataFiles: 2);
+        await File.WriteAllTextAsync(Path.Combine(dir, ".running"), "db\n");
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {name}
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db]
+                      composeDirectory: {dir}
+            """);
+        var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } };
+        // Deadline 30 s, grace 20 s (within the rendered bound): the gate starts db about 50 s after the runner started.
+        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
+        await FaultTests.KillWhileStoppedAsync(s, config, dir);
+        Assert.True(File.Exists(HostState.StateFile(name, ".stopped")), "the gate's marker records the stopped service\n" + gate.Log);
+
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the gate's switch started db again\n" + gate.Log);
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes its marker");
+        Assert.Contains($"switch of {name} fired", gate.Log);
+
+        // The next gated run finds nothing to recover and succeeds.
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next + "\n" + gate.Log);
+        Assert.Empty(next.Summary.ServicesRecovered);
+        Assert.DoesNotContain("refused", gate.Log);
+    }
+
+    [Fact]
     public async Task Should_refuse_a_switch_for_another_app_an_unlisted_service_an_out_of_bound_delay_or_an_injection()
     {
         await using var s = await Scenario.CreateAsync(host);

@@ -54,10 +54,13 @@ public static class DrillJob
             throw new RunnerException(RunnerExit.Failure, $"drill: snapshot {snapshot} of app {app.Name} holds no files");
 
         // A random sample each run, so that over time every part of the repository is read.
-        // Behind the host gate only paths the gate can check (plain characters) are asked for.
-        var askable = host.Gated ? files.Where(f => GateAllowList.IsPlainPath(f.Path)).ToList() : files;
+        // The host is asked about files below the app's paths only (a tar app's snapshot holds its stream's
+        // file name, which is no host file), and behind the host gate only about paths it can check (plain
+        // characters).
+        var askable = files.Where(f => app.Paths.Any(root => RestoreJob.IsSameOrUnder(f.Path, root)) &&
+                                       (!host.Gated || GateAllowList.IsPlainPath(f.Path))).ToList();
         if (askable.Count < files.Count)
-            ctx.Log.Info($"drill: {files.Count - askable.Count} of {files.Count} files have names the host gate does not pass on; they are not sampled");
+            ctx.Log.Info($"drill: {files.Count - askable.Count} of {files.Count} files are not below the app's paths or have names the host gate does not pass on; they are not sampled");
         var candidates = askable.OrderBy(_ => RandomNumberGenerator.GetInt32(int.MaxValue)).Take(sample * CandidateFactor).ToList();
         var ssh = new SshSession(host, ctx.WorkDir);
         var onHost = await HostMetadataAsync(ssh, candidates.Select(f => f.Path), ctx.Cancel);

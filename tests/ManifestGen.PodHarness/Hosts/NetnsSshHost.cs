@@ -23,6 +23,13 @@ public sealed record NetnsSshHostOptions
     /// <summary>Files placed on the SSH host (for example a recording stand-in for the docker CLI).</summary>
     public ImmutableArray<SandboxFile> Files { get; init; } = [];
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>A private host key to serve (made with <see cref="NetnsSshHost.NewKeyAsync"/>); default: one generated here.</summary>
+    public string? HostKeyFile { get; init; }
+    /// <summary>
+    /// The authorized_keys file as written (for example the generator's rendered lines with `restrict`,
+    /// `from=` and `command=`, which sshd honours); default: the generated client key, unrestricted.
+    /// </summary>
+    public string? AuthorizedKeys { get; init; }
 }
 
 /// <summary>
@@ -89,11 +96,18 @@ public sealed class NetnsSshHost : IAsyncDisposable
         var keys = Directory.CreateDirectory(Path.Combine(_dir, "keys")).FullName;
         File.SetUnixFileMode(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var hostKey = Path.Combine(keys, "ssh_host_ed25519_key");
-        foreach (var (file, comment) in new[] { (hostKey, "manifestgen-test-host"), (IdentityFile, "manifestgen-test-client") })
-            (await Proc.RunAsync("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], t).ConfigureAwait(false))
-                .EnsureSuccess("ssh-keygen");
-        File.SetUnixFileMode(IdentityFile, UnixFileMode.UserRead);
-        File.Copy(IdentityFile + ".pub", Path.Combine(keys, "authorized_keys"));
+        if (options.HostKeyFile is { } given)
+        {
+            File.Copy(given, hostKey);
+            File.Copy(given + ".pub", hostKey + ".pub");
+        }
+        else
+            await NewKeyAsync(hostKey, "manifestgen-test-host").ConfigureAwait(false);
+        await NewKeyAsync(IdentityFile, "manifestgen-test-client").ConfigureAwait(false);
+        if (options.AuthorizedKeys is { } lines)
+            File.WriteAllText(Path.Combine(keys, "authorized_keys"), lines);
+        else
+            File.Copy(IdentityFile + ".pub", Path.Combine(keys, "authorized_keys"));
         HostPublicKey = string.Join(' ', File.ReadAllText(hostKey + ".pub").Trim().Split(' ').Take(2));
         File.WriteAllText(Path.Combine(keys, "sshd_config"), $"""
             ListenAddress {Address}:{Port.ToString(CultureInfo.InvariantCulture)}
@@ -131,6 +145,31 @@ public sealed class NetnsSshHost : IAsyncDisposable
         _sshd = SandboxLauncher.Start(spec, Path.Combine(_dir, "sandbox"));
         await _sshd.WaitReadyAsync(l => l.Contains("Server listening on", StringComparison.Ordinal), options.StartTimeout, "sshd")
             .ConfigureAwait(false);
+    }
+
+    /// <summary>A throwaway ed25519 key pair without passphrase; the private half mode 0400.</summary>
+    public static async Task NewKeyAsync(string file, string comment)
+    {
+        (await Proc.RunAsync("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], TimeSpan.FromSeconds(20))
+            .ConfigureAwait(false)).EnsureSuccess("ssh-keygen");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead);
+    }
+
+    /// <summary>
+    /// Runs the OpenSSH client inside the host's network namespace (so it connects from the address the pods
+    /// connect from) with <paramref name="keyFile"/>, checking the host key; no command asks for a shell.
+    /// </summary>
+    public async Task<ProcResult> SshAsync(string keyFile, string? command)
+    {
+        var knownHosts = Path.Combine(_dir, "client_known_hosts");
+        var pattern = Port == 22 ? Address : $"[{Address}]:{Port.ToString(CultureInfo.InvariantCulture)}";
+        File.WriteAllText(knownHosts, pattern + " " + HostPublicKey + "\n");
+        List<string> args = ["--net=/run/netns/" + Namespace, "/usr/bin/ssh", "-F", "/dev/null", "-p", Port.ToString(CultureInfo.InvariantCulture),
+            "-i", keyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20",
+            "-n", "-T", User + "@" + Address];
+        if (command is not null) args.AddRange(["--", command]);
+        return await Proc.RunAsync("/usr/bin/nsenter", args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -9,6 +9,7 @@ using ManifestGen.PodHarness.Manifests;
 using ManifestGen.PodHarness.Pods;
 using ManifestGen.PodHarness.Processes;
 using ManifestGen.PodHarness.Sandbox;
+using ManifestGen.Planning;
 
 namespace ManifestGen.PodHarness.Scenarios;
 
@@ -41,8 +42,9 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     private readonly ExampleOptions _options;
     private readonly string _root;
     private NetnsSshHost? _host;
-    private ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> _secrets =
-        ImmutableDictionary<string, ImmutableDictionary<string, byte[]>>.Empty;
+    private ImmutableHashSet<string> _backupKeySecrets = [];
+    /// <summary>One random password for every password key, the same in every run (the repository's stays valid).</summary>
+    private readonly byte[] _password = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) + "\n");
     private readonly List<RunningPod> _servers = [];
     private ImmutableArray<V1HostAlias> _serviceHosts = [];
 
@@ -59,6 +61,15 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     public string StateDirectory => Path.Combine(_root, "state");
     public string RenderRoot => Path.Combine(_root, "render");
     public string ComposeCallsFile => Path.Combine(_root, "compose-standin", "calls");
+    /// <summary>The backup key's private half: what the SSH key Secret the CronJobs mount holds.</summary>
+    public string BackupKeyFile => Path.Combine(_root, "keys", "backup");
+    /// <summary>The restore key's private half: what the restore Secret holds (only restore Jobs mount it).</summary>
+    public string RestoreKeyFile => Path.Combine(_root, "keys", "restore");
+    /// <summary>The gate's log file as the host writes it, when the allow-lists name one.</summary>
+    public string GateLogFile => Path.Combine(_root, "gate.log");
+    public string GateLog => File.Exists(GateLogFile) ? File.ReadAllText(GateLogFile) : "";
+    /// <summary>How the stand-in host differs from the one the inventory describes (also printed at start).</summary>
+    public ImmutableArray<string> NotReproduced { get; private set; } = [];
 
     private ExampleEnvironment(ExampleOptions options)
     {
@@ -111,17 +122,20 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         File.WriteAllText(docker, ComposeStandIn.Script);
         var roots = CoveringRoots(onHost.SelectMany(b => b.Config.App!.Paths
             .Concat(b.Config.App.Hooks.ComposeDirectory is { } cd ? [cd] : Array.Empty<string>())));
-        _host = await NetnsSshHost.StartAsync(new NetnsSshHostOptions
-        {
-            Hostname = host.Name,
-            Address = host.Address,
-            Port = host.Port,
-            Mounts = [.. roots.Select(r => new SandboxMount(SampleApp.Local(HostRoot, r), r, ReadOnly: false, IsFile: false)),
-                      new SandboxMount(standIn, ComposeStandIn.StateDirOnHost, ReadOnly: false, IsFile: false)],
-            Files = [new SandboxFile(docker, "/usr/local/bin/docker", "0755")],
-        }, _options.NamespaceName).ConfigureAwait(false);
 
-        // 4. The test inventory: the throwaway host key pinned, root as the SSH user. Nothing else changes.
+        // 4. Throwaway keys: the host's, the backup key (what the CronJobs' Secret holds) and the restore key.
+        var keys = Directory.CreateDirectory(Path.Combine(_root, "keys")).FullName;
+        File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var hostKey = Path.Combine(keys, "ssh_host_ed25519_key");
+        await NetnsSshHost.NewKeyAsync(hostKey, "manifestgen-test-host").ConfigureAwait(false);
+        await NetnsSshHost.NewKeyAsync(BackupKeyFile, "backup@" + host.Name).ConfigureAwait(false);
+        await NetnsSshHost.NewKeyAsync(RestoreKeyFile, "restore@" + host.Name).ConfigureAwait(false);
+        var hostPublicKey = string.Join(' ', File.ReadAllText(hostKey + ".pub").Trim().Split(' ').Take(2));
+
+        // 5. The test inventory: the throwaway host key pinned, root as the SSH user (the throwaway sshd admits
+        //    root only, so no account is created on this machine), the throwaway keys' public halves, and the
+        //    gate's source range narrowed to the address the pods connect from (they share the host's network
+        //    namespace, so sshd sees the host's own address). Nothing else changes.
         var knownHosts = original.ConfigMap($"known-hosts-{host.Name}", chosen.Namespace)?.Data?.Values.FirstOrDefault()
             ?? throw new HarnessException($"no known_hosts ConfigMap for host {host.Name}");
         var pinned = knownHosts.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -132,18 +146,30 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             .ToList();
         if (pinned.Count == 0) throw new HarnessException($"host {host.Name} pins no ssh-ed25519 key");
         var replaced = 0;
+        var sourceRange = host.Address + "/32";
+        var notes = ImmutableArray.CreateBuilder<string>();
+        string? inventoryRanges = null;
         foreach (var file in Directory.EnumerateFiles(Path.Combine(RenderRoot, "values"), "*.yaml", SearchOption.AllDirectories))
         {
             var text = File.ReadAllText(file);
             var changed = text;
-            foreach (var key in pinned) changed = changed.Replace(key, Host.HostPublicKey, StringComparison.Ordinal);
+            foreach (var key in pinned) changed = changed.Replace(key, hostPublicKey, StringComparison.Ordinal);
             changed = Regex.Replace(changed, $@"(?m)^(\s*user:\s*){Regex.Escape(host.User)}\s*$", "${1}root");
+            changed = Regex.Replace(changed, @"(?m)^(\s*backupPublicKey:\s*).*$", m => m.Groups[1].Value + File.ReadAllText(BackupKeyFile + ".pub").Trim());
+            changed = Regex.Replace(changed, @"(?m)^(\s*restorePublicKey:\s*).*$", m => m.Groups[1].Value + File.ReadAllText(RestoreKeyFile + ".pub").Trim());
+            if (Regex.Match(changed, @"(?m)^\s*sourceRanges:\s*(.*)$") is { Success: true } ranges)
+            {
+                if (Path.GetFileNameWithoutExtension(file) == _options.Environment) inventoryRanges = ranges.Groups[1].Value.Trim();
+                changed = Regex.Replace(changed, @"(?m)^(\s*sourceRanges:\s*).*$", "${1}[" + sourceRange + "]");
+            }
             if (changed != text) { File.WriteAllText(file, changed); replaced++; }
         }
+        notes.Add($"host gate: the rendered from= names {sourceRange}, the address the pods connect from in the harness" +
+                  (inventoryRanges is null ? "" : $", instead of the inventory's {inventoryRanges}"));
         if (replaced == 0) throw new HarnessException("could not pin the test host key in the inventory copy");
         _options.MutateTemplates?.Invoke(Path.Combine(RenderRoot, "templates"));
 
-        // 5. Render again: these are the manifests that run.
+        // 6. Render again: these are the manifests that run.
         Manifests = await RenderAsync(ct).ConfigureAwait(false);
         var now = Snapshot(OutDir);
         ChangedByTestInventory = [.. now.Keys.Union(originalFiles.Keys)
@@ -153,10 +179,61 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         BackupConfig = JobConfigs(Manifests).Single(j => j.Workload == chosen.Workload).Config;
         BackupWorkloads = [.. onHost.Select(b => b.Workload)];
 
-        // 6. Test secrets for every Secret the pods reference, with the key names the manifests give.
-        _secrets = WithHtpasswd(Manifests, TestSecrets(Manifests, File.ReadAllBytes(Host.IdentityFile)));
+        // 7. The host as its operator sets it up from the rendered files (out/<env>/hosts/<host>/): the gate
+        //    program where the rendered authorized_keys' command= runs it, the allow-lists beside it, and the
+        //    rendered authorized_keys lines as the SSH user's only keys. Without hostGate: the backup key, plain.
+        var gated = File.Exists(Path.Combine(OutDir, HostGatePlan.Folder, host.Name, HostGatePlan.AuthorizedKeysFile));
+        var files = new List<SandboxFile> { new(docker, "/usr/local/bin/docker", "0755") };
+        var mounts = new List<SandboxMount>();
+        string authorizedKeys;
+        if (gated)
+        {
+            var hostDir = Path.Combine(OutDir, HostGatePlan.Folder, host.Name);
+            // A key the inventory does not name is rendered as its options in a comment: the operator pastes
+            // the key's .pub line after them (README, host setup step 3), and so does the harness.
+            authorizedKeys = Regex.Replace(File.ReadAllText(Path.Combine(hostDir, HostGatePlan.AuthorizedKeysFile)),
+                $@"(?m)^# (restrict,.*/({Regex.Escape(HostGatePlan.BackupAllowFile)}|{Regex.Escape(HostGatePlan.RestoreAllowFile)})"")$",
+                m => m.Groups[1].Value + " " + File.ReadAllText((m.Groups[2].Value == HostGatePlan.BackupAllowFile ? BackupKeyFile : RestoreKeyFile) + ".pub").Trim());
+            var command = Regex.Match(authorizedKeys, $@"command=""(/\S+) (/\S+)/{Regex.Escape(HostGatePlan.BackupAllowFile)}""");
+            if (!command.Success) throw new HarnessException($"{hostDir}/{HostGatePlan.AuthorizedKeysFile}: no gate command= for the backup key");
+            var (program, configDirectory) = (command.Groups[1].Value, command.Groups[2].Value);
+            files.Add(new SandboxFile(Path.Combine(_options.RepositoryRoot, "host", "manifestgen-gate"), program, "0755"));
+            foreach (var allow in new[] { HostGatePlan.BackupAllowFile, HostGatePlan.RestoreAllowFile })
+                files.Add(new SandboxFile(Path.Combine(hostDir, allow), configDirectory + "/" + allow, "0644"));
+            // The allow-list's log file is a file of this machine bound on the host, so tests read the refusals.
+            var log = Regex.Match(File.ReadAllText(Path.Combine(hostDir, HostGatePlan.BackupAllowFile)), "(?m)^log\t(.+)$");
+            if (log.Success)
+            {
+                File.WriteAllText(GateLogFile, "");
+                mounts.Add(new SandboxMount(GateLogFile, log.Groups[1].Value, ReadOnly: false, IsFile: true));
+            }
+            else
+                notes.Add("host gate: the allow-lists name no log file and the stand-in host has no syslog: refusals reach only the client's stderr");
+        }
+        else
+            authorizedKeys = File.ReadAllText(BackupKeyFile + ".pub");
+        NotReproduced = notes.ToImmutable();
+        foreach (var note in NotReproduced) Console.Error.WriteLine($"example environment: not reproduced: {note}");
 
-        // 7. Long-running pods (the REST server's Deployment), and their Services' names for the other pods.
+        _host = await NetnsSshHost.StartAsync(new NetnsSshHostOptions
+        {
+            Hostname = host.Name,
+            Address = host.Address,
+            Port = host.Port,
+            HostKeyFile = hostKey,
+            AuthorizedKeys = authorizedKeys,
+            Mounts = [.. roots.Select(r => new SandboxMount(SampleApp.Local(HostRoot, r), r, ReadOnly: false, IsFile: false)),
+                      new SandboxMount(standIn, ComposeStandIn.StateDirOnHost, ReadOnly: false, IsFile: false),
+                      .. mounts],
+            Files = [.. files],
+        }, _options.NamespaceName).ConfigureAwait(false);
+
+        // 8. Test secrets for every Secret the CronJobs reference: the backup key in the SSH key Secrets they
+        //    mount; any other SSH key Secret (the restore key's, only in Jobs applied by hand) gets the restore key.
+        _backupKeySecrets = [.. Manifests.WorkloadNames().SelectMany(n => Manifests.Workload(n).PodSpec.Volumes ?? [])
+            .Where(v => v.Secret?.Items?.Any(i => i.Key == PodPaths.SshKeyFileName) == true).Select(v => v.Secret.SecretName)];
+
+        // 9. Long-running pods (the REST server's Deployment), and their Services' names for the other pods.
         await StartServersAsync(ct).ConfigureAwait(false);
     }
 
@@ -260,7 +337,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         new(manifests, new PodRunOptions
         {
             StateDirectory = StateDirectory,
-            Secrets = _secrets,
+            Secrets = WithHtpasswd(manifests, TestSecrets(manifests)),
             NetworkNamespace = Host.Namespace,
             Timeout = _options.RunTimeout,
             ArgsOverride = args,
@@ -295,8 +372,10 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         }
     }
 
-    private static ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> TestSecrets(RenderedManifests manifests, byte[] sshKey)
+    private ImmutableDictionary<string, ImmutableDictionary<string, byte[]>> TestSecrets(RenderedManifests manifests)
     {
+        var backupKey = File.ReadAllBytes(BackupKeyFile);
+        var restoreKey = File.ReadAllBytes(RestoreKeyFile);
         var wanted = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         void Want(string name, string key)
         {
@@ -320,14 +399,15 @@ public sealed class ExampleEnvironment : IAsyncDisposable
                 foreach (var e in c.Env ?? [])
                     if (e.ValueFrom?.SecretKeyRef is { } r) Want(r.Name, r.Key);
         }
-        // The SSH key Secret gets the throwaway client key; a ping URL a closed port on the pod's loopback (the
+        // An SSH key Secret gets the backup or the restore key (above); a ping URL a closed port on the pod's loopback (the
         // runner warns and goes on, as when the monitoring service is down); every other key a random password.
-        var password = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24)) + "\n");
+        var password = _password;
         var pingUrl = Encoding.ASCII.GetBytes("http://127.0.0.1:9/ping/test\n");
         return wanted.ToImmutableDictionary(
             kv => kv.Key,
             kv => kv.Value.ToImmutableDictionary(k => k,
-                k => k == PodPaths.SshKeyFileName ? sshKey : pingKeys.Contains((kv.Key, k)) ? pingUrl : password, StringComparer.Ordinal),
+                k => k == PodPaths.SshKeyFileName ? (_backupKeySecrets.Contains(kv.Key) ? backupKey : restoreKey)
+                    : pingKeys.Contains((kv.Key, k)) ? pingUrl : password, StringComparer.Ordinal),
             StringComparer.Ordinal);
     }
 
