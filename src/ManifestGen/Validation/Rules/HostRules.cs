@@ -41,39 +41,34 @@ internal sealed class HostValidator : AbstractValidator<HostSpec>
     }
 }
 
-/// <summary>MG0701-MG0714: hosts (port, address, user, host keys) and the paths, excludes and strategy of their apps.</summary>
-public sealed class HostRule : InventoryRule
+/// <summary>One app of a host, with what its rules compare it to: the host's other apps and the default strategy.</summary>
+internal sealed record HostApp(HostSpec Host, string HostPath, int Index, TransferStrategy DefaultStrategy)
 {
-    private static readonly HostValidator Validator = new();
+    public AppSpec App => Host.Apps[Index];
+}
 
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
+/// <summary>
+/// MG0702-MG0714 for one app: absolute paths that no other path of the host overlaps (earlier apps and
+/// earlier paths own them), excludes that can match, the compose directory, and the strategy's privileges.
+/// </summary>
+internal sealed class AppValidator : AbstractValidator<HostApp>
+{
+    public AppValidator()
     {
-        var model = inventory.Model;
-        for (int h = 0; h < model.Hosts.Length; h++)
+        RuleFor(x => x.App.Paths).NotEmpty().OverridePropertyName("paths")
+            .Code(DiagnosticCatalogue.PathNotAbsolute).AtKey().WithMessage("no path to back up");
+        RuleFor(x => x).Custom((x, context) =>
         {
-            var host = model.Hosts[h];
-            var hostPath = $"hosts[{h}]";
-            sink.Validate(Validator, host, hostPath);
-            Apps(sink, host, hostPath, model.Defaults.Strategy);
-        }
-    }
-
-    private static void Apps(RuleSink sink, HostSpec host, string hostPath, TransferStrategy defaultStrategy)
-    {
-        var owners = new List<(string Path, string Value, string App)>();
-        for (int a = 0; a < host.Apps.Length; a++)
-        {
-            var app = host.Apps[a];
-            var appPath = $"{hostPath}.apps[{a}]";
-            if (app.Paths.Length == 0)
-                sink.ReportKey(DiagnosticCatalogue.PathNotAbsolute, appPath + ".paths", "no path to back up");
+            var owners = EarlierPaths(x);
+            var app = x.App;
+            var appPath = $"{x.HostPath}.apps[{x.Index}]";
             for (int p = 0; p < app.Paths.Length; p++)
             {
                 var path = app.Paths[p];
-                var at = $"{appPath}.paths[{p}]";
+                var key = $"paths[{p}]";
                 if (PosixPath.WhyNotAbsoluteNormalised(path) is { } why)
                 {
-                    sink.Report(DiagnosticCatalogue.PathNotAbsolute, at, $"`{path}`: {why}", StorageRule.PathHint(path));
+                    context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.PathNotAbsolute, key, $"`{path}`: {why}", StorageRule.PathHint(path)));
                     continue;
                 }
                 foreach (var other in owners.Where(o => PosixPath.Overlap(o.Value, path)))
@@ -81,35 +76,59 @@ public sealed class HostRule : InventoryRule
                     var relation = other.Value == path ? "the same path as" : PosixPath.IsSameOrUnder(path, other.Value) ? "inside the path of" : "a parent of the path of";
                     var message = other.App == app.Name
                         ? $"`{path}` is {relation} {other.Path} of the same app"
-                        : $"`{path}` is {relation} app {other.App} ({other.Path}) on host {host.Name}";
-                    sink.Report(DiagnosticCatalogue.SamePathTwoApps, at, message);
+                        : $"`{path}` is {relation} app {other.App} ({other.Path}) on host {x.Host.Name}";
+                    context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.SamePathTwoApps, key, message));
                 }
-                owners.Add((at, path, app.Name));
+                owners.Add(($"{appPath}.paths[{p}]", path, app.Name));
             }
+        });
+        RuleFor(x => x).Custom((x, context) =>
+        {
+            var app = x.App;
             for (int e = 0; e < app.Excludes.Length; e++)
             {
                 var pattern = app.Excludes[e];
-                var at = $"{appPath}.excludes[{e}]";
+                var key = $"excludes[{e}]";
                 if (ExcludePattern.WhyInvalid(pattern) is { } why)
-                    sink.Report(DiagnosticCatalogue.ExcludeInvalid, at, $"`{pattern}`: {why}");
+                    context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.ExcludeInvalid, key, $"`{pattern}`: {why}"));
                 else if (pattern.StartsWith('/') && !app.Paths.Any(p => PosixPath.IsSameOrUnder(LiteralPrefix(pattern), p) || PosixPath.IsSameOrUnder(p, LiteralPrefix(pattern))))
-                    sink.Report(DiagnosticCatalogue.ExcludeNeverMatches, at, $"`{pattern}` is not under any of the app's paths ({string.Join(", ", app.Paths)})");
+                    context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.ExcludeNeverMatches, key, $"`{pattern}` is not under any of the app's paths ({string.Join(", ", app.Paths)})"));
             }
-            if (app.Hooks.ComposeDirectory is { } compose && PosixPath.WhyNotAbsoluteNormalised(compose) is { } composeWhy)
-                sink.Report(DiagnosticCatalogue.PathNotAbsolute, appPath + ".hooks.composeDirectory", $"`{compose}`: {composeWhy}", StorageRule.PathHint(compose));
-
-            var strategy = app.Strategy ?? defaultStrategy;
+        });
+        RuleFor(x => x.App.Hooks.ComposeDirectory)
+            .Must(compose => compose is null || PosixPath.WhyNotAbsoluteNormalised(compose) is null)
+            .OverridePropertyName("hooks.composeDirectory").Code(DiagnosticCatalogue.PathNotAbsolute)
+            .WithMessage(x => $"`{x.App.Hooks.ComposeDirectory}`: {PosixPath.WhyNotAbsoluteNormalised(x.App.Hooks.ComposeDirectory!)}")
+            .WithState(x => new FailurePlacement(Hint: StorageRule.PathHint(x.App.Hooks.ComposeDirectory!)));
+        RuleFor(x => x).Custom((x, context) =>
+        {
+            var app = x.App;
+            // Without an explicit strategy the finding is about the app as a whole (it inherits the default).
+            var strategyKey = app.Strategy is null ? "" : "strategy";
+            var strategy = app.Strategy ?? x.DefaultStrategy;
             if (strategy == TransferStrategy.Sshfs && !app.Privileged)
-                sink.ReportKey(DiagnosticCatalogue.SshfsNeedsPrivileged, appPath + (app.Strategy is null ? "" : ".strategy"),
-                    $"app {app.Name} uses sshfs without `privileged: true`: the mount works only where the cluster gives pods /dev/fuse");
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.SshfsNeedsPrivileged, strategyKey,
+                    $"app {app.Name} uses sshfs without `privileged: true`: the mount works only where the cluster gives pods /dev/fuse", atKey: true));
             if (strategy == TransferStrategy.Sshfs)
-                sink.ReportKey(DiagnosticCatalogue.SshfsOutsideRestricted, appPath + (app.Strategy is null ? "" : ".strategy"),
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.SshfsOutsideRestricted, strategyKey,
                     $"app {app.Name} uses sshfs: its pod runs in its own namespace outside Pod Security restricted " +
-                    (app.Privileged ? "as a privileged container (every capability and device of the node)" : "with SYS_ADMIN, privilege escalation (setuid fusermount3) and no AppArmor confinement"));
+                    (app.Privileged ? "as a privileged container (every capability and device of the node)" : "with SYS_ADMIN, privilege escalation (setuid fusermount3) and no AppArmor confinement"),
+                    atKey: true));
             if (strategy != TransferStrategy.Sshfs && app.Privileged)
-                sink.Report(DiagnosticCatalogue.PrivilegedWithoutSshfs, appPath + ".privileged",
-                    $"app {app.Name} uses {strategy.ToString().ToLowerInvariant()}, which does not need a privileged pod");
-        }
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.PrivilegedWithoutSshfs, "privileged",
+                    $"app {app.Name} uses {strategy.ToString().ToLowerInvariant()}, which does not need a privileged pod"));
+        });
+    }
+
+    // The valid paths of the host's earlier apps: the first app to name a path owns it.
+    private static List<(string Path, string Value, string App)> EarlierPaths(HostApp x)
+    {
+        var owners = new List<(string Path, string Value, string App)>();
+        for (int a = 0; a < x.Index; a++)
+            for (int p = 0; p < x.Host.Apps[a].Paths.Length; p++)
+                if (PosixPath.WhyNotAbsoluteNormalised(x.Host.Apps[a].Paths[p]) is null)
+                    owners.Add(($"{x.HostPath}.apps[{a}].paths[{p}]", x.Host.Apps[a].Paths[p], x.Host.Apps[a].Name));
+        return owners;
     }
 
     // The directory part of a pattern before its first wildcard: /srv/app/data/*/cache -> /srv/app/data.
@@ -119,5 +138,25 @@ public sealed class HostRule : InventoryRule
         var literal = wildcard < 0 ? pattern : pattern[..wildcard];
         var slash = literal.LastIndexOf('/');
         return wildcard < 0 ? PosixPath.Normalise(literal) : PosixPath.Normalise(slash <= 0 ? "/" : literal[..slash]);
+    }
+}
+
+/// <summary>MG0701-MG0714: hosts (port, address, user, host keys) and the paths, excludes and strategy of their apps.</summary>
+public sealed class HostRule : InventoryRule
+{
+    private static readonly HostValidator Validator = new();
+    private static readonly AppValidator App = new();
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    {
+        var model = inventory.Model;
+        for (int h = 0; h < model.Hosts.Length; h++)
+        {
+            var host = model.Hosts[h];
+            var hostPath = $"hosts[{h}]";
+            sink.Validate(Validator, host, hostPath);
+            for (int a = 0; a < host.Apps.Length; a++)
+                sink.Validate(App, new HostApp(host, hostPath, a, model.Defaults.Strategy), $"{hostPath}.apps[{a}]");
+        }
     }
 }
