@@ -7,9 +7,10 @@ namespace ManifestGen.Validation;
 /// <summary>
 /// What a failure needs besides FluentValidation's message to become a diagnostic: whether it is about
 /// the field as a whole (reported at its key) and a hint for this case (else the catalogue's fix).
+/// A <see cref="Fragment"/> places the diagnostic at that text inside the scalar (an NFS mount option in a list).
 /// Carried as the failure's <see cref="ValidationFailure.CustomState"/>.
 /// </summary>
-public sealed record FailurePlacement(bool AtKey = false, string? Hint = null);
+public sealed record FailurePlacement(bool AtKey = false, string? Hint = null, string? Fragment = null);
 
 /// <summary>
 /// The one way a typed-inventory rule is written: a FluentValidation validator whose rules carry the
@@ -18,6 +19,9 @@ public sealed record FailurePlacement(bool AtKey = false, string? Hint = null);
 /// for a custom failure), and this adapter, which turns each failure into a <see cref="Diagnostic"/> at the
 /// source location of <c>basePath.PropertyName</c>. Validators are built once and hold no state; nothing
 /// here reflects over types at run time, so it is safe in the trimmed native build.
+/// The placeholder, secret and YAML 1.1 rules (<c>ValueScanRules</c>, <see cref="YamlTraps"/>) are not written
+/// this way on purpose: they scan the raw YAML tree, every scalar whatever its place in the typed inventory,
+/// so there is no typed object for a validator to hold.
 /// </summary>
 public static class ValidatorAdapter
 {
@@ -36,7 +40,9 @@ public static class ValidatorAdapter
             : failure.PropertyName.Length == 0 ? basePath
             : basePath + "." + failure.PropertyName;
         var placement = failure.CustomState as FailurePlacement ?? new FailurePlacement();
-        if (placement.AtKey)
+        if (placement.Fragment is { } fragment)
+            sink.ReportInValue(rule, path, fragment, failure.ErrorMessage, placement.Hint);
+        else if (placement.AtKey)
             sink.ReportKey(rule, path, failure.ErrorMessage, placement.Hint);
         else
             sink.Report(rule, path, failure.ErrorMessage, placement.Hint);
@@ -51,6 +57,6 @@ public static class ValidatorAdapter
         builder.WithState(_ => new FailurePlacement(AtKey: true));
 
     /// <summary>A custom failure (from <c>Custom</c>): code, YAML path relative to the validated object, message and hint.</summary>
-    public static ValidationFailure Failure(DiagnosticRule rule, string path, string message, string? hint = null, bool atKey = false) =>
-        new(path, message) { ErrorCode = rule.Code, CustomState = new FailurePlacement(atKey, hint) };
+    public static ValidationFailure Failure(DiagnosticRule rule, string path, string message, string? hint = null, bool atKey = false, string? fragment = null) =>
+        new(path, message) { ErrorCode = rule.Code, CustomState = new FailurePlacement(atKey, hint, fragment) };
 }

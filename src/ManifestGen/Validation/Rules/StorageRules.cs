@@ -1,3 +1,5 @@
+using FluentValidation;
+using FluentValidation.Results;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Validation.Primitives;
@@ -9,75 +11,90 @@ namespace ManifestGen.Validation.Rules;
 /// directory under the export root (the Job that creates it mounts the export root), mount options from
 /// the allow-list; a local volume names its node; access modes valid; sizes are quantities.
 /// </summary>
-public sealed class StorageRule : InventoryRule
+internal sealed class StorageValidator : AbstractValidator<RepositorySpec>
 {
     private static readonly string[] AccessModes = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
 
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    public StorageValidator()
     {
-        var repo = inventory.Model.Repository;
-        QuantityRule.Size(sink, "repository.capacity", repo.Capacity);
-        QuantityRule.Size(sink, "repository.cacheSize", repo.CacheSize);
-        for (int i = 0; i < repo.AccessModes.Length; i++)
+        RuleFor(r => r).Custom((repo, context) =>
         {
-            var mode = repo.AccessModes[i];
-            var path = $"repository.accessModes[{i}]";
+            foreach (var failure in QuantityRule.SizeFailures("capacity", repo.Capacity).Concat(QuantityRule.SizeFailures("cacheSize", repo.CacheSize)))
+                context.AddFailure(failure);
+        });
+        RuleForEach(r => r.AccessModes).Custom((mode, context) =>
+        {
+            var key = "accessModes" + context.PropertyPath[context.PropertyPath.IndexOf('[', StringComparison.Ordinal)..];
             if (!AccessModes.Contains(mode))
             {
                 var suggestion = AccessModes.FirstOrDefault(m => string.Equals(m, mode, StringComparison.OrdinalIgnoreCase))
                     ?? AccessModes.FirstOrDefault(m => m.Where(char.IsUpper).Aggregate("", (s, c) => s + c) == mode.ToUpperInvariant());
-                sink.Report(DiagnosticCatalogue.AccessModeInvalid, path, $"`{mode}` is not an access mode ({string.Join(", ", AccessModes)})",
-                    suggestion is null ? null : $"did you mean `{suggestion}`?");
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.AccessModeInvalid, key, $"`{mode}` is not an access mode ({string.Join(", ", AccessModes)})",
+                    suggestion is null ? null : $"did you mean `{suggestion}`?"));
             }
             else if (mode == "ReadWriteOncePod")
-                sink.Report(DiagnosticCatalogue.AccessModeSingleWriter, path, "only one pod at a time can mount the repository; the other jobs wait and miss their runs");
-        }
-        if (repo.AccessModes.Length == 0)
-            sink.Report(DiagnosticCatalogue.AccessModeInvalid, "repository.accessModes", "no access mode; a volume needs at least one", "use `[ReadWriteMany]`");
-
-        if (repo.Storage.Nfs is { } nfs)
-            Nfs(sink, nfs);
-        if (repo.Storage.Local is { } local)
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.AccessModeSingleWriter, key, "only one pod at a time can mount the repository; the other jobs wait and miss their runs"));
+        });
+        RuleFor(r => r.AccessModes).NotEmpty().OverridePropertyName("accessModes").Code(DiagnosticCatalogue.AccessModeInvalid)
+            .WithMessage("no access mode; a volume needs at least one").WithState(_ => new FailurePlacement(Hint: "use `[ReadWriteMany]`"));
+        RuleFor(r => r.Storage.Nfs).Custom((nfs, context) =>
         {
+            if (nfs is not null)
+                foreach (var failure in Nfs(nfs))
+                    context.AddFailure(failure);
+        });
+        RuleFor(r => r.Storage.Local).Custom((local, context) =>
+        {
+            if (local is null)
+                return;
             if (PosixPath.WhyNotAbsoluteNormalised(local.Path) is { } why)
-                sink.Report(DiagnosticCatalogue.PathNotAbsolute, "repository.storage.local.path", $"`{local.Path}`: {why}", PathHint(local.Path));
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.PathNotAbsolute, "storage.local.path", $"`{local.Path}`: {why}", StorageRule.PathHint(local.Path)));
             if (string.IsNullOrWhiteSpace(local.Node))
-                sink.Report(DiagnosticCatalogue.LocalVolumeWithoutNode, "repository.storage.local.node", "a local volume needs the node it lives on");
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.LocalVolumeWithoutNode, "storage.local.node", "a local volume needs the node it lives on"));
             else if (KubernetesNames.WhyNotSubdomain(local.Node) is { } whyNode)
-                sink.Report(DiagnosticCatalogue.NameInvalid, "repository.storage.local.node", $"`{local.Node}` is not a node name: {whyNode}");
-        }
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.NameInvalid, "storage.local.node", $"`{local.Node}` is not a node name: {whyNode}"));
+        });
     }
 
-    private static void Nfs(RuleSink sink, NfsStorageSpec nfs)
+    private static IEnumerable<ValidationFailure> Nfs(NfsStorageSpec nfs)
     {
-        const string at = "repository.storage.nfs";
+        const string at = "storage.nfs";
         if (string.IsNullOrWhiteSpace(nfs.Server))
-            sink.Report(DiagnosticCatalogue.NfsServerMissing, at + ".server", "the NFS server is empty");
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsServerMissing, at + ".server", "the NFS server is empty");
         else if (!HostNames.IsHostOrAddress(nfs.Server))
-            sink.Report(DiagnosticCatalogue.NfsServerMissing, at + ".server", $"`{nfs.Server}` is not a host name or IP address",
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsServerMissing, at + ".server", $"`{nfs.Server}` is not a host name or IP address",
                 "write only the server (`nas01.example.org`); the directory goes into `exportRoot` and `path`");
 
         var rootWhy = PosixPath.WhyNotAbsoluteNormalised(nfs.ExportRoot);
         if (rootWhy is not null)
-            sink.Report(DiagnosticCatalogue.NfsPathInvalid, at + ".exportRoot", $"`{nfs.ExportRoot}`: {rootWhy}", PathHint(nfs.ExportRoot));
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsPathInvalid, at + ".exportRoot", $"`{nfs.ExportRoot}`: {rootWhy}", StorageRule.PathHint(nfs.ExportRoot));
         var pathWhy = PosixPath.WhyNotAbsoluteNormalised(nfs.Path);
         if (pathWhy is not null)
-            sink.Report(DiagnosticCatalogue.NfsPathInvalid, at + ".path", $"`{nfs.Path}`: {pathWhy}", PathHint(nfs.Path));
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsPathInvalid, at + ".path", $"`{nfs.Path}`: {pathWhy}", StorageRule.PathHint(nfs.Path));
         if (rootWhy is null && nfs.Path.Length > 0 && nfs.Path[0] == '/' && !PosixPath.IsSameOrUnder(nfs.Path, nfs.ExportRoot))
-            sink.Report(DiagnosticCatalogue.NfsPathOutsideExport, at + ".path",
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsPathOutsideExport, at + ".path",
                 $"`{nfs.Path}` is not under the export root `{nfs.ExportRoot}`: the directory cannot be created and the volume fails to mount (No such file or directory)",
                 $"use a path below the export root, for example `{nfs.ExportRoot.TrimEnd('/')}/{nfs.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "restic"}`");
         else if (pathWhy is null && nfs.Path.Length > 0 && nfs.Path[0] != '/')
-            sink.Report(DiagnosticCatalogue.NfsPathOutsideExport, at + ".path", $"`{nfs.Path}` is relative; the repository path is absolute and under `{nfs.ExportRoot}`");
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsPathOutsideExport, at + ".path", $"`{nfs.Path}` is relative; the repository path is absolute and under `{nfs.ExportRoot}`");
 
         for (int i = 0; i < nfs.MountOptions.Length; i++)
             foreach (var option in nfs.MountOptions[i].Split(','))
                 if (NfsMountOptions.WhyNotAllowed(option) is { } why)
-                    sink.ReportInValue(DiagnosticCatalogue.NfsMountOptionNotAllowed, $"{at}.mountOptions[{i}]", option.Trim(), why);
+                    yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsMountOptionNotAllowed, $"{at}.mountOptions[{i}]", why, fragment: option.Trim());
         var versions = nfs.MountOptions.SelectMany(o => o.Split(',')).Count(o => o.Trim().StartsWith("nfsvers=", StringComparison.Ordinal) || o.Trim().StartsWith("vers=", StringComparison.Ordinal));
         if (versions > 1)
-            sink.Report(DiagnosticCatalogue.NfsMountOptionNotAllowed, at + ".mountOptions", "the NFS version is given more than once");
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.NfsMountOptionNotAllowed, at + ".mountOptions", "the NFS version is given more than once");
     }
+}
+
+/// <summary>MG0504-MG0513: the repository volume (<see cref="StorageValidator"/>).</summary>
+public sealed class StorageRule : InventoryRule
+{
+    private static readonly StorageValidator Validator = new();
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink) =>
+        sink.Validate(Validator, inventory.Model.Repository, "repository");
 
     internal static string PathHint(string path) => $"write `{PosixPath.Normalise(path)}`";
 }
@@ -102,18 +119,21 @@ public sealed class QuantityRule : InventoryRule
             }
     }
 
-    internal static Quantity? Size(RuleSink sink, string path, string text)
+    private static void Size(RuleSink sink, string path, string text)
+    {
+        foreach (var failure in SizeFailures(path, text))
+            sink.Report(failure, "");
+    }
+
+    /// <summary>A size is a positive quantity; a decimal suffix (G rather than Gi) is reported as likely meant binary.</summary>
+    internal static IEnumerable<ValidationFailure> SizeFailures(string path, string text)
     {
         if (!Quantity.TryParse(text, out var quantity, out var why))
-        {
-            sink.Report(DiagnosticCatalogue.QuantityInvalid, path, $"`{text}`: {why}", Suggest(text));
-            return null;
-        }
-        if (quantity!.Value <= 0)
-            sink.Report(DiagnosticCatalogue.QuantityInvalid, path, $"`{text}`: a size must be positive");
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.QuantityInvalid, path, $"`{text}`: {why}", Suggest(text));
+        else if (quantity!.Value <= 0)
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.QuantityInvalid, path, $"`{text}`: a size must be positive");
         else if (quantity.DecimalSuffix)
-            sink.Report(DiagnosticCatalogue.QuantityDecimalUnit, path, $"`{text}` is {Quantity.Describe(quantity.Value)}, not {text}i", $"write `{text}i` if you mean binary units");
-        return quantity;
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.QuantityDecimalUnit, path, $"`{text}` is {Quantity.Describe(quantity.Value)}, not {text}i", $"write `{text}i` if you mean binary units");
     }
 
     private static void Resources(RuleSink sink, string path, ResourcesSpec? resources)
