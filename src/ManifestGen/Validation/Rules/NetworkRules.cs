@@ -1,57 +1,81 @@
+using System.Collections.Immutable;
 using System.Net;
+using FluentValidation;
+using FluentValidation.Results;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 
 namespace ManifestGen.Validation.Rules;
 
 /// <summary>MG0715-MG0716: what the environment's NetworkPolicy must allow is known, as IP ranges or in-cluster pods.</summary>
-public sealed class NetworkRule : InventoryRule
+internal sealed class NetworkValidator : AbstractValidator<InventorySpec>
 {
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    public NetworkValidator()
     {
-        var model = inventory.Model;
-        for (int h = 0; h < model.Hosts.Length; h++)
+        RuleFor(m => m.Hosts).Custom((hosts, context) =>
         {
-            var host = model.Hosts[h];
-            Cidrs(sink, $"hosts[{h}].egressCidrs", host.EgressCidrs);
-            if (host.EgressCidrs.IsEmpty && !IPAddress.TryParse(host.Address, out _))
-                sink.Report(DiagnosticCatalogue.EgressUnknown, $"hosts[{h}].address",
-                    $"`{host.Address}` is a DNS name: the NetworkPolicy can allow only IP ranges, and without `egressCidrs` the jobs cannot reach host {host.Name}",
-                    "add `egressCidrs: [<the address>/32]` to the host");
-        }
-        var policy = model.NetworkPolicy;
-        Peer(sink, "networkPolicy.dns", policy.Dns);
-        if (policy.Pushgateway is { } push) Peer(sink, "networkPolicy.pushgateway", push);
-        else if (model.Reporting.PushgatewayUrl is not null)
-            sink.Report(DiagnosticCatalogue.EgressUnknown, "reporting.pushgatewayUrl",
-                "the NetworkPolicy cannot allow the pushgateway: `networkPolicy.pushgateway` does not say where it runs",
-                "add `networkPolicy: { pushgateway: { namespace: monitoring, podLabels: { app.kubernetes.io/name: prometheus-pushgateway }, port: 9091 } }`");
-        if (policy.Ping is { } ping) Peer(sink, "networkPolicy.ping", ping);
-        else if (model.Reporting.PingUrlSecret is not null)
-            sink.Report(DiagnosticCatalogue.EgressUnknown, "reporting.pingUrlSecret",
-                "the NetworkPolicy cannot allow the ping endpoint: `networkPolicy.ping` does not say where it is",
-                "add `networkPolicy: { ping: { cidrs: [<the ping service's addresses>], port: 443 } }`");
+            for (int h = 0; h < hosts.Length; h++)
+            {
+                var host = hosts[h];
+                foreach (var failure in Cidrs($"hosts[{h}].egressCidrs", host.EgressCidrs))
+                    context.AddFailure(failure);
+                if (host.EgressCidrs.IsEmpty && !IPAddress.TryParse(host.Address, out _))
+                    context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, $"hosts[{h}].address",
+                        $"`{host.Address}` is a DNS name: the NetworkPolicy can allow only IP ranges, and without `egressCidrs` the jobs cannot reach host {host.Name}",
+                        "add `egressCidrs: [<the address>/32]` to the host"));
+            }
+        });
+        RuleFor(m => m).Custom((model, context) =>
+        {
+            var policy = model.NetworkPolicy;
+            foreach (var failure in Peer("networkPolicy.dns", policy.Dns))
+                context.AddFailure(failure);
+            if (policy.Pushgateway is { } push)
+                foreach (var failure in Peer("networkPolicy.pushgateway", push))
+                    context.AddFailure(failure);
+            else if (model.Reporting.PushgatewayUrl is not null)
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, "reporting.pushgatewayUrl",
+                    "the NetworkPolicy cannot allow the pushgateway: `networkPolicy.pushgateway` does not say where it runs",
+                    "add `networkPolicy: { pushgateway: { namespace: monitoring, podLabels: { app.kubernetes.io/name: prometheus-pushgateway }, port: 9091 } }`"));
+            if (policy.Ping is { } ping)
+                foreach (var failure in Peer("networkPolicy.ping", ping))
+                    context.AddFailure(failure);
+            else if (model.Reporting.PingUrlSecret is not null)
+                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, "reporting.pingUrlSecret",
+                    "the NetworkPolicy cannot allow the ping endpoint: `networkPolicy.ping` does not say where it is",
+                    "add `networkPolicy: { ping: { cidrs: [<the ping service's addresses>], port: 443 } }`"));
+        });
     }
 
-    private static void Peer(RuleSink sink, string path, EgressPeerSpec peer)
+    private static IEnumerable<ValidationFailure> Peer(string path, EgressPeerSpec peer)
     {
-        Cidrs(sink, path + ".cidrs", peer.Cidrs);
+        foreach (var failure in Cidrs(path + ".cidrs", peer.Cidrs))
+            yield return failure;
         var inCluster = peer.Namespace is not null || !peer.PodLabels.IsEmpty;
         if (peer.Cidrs.IsEmpty == !inCluster)
-            sink.Report(DiagnosticCatalogue.EgressUnknown, path,
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, path,
                 inCluster ? "names both IP ranges and in-cluster pods; give one" : "names neither IP ranges nor a namespace");
         else if (!peer.PodLabels.IsEmpty && peer.Namespace is null)
-            sink.Report(DiagnosticCatalogue.EgressUnknown, path, "podLabels without a namespace would match pods of every namespace");
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, path, "podLabels without a namespace would match pods of every namespace");
         if (peer.Port is not { } port || port is < 1 or > 65535)
-            sink.Report(DiagnosticCatalogue.EgressUnknown, path + ".port", $"`port` is {(peer.Port is null ? "missing" : "outside 1-65535")}");
+            yield return ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, path + ".port", $"`port` is {(peer.Port is null ? "missing" : "outside 1-65535")}");
     }
 
-    private static void Cidrs(RuleSink sink, string path, System.Collections.Immutable.ImmutableArray<string> cidrs)
+    private static IEnumerable<ValidationFailure> Cidrs(string path, ImmutableArray<string> cidrs)
     {
         for (int i = 0; i < cidrs.Length; i++)
-            if (!IsCidr(cidrs[i]))
-                sink.Report(DiagnosticCatalogue.CidrInvalid, $"{path}[{i}]", $"`{cidrs[i]}` is not an IP range with its network address");
+            if (!NetworkRule.IsCidr(cidrs[i]))
+                yield return ValidatorAdapter.Failure(DiagnosticCatalogue.CidrInvalid, $"{path}[{i}]", $"`{cidrs[i]}` is not an IP range with its network address");
     }
+}
+
+/// <summary>MG0715-MG0716: the NetworkPolicy's peers (<see cref="NetworkValidator"/>).</summary>
+public sealed class NetworkRule : InventoryRule
+{
+    private static readonly NetworkValidator Validator = new();
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink) =>
+        sink.Validate(Validator, inventory.Model, "");
 
     public static bool IsCidr(string text) =>
         IPNetwork.TryParse(text, out var network) && text.Contains('/', StringComparison.Ordinal) &&
