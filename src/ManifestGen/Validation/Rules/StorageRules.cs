@@ -100,30 +100,71 @@ public sealed class StorageRule : InventoryRule
 }
 
 /// <summary>MG0505, MG0512, MG0514: sizes and resources are Kubernetes quantities; requests do not exceed limits.</summary>
-public sealed class QuantityRule : InventoryRule
+internal sealed class QuantityValidator : AbstractValidator<InventorySpec>
 {
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    public QuantityValidator()
     {
-        var model = inventory.Model;
-        Size(sink, "defaults.mirrorSize", model.Defaults.MirrorSize);
-        Resources(sink, "defaults.resources", model.Defaults.Resources);
-        Resources(sink, "maintenance.forget.resources", model.Maintenance.Forget.Resources);
-        Resources(sink, "maintenance.check.resources", model.Maintenance.Check.Resources);
+        RuleFor(m => m).Custom((model, context) =>
+        {
+            foreach (var failure in Failures(model))
+                context.AddFailure(failure);
+        });
+    }
+
+    private static IEnumerable<ValidationFailure> Failures(InventorySpec model)
+    {
+        var failures = QuantityRule.SizeFailures("defaults.mirrorSize", model.Defaults.MirrorSize)
+            .Concat(Resources("defaults.resources", model.Defaults.Resources))
+            .Concat(Resources("maintenance.forget.resources", model.Maintenance.Forget.Resources))
+            .Concat(Resources("maintenance.check.resources", model.Maintenance.Check.Resources));
         for (int h = 0; h < model.Hosts.Length; h++)
             for (int a = 0; a < model.Hosts[h].Apps.Length; a++)
             {
                 var app = model.Hosts[h].Apps[a];
                 if (app.MirrorSize is { } size)
-                    Size(sink, $"hosts[{h}].apps[{a}].mirrorSize", size);
-                Resources(sink, $"hosts[{h}].apps[{a}].resources", app.Resources);
+                    failures = failures.Concat(QuantityRule.SizeFailures($"hosts[{h}].apps[{a}].mirrorSize", size));
+                failures = failures.Concat(Resources($"hosts[{h}].apps[{a}].resources", app.Resources));
             }
+        return failures;
     }
 
-    private static void Size(RuleSink sink, string path, string text)
+    private static IEnumerable<ValidationFailure> Resources(string path, ResourcesSpec? resources)
     {
-        foreach (var failure in SizeFailures(path, text))
-            sink.Report(failure, "");
+        if (resources is null)
+            yield break;
+        foreach (var (key, request, limit) in new[]
+                 {
+                     ("cpu", resources.Requests?.Cpu, resources.Limits?.Cpu),
+                     ("memory", resources.Requests?.Memory, resources.Limits?.Memory),
+                     ("ephemeralStorage", resources.Requests?.EphemeralStorage, resources.Limits?.EphemeralStorage),
+                 })
+        {
+            var (r, requestFailure) = request is null ? (null, null) : Amount($"{path}.requests.{key}", request);
+            if (requestFailure is not null)
+                yield return requestFailure;
+            var (l, limitFailure) = limit is null ? (null, null) : Amount($"{path}.limits.{key}", limit);
+            if (limitFailure is not null)
+                yield return limitFailure;
+            if (r is not null && l is not null && r.Value > l.Value)
+                yield return ValidatorAdapter.Failure(DiagnosticCatalogue.RequestAboveLimit, $"{path}.requests.{key}", $"the request `{request}` is above the limit `{limit}`");
+        }
     }
+
+    private static (Quantity? Quantity, ValidationFailure? Failure) Amount(string path, string text)
+    {
+        if (Quantity.TryParse(text, out var quantity, out var why) && quantity!.Value >= 0)
+            return (quantity, null);
+        return (null, ValidatorAdapter.Failure(DiagnosticCatalogue.QuantityInvalid, path, $"`{text}`: {why ?? "it is negative"}", QuantityRule.Suggest(text)));
+    }
+}
+
+/// <summary>MG0505, MG0512, MG0514: sizes and resources (<see cref="QuantityValidator"/>).</summary>
+public sealed class QuantityRule : InventoryRule
+{
+    private static readonly QuantityValidator Validator = new();
+
+    protected override void Run(LoadedInventory inventory, RuleSink sink) =>
+        sink.Validate(Validator, inventory.Model, "");
 
     /// <summary>A size is a positive quantity; a decimal suffix (G rather than Gi) is reported as likely meant binary.</summary>
     internal static IEnumerable<ValidationFailure> SizeFailures(string path, string text)
@@ -136,33 +177,7 @@ public sealed class QuantityRule : InventoryRule
             yield return ValidatorAdapter.Failure(DiagnosticCatalogue.QuantityDecimalUnit, path, $"`{text}` is {Quantity.Describe(quantity.Value)}, not {text}i", $"write `{text}i` if you mean binary units");
     }
 
-    private static void Resources(RuleSink sink, string path, ResourcesSpec? resources)
-    {
-        if (resources is null)
-            return;
-        foreach (var (key, request, limit) in new[]
-                 {
-                     ("cpu", resources.Requests?.Cpu, resources.Limits?.Cpu),
-                     ("memory", resources.Requests?.Memory, resources.Limits?.Memory),
-                     ("ephemeralStorage", resources.Requests?.EphemeralStorage, resources.Limits?.EphemeralStorage),
-                 })
-        {
-            var r = request is null ? null : Amount(sink, $"{path}.requests.{key}", request);
-            var l = limit is null ? null : Amount(sink, $"{path}.limits.{key}", limit);
-            if (r is not null && l is not null && r.Value > l.Value)
-                sink.Report(DiagnosticCatalogue.RequestAboveLimit, $"{path}.requests.{key}", $"the request `{request}` is above the limit `{limit}`");
-        }
-    }
-
-    private static Quantity? Amount(RuleSink sink, string path, string text)
-    {
-        if (Quantity.TryParse(text, out var quantity, out var why) && quantity!.Value >= 0)
-            return quantity;
-        sink.Report(DiagnosticCatalogue.QuantityInvalid, path, $"`{text}`: {why ?? "it is negative"}", Suggest(text));
-        return null;
-    }
-
-    private static string? Suggest(string text)
+    internal static string? Suggest(string text)
     {
         var t = text.Replace(" ", "", StringComparison.Ordinal);
         foreach (var (wrong, right) in new[] { ("KB", "Ki"), ("MB", "Mi"), ("GB", "Gi"), ("TB", "Ti"), ("kb", "Ki"), ("mb", "Mi"), ("gb", "Gi"), ("tb", "Ti"), ("ki", "Ki"), ("mi", "Mi"), ("gi", "Gi"), ("ti", "Ti"), ("KiB", "Ki"), ("MiB", "Mi"), ("GiB", "Gi"), ("TiB", "Ti") })
