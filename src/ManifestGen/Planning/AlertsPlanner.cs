@@ -41,11 +41,11 @@ public static class AlertsPlanner
         var env = ctx.Env;
         var alertLabels = Planner.With(ctx.BaseLabels, [("app.kubernetes.io/component", "alerts"), .. alerts.RuleLabels.Select(l => (l.Key, l.Value))]);
         yield return new RenderUnit("prometheus-rule.sbn", Rules(
-            Planner.Meta(Names.Join(Names.DnsLabelMax, Planner.ManagedBy, env), ctx.Ns, alertLabels, Planner.Wave(2)), apps,
+            Planner.Meta(Names.Environment(Planner.ManagedBy, env), ctx.Ns, alertLabels, Planner.Wave(2)), apps,
             ctx.Inv.Maintenance.Drill.Enabled, ctx.Inv.Maintenance.Check.Enabled), "reporting.alerts");
         if (alerts.Dashboard)
             yield return new RenderUnit("config-map.sbn", new ConfigMapModel(
-                Planner.Meta(Names.Join(Names.DnsLabelMax, Planner.ManagedBy, "dashboard", env), ctx.Ns,
+                Planner.Meta(Names.Dashboard(Planner.ManagedBy, env), ctx.Ns,
                     Planner.With(ctx.BaseLabels, ("app.kubernetes.io/component", "dashboard"), ("grafana_dashboard", "1")), Planner.Wave(2)),
                 [new($"manifestgen-{env}.json", Dashboard(env))]), "reporting.alerts.dashboard");
     }

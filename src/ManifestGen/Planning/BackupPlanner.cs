@@ -168,14 +168,14 @@ internal static class BackupPlanner
     {
         var inv = ctx.Inv;
         var host = app.Host;
-        var drillName = Names.Join(Names.CronJobMax, "drill", host.Name, app.App.Name);
+        var drillName = Names.Drill(host.Name, app.App.Name);
         var drillLabels = labels.Select(l => l.Key == "app.kubernetes.io/component" ? l with { Value = "drill" } : l).ToImmutableArray();
         var drillPod = pod with
         {
             Labels = drillLabels,
             Args = ["drill", "--sample", drill.SampleFiles.ToString(System.Globalization.CultureInfo.InvariantCulture)],
         };
-        var drillSchedule = ctx.ExpandSchedule(drill.Schedule, $"{host.Name}/{app.App.Name}/drill", "maintenance.drill.schedule");
+        var drillSchedule = ctx.ExpandSchedule(drill.Schedule, Names.DrillSeed(host.Name, app.App.Name), "maintenance.drill.schedule");
         return new RenderUnit("cron-job.sbn", new CronJobModel(
             Meta(drillName, appNs, drillLabels, Wave(2)), drillSchedule, drill.TimeZone ?? inv.Defaults.TimeZone,
             inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit, inv.Defaults.FailedJobsHistoryLimit,

@@ -24,9 +24,9 @@ internal sealed class PlanContext
         Apps = [.. InventoryResolution.Apps(Inv)];
         // sshfs apps run in a namespace of their own (FUSE cannot run under Pod Security restricted; it must
         // not lower the level of every other pod).
-        SshfsNamespace = Names.Join(Names.DnsLabelMax, Ns, "sshfs");
+        SshfsNamespace = Names.SshfsNamespace(Ns);
         Scopes = Apps.Any(a => a.Strategy == TransferStrategy.Sshfs) ? [Ns, SshfsNamespace] : [Ns];
-        ClaimName = Names.Join(Names.DnsLabelMax, Repo.Name);
+        ClaimName = Names.RepositoryClaim(Repo.Name);
         RepositoryConfig = new RepositoryConfig
         {
             Location = PodPaths.RepositoryMount,

@@ -70,7 +70,7 @@ public static class Planner
         var gitOps = ctx.Inv.GitOps;
         var argo = gitOps.ArgoCd;
         return new RenderUnit("application.sbn", new ApplicationModel(
-            Meta(argo.ApplicationName ?? Names.Join(Names.DnsLabelMax, ManagedBy, ctx.Env), argo.Namespace, ctx.BaseLabels, []),
+            Meta(argo.ApplicationName ?? Names.Environment(ManagedBy, ctx.Env), argo.Namespace, ctx.BaseLabels, []),
             argo.Project, gitOps.RepoUrl, gitOps.TargetRevision, manifestsPath, ctx.Ns,
             argo.Automated is not null, argo.Automated?.Prune ?? false, argo.Automated?.SelfHeal ?? false), "gitOps");
     }

@@ -18,13 +18,13 @@ internal static class RepositoryStoragePlanner
         var relative = Path.GetRelativePath(nfs.ExportRoot, nfs.Path).Replace('\\', '/');
         const string exportMount = "/export";
         var target = relative is "." ? exportMount : exportMount + "/" + relative;
-        var prepareName = Names.Join(Names.DnsLabelMax, repo.Name, "prepare");
+        var prepareName = Names.Prepare(repo.Name);
         var prepareLabels = With(ctx.BaseLabels, ("app.kubernetes.io/component", "prepare"));
         // The export root reaches the Job through a statically bound volume and claim of its own, not an
         // inline nfs volume (Pod Security restricted allows claims, not nfs). The Job runs as the pods'
         // user: the export root must be writable by it, and the folder it creates is then its own.
-        var exportClaim = Names.Join(Names.DnsLabelMax, repo.Name, "export");
-        var exportVolume = Names.Join(Names.DnsLabelMax, ctx.Ns, repo.Name, "export");
+        var exportClaim = Names.ExportClaim(repo.Name);
+        var exportVolume = Names.ExportVolume(ctx.Ns, repo.Name);
         yield return new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
             Meta(exportVolume, null, prepareLabels, Wave(-2)), repo.Capacity, repo.StorageClassName, repo.AccessModes, ctx.Ns, exportClaim,
             new NfsSource(nfs.Server, nfs.ExportRoot), nfs.MountOptions, null, null), "repository.storage.nfs");

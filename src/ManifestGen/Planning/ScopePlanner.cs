@@ -28,7 +28,7 @@ internal static class ScopePlanner
             {
                 ExceptComponents = ctx.Server is not null && scope == ctx.Ns ? [RepositoryServerPlanner.Component] : [],
             }, "networkPolicy");
-            var pvName = Names.Join(Names.DnsLabelMax, scope, repo.Name);
+            var pvName = Names.RepositoryVolume(scope, repo.Name);
             yield return new RenderUnit("persistent-volume.sbn", new PersistentVolumeModel(
                 Meta(pvName, null, repoLabels, Wave(0)), repo.Capacity, repo.StorageClassName, repo.AccessModes, scope, ctx.ClaimName,
                 nfs is null ? null : new NfsSource(nfs.Server, nfs.Path), nfs?.MountOptions ?? [], local?.Path, local?.Node),
