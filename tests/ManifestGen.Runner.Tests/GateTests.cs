@@ -30,7 +30,7 @@ public sealed class GatedHost
     public static string GateProgram => Path.Combine(RepoRoot(), "host", "manifestgen-gate");
 
     /// <summary>The apps' activeDeadlineSeconds in the rendered inventory (the job configurations say the same).</summary>
-    public const int DeadlineSeconds = 3600;
+    public const int DeadlineSeconds = 7200;
 
     /// <summary>The switch's bound the allow-list states: the deadline plus the default grace period.</summary>
     public const int SwitchBoundSeconds = DeadlineSeconds + ShutdownBudget.DefaultGracePeriodSeconds;
@@ -65,6 +65,8 @@ public sealed class GatedHost
               storageClassName: manifestgen-local
               accessModes: [ReadWriteOnce]
             defaults:
+              # A fixed hour clear of the maintenance jobs' windows (app names are random, so H would vary).
+              schedule: "0 1 * * *"
               activeDeadlineSeconds: {DeadlineSeconds.ToString(CultureInfo.InvariantCulture)}
             hostGate:
               sourceRanges: [127.0.0.1/32]

@@ -30,6 +30,26 @@ public static class AlertsPlanner
         return (long)gap.TotalSeconds + app.StartingDeadlineSeconds + app.ActiveDeadlineSeconds;
     }
 
+    /// <summary>
+    /// The rules and, when asked for, the dashboard of one environment. Opt-in: they need the Prometheus
+    /// Operator and a pushgateway the jobs reach.
+    /// </summary>
+    internal static IEnumerable<RenderUnit> Units(PlanContext ctx, ImmutableArray<AlertedApp> apps)
+    {
+        if (ctx.Inv.Reporting.Alerts is not { Enabled: true } alerts)
+            yield break;
+        var env = ctx.Env;
+        var alertLabels = Planner.With(ctx.BaseLabels, [("app.kubernetes.io/component", "alerts"), .. alerts.RuleLabels.Select(l => (l.Key, l.Value))]);
+        yield return new RenderUnit("prometheus-rule.sbn", Rules(
+            Planner.Meta(Names.Environment(Planner.ManagedBy, env), ctx.Ns, alertLabels, Planner.Wave(2)), apps,
+            ctx.Inv.Maintenance.Drill.Enabled, ctx.Inv.Maintenance.Check.Enabled), "reporting.alerts");
+        if (alerts.Dashboard)
+            yield return new RenderUnit("config-map.sbn", new ConfigMapModel(
+                Planner.Meta(Names.Dashboard(Planner.ManagedBy, env), ctx.Ns,
+                    Planner.With(ctx.BaseLabels, ("app.kubernetes.io/component", "dashboard"), ("grafana_dashboard", "1")), Planner.Wave(2)),
+                [new($"manifestgen-{env}.json", Dashboard(env))]), "reporting.alerts.dashboard");
+    }
+
     public static PrometheusRuleModel Rules(ObjectMeta meta, ImmutableArray<AlertedApp> apps, bool drill, bool check)
     {
         var groups = ImmutableArray.CreateBuilder<AlertGroupModel>();

@@ -44,6 +44,33 @@ public static class Names
     /// <summary>A host's user on the REST server: with --private-repos it owns the repository /USER/ and nothing else.</summary>
     public static string RestUser(string host) => host;
 
+    /// <summary>The restore drill CronJob of one app.</summary>
+    public static string Drill(string host, string app) => Join(CronJobMax, "drill", host, app);
+
+    /// <summary>The namespace of the sshfs apps (FUSE needs a Pod Security level of its own).</summary>
+    public static string SshfsNamespace(string ns) => Join(DnsLabelMax, ns, "sshfs");
+
+    /// <summary>The repository claim, the same name in every scope.</summary>
+    public static string RepositoryClaim(string repository) => Join(DnsLabelMax, repository);
+
+    /// <summary>The repository volume bound to one scope's claim (a PersistentVolume binds exactly one claim).</summary>
+    public static string RepositoryVolume(string scope, string repository) => Join(DnsLabelMax, scope, repository);
+
+    /// <summary>The Job that creates the repository directory on the NFS export.</summary>
+    public static string Prepare(string repository) => Join(DnsLabelMax, repository, "prepare");
+
+    /// <summary>The claim onto the NFS export root that the prepare Job mounts.</summary>
+    public static string ExportClaim(string repository) => Join(DnsLabelMax, repository, "export");
+
+    /// <summary>The volume onto the NFS export root (cluster-wide, so it carries the namespace).</summary>
+    public static string ExportVolume(string ns, string repository) => Join(DnsLabelMax, ns, repository, "export");
+
+    /// <summary>The PrometheusRule of one environment, and its default Argo CD Application name.</summary>
+    public static string Environment(string managedBy, string environment) => Join(DnsLabelMax, managedBy, environment);
+
+    /// <summary>The dashboard ConfigMap of one environment.</summary>
+    public static string Dashboard(string managedBy, string environment) => Join(DnsLabelMax, managedBy, "dashboard", environment);
+
     /// <summary>The seed H is hashed from for an app's backup schedule.</summary>
     public static string BackupSeed(string host, string app) => $"{host}/{app}";
 
@@ -53,6 +80,9 @@ public static class Names
     /// </summary>
     public static string MaintenanceSeed(string repository, string command, string? host) =>
         host is null ? $"{repository}/{command}" : $"{repository}/{command}/{host}";
+
+    /// <summary>The seed H is hashed from for an app's restore drill schedule.</summary>
+    public static string DrillSeed(string host, string app) => $"{host}/{app}/drill";
 
     public static string Join(int max, params string[] parts)
     {

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using ManifestGen.Contracts;
+using ManifestGen.Diagnostics;
+using ManifestGen.Inventory;
+using static ManifestGen.Planning.Planner;
+
+namespace ManifestGen.Planning;
+
+/// <summary>
+/// What every per-concern planner of one environment shares: the inventory, the namespaces (scopes) apps
+/// run in, the repository's claim and the runner configuration's repository section, and the pieces every
+/// runner pod has. Computed once so that each planner decides only its own objects, and two planners never
+/// derive the same name or mount differently.
+/// </summary>
+internal sealed class PlanContext
+{
+    public PlanContext(LoadedInventory loaded, List<Diagnostic> diagnostics)
+    {
+        Loaded = loaded;
+        Diagnostics = diagnostics;
+        Image = ImageReference(Inv.Image);
+        BaseLabels = Labels(("app.kubernetes.io/managed-by", ManagedBy), ("app.kubernetes.io/part-of", ManagedBy),
+            ("manifestgen.io/environment", Env));
+        Apps = [.. InventoryResolution.Apps(Inv)];
+        // sshfs apps run in a namespace of their own (FUSE cannot run under Pod Security restricted; it must
+        // not lower the level of every other pod).
+        SshfsNamespace = Names.SshfsNamespace(Ns);
+        Scopes = Apps.Any(a => a.Strategy == TransferStrategy.Sshfs) ? [Ns, SshfsNamespace] : [Ns];
+        ClaimName = Names.RepositoryClaim(Repo.Name);
+        RepositoryConfig = new RepositoryConfig
+        {
+            Location = PodPaths.RepositoryMount,
+            PasswordFile = PodPaths.ResticPasswordDir + "/" + Repo.PasswordSecret.Key,
+            CacheDir = PodPaths.CacheDir,
+            RetryLockSeconds = Repo.RetryLockSeconds,
+        };
+        CacheVolume = new VolumeModel("restic-cache", VolumeKind.EmptyDir, SizeLimit: Repo.CacheSize);
+    }
+
+    public LoadedInventory Loaded { get; }
+    public List<Diagnostic> Diagnostics { get; }
+    public InventorySpec Inv => Loaded.Model;
+    public string Env => Loaded.Environment;
+    public string Ns => Inv.Namespace;
+    public RepositorySpec Repo => Inv.Repository;
+    public RepositoryServerSpec? Server => Repo.Server;
+    public string Image { get; }
+    public ImmutableArray<KeyValue> BaseLabels { get; }
+    public ImmutableArray<ResolvedApp> Apps { get; }
+    public string SshfsNamespace { get; }
+    /// <summary>The environment's namespace, then the sshfs namespace when an app uses sshfs.</summary>
+    public ImmutableArray<string> Scopes { get; }
+    public string ClaimName { get; }
+    public RepositoryConfig RepositoryConfig { get; }
+    public VolumeModel CacheVolume { get; }
+    public MountModel CacheMount => new("restic-cache", PodPaths.CacheDir, null, false);
+
+    public string ScopeOf(ResolvedApp app) => app.Strategy == TransferStrategy.Sshfs ? SshfsNamespace : Ns;
+
+    /// <summary>The repository a job that mounts the volume uses: with a REST server, the host's own folder.</summary>
+    public string RepositoryLocation(string? host) =>
+        Server is null || host is null ? PodPaths.RepositoryMount : PodPaths.RepositoryMount + "/" + Names.RestUser(host);
+
+    public string ExpandSchedule(string schedule, string seed, string inventoryPath) =>
+        ExpandSchedule(schedule, seed, Loaded.SourceMap.SpanOf(inventoryPath));
+
+    public string ExpandSchedule(string schedule, string seed, SourceSpan at)
+    {
+        var expanded = Schedules.Expand(schedule, seed, out var error);
+        if (expanded is not null)
+            return expanded;
+        Diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.ScheduleNotExpandable, at, error!));
+        return schedule;
+    }
+
+    /// <summary>A job's configuration (the runner contract) as the ConfigMap its pod mounts.</summary>
+    public RenderUnit ConfigUnit(string name, string configNamespace, ImmutableArray<KeyValue> labels, JobConfig config, string source) =>
+        new("config-map.sbn", new ConfigMapModel(Meta(name, configNamespace, labels, Wave(0)),
+            [new(PodPaths.JobConfigFileName, JobConfigJson.Serialize(config))]), source);
+
+    /// <summary>A runner pod: the common volumes and mounts (a backup pod behind the REST server does not mount the repository), then the job's own.</summary>
+    public PodModel RunnerPod(ImmutableArray<KeyValue> labels, string command, string configMap, IEnumerable<VolumeModel> extraVolumes,
+        IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources, bool repositoryVolume = true) =>
+        new(labels, Image, Inv.Image.PullPolicy, ["manifestgen-runner"], [command], RunnerEnv(),
+            [.. CommonMounts(repositoryVolume), .. extraMounts], [.. CommonVolumes(configMap, repositoryVolume), .. extraVolumes], security,
+            Resources(resources), Repo.Storage.Local?.Node, ServiceAccountName);
+
+    private VolumeModel[] CommonVolumes(string configMap, bool repositoryVolume) =>
+    [
+        new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
+        new("restic-password", VolumeKind.Secret, Repo.PasswordSecret.Name, [new(Repo.PasswordSecret.Key, Repo.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode),
+        .. repositoryVolume ? [new VolumeModel("repository", VolumeKind.Claim, ClaimName)] : Array.Empty<VolumeModel>(),
+        new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize),
+    ];
+
+    private static MountModel[] CommonMounts(bool repositoryVolume) =>
+    [
+        new("job-config", PodPaths.JobConfigDir, null, true),
+        new("restic-password", PodPaths.ResticPasswordDir, null, true),
+        .. repositoryVolume ? [new MountModel("repository", PodPaths.RepositoryMount, null, false)] : Array.Empty<MountModel>(),
+        new("tmp", PodPaths.TmpDir, null, false),
+    ];
+
+    private static ImmutableArray<KeyValue> RunnerEnv() => [new(PodPaths.JobConfigEnv, PodPaths.JobConfigFile), new("HOME", PodPaths.TmpDir)];
+}
