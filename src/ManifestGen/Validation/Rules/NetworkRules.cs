@@ -30,21 +30,23 @@ internal sealed class NetworkValidator : AbstractValidator<InventorySpec>
             var policy = model.NetworkPolicy;
             foreach (var failure in Peer("networkPolicy.dns", policy.Dns))
                 context.AddFailure(failure);
-            if (policy.Pushgateway is { } push)
-                foreach (var failure in Peer("networkPolicy.pushgateway", push))
-                    context.AddFailure(failure);
-            else if (model.Reporting.PushgatewayUrl is not null)
-                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, "reporting.pushgatewayUrl",
+            // A reporting target the jobs use needs its peer in the policy, or the policy blocks it.
+            foreach (var failure in Reached("networkPolicy.pushgateway", policy.Pushgateway, model.Reporting.PushgatewayUrl is not null, "reporting.pushgatewayUrl",
                     "the NetworkPolicy cannot allow the pushgateway: `networkPolicy.pushgateway` does not say where it runs",
-                    "add `networkPolicy: { pushgateway: { namespace: monitoring, podLabels: { app.kubernetes.io/name: prometheus-pushgateway }, port: 9091 } }`"));
-            if (policy.Ping is { } ping)
-                foreach (var failure in Peer("networkPolicy.ping", ping))
-                    context.AddFailure(failure);
-            else if (model.Reporting.PingUrlSecret is not null)
-                context.AddFailure(ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, "reporting.pingUrlSecret",
+                    "add `networkPolicy: { pushgateway: { namespace: monitoring, podLabels: { app.kubernetes.io/name: prometheus-pushgateway }, port: 9091 } }`"))
+                context.AddFailure(failure);
+            foreach (var failure in Reached("networkPolicy.ping", policy.Ping, model.Reporting.PingUrlSecret is not null, "reporting.pingUrlSecret",
                     "the NetworkPolicy cannot allow the ping endpoint: `networkPolicy.ping` does not say where it is",
-                    "add `networkPolicy: { ping: { cidrs: [<the ping service's addresses>], port: 443 } }`"));
+                    "add `networkPolicy: { ping: { cidrs: [<the ping service's addresses>], port: 443 } }`"))
+                context.AddFailure(failure);
         });
+    }
+
+    private static IEnumerable<ValidationFailure> Reached(string path, EgressPeerSpec? peer, bool used, string usedAt, string message, string hint)
+    {
+        if (peer is not null)
+            return Peer(path, peer);
+        return used ? [ValidatorAdapter.Failure(DiagnosticCatalogue.EgressUnknown, usedAt, message, hint)] : [];
     }
 
     private static IEnumerable<ValidationFailure> Peer(string path, EgressPeerSpec peer)
