@@ -21,18 +21,7 @@ public sealed class RepositoryServerTests
         "tests/snapshots/cases/append-only-server/out/manifests",
     };
 
-    private static List<RenderedObject> Read(string tree)
-    {
-        var objects = new List<RenderedObject>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, tree), "*.yaml").Order(StringComparer.Ordinal))
-        {
-            var diagnostics = new List<Diagnostic>();
-            var obj = ObjectReader.Read(File.ReadAllText(file), file, diagnostics, out _);
-            Assert.True(obj is not null, string.Join("\n", diagnostics));
-            objects.Add(obj!);
-        }
-        return objects;
-    }
+    private static List<RenderedObject> Read(string tree) => RenderedTree.Read(tree);
 
     private static string Component(V1PodTemplateSpec t) => t.Metadata.Labels["app.kubernetes.io/component"];
 

@@ -117,18 +117,7 @@ public sealed class PodSecurityStandardsTests
         return data;
     }
 
-    private static List<RenderedObject> Read(string tree)
-    {
-        var objects = new List<RenderedObject>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, tree), "*.yaml").Order(StringComparer.Ordinal))
-        {
-            var diagnostics = new List<Diagnostic>();
-            var obj = ObjectReader.Read(File.ReadAllText(file), file, diagnostics, out _);
-            Assert.True(obj is not null, string.Join("\n", diagnostics));
-            objects.Add(obj!);
-        }
-        return objects;
-    }
+    private static List<RenderedObject> Read(string tree) => RenderedTree.Read(tree);
 
     [Theory]
     [MemberData(nameof(RenderedTrees))]
