@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using FluentValidation;
+using FluentValidation.Results;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Planning;
@@ -16,16 +18,23 @@ internal sealed record ScheduledJob(string Description, string Seed, string Sche
 /// </summary>
 public sealed class ScheduleRule : InventoryRule
 {
+    private static readonly ScheduleValidator Validator = new();
+
     /// <summary>Times are computed from a fixed instant, so messages are the same on every run and machine.</summary>
     internal static readonly DateTimeOffset Reference = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
     private const int OverlapDays = 35;
 
-    protected override void Run(LoadedInventory inventory, RuleSink sink)
+    protected override void Run(LoadedInventory inventory, RuleSink sink) => sink.Validate(Validator, inventory, "");
+
+    /// <summary>Every finding over the inventory's scheduled jobs, in the order they are reported.</summary>
+    internal static List<ValidationFailure> Findings(LoadedInventory inventory)
     {
+        var sink = new List<ValidationFailure>();
+        var reportedZones = new HashSet<string>(StringComparer.Ordinal);
         var parsed = new List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)>();
         foreach (var job in Jobs(inventory))
         {
-            var zoneOk = CheckZone(sink, job);
+            var zoneOk = CheckZone(sink, reportedZones, job);
             // H is expanded exactly as the planner renders it; a TZ= prefix is left for the parser to name.
             string? expandError = null;
             var expanded = job.Schedule.Contains('H', StringComparison.Ordinal) && !job.Schedule.Contains("TZ=", StringComparison.Ordinal)
@@ -33,32 +42,33 @@ public sealed class ScheduleRule : InventoryRule
                 : job.Schedule;
             if (expanded is null)
             {
-                sink.Report(DiagnosticCatalogue.CronInvalid, job.SchedulePath, $"`{job.Schedule}`: {expandError}");
+                sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.CronInvalid, job.SchedulePath, $"`{job.Schedule}`: {expandError}"));
                 continue;
             }
             var result = CronExpression.Parse(expanded);
             foreach (var warning in result.Warnings)
-                sink.ReportInValue(warning.Rule, job.SchedulePath, FieldAt(job.Schedule, warning.Offset), warning.Message);
+                sink.Add(ValidatorAdapter.Failure(warning.Rule, job.SchedulePath, warning.Message, fragment: FieldAt(job.Schedule, warning.Offset)));
             if (result.Schedule is not { } schedule)
             {
                 var error = result.Error!;
                 var message = error.Message.Contains(job.Schedule, StringComparison.Ordinal) ? error.Message : $"`{job.Schedule}`: {error.Message}";
-                sink.ReportInValue(error.Rule, job.SchedulePath, FieldAt(job.Schedule, error.Offset), message);
+                sink.Add(ValidatorAdapter.Failure(error.Rule, job.SchedulePath, message, fragment: FieldAt(job.Schedule, error.Offset)));
                 continue;
             }
             var zone = zoneOk ? TimeZones.Resolve(job.TimeZone) : TimeZoneInfo.Utc;
             if (schedule.Next(Reference, zone) is null)
             {
-                sink.Report(DiagnosticCatalogue.ScheduleNeverRuns, job.SchedulePath, $"`{job.Schedule}` matches no time in five years");
+                sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.ScheduleNeverRuns, job.SchedulePath, $"`{job.Schedule}` matches no time in five years"));
                 continue;
             }
             if (schedule.ShortestInterval(Reference, zone) is { } interval && job.DeadlineSeconds >= interval.TotalSeconds)
-                sink.Report(DiagnosticCatalogue.DeadlineExceedsInterval, job.DeadlinePath,
-                    $"{job.Description} may run {Duration(TimeSpan.FromSeconds(job.DeadlineSeconds))}, but `{job.Schedule}` starts it every {Duration(interval)} at the shortest");
+                sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.DeadlineExceedsInterval, job.DeadlinePath,
+                    $"{job.Description} may run {Duration(TimeSpan.FromSeconds(job.DeadlineSeconds))}, but `{job.Schedule}` starts it every {Duration(interval)} at the shortest"));
             parsed.Add((job, schedule, zone));
         }
         ReportOverlaps(sink, parsed);
         ReportMaintenanceMeetings(sink, parsed, inventory.Model.Repository.RetryLockSeconds);
+        return sink;
     }
 
     internal static IEnumerable<ScheduledJob> Jobs(LoadedInventory inventory)
@@ -95,20 +105,20 @@ public sealed class ScheduleRule : InventoryRule
                 check.ActiveDeadlineSeconds, "maintenance.check.activeDeadlineSeconds", true);
     }
 
-    private static bool CheckZone(RuleSink sink, ScheduledJob job)
+    private static bool CheckZone(List<ValidationFailure> sink, HashSet<string> reportedZones, ScheduledJob job)
     {
         if (TimeZones.IsValid(job.TimeZone))
             return true;
         // The same default zone serves many jobs: report it once per place it is written.
-        if (sink.Diagnostics.Any(d => d.Code == DiagnosticCatalogue.TimeZoneUnknown.Code && d.Message.StartsWith(job.TimeZonePath + ":", StringComparison.Ordinal)))
+        if (!reportedZones.Add(job.TimeZonePath))
             return false;
         var suggestion = TimeZones.Suggest(job.TimeZone);
-        sink.Report(DiagnosticCatalogue.TimeZoneUnknown, job.TimeZonePath, $"`{Primitives.LookAlikeText.Visible(job.TimeZone)}` is not an IANA time zone name",
-            suggestion is null ? null : $"did you mean `{suggestion}`?");
+        sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.TimeZoneUnknown, job.TimeZonePath, $"`{Primitives.LookAlikeText.Visible(job.TimeZone)}` is not an IANA time zone name",
+            suggestion is null ? null : $"did you mean `{suggestion}`?"));
         return false;
     }
 
-    private static void ReportOverlaps(RuleSink sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
+    private static void ReportOverlaps(List<ValidationFailure> sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
     {
         var until = Reference.AddDays(OverlapDays);
         // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
@@ -127,10 +137,10 @@ public sealed class ScheduleRule : InventoryRule
                 continue;
             var (backup, overlap) = (overlaps[0].Backup, overlaps[0].Overlap!.Value);
             var others = overlaps.Count == 1 ? "" : $" ({overlaps.Count - 1} more backup{(overlaps.Count == 2 ? "" : "s")} also overlap: {string.Join(", ", overlaps.Skip(1).Select(o => o.Backup.Job.Seed))})";
-            sink.Report(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
+            sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
                 $"{maintenance.Job.Description} (exclusive lock) runs {Time(overlap.M.Start, maintenance.Zone)} to {Time(overlap.M.End, maintenance.Zone)}; " +
                 $"{backup.Job.Description} runs {Time(overlap.B.Start, backup.Zone)} to {Time(overlap.B.End, backup.Zone)}{others}",
-                "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet");
+                "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet"));
         }
     }
 
@@ -138,7 +148,7 @@ public sealed class ScheduleRule : InventoryRule
     /// MG0413: two jobs that take the exclusive lock (each host's forget, prune, check) whose windows
     /// (start to start plus activeDeadlineSeconds) meet; the later-listed one is reported, with the first meeting.
     /// </summary>
-    private static void ReportMaintenanceMeetings(RuleSink sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs, int retryLockSeconds)
+    private static void ReportMaintenanceMeetings(List<ValidationFailure> sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs, int retryLockSeconds)
     {
         var until = Reference.AddDays(OverlapDays);
         var exclusive = jobs.Where(j => j.Job.IsMaintenance).ToList();
@@ -159,9 +169,9 @@ public sealed class ScheduleRule : InventoryRule
             var (other, overlap) = (meetings[0].Earlier, meetings[0].Overlap!.Value);
             var (first, second) = overlap.M.Start <= overlap.B.Start ? ((other.Job, overlap.M, other.Zone), (job, overlap.B, zone)) : ((job, overlap.B, zone), (other.Job, overlap.M, other.Zone));
             var more = meetings.Count == 1 ? "" : $" ({meetings.Count - 1} more maintenance job{(meetings.Count == 2 ? " also meets" : "s also meet")} it: {string.Join(", ", meetings.Skip(1).Select(m => Title(m.Earlier.Job)))})";
-            sink.Report(DiagnosticCatalogue.MaintenanceOverlapsMaintenance, job.SchedulePath,
+            sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsMaintenance, job.SchedulePath,
                 $"{Title(job)} and {Title(other.Job)} both take the exclusive lock: {Title(first.Item1)} may run {Time(first.Item2.Start, first.Item3)} to {Time(first.Item2.End, first.Item3)}, " +
-                $"{Title(second.Item1)} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}");
+                $"{Title(second.Item1)} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}"));
         }
     }
 
@@ -201,4 +211,18 @@ public sealed class ScheduleRule : InventoryRule
         var end = schedule.IndexOf(' ', offset);
         return schedule[offset..(end < 0 ? schedule.Length : end)];
     }
+}
+
+/// <summary>
+/// The schedule findings as a FluentValidation validator over the loaded inventory: the jobs' paths come
+/// from the source map (an app's schedule may be written in its host, its app or the defaults).
+/// </summary>
+internal sealed class ScheduleValidator : AbstractValidator<LoadedInventory>
+{
+    public ScheduleValidator() =>
+        RuleFor(i => i).Custom((inventory, context) =>
+        {
+            foreach (var failure in ScheduleRule.Findings(inventory))
+                context.AddFailure(failure);
+        });
 }
