@@ -23,3 +23,29 @@ public sealed class FixtureTests
         Assert.DoesNotContain("ssh-ed25519", after.Stdout);
     }
 }
+
+public sealed class ResticKeyFileTests
+{
+    [Fact]
+    public void Scrypt_gives_the_test_vector_of_RFC_7914()
+    {
+        var key = ResticKeyFile.Scrypt("password"u8.ToArray(), "NaCl"u8.ToArray(), 1024, 8, 16, 64);
+        Assert.Equal("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640",
+            Convert.ToHexStringLower(key));
+    }
+
+    [Fact]
+    public async Task A_test_repository_opens_with_its_own_password_only_and_holds_nothing_of_another()
+    {
+        using var one = await ResticRepo.CreateAsync();
+        using var two = await ResticRepo.CreateAsync();
+        var data = one.WriteWrongPassword();
+        await one.CheckedAsync("backup", "--host", "t", data);
+        Assert.Single(await one.SnapshotsAsync());
+        Assert.Empty(await two.SnapshotsAsync());
+        var key = Assert.Single(Directory.GetFiles(Path.Combine(one.Location, "keys")));
+        Assert.Contains($"\"N\":{ResticKeyFile.N}", File.ReadAllText(key));
+        var wrong = await one.RunAsync("snapshots", "--password-file", data);
+        Assert.Equal(12, wrong.ExitCode);
+    }
+}

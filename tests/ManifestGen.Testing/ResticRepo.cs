@@ -24,12 +24,55 @@ public sealed class ResticRepo : IDisposable
         File.SetUnixFileMode(PasswordFile, UnixFileMode.UserRead);
     }
 
-    /// <summary>Creates the password file and, unless <paramref name="initialise"/> is false, the repository.</summary>
+    /// <summary>
+    /// Creates the password file and, unless <paramref name="initialise"/> is false, the repository: a copy of
+    /// one that `restic init` made for this test process (its config and folders; so every copy has the same
+    /// repository ID and chunker polynomial, which nothing of a test's compares), opened by a key of its own
+    /// for its own password with the cheap KDF parameters of <see cref="ResticKeyFile"/>. Every copy is a
+    /// repository of its own: no test shares snapshots, locks or a cache with another.
+    /// </summary>
     public static async Task<ResticRepo> CreateAsync(bool initialise = true)
     {
         var repo = new ResticRepo(new TempDir("mgtest-repo-"));
-        if (initialise) await repo.CheckedAsync("init");
-        return repo;
+        try
+        {
+            if (initialise)
+            {
+                var template = await Template.Value;
+                CopyTree(template.Repository, repo.Location);
+                var (id, content) = ResticKeyFile.Create(File.ReadAllText(repo.PasswordFile).Trim(), template.MasterKey);
+                File.WriteAllBytes(Path.Combine(repo.Location, "keys", id), content);
+            }
+            return repo;
+        }
+        catch
+        {
+            repo.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record RepositoryTemplate(string Repository, string MasterKey);
+
+    /// <summary>One `restic init` per test process (half a second of CPU for its KDF calibration and again to open it); its key is removed once its master key is read.</summary>
+    private static readonly Lazy<Task<RepositoryTemplate>> Template = new(async () =>
+    {
+        var dir = new TempDir("mgtest-repo-template-");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => dir.Dispose();
+        var init = new ResticRepo(dir);
+        await init.CheckedAsync("init");
+        var master = await init.CheckedAsync("cat", "masterkey");
+        foreach (var key in Directory.GetFiles(Path.Combine(init.Location, "keys"))) File.Delete(key);
+        return new RepositoryTemplate(init.Location, master);
+    });
+
+    private static void CopyTree(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var dir in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(source, dir)));
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file)));
     }
 
     public RepositoryConfig ToRepositoryConfig(string? passwordFile = null) => new()
