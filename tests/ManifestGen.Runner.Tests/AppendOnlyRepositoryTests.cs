@@ -6,10 +6,9 @@ namespace ManifestGen.Runner.Tests;
 /// <summary>
 /// The append-only repository mode against the real restic-rest-server: backup pods hold a per-host
 /// user of a server started with --append-only --private-repos; only maintenance holds the user of a
-/// second server over the same folder without those flags.
+/// second server over the same folder without those flags. Its own sshd and collection.
 /// </summary>
-[Collection(GateHostCollection.Name)]
-public sealed class AppendOnlyRepositoryTests(RealHost host)
+public sealed class AppendOnlyRepositoryTests(RealHost host) : IClassFixture<RealHost>
 {
     [Fact]
     public async Task A_backup_pods_credential_can_add_snapshots_but_not_forget_prune_or_reach_another_hosts_repository()

@@ -17,7 +17,7 @@ public sealed class FaultTests(RealHost host)
 {
     internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
 
-    private static AppConfig WithService(Scenario s, string app, string dir) => s.App(app) with
+    internal static AppConfig WithService(Scenario s, string app, string dir) => s.App(app) with
     {
         Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir },
     };
@@ -40,33 +40,10 @@ public sealed class FaultTests(RealHost host)
     }
 
     [Fact]
-    public async Task Should_have_the_host_start_the_services_after_the_deadline_when_the_runner_is_killed_while_they_are_stopped()
-    {
-        await using var s = await Scenario.CreateAsync(host);
-        var app = HostState.UniqueApp("dms-kill");
-        var dir = s.CreateApp(app, dataFiles: 2);
-        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
-        // Deadline 30 s, grace 20 s: the host starts the services about 50 s after the runner started.
-        var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
-        await KillWhileStoppedAsync(s, config, dir);
-        Assert.True(File.Exists(HostState.StateFile(app, ".stopped")), "the marker records the stopped services");
-
-        Assert.True(await HostState.EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
-
-        // The next run finds nothing to recover.
-        var next = await s.RunAsync(config, "backup");
-        Assert.True(next.ExitCode == 0, next.ToString());
-        Assert.Empty(next.Summary.ServicesRecovered);
-    }
-
-    [Fact]
     public async Task Should_start_services_a_killed_run_left_stopped_on_the_next_run_cancel_its_switch_and_say_so()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = HostState.UniqueApp("dms-next");
-        var dir = s.CreateApp(app, dataFiles: 2);
-        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        var (app, dir) = s.CreateAppWithRunningDb("dms-next", dataFiles: 2);
         var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 3600 };
         await KillWhileStoppedAsync(s, config, dir);
         var sw = File.ReadAllText(HostState.StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
@@ -86,42 +63,10 @@ public sealed class FaultTests(RealHost host)
     }
 
     [Fact]
-    public async Task Should_report_services_left_stopped_when_sshd_dies_after_the_stop_and_the_host_starts_them_after_the_deadline()
-    {
-        await using var sshd = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [host.FakeBin] });
-        await using var s = await Scenario.CreateAsync(host);
-        var app = HostState.UniqueApp("dms-cut");
-        var dir = s.CreateApp(app, dataFiles: 2);
-        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
-        // The host is cut off right after the stop: new connections are refused.
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), $"kill -9 {sshd.ServerPid.ToString(CultureInfo.InvariantCulture)}\n");
-        var config = s.Backup(WithService(s, app, dir)) with
-        {
-            Host = sshd.ToHostConfig(s.HostName),
-            ActiveDeadlineSeconds = 30,
-            TerminationGracePeriodSeconds = 20,
-        };
-        var r = await s.RunAsync(config, "backup");
-
-        Assert.Equal(1, r.ExitCode);
-        var summary = r.Summary;
-        Assert.Equal(Outcome.Failure, summary.Outcome);
-        Assert.Equal(["db"], summary.ServicesLeftStopped.ToArray());
-        Assert.NotNull(summary.ServicesRestartAt);
-        Assert.Contains("rsync", summary.Error);
-        Assert.Contains("still stopped", summary.Error);
-        Assert.False(Running(dir, "db"));
-
-        Assert.True(await HostState.EventuallyAsync(() => Running(dir, "db"), Bound), "the host's dead man's switch started db again");
-    }
-
-    [Fact]
     public async Task Should_not_run_hooks_or_stop_services_when_the_repository_password_is_wrong_or_the_repository_is_missing()
     {
         await using var s = await Scenario.CreateAsync(host);
-        var app = HostState.UniqueApp("precheck");
-        var dir = s.CreateApp(app, dataFiles: 1);
-        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        var (app, dir) = s.CreateAppWithRunningDb("precheck", dataFiles: 1);
         var withHook = WithService(s, app, dir) with
         {
             Hooks = new HooksConfig
@@ -210,6 +155,65 @@ public sealed class FaultTests(RealHost host)
             var restored = Directory.GetFiles(Path.Join(target, dir)).Select(f => Path.GetFileName(f)).ToArray();
             Assert.Equal([wanted], restored);
         }
+    }
+}
+
+/// <summary>
+/// The host's dead man's switch after a SIGKILL of the runner: about 50 s of waiting for the deadline, in a
+/// class of its own (its own sshd, so its own collection) that waits beside the other collections.
+/// </summary>
+public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_have_the_host_start_the_services_after_the_deadline_when_the_runner_is_killed_while_they_are_stopped()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("dms-kill", dataFiles: 2);
+        // Deadline 30 s, grace 20 s: the host starts the services about 50 s after the runner started.
+        var config = s.Backup(FaultTests.WithService(s, app, dir)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
+        await FaultTests.KillWhileStoppedAsync(s, config, dir);
+        Assert.True(File.Exists(HostState.StateFile(app, ".stopped")), "the marker records the stopped services");
+
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the host's dead man's switch started db again");
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
+
+        // The next run finds nothing to recover.
+        // (A long deadline: the next run must finish on its own, however loaded the machine is.)
+        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Empty(next.Summary.ServicesRecovered);
+    }
+}
+
+/// <summary>The host's dead man's switch after sshd dies behind the stop; a class of its own, as <see cref="SwitchAfterKillTests"/>.</summary>
+public sealed class SwitchAfterCutOffTests(RealHost host) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_report_services_left_stopped_when_sshd_dies_after_the_stop_and_the_host_starts_them_after_the_deadline()
+    {
+        await using var sshd = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [host.FakeBin] });
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("dms-cut", dataFiles: 2);
+        // The host is cut off right after the stop: new connections are refused.
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), $"kill -9 {sshd.ServerPid.ToString(CultureInfo.InvariantCulture)}\n");
+        var config = s.Backup(FaultTests.WithService(s, app, dir)) with
+        {
+            Host = sshd.ToHostConfig(s.HostName),
+            ActiveDeadlineSeconds = 30,
+            TerminationGracePeriodSeconds = 20,
+        };
+        var r = await s.RunAsync(config, "backup");
+
+        Assert.Equal(1, r.ExitCode);
+        var summary = r.Summary;
+        Assert.Equal(Outcome.Failure, summary.Outcome);
+        Assert.Equal(["db"], summary.ServicesLeftStopped.ToArray());
+        Assert.NotNull(summary.ServicesRestartAt);
+        Assert.Contains("rsync", summary.Error);
+        Assert.Contains("still stopped", summary.Error);
+        Assert.False(FaultTests.Running(dir, "db"));
+
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the host's dead man's switch started db again");
     }
 }
 

@@ -4,9 +4,8 @@ using ManifestGen.Testing;
 
 namespace ManifestGen.Runner.Tests;
 
-/// <summary>The quoting function against the real remote shell, and whole backups of hostile names.</summary>
-[Collection(RestoreHostCollection.Name)]
-public sealed class QuotingRoundTripTests(RealHost host)
+/// <summary>The quoting function against the real remote shell, and whole backups of hostile names (its own sshd and collection).</summary>
+public sealed class QuotingRoundTripTests(RealHost host) : IClassFixture<RealHost>
 {
     private static readonly string[] Names =
     [

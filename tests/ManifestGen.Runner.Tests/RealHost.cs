@@ -112,6 +112,18 @@ public sealed class Scenario : IAsyncDisposable
         return dir;
     }
 
+    /// <summary>
+    /// An app with a unique name (the host's dead man's switch markers are per app name) whose compose
+    /// service db runs, as the fake compose keeps it.
+    /// </summary>
+    public (string App, string Dir) CreateAppWithRunningDb(string prefix, int dataFiles)
+    {
+        var app = HostState.UniqueApp(prefix);
+        var dir = CreateApp(app, dataFiles);
+        File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
+        return (app, dir);
+    }
+
     public AppConfig App(string name, TransferStrategy strategy = TransferStrategy.Rsync, ImmutableArray<string>? paths = null) => new()
     {
         Name = name,
@@ -225,9 +237,12 @@ public sealed class Scenario : IAsyncDisposable
     }
 }
 
-// Further collections, each with its own sshd: xunit runs collections in parallel (four at once,
-// xunit.runner.json: the tests mostly wait on sshd, rsync and restic) and the tests inside one in order. No two collections share a repository (every test makes its own Scenario) or an app
-// name that stops services (the host's dead man's switch markers are per app name).
+// Further collections, each with its own sshd (so do the classes with a class fixture of RealHost): xunit
+// runs collections in parallel (up to maxParallelThreads at once, xunit.runner.json: the tests mostly wait
+// on sshd, rsync, restic and deadlines) and the tests inside one in order; a test that waits for a deadline
+// has a class of its own, so its wait overlaps the others'. No two collections share a repository (every
+// test makes its own Scenario) or an app name that stops services (the host's dead man's switch markers are
+// per app name).
 [CollectionDefinition(Name)]
 public sealed class BackupFaultHostCollection : ICollectionFixture<RealHost>
 {
