@@ -137,7 +137,7 @@ public sealed class ScheduleRule : InventoryRule
             if (overlaps.Count == 0)
                 return;
             var (backup, overlap) = (overlaps[0].Backup, overlaps[0].Overlap!.Value);
-            var others = overlaps.Count == 1 ? "" : $" ({overlaps.Count - 1} more backup{(overlaps.Count == 2 ? "" : "s")} also overlap: {string.Join(", ", overlaps.Skip(1).Select(o => o.Backup.Job.Seed))})";
+            var others = overlaps.Count == 1 ? "" : $" ({overlaps.Count - 1} more backup{(overlaps.Count == 2 ? "" : "s")} also overlap: {Some(overlaps.Skip(1).Select(o => o.Backup.Job.Seed))})";
             findings[m] = ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
                 $"{maintenance.Job.Description} (exclusive lock) runs {Time(overlap.M.Start, maintenance.Zone)} to {Time(overlap.M.End, maintenance.Zone)}; " +
                 $"{backup.Job.Description} runs {Time(overlap.B.Start, backup.Zone)} to {Time(overlap.B.End, backup.Zone)}{others}",
@@ -179,11 +179,23 @@ public sealed class ScheduleRule : InventoryRule
             var (job, zone) = (exclusive[later].Job, exclusive[later].Zone);
             var (other, overlap) = (meetings[0].Earlier, meetings[0].Overlap!.Value);
             var (first, second) = overlap.M.Start <= overlap.B.Start ? ((other.Job, overlap.M, other.Zone), (job, overlap.B, zone)) : ((job, overlap.B, zone), (other.Job, overlap.M, other.Zone));
-            var more = meetings.Count == 1 ? "" : $" ({meetings.Count - 1} more maintenance job{(meetings.Count == 2 ? " also meets" : "s also meet")} it: {string.Join(", ", meetings.Skip(1).Select(m => Title(m.Earlier.Job)))})";
+            var more = meetings.Count == 1 ? "" : $" ({meetings.Count - 1} more maintenance job{(meetings.Count == 2 ? " also meets" : "s also meet")} it: {Some(meetings.Skip(1).Select(m => Title(m.Earlier.Job)))})";
             sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsMaintenance, job.SchedulePath,
                 $"{Title(job)} and {Title(other.Job)} both take the exclusive lock: {Title(first.Item1)} may run {Time(first.Item2.Start, first.Item3)} to {Time(first.Item2.End, first.Item3)}, " +
                 $"{Title(second.Item1)} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}"));
         }
+    }
+
+    /// <summary>
+    /// The first ten names and how many more: a message stays one readable line when a maintenance window
+    /// meets hundreds of jobs (the count before the list says how many there are).
+    /// </summary>
+    private static string Some(IEnumerable<string> names)
+    {
+        const int Shown = 10;
+        var list = names.ToList();
+        return list.Count <= Shown ? string.Join(", ", list)
+            : $"{string.Join(", ", list.Take(Shown))} and {(list.Count - Shown).ToString(CultureInfo.InvariantCulture)} more";
     }
 
     // The repository's own jobs are called "prune" and "check" in the older messages; here they read as jobs.
