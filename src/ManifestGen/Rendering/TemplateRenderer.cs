@@ -210,12 +210,15 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
 internal sealed class TemplateFunction(Type firstParameter, Func<TemplateContext, ScriptNode?, ScriptArray, string> body, params Type[] more) : IScriptCustomFunction
 {
     private readonly Type[] _parameters = [firstParameter, .. more];
+    // Scriban asks for these on every call: built once.
+    private readonly ScriptParameterInfo[] _infos = [.. new[] { firstParameter }.Concat(more)
+        .Select((type, i) => new ScriptParameterInfo(type, "arg" + i.ToString(CultureInfo.InvariantCulture)))];
 
     public int RequiredParameterCount => _parameters.Length;
     public int ParameterCount => _parameters.Length;
     public ScriptVarParamKind VarParamKind => ScriptVarParamKind.None;
     public Type ReturnType => typeof(string);
-    public ScriptParameterInfo GetParameterInfo(int index) => new(_parameters[index], "arg" + index.ToString(CultureInfo.InvariantCulture));
+    public ScriptParameterInfo GetParameterInfo(int index) => _infos[index];
 
     public object? Invoke(TemplateContext context, ScriptNode? callerContext, ScriptArray arguments, ScriptBlockStatement? blockStatement) =>
         arguments.Count == _parameters.Length ? body(context, callerContext, arguments)
