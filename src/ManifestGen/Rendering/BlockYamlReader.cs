@@ -34,6 +34,8 @@ internal static class BlockYamlReader
         public int Indent { get; private set; }
         public ReadOnlyMemory<char> Content { get; private set; }
         public bool AtEnd { get; private set; }
+        /// <summary>How many collections the reader is inside.</summary>
+        public int Depth { get; set; }
         public int Position => _next;
 
         /// <summary>Moves to the next line; false at the end of the text.</summary>
@@ -86,8 +88,13 @@ internal static class BlockYamlReader
     private static bool IsSequenceItem(ReadOnlyMemory<char> content) =>
         content.Length > 0 && content.Span[0] == '-' && (content.Length == 1 || content.Span[1] == ' ');
 
+    // Deeper documents are left to the YAML parser, which reports them (and no recursion here runs out of stack).
+    private const int MaxDepth = 64;
+
     private static JsonObject? ReadMapping(Lines lines, int indent)
     {
+        if (++lines.Depth > MaxDepth)
+            return null;
         var obj = new JsonObject();
         while (!lines.AtEnd && lines.Indent == indent && !IsSequenceItem(lines.Content))
         {
@@ -137,6 +144,7 @@ internal static class BlockYamlReader
             if (lines.Indent > indent)
                 return null;
         }
+        lines.Depth--;
         return lines.AtEnd || lines.Indent <= indent ? obj : null;
     }
 
@@ -150,8 +158,10 @@ internal static class BlockYamlReader
 
     private static JsonArray? ReadSequence(Lines lines, int indent, out bool more)
     {
-        var array = new JsonArray();
         more = true;
+        if (++lines.Depth > MaxDepth)
+            return null;
+        var array = new JsonArray();
         while (!lines.AtEnd && lines.Indent == indent && IsSequenceItem(lines.Content))
         {
             var content = lines.Content;
@@ -185,6 +195,7 @@ internal static class BlockYamlReader
                 return null;
         }
         more = !lines.AtEnd;
+        lines.Depth--;
         return array;
     }
 

@@ -161,8 +161,18 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
 
     public static string Indent(string text, int spaces)
     {
-        var pad = new string(' ', spaces);
-        return string.Join('\n', text.Split('\n').Select(line => line.Length == 0 ? line : pad + line));
+        var result = new StringBuilder(text.Length + spaces * 32);
+        for (var start = 0; ;)
+        {
+            var end = text.IndexOf('\n', start);
+            var line = text.AsSpan(start, (end < 0 ? text.Length : end) - start);
+            if (!line.IsEmpty)
+                result.Append(' ', spaces).Append(line);
+            if (end < 0)
+                return result.ToString();
+            result.Append('\n');
+            start = end + 1;
+        }
     }
 
     private sealed class Loader(TemplateRenderer owner) : ITemplateLoader
@@ -200,12 +210,15 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
 internal sealed class TemplateFunction(Type firstParameter, Func<TemplateContext, ScriptNode?, ScriptArray, string> body, params Type[] more) : IScriptCustomFunction
 {
     private readonly Type[] _parameters = [firstParameter, .. more];
+    // Scriban asks for these on every call: built once.
+    private readonly ScriptParameterInfo[] _infos = [.. new[] { firstParameter }.Concat(more)
+        .Select((type, i) => new ScriptParameterInfo(type, "arg" + i.ToString(CultureInfo.InvariantCulture)))];
 
     public int RequiredParameterCount => _parameters.Length;
     public int ParameterCount => _parameters.Length;
     public ScriptVarParamKind VarParamKind => ScriptVarParamKind.None;
     public Type ReturnType => typeof(string);
-    public ScriptParameterInfo GetParameterInfo(int index) => new(_parameters[index], "arg" + index.ToString(CultureInfo.InvariantCulture));
+    public ScriptParameterInfo GetParameterInfo(int index) => _infos[index];
 
     public object? Invoke(TemplateContext context, ScriptNode? callerContext, ScriptArray arguments, ScriptBlockStatement? blockStatement) =>
         arguments.Count == _parameters.Length ? body(context, callerContext, arguments)

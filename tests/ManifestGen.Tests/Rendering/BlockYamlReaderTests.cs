@@ -72,6 +72,14 @@ public sealed class BlockYamlReaderTests
         Assert.Null(BlockYamlReader.TryRead(text));
 
     [Fact]
+    public void Should_leave_a_document_nested_deeper_than_the_parser_allows_to_the_parser()
+    {
+        var text = string.Concat(Enumerable.Range(0, 5000).Select(i => new string(' ', i) + "a:\n")) + new string(' ', 5000) + "b: 1\n";
+        Assert.Null(BlockYamlReader.TryRead(text));
+        Assert.True(BlockYamlReader.TryRead(string.Concat(Enumerable.Range(0, 60).Select(i => new string(' ', i) + "a:\n")) + new string(' ', 60) + "b: 1\n") is not null);
+    }
+
+    [Fact]
     public void Should_read_literal_blocks_sequences_of_mappings_and_empty_collections()
     {
         const string Text = "a:\n  b: |\n    one\n\n      two\n\n  c: |-\n    x\n  d:\n  - k: \"v\\n\\u00e9\"\n    l: 2\n  - true\n  e: {}\n  f: []\n  g:\n# note\nh: null\n";
