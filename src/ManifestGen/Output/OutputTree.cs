@@ -77,7 +77,10 @@ public static class OutputTree
             }
         }
         var failures = new Diagnostic?[drift.Length];
-        Parallel.For(0, drift.Length, Bounded, i =>
+        // One file after another: creating, renaming and deleting entries of one directory takes that
+        // directory's lock, so parallel writers only wait for each other (measured: 3,221 new files took
+        // 0.8-3 s of system time with two writers, about 0.15 s with one).
+        for (var i = 0; i < drift.Length; i++)
         {
             var full = Path.Combine(outRoot, drift[i].Path);
             try
@@ -85,7 +88,7 @@ public static class OutputTree
                 if (drift[i].Kind == DriftKind.Extra)
                 {
                     File.Delete(full);
-                    return;
+                    continue;
                 }
                 // Write beside, then rename: a failure never leaves a half-written file.
                 var temp = full + ".tmp-manifestgen";
@@ -96,7 +99,7 @@ public static class OutputTree
             {
                 failures[i] = DiagnosticCatalogue.Create(DiagnosticCatalogue.OutputNotWritable, SourceSpan.WholeFile("out/" + drift[i].Path), ex.Message);
             }
-        });
+        }
         RemoveEmptyDirectories(Path.Combine(outRoot, environment));
         return [.. failures.OfType<Diagnostic>()];
     }

@@ -57,6 +57,28 @@ public sealed class StrictnessTests
     }
 
     [Fact]
+    public void Should_quote_every_character_exactly_as_the_json_writer_does()
+    {
+        // q quotes most values without a JSON writer; the result must be what the writer would produce.
+        var relaxed = new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        foreach (var value in Enumerable.Range(0, 0x250).Select(c => $"a{(char)c}b").Append("").Append("ünïcödé €").Append("\ud83d\ude00"))
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(value, relaxed), TemplateRenderer.Quote(value));
+    }
+
+    [Fact]
+    public void Should_indent_every_non_empty_line_and_refuse_a_call_with_the_wrong_number_of_arguments()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("t.sbn", "v: |\n{{ model.name | indent 2 }}\n");
+        dir.Write("bad.sbn", "v: {{ q model.name model.name }}\n");
+        Assert.Equal("v: |\n  a\n\n  b\n", new TemplateRenderer(dir.Path).Render("t.sbn", new Model("a\n\nb"), []));
+        var diagnostics = new List<Diagnostic>();
+        Assert.Null(new TemplateRenderer(dir.Path).Render("bad.sbn", new Model("a"), diagnostics));
+        var d = Assert.Single(diagnostics);
+        Assert.Equal(("MG0901", "templates/bad.sbn", 1), (d.Code, d.Location.File, d.Location.Line));
+    }
+
+    [Fact]
     public void Should_reject_a_rendered_object_with_an_unknown_field()
     {
         var diagnostics = new List<Diagnostic>();

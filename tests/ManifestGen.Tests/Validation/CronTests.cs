@@ -8,6 +8,36 @@ public sealed class CronTests
     private static readonly DateTimeOffset Reference = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero); // a Monday
 
     [Theory]
+    [InlineData("Europe/Berlin")]
+    [InlineData("America/New_York")]
+    [InlineData("America/Santiago")] // clocks change at midnight
+    [InlineData("Australia/Lord_Howe")] // half-hour change
+    [InlineData("Asia/Kolkata")] // no change at all
+    public void Should_give_the_runs_a_minute_by_minute_walk_of_the_clock_gives_across_clock_changes(string zoneId)
+    {
+        // The oracle walks every UTC minute of a year and asks what the wall clock shows; a wall time the
+        // clock shows twice (autumn) runs once, at the standard offset, as the CronJob controller runs it.
+        var zone = TimeZones.Resolve(zoneId);
+        var until = Reference.AddDays(370);
+        foreach (var spec in new[] { "*/30 0-3 * * *", "30 2 * * *", "0 0 * * *", "59 23 * * 0" })
+        {
+            var schedule = CronExpression.Parse(spec).Schedule!;
+            var expected = new List<DateTimeOffset>();
+            for (var at = Reference.AddMinutes(1); at <= until; at = at.AddMinutes(1))
+            {
+                var wall = TimeZoneInfo.ConvertTime(at, zone);
+                if (wall.Offset == zone.GetUtcOffset(wall.DateTime) && Matches(schedule, wall.DateTime))
+                    expected.Add(new DateTimeOffset(wall.DateTime, wall.Offset));
+            }
+            Assert.Equal(expected, schedule.Occurrences(Reference, zone, 100_000, until));
+        }
+    }
+
+    private static bool Matches(CronSchedule s, DateTime wall) =>
+        (s.Minute & (1UL << wall.Minute)) != 0 && (s.Hour & (1UL << wall.Hour)) != 0 && (s.Month & (1UL << wall.Month)) != 0
+        && (s.DayOfMonth & (1UL << wall.Day)) != 0 && (s.DayOfWeek & (1UL << (int)wall.DayOfWeek)) != 0;
+
+    [Theory]
     [InlineData("*/5 * * * *")]
     [InlineData("0 3 * * *")]
     [InlineData("30 2 1-15 jan-jun mon-fri")]

@@ -120,28 +120,40 @@ public sealed class ScheduleRule : InventoryRule
 
     private static void ReportOverlaps(List<ValidationFailure> sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
     {
-        var until = Reference.AddDays(OverlapDays);
         // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
-        var windows = jobs.Select(j => j.Schedule.Occurrences(Reference, j.Zone, 20_000, until)
-            .Select(start => (Start: start, End: start.AddSeconds(j.Job.DeadlineSeconds))).ToImmutableArray()).ToList();
-        for (int m = 0; m < jobs.Count; m++)
+        var windows = Windows(jobs);
+        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsMaintenance);
+        // One finding per maintenance job, computed side by side and reported in the jobs' order.
+        var findings = new ValidationFailure?[jobs.Count];
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, m =>
         {
             var maintenance = jobs[m];
             if (!maintenance.Job.IsMaintenance)
-                continue;
-            var overlaps = jobs.Select((backup, b) => (Backup: backup, Overlap: backup.Job.IsMaintenance ? null : FirstOverlap(windows[m], windows[b])))
+                return;
+            var overlaps = backups.Meeting(windows[m]).Select(b => (Backup: jobs[b], Overlap: FirstOverlap(windows[m], windows[b])))
                 .Where(x => x.Overlap is not null)
                 .OrderBy(x => x.Overlap!.Value.B.Start)
                 .ToList();
             if (overlaps.Count == 0)
-                continue;
+                return;
             var (backup, overlap) = (overlaps[0].Backup, overlaps[0].Overlap!.Value);
             var others = overlaps.Count == 1 ? "" : $" ({overlaps.Count - 1} more backup{(overlaps.Count == 2 ? "" : "s")} also overlap: {string.Join(", ", overlaps.Skip(1).Select(o => o.Backup.Job.Seed))})";
-            sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
+            findings[m] = ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
                 $"{maintenance.Job.Description} (exclusive lock) runs {Time(overlap.M.Start, maintenance.Zone)} to {Time(overlap.M.End, maintenance.Zone)}; " +
                 $"{backup.Job.Description} runs {Time(overlap.B.Start, backup.Zone)} to {Time(overlap.B.End, backup.Zone)}{others}",
-                "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet"));
-        }
+                "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet");
+        });
+        sink.AddRange(findings.OfType<ValidationFailure>());
+    }
+
+    private static List<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> Windows(List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
+    {
+        var until = Reference.AddDays(OverlapDays);
+        var windows = new ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>[jobs.Count];
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, j =>
+            windows[j] = [.. jobs[j].Schedule.Occurrences(Reference, jobs[j].Zone, 20_000, until)
+                .Select(start => (Start: start, End: start.AddSeconds(jobs[j].Job.DeadlineSeconds)))]);
+        return [.. windows];
     }
 
     /// <summary>
@@ -150,14 +162,13 @@ public sealed class ScheduleRule : InventoryRule
     /// </summary>
     private static void ReportMaintenanceMeetings(List<ValidationFailure> sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs, int retryLockSeconds)
     {
-        var until = Reference.AddDays(OverlapDays);
         var exclusive = jobs.Where(j => j.Job.IsMaintenance).ToList();
-        var windows = exclusive.Select(j => j.Schedule.Occurrences(Reference, j.Zone, 20_000, until)
-            .Select(start => (Start: start, End: start.AddSeconds(j.Job.DeadlineSeconds))).ToImmutableArray()).ToList();
+        var windows = Windows(exclusive);
+        var index = new WindowIndex(windows, _ => true);
         for (int later = 1; later < exclusive.Count; later++)
         {
             // Jobs with the same seed come from a host named twice, which MG0305 reports.
-            var meetings = Enumerable.Range(0, later)
+            var meetings = index.Meeting(windows[later]).TakeWhile(earlier => earlier < later)
                 .Where(earlier => exclusive[earlier].Job.Seed != exclusive[later].Job.Seed)
                 .Select(earlier => (Earlier: exclusive[earlier], Overlap: FirstOverlap(windows[earlier], windows[later])))
                 .Where(x => x.Overlap is not null)
@@ -210,6 +221,50 @@ public sealed class ScheduleRule : InventoryRule
             return schedule;
         var end = schedule.IndexOf(' ', offset);
         return schedule[offset..(end < 0 ? schedule.Length : end)];
+    }
+}
+
+/// <summary>
+/// The run windows of many jobs, sorted by start, to find which jobs have a window that meets a given one
+/// without comparing every pair of jobs (a thousand hosts' forget jobs against ten thousand backups).
+/// </summary>
+internal sealed class WindowIndex
+{
+    private readonly (long Start, long End, int Job)[] _byStart;
+    private readonly long _longest;
+
+    public WindowIndex(IReadOnlyList<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> windows, Func<int, bool> include)
+    {
+        _byStart = [.. Enumerable.Range(0, windows.Count).Where(include)
+            .SelectMany(j => windows[j].Select(w => (w.Start.UtcTicks, w.End.UtcTicks, j)))
+            .OrderBy(w => w.Item1)];
+        _longest = _byStart.Length == 0 ? 0 : _byStart.Max(w => w.End - w.Start);
+    }
+
+    /// <summary>The jobs (ascending) with a window that meets one of <paramref name="query"/>: each starts before the other ends.</summary>
+    public IEnumerable<int> Meeting(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> query)
+    {
+        var jobs = new SortedSet<int>();
+        foreach (var (start, end) in query.Select(q => (q.Start.UtcTicks, q.End.UtcTicks)))
+        {
+            // A window that ends after `start` began less than the longest window before it.
+            var from = LowerBound(start - _longest);
+            for (var i = from; i < _byStart.Length && _byStart[i].Start < end; i++)
+                if (start < _byStart[i].End)
+                    jobs.Add(_byStart[i].Job);
+        }
+        return jobs;
+    }
+
+    private int LowerBound(long ticks)
+    {
+        int lo = 0, hi = _byStart.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_byStart[mid].Start < ticks) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 }
 

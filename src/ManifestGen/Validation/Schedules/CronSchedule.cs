@@ -32,6 +32,7 @@ public sealed record CronSchedule(string Expression, ulong Minute, ulong Hour, u
             var date = startDay.AddDays(day);
             if (!DayMatches(date))
                 continue;
+            var dayOffset = ZoneDays.ConstantOffset(zone, date);
             for (int hour = 0; hour < 24; hour++)
             {
                 if ((Hour & (1UL << hour)) == 0)
@@ -41,9 +42,14 @@ public sealed record CronSchedule(string Expression, ulong Minute, ulong Hour, u
                     if ((Minute & (1UL << minute)) == 0)
                         continue;
                     var wall = date.AddHours(hour).AddMinutes(minute);
-                    if (zone.IsInvalidTime(wall))
+                    TimeSpan offset;
+                    if (dayOffset is { } constant)
+                        offset = constant;
+                    else if (zone.IsInvalidTime(wall))
                         continue;
-                    var at = new DateTimeOffset(wall, zone.GetUtcOffset(wall));
+                    else
+                        offset = zone.GetUtcOffset(wall);
+                    var at = new DateTimeOffset(wall, offset);
                     if (at <= after)
                         continue;
                     if (at > limit)
@@ -98,4 +104,31 @@ public sealed record CronSchedule(string Expression, ulong Minute, ulong Hour, u
         bool dow = (DayOfWeek & (1UL << (int)date.DayOfWeek)) != 0;
         return (DayOfMonth & CronExpression.StarBit) != 0 || (DayOfWeek & CronExpression.StarBit) != 0 ? dom && dow : dom || dow;
     }
+}
+
+/// <summary>
+/// The UTC offset of a whole local day in a zone, when it is the same from midnight to midnight (every
+/// day but the few with a clock change), computed once per zone and day for every schedule. Schedule
+/// rules walk hundreds of days for each of thousands of jobs; asking the zone's adjustment rules for
+/// every run time was most of their cost.
+/// </summary>
+internal static class ZoneDays
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Zone, DateTime Date), TimeSpan?> Cache = new();
+
+    /// <summary>
+    /// The offset every wall-clock time of <paramref name="date"/> has, or null when the day holds a clock
+    /// change (or starts in one): then each time is asked individually. The day is constant when midnight
+    /// is a valid time and midnight, noon and the next midnight have the same offset (zones change their
+    /// clocks at most once in half a day).
+    /// </summary>
+    public static TimeSpan? ConstantOffset(TimeZoneInfo zone, DateTime date) =>
+        Cache.GetOrAdd((zone.Id, date), static (key, zone) =>
+        {
+            var (_, day) = key;
+            if (zone.IsInvalidTime(day))
+                return null;
+            var offset = zone.GetUtcOffset(day);
+            return zone.GetUtcOffset(day.AddHours(12)) == offset && zone.GetUtcOffset(day.AddDays(1)) == offset ? offset : null;
+        }, zone);
 }
