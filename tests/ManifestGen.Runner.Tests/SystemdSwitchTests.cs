@@ -139,22 +139,28 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
 
     /// <summary>
     /// systemd-run is installed, but no systemd answers: /run/systemd is an empty tmpfs (systemd is not the
-    /// init), or it holds a left-over `system` folder without the manager's socket (systemd is gone). The gate
-    /// runs in a mount namespace of its own on the same host, so everything else is the same.
+    /// init), or it holds a left-over `system` folder without the manager's socket (systemd is gone). The
+    /// switch (the gate's, or the runner's own shell text) is armed in a mount namespace of its own on the
+    /// same host, so everything else is the same; an ordinary session cancels the sleeper.
     /// </summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task The_gate_falls_back_to_a_detached_sleeper_where_systemd_run_exists_but_systemd_does_not_run(bool staleRuntimeFolder)
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    public async Task The_switch_falls_back_to_a_detached_sleeper_where_systemd_run_exists_but_systemd_does_not_run(bool staleRuntimeFolder, bool gated)
     {
         var name = HostState.UniqueApp("sd-none");
-        var (s, _, gate) = await GatedAppAsync(name, "db");
+        var (s, dir, gate) = await GatedAppAsync(name, "db");
         await using var __ = s;
         var allow = Path.Combine(s.Dir.Path, "gate", HostGatePlan.BackupAllowFile);
         var hide = "mount -t tmpfs tmpfs /run/systemd && " + (staleRuntimeFolder ? "mkdir /run/systemd/system && " : "") +
-                   "command -v systemd-run >&2 && exec bash \"$0\" \"$1\"";
+                   "command -v systemd-run >&2 && " + (gated ? "exec bash \"$0\" \"$1\"" : "exec sh -c \"$0\"");
+        string[] run = gated
+            ? [GatedHost.GateProgram, allow]
+            : [RemoteCommands.DeadMansSwitchArm(name, Guid.NewGuid().ToString("N")[..12], dir, ["db"], 600)];
         var r = await Proc.RunAsync(Container.Enter[0],
-            [.. Container.Enter.Skip(1), "unshare", "-m", "--propagation", "private", "--", "sh", "-c", hide, GatedHost.GateProgram, allow],
+            [.. Container.Enter.Skip(1), "unshare", "-m", "--propagation", "private", "--", "sh", "-c", hide, .. run],
             TimeSpan.FromSeconds(60), new Dictionary<string, string?>
             {
                 ["SSH_ORIGINAL_COMMAND"] = RemoteCommands.GateSwitchArm(name, 600, ["db"]),
@@ -166,13 +172,15 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
         Assert.Contains("/systemd-run", r.Stderr);
         var timer = r.Stdout.Trim().Split(' ');
         Assert.Equal("nohup", timer[0]);
+        Assert.Equal(timer, host.SwitchFile(name));
         Assert.DoesNotContain($"manifestgen-restart-{name}", await host.TimersAsync());
         // The sleeper's pid is the host's (the container's PID namespace); its /proc is the container's.
         var sleeper = Container.HostPath("/proc/" + timer[1]);
         Assert.True(Directory.Exists(sleeper), "the sleeper waits on the host");
 
-        // The ordinary session (systemd in view) cancels the sleeper by its process group.
-        var cancelled = await GateTests.SshAsync(s.Ssh, gate.BackupKey, RemoteCommands.GateSwitchCancel(name));
+        var cancelled = gated
+            ? await GateTests.SshAsync(s.Ssh, gate.BackupKey, RemoteCommands.GateSwitchCancel(name))
+            : await GateTests.SshAsync(s.Ssh, s.Ssh.IdentityFile, RemoteCommands.DeadMansSwitchDisarm(name));
         Assert.True(cancelled.ExitCode == 0, cancelled.Stderr + gate.Log);
         Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists(sleeper), TimeSpan.FromSeconds(30)), "the cancelled sleeper is gone");
         Assert.False(File.Exists(host.StateFile(name, ".stopped")));
