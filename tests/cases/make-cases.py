@@ -112,6 +112,9 @@ case("time-zone-abbreviation", ["MG0406"], ("        activeDeadlineSeconds: 1800
 case("cron-step-covers-range", ["MG0407"], (VW_SCHED, 'schedule: "15 */24 * * *"'))
 case("deadline-exceeds-interval", ["MG0408"], ("        activeDeadlineSeconds: 1800\n", "        activeDeadlineSeconds: 25000\n"))
 case("maintenance-overlaps-backup", ["MG0409"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 1 * * 0"\n'))
+# Hundreds of overlapping jobs would make one unreadable line: the message names ten and counts the rest.
+case("maintenance-overlaps-many-backups", ["MG0409"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 1 * * 0"\n'),
+     ("      - name: wiki\n", "".join(f"      - name: app{i:02d}\n        paths: [/srv/compose/app{i:02d}]\n" for i in range(12)) + "      - name: wiki\n"))
 case("schedule-never-runs", ["MG0410"], (VW_SCHED, 'schedule: "0 2 30 2 *"'))
 
 # ---- storage (production mistakes: NFS target directory, StorageClass) -------------------------

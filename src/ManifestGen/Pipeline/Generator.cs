@@ -218,15 +218,14 @@ public sealed class Generator(GeneratorPaths paths)
         var placed = results.Where(r => r.Placed is not null).Select(r => (Placed: r.Placed!, r.IsApplication, Content: r.Content!)).ToList();
         diagnostics.AddRange(CrossObjectChecks.Check([.. placed.Select(p => p.Placed)]));
 
-        var files = new List<OutputFile>();
-        foreach (var (p, isApplication, content) in placed)
-        {
-            var path = isApplication
-                ? $"{env}/{ApplicationFile}"
-                : $"{env}/{ManifestsFolder}/{p.Object.Kind.ToLowerInvariant()}-{p.Object.Name}{NamespaceSuffix(p.Object, plan.Namespace)}.yaml";
-            diagnostics.AddRange(CrossObjectChecks.CheckText(content, "out/" + path, p.Origin, inventory.Model.Placeholders));
-            files.Add(new OutputFile(path, content));
-        }
+        var files = placed.Select(p => new OutputFile(p.IsApplication
+            ? $"{env}/{ApplicationFile}"
+            : $"{env}/{ManifestsFolder}/{p.Placed.Object.Kind.ToLowerInvariant()}-{p.Placed.Object.Name}{NamespaceSuffix(p.Placed.Object, plan.Namespace)}.yaml", p.Content)).ToList();
+        // Every file's text is scanned line by line: side by side, joined in the files' order.
+        var textFindings = new List<Diagnostic>[placed.Count];
+        Parallel.For(0, placed.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            textFindings[i] = [.. CrossObjectChecks.CheckText(files[i].Content, "out/" + files[i].Path, placed[i].Placed.Origin, inventory.Model.Placeholders)]);
+        diagnostics.AddRange(textFindings.SelectMany(f => f));
         files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
         files.AddRange(plan.HostFiles.Select(f => new OutputFile($"{env}/{f.Path}", f.Content)));
 

@@ -80,16 +80,15 @@ public static partial class ObjectReader
     {
         canonicalJson = null;
         var at = SourceSpan.WholeFile(template);
-        var local = new List<Diagnostic>();
-        var root = YamlTreeReader.Read(text, template + " (rendered)", local);
-        if (local.Count > 0 || root is null)
+        // The templates' plain block form is read directly; anything else (and every error) by the YAML parser.
+        var json = BlockYamlReader.TryRead(text);
+        if (json is null)
         {
-            foreach (var d in local.DefaultIfEmpty(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, at, "empty document")))
-                diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
-                    $"rendered output is not valid YAML at line {d.Location.Line}: {d.Message}"));
-            return null;
+            if (ReadGeneral(text, template, at, diagnostics) is not { } general)
+                return null;
+            json = general as JsonObject;
         }
-        if (ToJson(root) is not JsonObject json)
+        if (json is null)
         {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at, "a rendered document must be a mapping"));
             return null;
@@ -142,17 +141,40 @@ public static partial class ObjectReader
         return new RenderedObject(apiVersion, kind, name, (metadata?["namespace"] as JsonValue)?.GetValue<string>(), typed, template);
     }
 
+    /// <summary>
+    /// The text the templates did not write in plain block form, read by the general YAML parser: its JSON
+    /// view (a non-mapping document is the caller's error), or null with the parser's findings reported.
+    /// </summary>
+    private static JsonNode? ReadGeneral(string text, string template, SourceSpan at, ICollection<Diagnostic> diagnostics)
+    {
+        var local = new List<Diagnostic>();
+        var root = YamlTreeReader.Read(text, template + " (rendered)", local);
+        if (local.Count == 0 && root is not null)
+            return ToJson(root) ?? new JsonArray();
+        foreach (var d in local.DefaultIfEmpty(DiagnosticCatalogue.Create(DiagnosticCatalogue.YamlSyntax, at, "empty document")))
+            diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
+                $"rendered output is not valid YAML at line {d.Location.Line}: {d.Message}"));
+        return null;
+    }
+
     /// <summary>YAML 1.2 core schema: quoted scalars are strings; plain ones may be null, booleans or integers.</summary>
     public static JsonNode? ToJson(YNode node) => node switch
     {
         YMapping m => new JsonObject(m.Entries.Select(e => KeyValuePair.Create(e.Key.Value, ToJson(e.Value)))),
         YSequence s => new JsonArray([.. s.Items.Select(ToJson)]),
-        YScalar { IsNull: true } => null,
-        YScalar { IsPlain: true, Value: "true" } => JsonValue.Create(true),
-        YScalar { IsPlain: true, Value: "false" } => JsonValue.Create(false),
-        YScalar { IsPlain: true } s when Integer().IsMatch(s.Value) && long.TryParse(s.Value, out var l) => JsonValue.Create(l),
+        YScalar { IsPlain: true } s => Plain(s.Value),
         YScalar s => JsonValue.Create(s.Value),
         _ => null,
+    };
+
+    /// <summary>A plain scalar's value in the core schema: null, a boolean, an integer or a string.</summary>
+    internal static JsonNode? Plain(string value) => value switch
+    {
+        "" or "~" or "null" or "Null" or "NULL" => null,
+        "true" => JsonValue.Create(true),
+        "false" => JsonValue.Create(false),
+        _ when Integer().IsMatch(value) && long.TryParse(value, out var l) => JsonValue.Create(l),
+        _ => JsonValue.Create(value),
     };
 
     /// <summary>The first path where the rendered document and its typed round trip differ, or null.</summary>

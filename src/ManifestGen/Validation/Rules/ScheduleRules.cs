@@ -130,14 +130,11 @@ public sealed class ScheduleRule : InventoryRule
             var maintenance = jobs[m];
             if (!maintenance.Job.IsMaintenance)
                 return;
-            var overlaps = backups.Meeting(windows[m]).Select(b => (Backup: jobs[b], Overlap: FirstOverlap(windows[m], windows[b])))
-                .Where(x => x.Overlap is not null)
-                .OrderBy(x => x.Overlap!.Value.B.Start)
-                .ToList();
-            if (overlaps.Count == 0)
+            var (count, earliest) = Earliest(backups.Meeting(windows[m]), b => FirstOverlap(windows[m], windows[b]));
+            if (count == 0)
                 return;
-            var (backup, overlap) = (overlaps[0].Backup, overlaps[0].Overlap!.Value);
-            var others = overlaps.Count == 1 ? "" : $" ({overlaps.Count - 1} more backup{(overlaps.Count == 2 ? "" : "s")} also overlap: {string.Join(", ", overlaps.Skip(1).Select(o => o.Backup.Job.Seed))})";
+            var (backup, overlap) = (jobs[earliest[0].Index], earliest[0].Overlap);
+            var others = count == 1 ? "" : $" ({count - 1} more backup{(count == 2 ? "" : "s")} also overlap: {Some(earliest.Skip(1).Select(o => jobs[o.Index].Job.Seed), count - 1)})";
             findings[m] = ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
                 $"{maintenance.Job.Description} (exclusive lock) runs {Time(overlap.M.Start, maintenance.Zone)} to {Time(overlap.M.End, maintenance.Zone)}; " +
                 $"{backup.Job.Description} runs {Time(overlap.B.Start, backup.Zone)} to {Time(overlap.B.End, backup.Zone)}{others}",
@@ -168,22 +165,57 @@ public sealed class ScheduleRule : InventoryRule
         for (int later = 1; later < exclusive.Count; later++)
         {
             // Jobs with the same seed come from a host named twice, which MG0305 reports.
-            var meetings = index.Meeting(windows[later]).TakeWhile(earlier => earlier < later)
-                .Where(earlier => exclusive[earlier].Job.Seed != exclusive[later].Job.Seed)
-                .Select(earlier => (Earlier: exclusive[earlier], Overlap: FirstOverlap(windows[earlier], windows[later])))
-                .Where(x => x.Overlap is not null)
-                .OrderBy(x => x.Overlap!.Value.B.Start)
-                .ToList();
-            if (meetings.Count == 0)
+            var (count, earliest) = Earliest(index.Meeting(windows[later]).TakeWhile(earlier => earlier < later)
+                .Where(earlier => exclusive[earlier].Job.Seed != exclusive[later].Job.Seed), earlier => FirstOverlap(windows[earlier], windows[later]));
+            if (count == 0)
                 continue;
             var (job, zone) = (exclusive[later].Job, exclusive[later].Zone);
-            var (other, overlap) = (meetings[0].Earlier, meetings[0].Overlap!.Value);
+            var (other, overlap) = (exclusive[earliest[0].Index], earliest[0].Overlap);
             var (first, second) = overlap.M.Start <= overlap.B.Start ? ((other.Job, overlap.M, other.Zone), (job, overlap.B, zone)) : ((job, overlap.B, zone), (other.Job, overlap.M, other.Zone));
-            var more = meetings.Count == 1 ? "" : $" ({meetings.Count - 1} more maintenance job{(meetings.Count == 2 ? " also meets" : "s also meet")} it: {string.Join(", ", meetings.Skip(1).Select(m => Title(m.Earlier.Job)))})";
+            var more = count == 1 ? "" : $" ({count - 1} more maintenance job{(count == 2 ? " also meets" : "s also meet")} it: {Some(earliest.Skip(1).Select(m => Title(exclusive[m.Index].Job)), count - 1)})";
             sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsMaintenance, job.SchedulePath,
                 $"{Title(job)} and {Title(other.Job)} both take the exclusive lock: {Title(first.Item1)} may run {Time(first.Item2.Start, first.Item3)} to {Time(first.Item2.End, first.Item3)}, " +
                 $"{Title(second.Item1)} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}"));
         }
+    }
+
+    /// <summary>Names shown in a message: a message stays one readable line when a window meets hundreds of jobs.</summary>
+    private const int Shown = 10;
+
+    /// <summary>The names shown (at most <see cref="Shown"/>) and how many of <paramref name="total"/> are not.</summary>
+    private static string Some(IEnumerable<string> shown, int total)
+    {
+        var list = shown.ToList();
+        return list.Count == total ? string.Join(", ", list)
+            : $"{string.Join(", ", list)} and {(total - list.Count).ToString(CultureInfo.InvariantCulture)} more";
+    }
+
+    /// <summary>
+    /// How many candidates (ascending) meet, and the first <see cref="Shown"/> + 1 of them by the start of
+    /// their first meeting (ties in the candidates' order): what a message names, without sorting every one.
+    /// </summary>
+    private static (int Count, List<(int Index, ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B) Overlap)> First) Earliest(
+        IEnumerable<int> candidates, Func<int, ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B)?> overlapOf)
+    {
+        const int Keep = Shown + 1;
+        var first = new List<(int, ((DateTimeOffset, DateTimeOffset), (DateTimeOffset, DateTimeOffset)))>(Keep + 1);
+        var count = 0;
+        foreach (var candidate in candidates)
+        {
+            if (overlapOf(candidate) is not { } overlap)
+                continue;
+            count++;
+            var start = overlap.B.Start.UtcTicks;
+            if (first.Count == Keep && start >= first[^1].Item2.Item2.Item1.UtcTicks)
+                continue;
+            var at = first.Count;
+            while (at > 0 && first[at - 1].Item2.Item2.Item1.UtcTicks > start)
+                at--;
+            first.Insert(at, (candidate, overlap));
+            if (first.Count > Keep)
+                first.RemoveAt(Keep);
+        }
+        return (count, first);
     }
 
     // The repository's own jobs are called "prune" and "check" in the older messages; here they read as jobs.
@@ -232,6 +264,7 @@ internal sealed class WindowIndex
 {
     private readonly (long Start, long End, int Job)[] _byStart;
     private readonly long _longest;
+    private readonly int _jobs;
 
     public WindowIndex(IReadOnlyList<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> windows, Func<int, bool> include)
     {
@@ -239,21 +272,24 @@ internal sealed class WindowIndex
             .SelectMany(j => windows[j].Select(w => (w.Start.UtcTicks, w.End.UtcTicks, j)))
             .OrderBy(w => w.Item1)];
         _longest = _byStart.Length == 0 ? 0 : _byStart.Max(w => w.End - w.Start);
+        _jobs = windows.Count;
     }
 
     /// <summary>The jobs (ascending) with a window that meets one of <paramref name="query"/>: each starts before the other ends.</summary>
     public IEnumerable<int> Meeting(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> query)
     {
-        var jobs = new SortedSet<int>();
+        var met = new bool[_jobs];
         foreach (var (start, end) in query.Select(q => (q.Start.UtcTicks, q.End.UtcTicks)))
         {
             // A window that ends after `start` began less than the longest window before it.
             var from = LowerBound(start - _longest);
             for (var i = from; i < _byStart.Length && _byStart[i].Start < end; i++)
                 if (start < _byStart[i].End)
-                    jobs.Add(_byStart[i].Job);
+                    met[_byStart[i].Job] = true;
         }
-        return jobs;
+        for (var job = 0; job < met.Length; job++)
+            if (met[job])
+                yield return job;
     }
 
     private int LowerBound(long ticks)
