@@ -121,11 +121,12 @@ public sealed class SystemdContainer : IAsyncDisposable
                 throw new InvalidOperationException($"systemd in {Id} did not open its socket within {bootTimeout}: {_runc.Stderr}");
             await Task.Delay(100);
         }
-        // Blocks until the boot transaction is done (or the bound passes); "degraded" names failed units.
+        // Blocks until the boot transaction is done (or the bound passes). "degraded" (a unit of the image
+        // failed on this machine's kernel) still has a working manager, which is all the tests need.
         var left = bootTimeout - sw.Elapsed;
         var running = await Proc.RunAsync(Enter[0], [.. Enter.Skip(1), "systemctl", "is-system-running", "--wait"],
             left > TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5));
-        if (running.Stdout.Trim() != "running")
+        if (running.Stdout.Trim() is not ("running" or "degraded"))
         {
             var failed = await ExecAsync("systemctl", "--failed", "--no-pager", "--plain");
             throw new InvalidOperationException($"systemd in {Id} did not finish booting: '{running.Stdout.Trim()}' {running.Stderr}\n{failed.Stdout}\n{_runc.Stderr}");
