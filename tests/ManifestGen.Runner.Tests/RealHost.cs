@@ -39,6 +39,20 @@ public class RealHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // A booted host must not outlive a fixture that failed to start (sshd is the last step).
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         if (_systemd)
             Container = await SystemdContainer.StartAsync(Path.Combine(GatedHost.RepoRoot(), "image", "make-image.sh"),
                 [Path.GetDirectoryName(GatedHost.GateProgram)!]);
@@ -70,8 +84,10 @@ public class RealHost : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (Ssh is not null) await Ssh.DisposeAsync();
+        Ssh = null!;
         _bin?.Dispose();
         if (Container is not null) await Container.DisposeAsync();
+        Container = null;
     }
 }
 
