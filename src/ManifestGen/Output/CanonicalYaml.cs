@@ -47,13 +47,23 @@ public static partial class CanonicalYaml
         return builder.ToString().ReplaceLineEndings("\n");
     }
 
-    private static IEnumerable<string> OrderedKeys(JsonObject obj, bool topLevel)
+    private static string[] OrderedKeys(JsonObject obj, bool topLevel)
     {
-        var keys = obj.Where(p => p.Value is not null).Select(p => p.Key).ToList();
-        return topLevel
-            ? Leading.Where(keys.Contains).Concat(keys.Where(k => !Leading.Contains(k)).Order(StringComparer.Ordinal))
-            : keys.Order(StringComparer.Ordinal);
+        var keys = new string[obj.Count];
+        var count = 0;
+        foreach (var (key, value) in obj)
+            if (value is not null)
+                keys[count++] = key;
+        // Ordinal order, except that a top-level document starts with apiVersion, kind, metadata.
+        Array.Sort(keys, 0, count, topLevel ? LeadingFirst : StringComparer.Ordinal);
+        return count == keys.Length ? keys : keys[..count];
     }
+
+    private static readonly Comparer<string> LeadingFirst = Comparer<string>.Create((a, b) =>
+    {
+        var (ia, ib) = (Array.IndexOf(Leading, a), Array.IndexOf(Leading, b));
+        return ia >= 0 || ib >= 0 ? (ia < 0 ? int.MaxValue : ia).CompareTo(ib < 0 ? int.MaxValue : ib) : string.CompareOrdinal(a, b);
+    });
 
     // Block mapping at column `indent`; `inline`: the first key follows a "- " already written.
     private static bool TryWriteMapping(StringBuilder text, JsonObject obj, int indent, bool inline, bool topLevel)

@@ -123,7 +123,7 @@ public static partial class ObjectReader
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at, $"{kind} is empty"));
             return null;
         }
-        var difference = FirstDifference(json, backObject, "");
+        var difference = FirstDifference(json, backObject);
         if (difference is not null)
         {
             diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.RenderedObjectInvalid, at,
@@ -178,43 +178,48 @@ public static partial class ObjectReader
     };
 
     /// <summary>The first path where the rendered document and its typed round trip differ, or null.</summary>
-    private static string? FirstDifference(JsonNode? rendered, JsonNode? typed, string path)
+    private static string? FirstDifference(JsonNode? rendered, JsonNode? typed)
+    {
+        // The path is built only for the difference found, from the innermost step outwards.
+        var steps = new List<(string Text, bool Index)>();
+        if (!Differs(rendered, typed, steps))
+            return null;
+        steps.Reverse();
+        return string.Concat(steps.Select((step, i) => i == 0 || step.Index ? step.Text : "." + step.Text));
+    }
+
+    private static bool Differs(JsonNode? rendered, JsonNode? typed, List<(string Text, bool Index)> steps)
     {
         switch (rendered)
         {
             case null:
-                return typed is null ? null : path;
+                return typed is not null;
             case JsonObject ro:
                 if (typed is not JsonObject to)
-                    return path;
+                    return true;
                 foreach (var (key, value) in ro)
-                {
-                    var child = path.Length == 0 ? key : path + "." + key;
-                    if (!to.ContainsKey(key))
-                        return child;
-                    var difference = FirstDifference(value, to[key], child);
-                    if (difference is not null)
-                        return difference;
-                }
-                return null;
+                    if (!to.TryGetPropertyValue(key, out var back) || Differs(value, back, steps))
+                    {
+                        steps.Add((key, false));
+                        return true;
+                    }
+                return false;
             case JsonArray ra:
                 if (typed is not JsonArray ta || ta.Count != ra.Count)
-                    return path;
+                    return true;
                 for (var i = 0; i < ra.Count; i++)
-                {
-                    var difference = FirstDifference(ra[i], ta[i], $"{path}[{i}]");
-                    if (difference is not null)
-                        return difference;
-                }
-                return null;
+                    if (Differs(ra[i], ta[i], steps))
+                    {
+                        steps.Add(($"[{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}]", true));
+                        return true;
+                    }
+                return false;
             default:
                 if (JsonNode.DeepEquals(rendered, typed))
-                    return null;
+                    return false;
                 // Quantities are written back in canonical form ("0.5" becomes "500m"): equal values are fine.
-                if (rendered is JsonValue rv && typed is JsonValue tv && rv.TryGetValue<string>(out var rs) && tv.TryGetValue<string>(out var ts)
-                    && SameQuantity(rs, ts))
-                    return null;
-                return path;
+                return !(rendered is JsonValue rv && typed is JsonValue tv && rv.TryGetValue<string>(out var rs) && tv.TryGetValue<string>(out var ts)
+                    && SameQuantity(rs, ts));
         }
     }
 

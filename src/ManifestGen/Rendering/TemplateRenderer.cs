@@ -161,8 +161,18 @@ public sealed class TemplateRenderer(string templatesDirectory, string displayPr
 
     public static string Indent(string text, int spaces)
     {
-        var pad = new string(' ', spaces);
-        return string.Join('\n', text.Split('\n').Select(line => line.Length == 0 ? line : pad + line));
+        var result = new StringBuilder(text.Length + spaces * 32);
+        for (var start = 0; ;)
+        {
+            var end = text.IndexOf('\n', start);
+            var line = text.AsSpan(start, (end < 0 ? text.Length : end) - start);
+            if (!line.IsEmpty)
+                result.Append(' ', spaces).Append(line);
+            if (end < 0)
+                return result.ToString();
+            result.Append('\n');
+            start = end + 1;
+        }
     }
 
     private sealed class Loader(TemplateRenderer owner) : ITemplateLoader

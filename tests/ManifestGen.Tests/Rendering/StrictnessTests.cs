@@ -79,6 +79,15 @@ public sealed class StrictnessTests
     }
 
     [Fact]
+    public void Should_name_the_path_of_an_unknown_field_inside_a_list()
+    {
+        var diagnostics = new List<Diagnostic>();
+        var obj = ObjectReader.Read("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: x\n      - name: b\n        image: y\n        imagePullPolice: Always\n", "templates/job.sbn", diagnostics);
+        Assert.Null(obj);
+        Assert.Contains("field 'spec.template.spec.containers[1].imagePullPolice' is unknown to V1Job", Assert.Single(diagnostics).Message);
+    }
+
+    [Fact]
     public void Should_reject_a_rendered_object_with_an_unknown_field()
     {
         var diagnostics = new List<Diagnostic>();
