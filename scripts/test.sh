@@ -12,6 +12,9 @@ bash scripts/manifestgen-cached.sh --path aot >/dev/null
 # The end-to-end tests run every pod in the runner image under runc: build it first (cached by content
 # hash in /var/cache/manifestgen; seconds when nothing changed), so no test waits on a cold build.
 bash image/make-image.sh >/dev/null
+# The runner tests boot a Debian host with systemd as PID 1 (the dead man's switch's systemd-run branch):
+# its root filesystem is built here too (cached the same way), not inside a test's time.
+bash image/make-image.sh --systemd-host >/dev/null
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
