@@ -12,6 +12,11 @@
 # second run (or CI in a fresh clone on the same machine) costs seconds. Concurrent runs wait on one lock.
 # The last line on stdout is the exported image folder (rootfs/ and image.json).
 #
+# `make-image.sh --systemd-host` builds instead a test host's root filesystem from the same sources and
+# options: trixie with systemd (booted as PID 1 by the runner tests, tests/ManifestGen.Testing/
+# SystemdContainer.cs), openssh-server and what the host gate needs; cached the same way, the last line
+# on stdout is its folder (rootfs/).
+#
 # podman runs with runc and the cgroupfs manager (crun refuses a hybrid cgroup layout) and with explicit
 # ulimits inside this machine's hard limits (the engine's defaults fail with "setrlimit: operation not
 # permitted"), all from configuration files this script writes into the cache.
@@ -20,14 +25,63 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 cache="${MANIFESTGEN_CACHE:-/var/cache/manifestgen}"
 name=manifestgen-runner
+mode=${1:-runner}
+case $mode in runner | --systemd-host) ;; *) echo "usage: make-image.sh [--systemd-host]" >&2; exit 2 ;; esac
 say() { echo "make-image: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { say "needs root (mmdebstrap, podman storage, runc)"; exit 2; }
-for t in mmdebstrap podman runc; do command -v "$t" >/dev/null || { say "$t missing (run scripts/install-deps.sh)"; exit 2; }; done
+tools=(mmdebstrap podman runc)
+[ "$mode" = runner ] || tools=(mmdebstrap)
+for t in "${tools[@]}"; do command -v "$t" >/dev/null || { say "$t missing (run scripts/install-deps.sh)"; exit 2; }; done
 
 mkdir -p "$cache"
 exec 9>"$cache/lock"
 flock -w 3600 9 || { say "waited an hour for $cache/lock"; exit 1; }
+
+# --- apt sources and mmdebstrap options (the runner's base and the systemd test host) -------------
+from=$(awk 'toupper($1) == "FROM" { print $2; exit }' image/Dockerfile)
+[ -n "$from" ] || { say "image/Dockerfile has no FROM"; exit 1; }
+work=$(mktemp -d "$cache/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+bash scripts/trixie-sources.sh "$work/sources"
+mmopts=(--variant=minbase --mode=root
+  # What the slim images leave out (docs, man pages, locales); kept in the image for later installs.
+  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*'
+  --dpkgopt='path-exclude=/usr/share/info/*'
+  --aptopt='APT::Install-Recommends "false"')
+# The cache key of a root built with these mmdebstrap options from these sources.
+mm_key() { { echo "mmdebstrap $* trixie"; cat "$work"/sources/*; } | sha256sum | cut -c1-16; }
+# Builds a root with mmdebstrap: $1 its place in the cache (NAME.tar a tarball, else a folder), $2 what it
+# is; the rest are the options. Built in the work folder and moved in whole: a cached root is complete.
+mm_build() {
+  local out=$1 what=$2 tmp
+  shift 2
+  tmp="$work/$(basename "$out")"
+  say "building $what (mmdebstrap, a minute or more) ..."
+  mmdebstrap "$@" trixie "$tmp" "$work"/sources/* >&2
+  mkdir -p "$(dirname "$out")"
+  rm -rf "$out"
+  mv "$tmp" "$out"
+}
+
+# --- a test host with systemd as PID 1 (--systemd-host) -------------------------------------------
+if [ "$mode" = --systemd-host ]; then
+  # The host's own sshd is the test's (SshHost, started inside the booted host), so the package's units
+  # are masked, as is everything that would reach a network or a device from a container (apt timers,
+  # fstrim, kernel modules, gettys). ($1 is mmdebstrap's, the root being built.)
+  # shellcheck disable=SC2016,SC2054
+  hostopts=("${mmopts[@]}" --include=systemd,systemd-sysv,openssh-server,openssh-client,rsync,procps
+    --customize-hook='chroot "$1" systemctl mask ssh.service ssh.socket sshd-keygen.service systemd-modules-load.service getty@tty1.service console-getty.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer fstrim.timer systemd-tmpfiles-clean.timer')
+  out="$cache/hosts/systemd-$(mm_key "${hostopts[@]}")"
+  [ -d "$out/rootfs" ] || mm_build "$out/rootfs" "the systemd test host's root filesystem" "${hostopts[@]}"
+  touch "$out"
+  # Roots of other option or source states, unused for a day, are removed (a running test boots from an
+  # overlay on its root, so a root in use is never older than that).
+  find "$cache/hosts" -mindepth 1 -maxdepth 1 -type d -name 'systemd-*' ! -path "$out" -mtime +1 -exec rm -rf {} +
+  echo "$out"
+  exit 0
+fi
 
 # --- engine configuration ---------------------------------------------------------------------------
 conf="$cache/containers"
@@ -60,25 +114,9 @@ mv "$conf/storage.conf.new" "$conf/storage.conf"
 export CONTAINERS_CONF="$conf/containers.conf" CONTAINERS_STORAGE_CONF="$conf/storage.conf"
 
 # --- 1. base root filesystem ------------------------------------------------------------------------
-from=$(awk 'toupper($1) == "FROM" { print $2; exit }' image/Dockerfile)
-[ -n "$from" ] || { say "image/Dockerfile has no FROM"; exit 1; }
-work=$(mktemp -d "$cache/work.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-bash scripts/trixie-sources.sh "$work/sources"
-mmopts=(--variant=minbase --mode=root
-  # What the slim images leave out (docs, man pages, locales); kept in the image for later installs.
-  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
-  --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*'
-  --dpkgopt='path-exclude=/usr/share/info/*'
-  --aptopt='APT::Install-Recommends "false"')
-base_key=$( { echo "mmdebstrap ${mmopts[*]} trixie"; cat "$work"/sources/*; } | sha256sum | cut -c1-16)
+base_key=$(mm_key "${mmopts[@]}")
 base_tar="$cache/base/trixie-minbase-$base_key.tar"
-if [ ! -f "$base_tar" ]; then
-  say "building the trixie base root filesystem (mmdebstrap, a few minutes) ..."
-  mkdir -p "$cache/base"
-  mmdebstrap "${mmopts[@]}" trixie "$work/base.tar" "$work"/sources/* >&2
-  mv "$work/base.tar" "$base_tar"
-fi
+[ -f "$base_tar" ] || mm_build "$base_tar" "the trixie base root filesystem" "${mmopts[@]}"
 base_ref="localhost/manifestgen-base:$base_key"
 if ! podman image exists "$base_ref"; then
   say "importing the base as $from"

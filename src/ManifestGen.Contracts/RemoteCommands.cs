@@ -134,7 +134,10 @@ public static partial class RemoteCommands
             "printf '%s' " + ShellQuote.Quote(marker) + " > \"$m.tmp\" && mv \"$m.tmp\" \"$m\" || exit 1; " +
             "fire=" + ShellQuote.Quote(fire) + "; " +
             "if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && " +
-            "systemd-run --quiet --collect --unit=" + ShellQuote.Quote(unit) + " --on-active=" + seconds + "s --timer-property=AccuracySec=1s /bin/sh -c \"$fire\" >/dev/null 2>&1; then " +
+            // systemd starts the unit with its own environment: HOME (the marker's folder) and PATH (docker) are
+            // this session's, as `at` and the sleeper keep them.
+            "systemd-run --quiet --collect --unit=" + ShellQuote.Quote(unit) + " --on-active=" + seconds + "s --timer-property=AccuracySec=1s " +
+            "--setenv=HOME=\"$HOME\" --setenv=PATH=\"$PATH\" /bin/sh -c \"$fire\" >/dev/null 2>&1; then " +
             "echo systemd " + ShellQuote.Quote(unit) + " > \"$sw\"; " +
             // The atd that `at` itself signals (its pid file, that process still atd): pgrep would also see an
             // atd of another PID namespace, whose spool is not the one `at` writes to.

@@ -300,16 +300,17 @@ public sealed class GateTests(RealHost host)
         Assert.Equal(5, fs.Summary.FilesNew);
     }
 
-    private static async Task<ProcessResultView> SshAsync(SshHost ssh, string key, string? command)
+    /// <summary>One request through the gate with <paramref name="key"/> (no stdin, bounded).</summary>
+    internal static async Task<ProcessResultView> SshAsync(SshHost ssh, string key, string? command)
     {
         string[] args = command is null ? [.. ssh.SshArgs(key)] : [.. ssh.SshArgs(key), "--", command];
         var r = await Proc.RunAsync("ssh", args, TimeSpan.FromSeconds(60), stdin: "");
         return new ProcessResultView(r.ExitCode, r.Stdout, r.Stderr);
     }
 
-    private sealed record ProcessResultView(int ExitCode, string Stdout, string Stderr);
+    internal sealed record ProcessResultView(int ExitCode, string Stdout, string Stderr);
 
-    private static void AssertRefused(ProcessResultView r, string what)
+    internal static void AssertRefused(ProcessResultView r, string what)
     {
         Assert.True(r.ExitCode != 0, $"{what}: exit 0\n{r.Stdout}\n{r.Stderr}");
         Assert.Contains("manifestgen-gate: refused", r.Stderr + r.Stdout);

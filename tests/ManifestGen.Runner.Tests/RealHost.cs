@@ -9,15 +9,54 @@ namespace ManifestGen.Runner.Tests;
 /// One real sshd for the integration tests, with a recording `docker` on its sessions' PATH: the compose
 /// CLI does not run here, so the fake prints and changes the running set kept in a state file and
 /// appends every call to a log the hook tests read.
+/// <para>
+/// Its variant <see cref="SystemdHost"/> runs the same sshd inside a booted Debian host whose PID 1 is
+/// systemd (<see cref="SystemdContainer"/>); the fake `docker`, the scenarios' folders and the repository's
+/// host/ folder are seen there at their own paths.
+/// </para>
 /// </summary>
-public sealed class RealHost : IAsyncLifetime
+public class RealHost : IAsyncLifetime
 {
-    private readonly TempDir _bin = new("mgtest-bin-");
+    private readonly bool _systemd;
+    private TempDir _bin = null!;
     public SshHost Ssh { get; private set; } = null!;
     public string FakeBin => _bin.Path;
+    /// <summary>The booted host the sshd runs in (<see cref="SystemdHost"/>); null when it runs on this machine.</summary>
+    public SystemdContainer? Container { get; private set; }
+    /// <summary>Where scenarios create the host's folders: the system temp dir, or a folder the container shares.</summary>
+    public string? TempRoot => Container?.SharedDirectory;
+
+    public RealHost() : this(systemd: false)
+    {
+    }
+
+    protected RealHost(bool systemd) => _systemd = systemd;
+
+    /// <summary>The dead man's switch's file of an app in the SSH user's (root's) home on this host.</summary>
+    public string StateFile(string app, string suffix) => Container is null
+        ? HostState.StateFile(app, suffix)
+        : Container.HostPath(Path.Combine("/root", RemoteCommands.StateDirectory, app + suffix));
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // A booted host must not outlive a fixture that failed to start (sshd is the last step).
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
+        if (_systemd)
+            Container = await SystemdContainer.StartAsync(Path.Combine(GatedHost.RepoRoot(), "image", "make-image.sh"),
+                [Path.GetDirectoryName(GatedHost.GateProgram)!]);
+        _bin = new TempDir("mgtest-bin-", TempRoot);
         var docker = _bin.Write("docker", """
             #!/bin/sh
             # Fake `docker compose` for tests. State: $PWD/.running (one service a line); log: $PWD/.calls
@@ -34,14 +73,40 @@ public sealed class RealHost : IAsyncLifetime
             esac
             """.Replace("\r", ""));
         File.SetUnixFileMode(docker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        Ssh = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [_bin.Path] });
+        Ssh = await SshHost.StartAsync(new SshHostOptions
+        {
+            ExtraPath = [_bin.Path],
+            CommandPrefix = Container?.Enter ?? [],
+            TempRoot = TempRoot,
+        });
     }
 
     public async Task DisposeAsync()
     {
-        await Ssh.DisposeAsync();
-        _bin.Dispose();
+        if (Ssh is not null) await Ssh.DisposeAsync();
+        Ssh = null!;
+        _bin?.Dispose();
+        if (Container is not null) await Container.DisposeAsync();
+        Container = null;
     }
+}
+
+/// <summary>The real sshd inside a host whose PID 1 is systemd: one boot per test class that uses it.</summary>
+public sealed class SystemdHost() : RealHost(systemd: true)
+{
+    /// <summary>Runs a command inside the host; asserts it succeeds and returns its output.</summary>
+    public async Task<string> InsideAsync(params string[] command)
+    {
+        var r = await Container!.ExecAsync(command);
+        Assert.True(r.Succeeded, $"{string.Join(' ', command)}: exit {r.ExitCode}\n{r.Stdout}{r.Stderr}");
+        return r.Stdout;
+    }
+
+    /// <summary>Every timer the host's systemd has loaded, waiting or elapsed (one line each).</summary>
+    public Task<string> TimersAsync() => InsideAsync("systemctl", "list-timers", "--all", "--no-legend", "--no-pager", "--plain");
+
+    /// <summary>The switch the host armed for an app: its kind and id (`systemd UNIT`, `nohup PID`, ...).</summary>
+    public string[] SwitchFile(string app) => File.ReadAllText(StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
 }
 
 /// <summary>What the runner tests share about the SSH user's side of the host: its switch markers, and polling.</summary>
@@ -79,16 +144,20 @@ public sealed class RealHostCollection : ICollectionFixture<RealHost>
 /// </summary>
 public sealed class Scenario : IAsyncDisposable
 {
-    public TempDir Dir { get; } = new("mgtest-scn-");
+    public TempDir Dir { get; }
     public ResticRepo Repo { get; private set; } = null!;
     public SshHost Ssh { get; }
     public string HostName { get; } = "kvm-test";
 
-    private Scenario(SshHost ssh) => Ssh = ssh;
+    private Scenario(SshHost ssh, string? tempRoot)
+    {
+        Ssh = ssh;
+        Dir = new TempDir("mgtest-scn-", tempRoot);
+    }
 
     public static async Task<Scenario> CreateAsync(RealHost host, bool initRepo = true)
     {
-        var s = new Scenario(host.Ssh);
+        var s = new Scenario(host.Ssh, host.TempRoot);
         s.Repo = await ResticRepo.CreateAsync(initRepo);
         return s;
     }

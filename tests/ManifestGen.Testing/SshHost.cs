@@ -31,6 +31,12 @@ public sealed record SshHostOptions
     /// with sshd (its PID 1).
     /// </summary>
     public bool AtDaemon { get; init; }
+    /// <summary>
+    /// Folder the host's keys, sshd_config and authorized_keys are created in (the system temp dir when
+    /// null): a host in a container (<see cref="SystemdContainer"/>, entered through <see cref="CommandPrefix"/>)
+    /// must see them at the same path.
+    /// </summary>
+    public string? TempRoot { get; init; }
 }
 
 /// <summary>A throwaway login for <see cref="SshHostOptions.LoginUser"/> (uid and gid not in the machine's database).</summary>
@@ -79,7 +85,7 @@ public sealed class SshHost : IAsyncDisposable
     public static async Task<SshHost> StartAsync(SshHostOptions? options = null)
     {
         options ??= new SshHostOptions();
-        var dir = new TempDir("mgtest-sshd-");
+        var dir = new TempDir("mgtest-sshd-", options.TempRoot);
         try
         {
             // sshd refuses to start without its privilege separation directory.

@@ -5,9 +5,13 @@ public sealed class TempDir : IDisposable
 {
     public string Path { get; }
 
-    public TempDir(string prefix = "mgtest-")
+    /// <param name="parent">Folder to create it in (e.g. one a container sees at the same path); the system temp dir when null.</param>
+    public TempDir(string prefix = "mgtest-", string? parent = null)
     {
-        Path = Directory.CreateTempSubdirectory(prefix).FullName;
+        Path = parent is null
+            ? Directory.CreateTempSubdirectory(prefix).FullName
+            : Directory.CreateDirectory(System.IO.Path.Combine(parent, prefix + Guid.NewGuid().ToString("N")[..12]),
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
     }
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
