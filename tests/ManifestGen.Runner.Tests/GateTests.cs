@@ -110,6 +110,22 @@ public sealed class GatedHost
     };
 
     public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+
+    /// <summary>
+    /// After a gated run with db stopped was killed: the gate's switch (whichever timer the host has)
+    /// starts db again and removes <paramref name="marker"/>, and the next gated run succeeds with nothing
+    /// to recover (its own deadline long enough for a loaded machine).
+    /// </summary>
+    public async Task AssertSwitchFiredAndNextRunSucceedsAsync(Scenario s, JobConfig config, string dir, string name, string marker)
+    {
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the switch started db again\n" + Log);
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(marker), TimeSpan.FromSeconds(30)), "the switch removes its marker");
+        Assert.Contains($"switch of {name} fired", Log);
+        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        Assert.True(next.ExitCode == 0, next + "\n" + Log);
+        Assert.Empty(next.Summary.ServicesRecovered);
+        Assert.DoesNotContain("refused", Log);
+    }
 }
 
 [Collection(GateHostCollection.Name)]
@@ -474,15 +490,6 @@ public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<Real
         await FaultTests.KillWhileStoppedAsync(s, config, dir);
         Assert.True(File.Exists(HostState.StateFile(name, ".stopped")), "the gate's marker records the stopped service\n" + gate.Log);
 
-        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the gate's switch started db again\n" + gate.Log);
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes its marker");
-        Assert.Contains($"switch of {name} fired", gate.Log);
-
-        // The next gated run finds nothing to recover and succeeds.
-        // (A long deadline: the next run must finish on its own, however loaded the machine is.)
-        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
-        Assert.True(next.ExitCode == 0, next + "\n" + gate.Log);
-        Assert.Empty(next.Summary.ServicesRecovered);
-        Assert.DoesNotContain("refused", gate.Log);
+        await gate.AssertSwitchFiredAndNextRunSucceedsAsync(s, config, dir, name, HostState.StateFile(name, ".stopped"));
     }
 }

@@ -106,15 +106,7 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
         var config = gate.Gated(s.Backup(StoppingDb(s, name, dir))) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
         await KillWhileStoppedAsync(host, s, config, dir, name);
 
-        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "systemd started db again\n" + gate.Log);
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(host.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the fire removes its marker");
-        Assert.Contains($"switch of {name} fired", gate.Log);
-
-        // The next run finds nothing to recover and succeeds (its own deadline long enough for a loaded machine).
-        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
-        Assert.True(next.ExitCode == 0, next + "\n" + gate.Log);
-        Assert.Empty(next.Summary.ServicesRecovered);
-        Assert.DoesNotContain("refused", gate.Log);
+        await gate.AssertSwitchFiredAndNextRunSucceedsAsync(s, config, dir, name, host.StateFile(name, ".stopped"));
     }
 
     [Fact]
