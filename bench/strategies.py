@@ -34,6 +34,8 @@ class Target:
 
 def job_config(t: Target, lab) -> dict:
     """The JobConfig (src/ManifestGen.Contracts/JobConfig.cs, version 1) of a backup job."""
+    # Every field the contract does not declare optional is written, as the generator writes it (the
+    # runner refuses a configuration that leaves one out); the values are the generator's defaults.
     return {
         "version": 1,
         "kind": "backup",
@@ -42,9 +44,15 @@ def job_config(t: Target, lab) -> dict:
                        "retryLockSeconds": 30},
         "host": {"name": HOST_NAME, "address": "127.0.0.1", "port": 2222, "user": "root",
                  "identityFile": os.path.join(lab.dir, "client_key"),
-                 "knownHostsFile": os.path.join(lab.dir, "known_hosts")},
-        "app": {"name": t.app, "paths": [t.host_path], "strategy": t.strategy, "localRoot": t.local_root,
-                "compressTransfer": True},
+                 "knownHostsFile": os.path.join(lab.dir, "known_hosts"),
+                 "connectTimeoutSeconds": 15, "serverAliveIntervalSeconds": 15, "gated": False},
+        "app": {"name": t.app, "paths": [t.host_path], "excludes": [], "strategy": t.strategy,
+                "localRoot": t.local_root, "tags": [],
+                "hooks": {"before": [], "after": [], "stopServices": [], "dumps": []},
+                "partialIsFailure": True, "transferTimeoutSeconds": 300, "changedFileRecopies": 3,
+                "changedFileIsFailure": True, "checksumIntervalDays": 7, "compressTransfer": True},
+        "reporting": {},
+        "terminationGracePeriodSeconds": 120,
     }
 
 

@@ -11,6 +11,12 @@ namespace ManifestGen.Contracts;
 /// Versioned: the runner refuses a version it does not know instead of guessing.
 /// It never contains a credential, only paths of files that Secrets are mounted at.
 /// </summary>
+/// <remarks>
+/// Every field with a default is <see cref="JsonRequiredAttribute"/>: the source-generated reader gives a
+/// left-out init-only field zero, false or null rather than its default (a left-out partialIsFailure
+/// would report partial backups as successes), so leaving one out is an error that names it. The
+/// generator writes every field.
+/// </remarks>
 public sealed record JobConfig
 {
     public const int CurrentVersion = 1;
@@ -26,12 +32,14 @@ public sealed record JobConfig
     public AppConfig? App { get; init; }
     /// <summary>Retention groups and check settings (maintenance jobs).</summary>
     public MaintenanceConfig? Maintenance { get; init; }
+    [JsonRequired]
     public ReportingConfig Reporting { get; init; } = new();
     /// <summary>
     /// Seconds between SIGTERM and SIGKILL: the generator renders it as the pod's
     /// terminationGracePeriodSeconds and the runner fits its shutdown steps into it
     /// (<see cref="ShutdownBudget"/>), so both sides read the same value.
     /// </summary>
+    [JsonRequired]
     public int TerminationGracePeriodSeconds { get; init; } = ShutdownBudget.DefaultGracePeriodSeconds;
     /// <summary>
     /// The Job's activeDeadlineSeconds (what the generator renders). The runner stops itself when it runs
@@ -106,6 +114,7 @@ public sealed record RepositoryConfig
     /// <summary>File holding that user's password (a mounted Secret key); restic gets it as RESTIC_REST_PASSWORD.</summary>
     public string? RestPasswordFile { get; init; }
     /// <summary>Bounded wait for a lock held by another job (restic --retry-lock).</summary>
+    [JsonRequired]
     public int RetryLockSeconds { get; init; } = 300;
 }
 
@@ -114,13 +123,16 @@ public sealed record HostConfig
     /// <summary>Stable host name for restic --host: the inventory's host name, never the pod's.</summary>
     public required string Name { get; init; }
     public required string Address { get; init; }
+    [JsonRequired]
     public int Port { get; init; } = 22;
     public required string User { get; init; }
     /// <summary>Private key file (mounted Secret, mode 0400).</summary>
     public required string IdentityFile { get; init; }
     /// <summary>Pinned known_hosts file (mounted ConfigMap); StrictHostKeyChecking=yes against it.</summary>
     public required string KnownHostsFile { get; init; }
+    [JsonRequired]
     public int ConnectTimeoutSeconds { get; init; } = 15;
+    [JsonRequired]
     public int ServerAliveIntervalSeconds { get; init; } = 15;
     /// <summary>
     /// The host runs the key through the ManifestGen gate (host/manifestgen-gate): rsync then runs
@@ -136,53 +148,67 @@ public sealed record AppConfig
     /// <summary>Absolute paths on the host. Snapshots use the same absolute paths.</summary>
     public required ImmutableArray<string> Paths { get; init; }
     /// <summary>restic/rsync exclude patterns.</summary>
+    [JsonRequired]
     public ImmutableArray<string> Excludes { get; init; } = [];
     public required TransferStrategy Strategy { get; init; }
     /// <summary>
     /// Where the host's paths appear locally: "/" in a pod (the mirror claim, or the sshfs mount, is
     /// mounted at the host's own absolute path, so restic's snapshot paths equal the host's).
     /// </summary>
+    [JsonRequired]
     public string LocalRoot { get; init; } = "/";
     /// <summary>Extra tags besides app=NAME.</summary>
+    [JsonRequired]
     public ImmutableArray<string> Tags { get; init; } = [];
+    [JsonRequired]
     public HooksConfig Hooks { get; init; } = new();
     /// <summary>
     /// A restic exit code 3 (some files unreadable) fails the job (the default); false turns it into a
     /// warning. Either way the summary names the files.
     /// </summary>
+    [JsonRequired]
     public bool PartialIsFailure { get; init; } = true;
     /// <summary>
     /// rsync --timeout: seconds without any data moving before rsync gives up, so a frozen peer cannot
     /// hold the services stopped until the job's deadline (SSH keep-alives do not see a stalled process).
     /// </summary>
+    [JsonRequired]
     public int TransferTimeoutSeconds { get; init; } = 300;
     /// <summary>
     /// rsync: after the copy, up to this many more passes re-copy files whose size or mtime changed since
     /// they were read (a file rewritten during its own transfer is stored torn otherwise).
     /// </summary>
+    [JsonRequired]
     public int ChangedFileRecopies { get; init; } = 3;
     /// <summary>A file still changing after <see cref="ChangedFileRecopies"/> passes fails the job (true) or is a warning.</summary>
+    [JsonRequired]
     public bool ChangedFileIsFailure { get; init; } = true;
     /// <summary>
     /// rsync: every this many days the pull compares every file by checksum (--checksum), so a mirror file
     /// damaged with its size and mtime intact cannot live on in every later snapshot. 0: every run.
     /// </summary>
+    [JsonRequired]
     public int ChecksumIntervalDays { get; init; } = 7;
     /// <summary>Compress on the wire (rsync --compress --compress-choice=zstd; ssh for tar/sshfs).</summary>
+    [JsonRequired]
     public bool CompressTransfer { get; init; } = true;
 }
 
 public sealed record HooksConfig
 {
     /// <summary>Shell commands run on the host before the transfer, in order (e.g. a database dump).</summary>
+    [JsonRequired]
     public ImmutableArray<HookCommand> Before { get; init; } = [];
     /// <summary>Shell commands run on the host after the backup, in order (also after failures).</summary>
+    [JsonRequired]
     public ImmutableArray<HookCommand> After { get; init; } = [];
     /// <summary>Compose services stopped during the transfer and started again in a finally.</summary>
+    [JsonRequired]
     public ImmutableArray<string> StopServices { get; init; } = [];
     /// <summary>Directory holding the compose file on the host (for stopping services).</summary>
     public string? ComposeDirectory { get; init; }
     /// <summary>Dumps streamed straight into restic as their own snapshot (--stdin-from-command, tag dump).</summary>
+    [JsonRequired]
     public ImmutableArray<DumpStream> Dumps { get; init; } = [];
 }
 
@@ -190,6 +216,7 @@ public sealed record HookCommand
 {
     /// <summary>The command line run by the remote user's shell on the host.</summary>
     public required string Run { get; init; }
+    [JsonRequired]
     public int TimeoutSeconds { get; init; } = 600;
 }
 
@@ -200,6 +227,7 @@ public sealed record DumpStream
     public required string Command { get; init; }
     /// <summary>File name of the dump inside the snapshot (restic --stdin-filename).</summary>
     public required string FileName { get; init; }
+    [JsonRequired]
     public int TimeoutSeconds { get; init; } = 3600;
 }
 
@@ -213,6 +241,7 @@ public sealed record RetentionPolicy
     public int? KeepYearly { get; init; }
     /// <summary>restic duration such as "14d" or "1y2m".</summary>
     public string? KeepWithin { get; init; }
+    [JsonRequired]
     public ImmutableArray<string> KeepTags { get; init; } = [];
 }
 
@@ -226,8 +255,10 @@ public sealed record RetentionGroup
 
 public sealed record MaintenanceConfig
 {
+    [JsonRequired]
     public ImmutableArray<RetentionGroup> Groups { get; init; } = [];
     /// <summary>Prune after forget.</summary>
+    [JsonRequired]
     public bool Prune { get; init; } = true;
     /// <summary>restic check --read-data-subset value (e.g. "5%" or "1/7"); null reads no data.</summary>
     public string? ReadDataSubset { get; init; }

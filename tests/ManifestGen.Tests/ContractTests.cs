@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ManifestGen.Contracts;
 
 namespace ManifestGen.Tests;
@@ -36,5 +37,22 @@ public sealed class ContractTests
     {
         var json = JobConfigJson.Serialize(Sample()).Replace("\"kind\"", "\"unexpected\": 1,\n  \"kind\"");
         Assert.Throws<JobConfigException>(() => JobConfigJson.Deserialize(json, "job.json"));
+    }
+
+    [Theory]
+    [InlineData("reporting")]
+    [InlineData("terminationGracePeriodSeconds")]
+    [InlineData("partialIsFailure")]
+    [InlineData("retryLockSeconds")]
+    public void A_configuration_that_leaves_out_a_field_is_refused_naming_it(string field)
+    {
+        // The source-generated reader would give a left-out field zero, false or null instead of its
+        // default (partialIsFailure false: partial backups reported as successes): it must be refused.
+        var json = JsonNode.Parse(JobConfigJson.Serialize(Sample()))!.AsObject();
+        foreach (var node in new[] { json, json["app"]!.AsObject(), json["repository"]!.AsObject() })
+            node.Remove(field);
+        var ex = Assert.Throws<JobConfigException>(() => JobConfigJson.Deserialize(json.ToJsonString(), "job.json"));
+        Assert.Contains($"'{field}'", ex.Message);
+        Assert.StartsWith("job.json: ", ex.Message);
     }
 }
