@@ -46,19 +46,18 @@ public static class InventoryChecks
     {
         // Rules only read the inventory: they run side by side (the schedule rule alone walks hundreds of
         // days for every job), each into its own slot, joined in the listed order as if run one by one.
-        var found = new List<Diagnostic>[Discovered.Count];
-        Parallel.For(0, Discovered.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        var found = PerCore.Map(Discovered.Count, i =>
         {
             var check = Discovered[i];
             try
             {
-                found[i] = [.. check.Check(inventory)];
+                return check.Check(inventory).ToList();
             }
 #pragma warning disable CA1031 // one faulty rule must not turn a finding into a crash of the whole tool
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                found[i] = [DiagnosticCatalogue.Create(DiagnosticCatalogue.InternalCheckError, inventory.SourceMap.Root,
+                return [DiagnosticCatalogue.Create(DiagnosticCatalogue.InternalCheckError, inventory.SourceMap.Root,
                     $"rule {check.GetType().Name} failed: {ex.GetType().Name}: {ex.Message}")];
             }
         });

@@ -47,7 +47,7 @@ public static class OutputTree
         var drift = new FileDrift?[expected.Count];
         // Files are independent: read and compare them in parallel. A path not listed in the folder is
         // missing without asking the file system again.
-        Parallel.For(0, expected.Count, Bounded, i =>
+        Parallel.For(0, expected.Count, PerCore.Options, i =>
         {
             var file = expected[i];
             var actual = existing.Contains(file.Path) ? ReadOrNull(Path.Combine(outRoot, file.Path)) : null;
@@ -103,8 +103,6 @@ public static class OutputTree
         RemoveEmptyDirectories(Path.Combine(outRoot, environment));
         return [.. failures.OfType<Diagnostic>()];
     }
-
-    private static readonly ParallelOptions Bounded = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     public static void RemoveEmptyDirectories(string dir)
     {

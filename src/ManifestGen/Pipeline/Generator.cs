@@ -222,10 +222,8 @@ public sealed class Generator(GeneratorPaths paths)
             ? $"{env}/{ApplicationFile}"
             : $"{env}/{ManifestsFolder}/{p.Placed.Object.Kind.ToLowerInvariant()}-{p.Placed.Object.Name}{NamespaceSuffix(p.Placed.Object, plan.Namespace)}.yaml", p.Content)).ToList();
         // Every file's text is scanned line by line: side by side, joined in the files' order.
-        var textFindings = new List<Diagnostic>[placed.Count];
-        Parallel.For(0, placed.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-            textFindings[i] = [.. CrossObjectChecks.CheckText(files[i].Content, "out/" + files[i].Path, placed[i].Placed.Origin, inventory.Model.Placeholders)]);
-        diagnostics.AddRange(textFindings.SelectMany(f => f));
+        diagnostics.AddRange(PerCore.Map(placed.Count, i =>
+            CrossObjectChecks.CheckText(files[i].Content, "out/" + files[i].Path, placed[i].Placed.Origin, inventory.Model.Placeholders).ToList()).SelectMany(f => f));
         files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
         files.AddRange(plan.HostFiles.Select(f => new OutputFile($"{env}/{f.Path}", f.Content)));
 
@@ -248,12 +246,9 @@ public sealed class Generator(GeneratorPaths paths)
 
     private static UnitResult[] RenderUnits(TemplateRenderer renderer, LoadedInventory inventory, (RenderUnit Unit, bool IsApplication)[] units)
     {
-        // Render, strict re-parse and canonical text are independent per object: run them in parallel,
-        // keep every result and its diagnostics at the object's index so the output does not depend on
-        // scheduling (diagnostics are sorted at the end anyway).
-        var results = new UnitResult[units.Length];
-        // One worker per core: more threads only add context switches and lock contention.
-        Parallel.For(0, units.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        // Render, strict re-parse and canonical text are independent per object: side by side, every
+        // result and its diagnostics at the object's index (diagnostics are sorted at the end anyway).
+        return PerCore.Map(units.Length, i =>
         {
             var (unit, isApplication) = units[i];
             var local = new List<Diagnostic>();
@@ -267,9 +262,8 @@ public sealed class Generator(GeneratorPaths paths)
                 local.AddRange(RenderedObjectRules.Check(obj, unit.SourcePath, inventory.SourceMap));
                 placedObject = new PlacedObject(obj, inventory.SourceMap.SpanOf(unit.SourcePath));
             }
-            results[i] = new UnitResult(placedObject, isApplication, content, local);
+            return new UnitResult(placedObject, isApplication, content, local);
         });
-        return results;
     }
 }
 

@@ -124,18 +124,17 @@ public sealed class ScheduleRule : InventoryRule
         var windows = Windows(jobs);
         var backups = new WindowIndex(windows, b => !jobs[b].Job.IsMaintenance);
         // One finding per maintenance job, computed side by side and reported in the jobs' order.
-        var findings = new ValidationFailure?[jobs.Count];
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, m =>
+        var findings = PerCore.Map(jobs.Count, m =>
         {
             var maintenance = jobs[m];
             if (!maintenance.Job.IsMaintenance)
-                return;
+                return null;
             var (count, earliest) = Earliest(backups.Meeting(windows[m]), b => FirstOverlap(windows[m], windows[b]));
             if (count == 0)
-                return;
+                return null;
             var (backup, overlap) = (jobs[earliest[0].Index], earliest[0].Overlap);
             var others = count == 1 ? "" : $" ({count - 1} more backup{(count == 2 ? "" : "s")} also overlap: {Some(earliest.Skip(1).Select(o => jobs[o.Index].Job.Seed), count - 1)})";
-            findings[m] = ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
+            return ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsBackup, maintenance.Job.SchedulePath,
                 $"{maintenance.Job.Description} (exclusive lock) runs {Time(overlap.M.Start, maintenance.Zone)} to {Time(overlap.M.End, maintenance.Zone)}; " +
                 $"{backup.Job.Description} runs {Time(overlap.B.Start, backup.Zone)} to {Time(overlap.B.End, backup.Zone)}{others}",
                 "move one of the schedules, or shorten activeDeadlineSeconds so the windows do not meet");
@@ -146,11 +145,8 @@ public sealed class ScheduleRule : InventoryRule
     private static List<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> Windows(List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
     {
         var until = Reference.AddDays(OverlapDays);
-        var windows = new ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>[jobs.Count];
-        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, j =>
-            windows[j] = [.. jobs[j].Schedule.Occurrences(Reference, jobs[j].Zone, 20_000, until)
-                .Select(start => (Start: start, End: start.AddSeconds(jobs[j].Job.DeadlineSeconds)))]);
-        return [.. windows];
+        return [.. PerCore.Map(jobs.Count, j => jobs[j].Schedule.Occurrences(Reference, jobs[j].Zone, 20_000, until)
+            .Select(start => (Start: start, End: start.AddSeconds(jobs[j].Job.DeadlineSeconds))).ToImmutableArray())];
     }
 
     /// <summary>
