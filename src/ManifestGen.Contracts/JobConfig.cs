@@ -218,6 +218,12 @@ public sealed record HookCommand
     public required string Run { get; init; }
     [JsonRequired]
     public int TimeoutSeconds { get; init; } = 600;
+    /// <summary>
+    /// Files the command writes on the host (declared in the inventory; <see cref="GateAllowList.HookOutputs"/>
+    /// adds the targets it finds in the line). Behind the host gate each is checked and created fresh first.
+    /// </summary>
+    [JsonRequired]
+    public ImmutableArray<string> Writes { get; init; } = [];
 }
 
 public sealed record DumpStream

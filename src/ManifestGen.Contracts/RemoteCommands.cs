@@ -100,6 +100,12 @@ public static partial class RemoteCommands
         .. app.Hooks.Before.Select(h => h.Run),
         .. app.Hooks.After.Select(h => h.Run),
         .. app.Hooks.Dumps.Select(d => d.Command),
+        .. ReadOnlyBackupCommands(app),
+    ];
+
+    /// <summary>The fixed lines that only read the app's files (the tar stream, the file-state listings): the gate runs them in the app's read-only sandbox.</summary>
+    public static IReadOnlyList<string> ReadOnlyBackupCommands(AppConfig app) =>
+    [
         .. app.Strategy == TransferStrategy.Tar ? [TarStream(app)] : Array.Empty<string>(),
         .. app.Strategy == TransferStrategy.Rsync ? app.Paths.Select(FileStates) : [],
     ];

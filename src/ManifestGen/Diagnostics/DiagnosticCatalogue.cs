@@ -299,13 +299,17 @@ public static partial class DiagnosticCatalogue
         "On a gated host the rsync paths travel on rsync's server command line, where the gate checks them (rsync escapes special characters there), and the gate's allow-list is line-based. App paths, compose folders, service names, the gate's own paths and the log file must therefore be plain: letters, digits and `._/@+,:=-` (service names: letters, digits and `._-`); hook and dump commands must be one line without tabs.",
         "Rename the folder (or link a plain name to it on the host), or write the command on one line.");
     public static readonly DiagnosticRule GateSshfsUnconfined = new("MG0732", Severity.Warning,
-        "sshfs on a gated host is read-only but not confined to the app",
-        "sshfs speaks SFTP. The gate runs the host's sftp-server read-only (`-R`), but sftp-server has no way to confine a client to some folders: the backup key can read every file the host user can read, not only the app's paths. rsync and tar apps are confined to their paths.",
-        "Use the rsync strategy, or run the host user with read access to the app's folders only.");
+        "sshfs on an unsandboxed gated host is read-only but not confined to the app",
+        "sshfs speaks SFTP. The gate runs the host's sftp-server read-only (`-R`) in its sandbox, where the host's sshfs apps' paths are the only files. A host marked `gateSandbox: false` has no sandbox: sftp-server cannot confine a client to some folders, so the backup key can read every file the host user can read, not only the app's paths.",
+        "Install bubblewrap on the host and remove `gateSandbox: false`, or use the rsync strategy.");
     public static readonly DiagnosticRule GatePublicKeyInvalid = new("MG0733", Severity.Error,
         "Gate public key invalid",
         "`backupPublicKey` and `restorePublicKey` are OpenSSH public key lines (`ssh-ed25519 AAAA… comment`) and must differ: the restore key writes to the host, the backup key only reads, so one key must not be both.",
         "Paste the `.pub` file of each key; generate a separate restore key with `ssh-keygen -t ed25519`.");
+    public static readonly DiagnosticRule GateUnsandboxed = new("MG0734", Severity.Warning,
+        "Gated host runs without its sandbox",
+        "With `gateSandbox: false` the host's gate runs rsync, the drill's reads, tar and the restore's move without the sandbox in which an app's paths are the only files. The gate then checks paths by name only: a key holder who races a folder for a link, plants a link for a later request, or sends rsync filter rules over the protocol can reach files outside the app (with the restore key: write them).",
+        "Install bubblewrap on the host (`manifestgen-gate self-test` says whether it works) and remove `gateSandbox: false`.");
 
     // ---- MG08xx: image -----------------------------------------------------------------------
     public static readonly DiagnosticRule ImageLatest = new("MG0801", Severity.Warning,

@@ -49,8 +49,12 @@ public sealed record HostGateSpec
     public string ConfigDirectory { get; init; } = "/etc/manifestgen-gate";
     [Description("File on each host the gate appends refusals and permitted requests to, besides syslog.")]
     public string? LogFile { get; init; }
-    [Description("The host's sftp-server, run read-only for sshfs apps.")]
+    [Description("The host's sftp-server, run read-only for sshfs apps (in the sandbox of the host's sshfs apps).")]
     public string SftpServer { get; init; } = "/usr/lib/openssh/sftp-server";
+    [Description("The sandbox the gate runs every file access in (bubblewrap): the host setup's setuid copy, which keeps the files' real owners; /usr/bin/bwrap runs unprivileged (user namespaces), where files of other owners are read as owned by nobody.")]
+    public string SandboxProgram { get; init; } = "/usr/local/libexec/manifestgen-sandbox";
+    [Description("Folder on each host where root opens restore windows (manifestgen-gate open-restore APP 2h); a tmpfs such as /run closes every window at reboot.")]
+    public string RestoreWindowDirectory { get; init; } = "/run/manifestgen-gate";
 }
 
 public sealed record OutputSpec
@@ -380,6 +384,8 @@ public sealed record HostSpec
     public SecretRefSpec? RestoreKeySecret { get; init; }
     [Description("Public half of the restore key; with hostGate, the rendered authorized_keys carries it.")]
     public string? RestorePublicKey { get; init; }
+    [Description("With hostGate: false lets this host's gate run without its sandbox (a host that cannot run bubblewrap); links, races and rsync filter rules are then not confined to the app's paths.")]
+    public bool GateSandbox { get; init; } = true;
     public required ImmutableArray<AppSpec> Apps { get; init; }
 }
 
@@ -418,6 +424,8 @@ public sealed record AppSpec
     public bool ChangedFileIsFailure { get; init; } = true;
     [Description("rsync: every this many days the pull compares every file by checksum, so damage in the mirror cannot live on (0: every run).")]
     public int ChecksumIntervalDays { get; init; } = 7;
+    [Description("With hostGate: a restore of this app may hold device files (otherwise the gate refuses the restore, naming them).")]
+    public bool RestoreDeviceFiles { get; init; }
 }
 
 public sealed record HooksSpec
@@ -439,6 +447,8 @@ public sealed record HookSpec
 {
     public required string Run { get; init; }
     public int TimeoutSeconds { get; init; } = 600;
+    [Description("Files the command writes (absolute); besides these, the targets of `>`/`>>` and sqlite3's `.backup` are found in the command. With hostGate, the gate checks each for links and creates it fresh just before the command runs.")]
+    public ImmutableArray<string> Writes { get; init; } = [];
 }
 
 public sealed record DumpSpec

@@ -209,7 +209,7 @@ internal static class BackupPlanner
         },
     };
 
-    private static HookCommand Hook(HookSpec h) => new() { Run = h.Run, TimeoutSeconds = h.TimeoutSeconds };
+    private static HookCommand Hook(HookSpec h) => new() { Run = h.Run, TimeoutSeconds = h.TimeoutSeconds, Writes = h.Writes };
 
     private static RetentionPolicy Policy(RetentionSpec r) => new()
     {

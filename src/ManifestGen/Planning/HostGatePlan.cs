@@ -32,10 +32,18 @@ public static class HostGatePlan
     public static ImmutableArray<HostFile> Files(HostGateSpec gate, HostSpec host, IReadOnlyList<JobConfig> jobs)
     {
         var dir = $"{Folder}/{host.Name}/";
+        var settings = new GateSettings
+        {
+            LogFile = gate.LogFile,
+            SftpServer = gate.SftpServer,
+            SandboxProgram = host.GateSandbox ? gate.SandboxProgram : null,
+            WindowDirectory = gate.RestoreWindowDirectory,
+            DeviceApps = [.. host.Apps.Where(a => a.RestoreDeviceFiles).Select(a => a.Name)],
+        };
         return
         [
-            new(dir + BackupAllowFile, GateAllowList.Render(host.Name, GateRole.Backup, jobs, gate.LogFile, gate.SftpServer)),
-            new(dir + RestoreAllowFile, GateAllowList.Render(host.Name, GateRole.Restore, jobs, gate.LogFile, gate.SftpServer)),
+            new(dir + BackupAllowFile, GateAllowList.Render(host.Name, GateRole.Backup, jobs, settings)),
+            new(dir + RestoreAllowFile, GateAllowList.Render(host.Name, GateRole.Restore, jobs, settings)),
             new(dir + AuthorizedKeysFile, AuthorizedKeys(gate, host)),
         ];
     }

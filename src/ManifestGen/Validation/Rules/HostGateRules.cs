@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Text.RegularExpressions;
 using FluentValidation;
@@ -47,6 +48,7 @@ internal sealed partial class HostGateValidator : AbstractValidator<InventorySpe
         var values = new List<(string Path, string Value)>
         {
             ("hostGate.program", gate.Program), ("hostGate.configDirectory", gate.ConfigDirectory), ("hostGate.sftpServer", gate.SftpServer),
+            ("hostGate.sandboxProgram", gate.SandboxProgram), ("hostGate.restoreWindowDirectory", gate.RestoreWindowDirectory),
         };
         if (gate.LogFile is { } log) values.Add(("hostGate.logFile", log));
         foreach (var (path, value) in values)
@@ -55,6 +57,9 @@ internal sealed partial class HostGateValidator : AbstractValidator<InventorySpe
         for (int h = 0; h < model.Hosts.Length; h++)
         {
             var host = model.Hosts[h];
+            if (!host.GateSandbox)
+                yield return ValidatorAdapter.Failure(DiagnosticCatalogue.GateUnsandboxed, $"hosts[{h}].gateSandbox",
+                    $"host {host.Name} runs its gate without the sandbox: a key holder can reach files outside the apps through links, races and rsync filter rules");
             for (int a = 0; a < host.Apps.Length; a++)
             {
                 var app = host.Apps[a];
@@ -71,7 +76,9 @@ internal sealed partial class HostGateValidator : AbstractValidator<InventorySpe
                     .Concat(OneLine(at + ".hooks.after", app.Hooks.After.Select(x => x.Run)))
                     .Concat(OneLine(at + ".hooks.dumps", app.Hooks.Dumps.Select(x => x.Command), ".command")))
                     yield return failure;
-                if ((app.Strategy ?? model.Defaults.Strategy) == TransferStrategy.Sshfs)
+                foreach (var failure in Outputs(at + ".hooks.before", app.Hooks.Before).Concat(Outputs(at + ".hooks.after", app.Hooks.After)))
+                    yield return failure;
+                if (!host.GateSandbox && (app.Strategy ?? model.Defaults.Strategy) == TransferStrategy.Sshfs)
                     yield return ValidatorAdapter.Failure(DiagnosticCatalogue.GateSshfsUnconfined, at + (app.Strategy is null ? "" : ".strategy"),
                         $"app {app.Name} uses sshfs on gated host {host.Name}: the backup key can read every file the host user `{host.User}` can read", atKey: true);
             }
@@ -96,6 +103,22 @@ internal sealed partial class HostGateValidator : AbstractValidator<InventorySpe
             : ValidatorAdapter.Failure(DiagnosticCatalogue.GateValueNotPlain, path,
                 $"`{value}` is not a plain absolute path (letters, digits and `._/@+,:=-`): the host gate cannot pass it on");
 
+    // Every file a hook writes (declared or found in its line) goes into the allow-list, where the gate checks
+    // and creates it before the hook runs: a plain absolute path.
+    private static IEnumerable<ValidationFailure> Outputs(string path, ImmutableArray<HookSpec> hooks)
+    {
+        for (int i = 0; i < hooks.Length; i++)
+        {
+            for (int w = 0; w < hooks[i].Writes.Length; w++)
+                if (!hooks[i].Writes[w].StartsWith('/') || !GateAllowList.IsPlainPath(hooks[i].Writes[w]))
+                    yield return ValidatorAdapter.Failure(DiagnosticCatalogue.GateValueNotPlain, $"{path}[{i}].writes[{w}]",
+                        $"`{hooks[i].Writes[w]}` is not a plain absolute path (letters, digits and `._/@+,:=-`): the host gate checks and creates each file a hook writes");
+            foreach (var found in GateAllowList.HookOutputs(hooks[i].Run, []).Where(o => !GateAllowList.IsPlainPath(o)))
+                yield return ValidatorAdapter.Failure(DiagnosticCatalogue.GateValueNotPlain, $"{path}[{i}].run",
+                    $"the command writes `{found}`, which is not a plain absolute path (letters, digits and `._/@+,:=-`): the host gate checks and creates each file a hook writes");
+        }
+    }
+
     private static IEnumerable<ValidationFailure> OneLine(string path, IEnumerable<string> commands, string suffix = ".run")
     {
         var i = 0;
@@ -108,7 +131,7 @@ internal sealed partial class HostGateValidator : AbstractValidator<InventorySpe
     }
 }
 
-/// <summary>MG0730-MG0733: what the host gate needs from the inventory.</summary>
+/// <summary>MG0730-MG0734: what the host gate needs from the inventory.</summary>
 public sealed class HostGateRule : InventoryRule
 {
     private static readonly HostGateValidator Validator = new();
