@@ -71,7 +71,7 @@ if [ "$mode" = --systemd-host ]; then
   # are masked, as is everything that would reach a network or a device from a container (apt timers,
   # fstrim, kernel modules, gettys). ($1 is mmdebstrap's, the root being built.)
   # shellcheck disable=SC2016,SC2054
-  hostopts=("${mmopts[@]}" --include=systemd,systemd-sysv,openssh-server,openssh-client,rsync,procps
+  hostopts=("${mmopts[@]}" --include=systemd,systemd-sysv,openssh-server,openssh-client,rsync,procps,bubblewrap
     --customize-hook='chroot "$1" systemctl mask ssh.service ssh.socket sshd-keygen.service systemd-modules-load.service getty@tty1.service console-getty.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer fstrim.timer systemd-tmpfiles-clean.timer')
   out="$cache/hosts/systemd-$(mm_key "${hostopts[@]}")"
   [ -d "$out/rootfs" ] || mm_build "$out/rootfs" "the systemd test host's root filesystem" "${hostopts[@]}"

@@ -19,6 +19,8 @@ public sealed class GatedHost
     public required string RestoreKey { get; init; }
     public required string LogFile { get; init; }
     public required ImmutableDictionary<string, string> Files { get; init; }
+    /// <summary>The installed restore allow-list (the one `open-restore` reads).</summary>
+    public required string RestoreAllowList { get; init; }
 
     public static string RepoRoot()
     {
@@ -45,6 +47,8 @@ public sealed class GatedHost
         var gateDir = s.Dir.Combine("gate");
         Directory.CreateDirectory(gateDir);
         var log = Path.Combine(gateDir, "gate.log");
+        // Restore windows in the scenario's own folder (root's, as the gate requires), not the machine's /run.
+        var windows = Path.Combine(gateDir, "windows");
         var hostKey = string.Join(' ', ssh.HostPublicKey.Split(' ').Take(2));
         var yaml = $"""
             namespace: backup-gate-test
@@ -73,6 +77,9 @@ public sealed class GatedHost
               program: {GateProgram}
               configDirectory: {gateDir}
               logFile: {log}
+              # The gate runs as root here: the distribution's bwrap is privileged for it.
+              sandboxProgram: /usr/bin/bwrap
+              restoreWindowDirectory: {windows}
             hosts:
               - name: {s.HostName}
                 address: {ssh.Address}
@@ -100,7 +107,18 @@ public sealed class GatedHost
         await File.WriteAllTextAsync(Path.Combine(gateDir, HostGatePlan.BackupAllowFile), files[HostGatePlan.BackupAllowFile]);
         await File.WriteAllTextAsync(Path.Combine(gateDir, HostGatePlan.RestoreAllowFile), files[HostGatePlan.RestoreAllowFile]);
         await ssh.AuthorizeAsync(files[HostGatePlan.AuthorizedKeysFile]);
-        return new GatedHost { BackupKey = backupKey, RestoreKey = restoreKey, LogFile = log, Files = files };
+        return new GatedHost
+        {
+            BackupKey = backupKey, RestoreKey = restoreKey, LogFile = log, Files = files,
+            RestoreAllowList = Path.Combine(gateDir, HostGatePlan.RestoreAllowFile),
+        };
+    }
+
+    /// <summary>What a person on the host does before a restore: `manifestgen-gate open-restore APP DURATION` as root.</summary>
+    public async Task OpenRestoreWindowAsync(string app, string duration = "1h")
+    {
+        var r = await Proc.RunAsync("bash", [GateProgram, "open-restore", app, duration, RestoreAllowList], TimeSpan.FromSeconds(60));
+        Assert.True(r.ExitCode == 0, $"open-restore {app}: exit {r.ExitCode}\n{r.Stdout}{r.Stderr}");
     }
 
     public JobConfig Gated(JobConfig config, bool restore = false) => config with
@@ -189,10 +207,17 @@ public sealed class GateTests(RealHost host)
         // The restore key writes the app's files back; the backup key could not (see the refusals test).
         var conf = Path.Combine(dir, "app.conf");
         await File.WriteAllTextAsync(conf, "damaged\n");
+        var closed = await s.RunAsync(gate.Gated(s.Backup(app), restore: true), "restore", "--path", conf, "--to-host", "--force");
+        Assert.True(closed.ExitCode != 0, "a restore without an open window: " + closed);
+        Assert.Contains("no restore window is open for", gate.Log);
+        Assert.Equal("damaged\n", await File.ReadAllTextAsync(conf));
+        await gate.OpenRestoreWindowAsync(name);
+        var logged = gate.Log.Length;
         var restore = await s.RunAsync(gate.Gated(s.Backup(app), restore: true), "restore", "--path", conf, "--to-host", "--force");
         Assert.True(restore.ExitCode == 0, restore + "\ngate log:\n" + gate.Log);
         Assert.Equal($"name = {name}\nport = 8080\n", await File.ReadAllTextAsync(conf));
-        Assert.DoesNotContain("refused", gate.Log);
+        Assert.DoesNotContain("refused", gate.Log[logged..]);
+        Assert.Contains("moved into place", gate.Log[logged..]);
     }
 
     [Fact]

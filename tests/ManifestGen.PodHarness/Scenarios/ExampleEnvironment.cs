@@ -200,6 +200,27 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             files.Add(new SandboxFile(Path.Combine(_options.RepositoryRoot, "host", "manifestgen-gate"), program, "0755"));
             foreach (var allow in new[] { HostGatePlan.BackupAllowFile, HostGatePlan.RestoreAllowFile })
                 files.Add(new SandboxFile(Path.Combine(hostDir, allow), configDirectory + "/" + allow, "0644"));
+            // The sandbox the allow-lists name: the host setup's setuid copy of bubblewrap (the stand-in host's
+            // sshd runs as root, for which it is privileged either way).
+            var restoreList = File.ReadAllText(Path.Combine(hostDir, HostGatePlan.RestoreAllowFile));
+            var sandbox = Regex.Match(restoreList, "(?m)^sandbox\t(/.+)$");
+            if (sandbox.Success) files.Add(new SandboxFile("/usr/bin/bwrap", sandbox.Groups[1].Value, "4755"));
+            // Restore windows: opened by the gate's own open-restore for every app of the host, as a person on
+            // the host opens one before a restore, in a folder of this run bound where the allow-list names it.
+            var windows = Regex.Match(restoreList, "(?m)^windows\t(/.+)$");
+            if (windows.Success)
+            {
+                var local = Path.Combine(_root, "restore-windows");
+                Directory.CreateDirectory(local);
+                File.SetUnixFileMode(local, (UnixFileMode)Convert.ToInt32("755", 8));
+                var localList = Path.Combine(_root, "restore.allow");
+                File.WriteAllText(localList, restoreList.Replace("windows\t" + windows.Groups[1].Value + "\n", "windows\t" + local + "\n", StringComparison.Ordinal));
+                foreach (var gatedApp in Regex.Matches(restoreList, "(?m)^path\t([^\t]+)\t").Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal))
+                    (await Proc.RunAsync("bash", [Path.Combine(_options.RepositoryRoot, "host", "manifestgen-gate"), "open-restore", gatedApp, "1d", localList],
+                        TimeSpan.FromSeconds(60)).ConfigureAwait(false)).EnsureSuccess($"manifestgen-gate open-restore {gatedApp}");
+                mounts.Add(new SandboxMount(local, windows.Groups[1].Value, ReadOnly: true, IsFile: false));
+                notes.Add("host gate: a restore window is open for every app while the environment lives (an operator opens one per restore)");
+            }
             // The allow-list's log file is a file of this machine bound on the host, so tests read the refusals.
             var log = Regex.Match(File.ReadAllText(Path.Combine(hostDir, HostGatePlan.BackupAllowFile)), "(?m)^log\t(.+)$");
             if (log.Success)
