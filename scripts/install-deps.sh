@@ -17,11 +17,12 @@ mode="${1:---all}"
 
 runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
 # bubblewrap: the sandbox the host gate runs every file access of a key in (the test hosts are this machine).
+# dpkg-dev, gcc, make, libacl1-dev: the gate's attack tests build an old rsync (with ACLs, as Debian's) whose client can send a raw filter rule (scripts/attacker-rsync.sh).
 # git and pre-commit: the hook test (a scratch GitOps repository using the hooks by rev); prometheus: promtool
 # checks and unit-tests the rendered alert rules; at: the dead man's switch's at branch, tested with an atd
 # of the test host's own (the package's own atd is not started where policy-rc.d or no init forbids it, and
 # the tests' namespaced atd never sees the machine's spool).
-test_pkgs=(openssh-server bubblewrap iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus shellcheck at)
+test_pkgs=(openssh-server bubblewrap dpkg-dev gcc make libc6-dev libacl1-dev iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus shellcheck at)
 # The runner image is built and every rendered pod run in it (image/make-image.sh, the pod harness).
 image_pkgs=(podman buildah runc umoci skopeo mmdebstrap uidmap)
 

@@ -18,6 +18,7 @@ namespace ManifestGen.Runner.Tests;
 public class RealHost : IAsyncLifetime
 {
     private readonly bool _systemd;
+    private readonly LoginUser? _login;
     private TempDir _bin = null!;
     public SshHost Ssh { get; private set; } = null!;
     public string FakeBin => _bin.Path;
@@ -30,7 +31,14 @@ public class RealHost : IAsyncLifetime
     {
     }
 
-    protected RealHost(bool systemd) => _systemd = systemd;
+    protected RealHost(bool systemd, LoginUser? login = null)
+    {
+        _systemd = systemd;
+        _login = login;
+    }
+
+    /// <summary>Folder first on the sessions' PATH, empty: a test puts a program there to replace the host's (an older rsync).</summary>
+    public string HostBin => Path.Combine(FakeBin, "host-bin");
 
     /// <summary>The dead man's switch's file of an app in the SSH user's (root's) home on this host.</summary>
     public string StateFile(string app, string suffix) => Container is null
@@ -72,12 +80,16 @@ public class RealHost : IAsyncLifetime
               *) echo "fake docker: unsupported $1" >&2; exit 2 ;;
             esac
             """.Replace("\r", ""));
-        File.SetUnixFileMode(docker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(docker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            (_login is null ? 0 : UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute));
+        Directory.CreateDirectory(HostBin);
+        if (_login is not null) File.SetUnixFileMode(_bin.Path, (UnixFileMode)Convert.ToInt32("755", 8));
         Ssh = await SshHost.StartAsync(new SshHostOptions
         {
-            ExtraPath = [_bin.Path],
+            ExtraPath = [Path.Combine(_bin.Path, "host-bin"), _bin.Path],
             CommandPrefix = Container?.Enter ?? [],
             TempRoot = TempRoot,
+            LoginUser = _login,
         });
     }
 
@@ -89,6 +101,15 @@ public class RealHost : IAsyncLifetime
         if (Container is not null) await Container.DisposeAsync();
         Container = null;
     }
+}
+
+/// <summary>
+/// The real sshd with a non-root login (<see cref="User"/>), as on a production host: its home (with
+/// ~/.ssh/authorized_keys, which sshd reads besides the fixture's file) is a folder of its own.
+/// </summary>
+public sealed class NonRootGateHost() : RealHost(systemd: false, login: User)
+{
+    public static readonly LoginUser User = new("mgbackup", 59990, 59990);
 }
 
 /// <summary>The real sshd inside a host whose PID 1 is systemd: one boot per test class that uses it.</summary>

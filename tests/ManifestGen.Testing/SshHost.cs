@@ -170,7 +170,7 @@ public sealed class SshHost : IAsyncDisposable
             ListenAddress {o.ListenAddress}
             HostKey {hostKey}
             PidFile none
-            AuthorizedKeysFile {dir.Combine("authorized_keys")}
+            AuthorizedKeysFile {dir.Combine("authorized_keys")}{(o.LoginUser is null ? "" : " .ssh/authorized_keys")}
             PermitRootLogin prohibit-password
             AllowUsers {user}
             PubkeyAuthentication yes
