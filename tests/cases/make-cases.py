@@ -182,7 +182,10 @@ case("privileged-for-rsync", ["MG0713"], ("          composeDirectory: /srv/comp
 GATE = "hostGate:\n  sourceRanges: [10.40.8.0/24]\n"
 case("gate-source-range-not-canonical", ["MG0730"], prepend="hostGate:\n  sourceRanges: [10.40.8.1/24]\n")
 case("gate-path-with-space", ["MG0731"], ("        paths: [/srv/compose/gitea]\n", "        paths: [\"/srv/compose/gitea data\"]\n"), prepend=GATE)
-case("gate-sshfs-unconfined", ["MG0714", "MG0732"], ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        strategy: sshfs\n        privileged: true\n"), prepend=GATE)
+case("gate-sshfs-unconfined", ["MG0714", "MG0732", "MG0734"], ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        strategy: sshfs\n        privileged: true\n"),
+     ("      name: ssh-kvm-prod-02\n", "      name: ssh-kvm-prod-02\n    gateSandbox: false\n"), prepend=GATE)
+case("gate-unsandboxed", ["MG0734"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-prod-01\n    gateSandbox: false\n"), prepend=GATE)
+case("gate-hook-output-not-plain", ["MG0731"], ("          stopServices: [gitea]\n", "          before:\n            - run: gitea dump --file /srv/compose/gitea/dump.zip\n              writes: [\"/srv/compose/gitea/dump $(date).zip\"]\n          stopServices: [gitea]\n"), prepend=GATE)
 case("gate-restore-key-is-backup-key", ["MG0733"], ("      name: ssh-kvm-prod-01\n",
      "      name: ssh-kvm-prod-01\n    backupPublicKey: ssh-ed25519 " + ED25519 + "\n    restorePublicKey: ssh-ed25519 " + ED25519 + "\n"))
 

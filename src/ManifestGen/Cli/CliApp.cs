@@ -397,6 +397,11 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         var result = Report([.. generation.Diagnostics, .. diagnostics], options);
         if (yaml is null)
             return Findings;
+        var (host, app) = (options.App[..slash], options.App[(slash + 1)..]);
+        if (options.ToHost && plan.Apps.Any(a => a.Host == host && a.App == app && a.RestoreKeySecret is not null))
+            // Behind the gate the restore key writes only while a window is open (README, host setup).
+            stdout.Write($"# Onto gated host {host}: first, as root on that host, open a restore window:\n" +
+                         $"#   manifestgen-gate open-restore {app} 2h\n# (the gate refuses the restore key without one)\n");
         stdout.Write(yaml);
         Summary(options, $"restore Job for {options.App} in {plan.Environment}", [.. generation.Diagnostics, .. diagnostics]);
         return result;
