@@ -159,8 +159,8 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
         // Everything went through the rendered gate, which logged it in the allow-lists' log file.
         var log = env.GateLog;
         output.WriteLine($"gate log:\n{log}");
-        Assert.Contains("exec: ", log);                            // the tar stream, byte for byte
-        Assert.Contains("sftp (read-only)", log);                  // sshfs
+        Assert.Contains("read (mailserver): 'tar'", log);          // the tar stream, byte for byte, in the app's sandbox
+        Assert.Contains("sftp (read-only) of wiki", log);          // sshfs, in the sandbox of the sshfs apps
         Assert.Contains("switch of mailserver armed", log);        // postfix and dovecot stopped under the switch
         Assert.Contains("switch of mailserver cancelled", log);
         Assert.Contains("drill: SHA-256 of", log);

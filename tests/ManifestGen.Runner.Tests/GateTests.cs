@@ -483,6 +483,46 @@ public sealed class GateTests(RealHost host)
     }
 
     [Fact]
+    public async Task Should_refuse_device_files_in_a_restore_unless_the_app_allows_them()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var plain = s.CreateApp(HostState.UniqueApp("plain"), dataFiles: 1);
+        var devices = s.CreateApp(HostState.UniqueApp("devs"), dataFiles: 1);
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {Path.GetFileName(plain)}
+                    paths: [{plain}]
+                  - name: {Path.GetFileName(devices)}
+                    paths: [{devices}]
+                    restoreDeviceFiles: true
+            """);
+        Assert.Contains($"devices\t{Path.GetFileName(devices)}\n", gate.Files[HostGatePlan.RestoreAllowFile]);
+        // A tree with a character device (root makes one here; the host's root receiver could too).
+        var tree = s.Dir.Combine("with-device");
+        Directory.CreateDirectory(tree);
+        await File.WriteAllTextAsync(Path.Combine(tree, "file"), "x");
+        await Proc.CheckedAsync("mknod", Path.Combine(tree, "null"), "c", "1", "3");
+        var sshCommand = $"ssh -F /dev/null -p {host.Ssh.Port.ToString(CultureInfo.InvariantCulture)} -i {gate.RestoreKey} -o IdentitiesOnly=yes " +
+                         $"-o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile={host.Ssh.KnownHostsFile} -o GlobalKnownHostsFile=/dev/null";
+        foreach (var dir in new[] { plain, devices })
+        {
+            await gate.OpenRestoreWindowAsync(Path.GetFileName(dir));
+            var r = await Proc.RunAsync("rsync", ["-aD", "-e", sshCommand, tree + "/", $"{host.Ssh.User}@{host.Ssh.Address}:{dir}/restored/"]);
+            var restored = Path.Combine(dir, "restored");
+            if (dir == plain)
+            {
+                Assert.NotEqual(0, r.ExitCode);
+                Assert.Contains($"holds device files ({dir}/restored/null)", r.Stderr);
+                Assert.False(Directory.Exists(restored), "nothing is moved when a device file is refused");
+            }
+            else
+            {
+                Assert.True(r.ExitCode == 0, r.Stderr + gate.Log);
+                Assert.Equal("character special file", (await Proc.CheckedAsync("stat", "-c", "%F", Path.Combine(restored, "null"))).Trim());
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_gate_passes_shellcheck()
     {
         var r = await Proc.RunAsync("shellcheck", ["--shell=bash", "--severity=style", GatedHost.GateProgram], TimeSpan.FromSeconds(120));

@@ -447,7 +447,7 @@ public sealed record HookSpec
 {
     public required string Run { get; init; }
     public int TimeoutSeconds { get; init; } = 600;
-    [Description("Files the command writes (absolute); besides these, the targets of `>`/`>>` and sqlite3's `.backup` are found in the command. With hostGate, the gate checks each for links and creates it fresh just before the command runs.")]
+    [Description("Files the command writes (absolute); besides these, the targets of `>`/`>>` and sqlite3's `.backup` are found in the command. With hostGate, the gate checks each for links (replacing anything but a plain file by a fresh one) just before the command runs.")]
     public ImmutableArray<string> Writes { get; init; } = [];
 }
 

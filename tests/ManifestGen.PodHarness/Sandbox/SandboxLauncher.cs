@@ -19,7 +19,7 @@ public static class SandboxLauncher
     private const string Nsenter = "/usr/bin/nsenter";
 
     private static readonly string[] Tools =
-        [Unshare, Nsenter, "/usr/bin/mount", "/usr/bin/setpriv", "/usr/sbin/chroot", "/usr/bin/env", "/usr/bin/hostname", "/bin/bash"];
+        [Unshare, Nsenter, "/usr/bin/mount", "/usr/bin/umount", "/usr/sbin/pivot_root", "/usr/bin/setpriv", "/usr/sbin/chroot", "/usr/bin/env", "/usr/bin/hostname", "/bin/bash"];
 
     /// <summary>Starts a long-running sandbox (a server); the caller stops it with <see cref="RunningSandbox.DisposeAsync"/>.</summary>
     public static RunningSandbox Start(SandboxSpec spec, string workDir)

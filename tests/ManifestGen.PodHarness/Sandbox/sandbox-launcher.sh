@@ -11,7 +11,7 @@
 # Root filesystem: an overlay whose lower layer is this machine's / (the image does not exist here),
 # with /tmp, /run, /var/tmp, /root, /home, /work and /srv masked by empty file systems; made read-only
 # when the spec says readOnlyRootFilesystem. Volumes are bind-mounted on top, then the workload is
-# exec'd through chroot + setpriv (user, groups, capability bounding set, no_new_privs) + env -C (workingDir).
+# exec'd through pivot_root + setpriv (user, groups, capability bounding set, no_new_privs) + env -C (workingDir).
 set -euo pipefail
 exec 3<"$1"
 field() { IFS= read -r -d '' "$1" <&3 || { echo "sandbox: plan truncated at $1" >&2; exit 125; }; }
@@ -79,6 +79,8 @@ make_target() { # $1 target inside the root, $2 kind
 for i in "${!dsts[@]}"; do make_target "${dsts[$i]}" "${kinds[$i]}" 2>/dev/null || true; done
 
 /usr/bin/hostname "$hostname"
+# Where the machine's root goes when the sandbox's root takes its place (created before a read-only remount).
+/usr/bin/mkdir "$R/.sandbox-oldroot"
 
 if [ "$rofs" = 1 ]; then
   /usr/bin/mount -o remount,bind,ro "$R"
@@ -104,5 +106,12 @@ if [ "$caps" != "*" ]; then priv+=(--inh-caps=-all --bounding-set="-all${caps:+,
 if [ "$nnp" = 1 ]; then priv+=(--no-new-privs); fi
 
 exec 3<&-
+# The root becomes the sandbox's own by pivot_root, as a container runtime does, not by chroot: a workload
+# that builds namespaces of its own (the host gate's bubblewrap) needs a root that is its mount
+# namespace's root. The machine's root is then detached.
+cd "$R"
+/usr/sbin/pivot_root . .sandbox-oldroot
+cd /
+/usr/bin/umount -l /.sandbox-oldroot
 # bash exports a few variables of its own; take them out so the workload sees exactly its spec's environment.
-exec /usr/sbin/chroot "$R" /usr/bin/setpriv "${priv[@]}" /usr/bin/env -u SHLVL -u _ -u OLDPWD -u PWD -C "$workdir" -- "${argv[@]}"
+exec /usr/bin/setpriv "${priv[@]}" /usr/bin/env -u SHLVL -u _ -u OLDPWD -u PWD -C "$workdir" -- "${argv[@]}"
