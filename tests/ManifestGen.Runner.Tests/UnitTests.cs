@@ -202,6 +202,27 @@ public sealed class ReportingTests
     }
 
     [Fact]
+    public void Should_push_a_rendered_job_into_a_group_of_its_own_named_by_its_instance()
+    {
+        var prune = new RunSummary { Command = "maintain", Outcome = Outcome.Success, ExitCode = 0, DurationSeconds = 1 };
+        Assert.Equal("/metrics/job/manifestgen/instance/restic-prune", Notifier.PushGroup(prune, "restic-prune"));
+        Assert.Equal("command=\"maintain\",app=\"\",host=\"\",instance=\"restic-prune\"", Notifier.MetricLabels(prune, "restic-prune"));
+        // A configuration without instances (written by hand) keeps the group of command, host and app.
+        Assert.Equal("/metrics/job/manifestgen/command/backup/host/h/app/a", Notifier.PushGroup(Summary(Outcome.Success), null));
+        Assert.Equal("command=\"backup\",app=\"a\",host=\"h\"", Notifier.MetricLabels(Summary(Outcome.Success), null));
+    }
+
+    [Theory]
+    [InlineData("restic-maintain-kvm-prod-01", true)]
+    [InlineData("backup-h-a.b", true)]
+    [InlineData("restic/prune", false)]
+    [InlineData("Backup-h", false)]
+    [InlineData("-prune", false)]
+    [InlineData("", false)]
+    public void Should_accept_as_instance_only_a_job_name(string name, bool valid) =>
+        Assert.Equal(valid, JobConfigRules.IsInstanceName(name));
+
+    [Fact]
     public void Should_print_the_summary_as_one_json_line()
     {
         var line = Summary(Outcome.Warning).ToJsonLine();

@@ -51,10 +51,11 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 
     public Task StartAsync(CancellationToken ct) => PingAsync("/start", null, ct);
 
-    public async Task FinishAsync(RunSummary summary, string? job, CancellationToken ct)
+    /// <summary>Pings the end of the run and pushes its metrics as <paramref name="instance"/> (the rendered job's name), when known.</summary>
+    public async Task FinishAsync(RunSummary summary, string? instance, CancellationToken ct)
     {
         await PingAsync(summary.Outcome == Outcome.Failure ? "/fail" : "", summary.ToJsonLine(), ct);
-        await MetricsAsync(summary, job, ct);
+        await MetricsAsync(summary, instance, ct);
     }
 
     private async Task PingAsync(string suffix, string? body, CancellationToken ct)
@@ -108,12 +109,36 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The labels of every metric of a run: command, app and host as the summary names them (empty when the
+    /// job has none) and, for a rendered job, instance: its name, which the alert rules select on.
+    /// </summary>
+    public static string MetricLabels(RunSummary s, string? instance) =>
+        $"command=\"{Escape(s.Command)}\",app=\"{Escape(s.App ?? "")}\",host=\"{Escape(s.Host ?? "")}\""
+        + (instance is null ? "" : $",instance=\"{Escape(instance)}\"");
+
+    /// <summary>
+    /// The run's pushgateway group: one per rendered job (job manifestgen, instance its name), so jobs of
+    /// one command (every host's forget, the prune) never replace each other's metrics; without an
+    /// instance, the group of command, host and app.
+    /// </summary>
+    public static string PushGroup(RunSummary s, string? instance)
+    {
+        var group = "/metrics/job/manifestgen";
+        if (instance is not null)
+            return group + "/instance/" + Uri.EscapeDataString(instance);
+        group += "/command/" + Uri.EscapeDataString(s.Command);
+        if (s.Host is { Length: > 0 } h) group += "/host/" + Uri.EscapeDataString(h);
+        if (s.App is { Length: > 0 } a) group += "/app/" + Uri.EscapeDataString(a);
+        return group;
+    }
+
     private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
-    private async Task MetricsAsync(RunSummary s, string? job, CancellationToken ct)
+    private async Task MetricsAsync(RunSummary s, string? instance, CancellationToken ct)
     {
         if (config.MetricsFile is null && config.PushgatewayUrl is null) return;
-        var labels = $"command=\"{Escape(s.Command)}\",app=\"{Escape(s.App ?? job ?? "")}\",host=\"{Escape(s.Host ?? "")}\"";
+        var labels = MetricLabels(s, instance);
         var now = Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3);
         if (config.MetricsFile is { } file)
         {
@@ -134,9 +159,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         if (config.PushgatewayUrl is { } gw)
         {
             // PUT replaces the group (success); POST keeps metrics not sent, so a failure keeps last-success.
-            var group = "/metrics/job/manifestgen/command/" + Uri.EscapeDataString(s.Command);
-            if (s.Host is { Length: > 0 } h) group += "/host/" + Uri.EscapeDataString(h);
-            if ((s.App ?? job) is { Length: > 0 } a) group += "/app/" + Uri.EscapeDataString(a);
+            var group = PushGroup(s, instance);
             var body = RenderMetrics(s, labels, now, null);
             if (s.Outcome == Outcome.Failure)
                 body = string.Join('\n', body.Split('\n').Where(l => !l.Contains(LastSuccessMetric, StringComparison.Ordinal)));
