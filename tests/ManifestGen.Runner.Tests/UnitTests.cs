@@ -6,6 +6,7 @@ using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Reporting;
 using ManifestGen.Runner.Restic;
 using ManifestGen.Runner.Transfer;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Runner.Tests;
 
@@ -210,6 +211,20 @@ public sealed class ReportingTests
         // A configuration without instances (written by hand) keeps the group of command, host and app.
         Assert.Equal("/metrics/job/manifestgen/command/backup/host/h/app/a", Notifier.PushGroup(Summary(Outcome.Success), null));
         Assert.Equal("command=\"backup\",app=\"a\",host=\"h\"", Notifier.MetricLabels(Summary(Outcome.Success), null));
+    }
+
+    [Fact]
+    public async Task Should_run_without_pings_and_say_so_once_when_the_jobs_ping_url_file_is_missing()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "manifestgen-no-ping-" + Guid.NewGuid().ToString("N"), "url");
+        var log = new StringWriter();
+        using var http = Notifier.CreateHttpClient(TimeSpan.FromSeconds(5));
+        var notifier = new Notifier(new ReportingConfig { PingUrlFile = missing }, new Log(log), http);
+        Assert.Null(notifier.Problem());
+        await notifier.StartAsync(CancellationToken.None);
+        await notifier.FinishAsync(Summary(Outcome.Success), "backup-h-a", CancellationToken.None);
+        Assert.Single(log.ToString().Split('\n'), l => l.Contains("no ping URL", StringComparison.Ordinal));
+        Assert.Contains("has no key for this job", log.ToString());
     }
 
     [Theory]

@@ -14,22 +14,29 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 {
     public static HttpClient CreateHttpClient(TimeSpan timeout) => new() { Timeout = timeout };
 
+    private string? _pingUrl;
+    private bool _pingUrlRead;
+
+    /// <summary>The ping URL, read once per run (a missing or unreadable file is said once, and the run goes on without pings).</summary>
     private string? PingUrl()
     {
+        if (_pingUrlRead) return _pingUrl;
+        _pingUrlRead = true;
         if (config.PingUrlFile is not { } file) return null;
         try
         {
             var url = File.ReadAllText(file).Trim();
-            return url.Length == 0 ? null : url.TrimEnd('/');
+            return _pingUrl = url.Length == 0 ? null : url.TrimEnd('/');
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            log.Warn($"cannot read ping URL file {file}: {ex.Message}");
+            // A Secret volume of one URL per job is optional: the key this job reads may not exist yet.
+            log.Warn($"no ping URL: {file} does not exist (with one URL per job: the ping Secret has no key for this job); this run sends no pings");
             return null;
         }
-        catch (UnauthorizedAccessException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            log.Warn($"cannot read ping URL file {file}: {ex.Message}");
+            log.Warn($"cannot read ping URL file {file}: {ex.Message}; this run sends no pings");
             return null;
         }
     }
