@@ -74,11 +74,11 @@ public static class AlertsPlanner
 
     /// <summary>instance, role, host and app (when the job has them): the labels that name a job.</summary>
     private static ImmutableArray<KeyValue> IdentityLabels(ExpectedJob job) =>
-    [
-        new("instance", job.Name), new("role", job.RoleName),
-        .. job.Host is { } host ? [new KeyValue("host", host)] : Array.Empty<KeyValue>(),
-        .. job.App is { } app ? [new KeyValue("app", app)] : Array.Empty<KeyValue>(),
-    ];
+        [new("instance", job.Name), new("role", job.RoleName), .. HostAndApp(job)];
+
+    private static IEnumerable<KeyValue> HostAndApp(ExpectedJob job) =>
+        [.. job.Host is { } host ? [new KeyValue("host", host)] : Array.Empty<KeyValue>(),
+         .. job.App is { } app ? [new KeyValue("app", app)] : Array.Empty<KeyValue>()];
 
     /// <summary>The alerts of one job, all selecting its series by instance (the job's name).</summary>
     private static IEnumerable<AlertRuleModel> JobRules(ExpectedJob job)
@@ -88,8 +88,7 @@ public static class AlertsPlanner
         var what = What(job);
         ImmutableArray<KeyValue> Labels(string severity, string? reason = null) =>
         [
-            .. job.Host is { } host ? [new KeyValue("host", host)] : Array.Empty<KeyValue>(),
-            .. job.App is { } app ? [new KeyValue("app", app)] : Array.Empty<KeyValue>(),
+            .. HostAndApp(job),
             new("instance", job.Name),
             .. reason is null ? Array.Empty<KeyValue>() : [new KeyValue("reason", reason)],
             new("severity", severity),
@@ -138,7 +137,7 @@ public static class AlertsPlanner
     {
         JobRole.Drill => "Files restored from the latest snapshot could not be read back or differ from the host's unchanged files: the backup may not be restorable.",
         JobRole.Check => "The repository's structure or sampled pack data is damaged; see the check Job's log before the next prune.",
-        JobRole.Forget => "Retention was not applied (snapshots are kept beyond the policy, and with an append-only server nothing was pruned); the Job's log names the group and restic's error.",
+        JobRole.Forget => "Retention was not applied: snapshots are kept beyond the policy (with `repository.server` this job also prunes, so nothing was pruned either). The Job's log names the group and restic's error.",
         JobRole.Prune => "Unreferenced data was not removed: the repository keeps growing. The Job's log has restic's error (a lock held too long, a damaged pack).",
         JobRole.Init => "The repository could not be opened or created: every job that uses it fails. The Job's log has restic's error.",
         _ => "See the Job's log: one JSON summary line names the error; `kubectl logs job/...`.",
