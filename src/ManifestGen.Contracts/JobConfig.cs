@@ -277,6 +277,18 @@ public sealed record ReportingConfig
     public string? PushgatewayUrl { get; init; }
     /// <summary>Prometheus text-file collector output path.</summary>
     public string? MetricsFile { get; init; }
+    /// <summary>
+    /// The rendered job each runner command of this configuration runs as (a backup's configuration also
+    /// serves its restore drill): command → the CronJob's or Job's name. That name is the <c>instance</c>
+    /// of the metrics and their pushgateway group (<c>/metrics/job/manifestgen/instance/NAME</c>), so every
+    /// job has a group of its own that the alert rules can expect by name. A command without an entry
+    /// pushes to the group of its command, host and app.
+    /// </summary>
+    public ImmutableSortedDictionary<string, string>? Instances { get; init; }
+
+    /// <summary>The instance a runner command reports as, or null.</summary>
+    public string? InstanceOf(string command) =>
+        Instances is { } map && map.TryGetValue(command, out var name) ? name : null;
 }
 
 /// <summary>Fixed locations inside every pod; both sides use these constants, never literals.</summary>

@@ -49,6 +49,9 @@ public static class JobConfigRules
             Add("activeDeadlineSeconds", $"{config.ActiveDeadlineSeconds} must be positive");
         if (config.Reporting.PushgatewayUrl is { } gw && WhyNotHttpUrl(gw) is { } whyUrl)
             Add("reporting.pushgatewayUrl", $"'{gw}' {whyUrl}");
+        foreach (var (command, instance) in config.Reporting.Instances ?? ImmutableSortedDictionary<string, string>.Empty)
+            if (!IsInstanceName(instance))
+                Add($"reporting.instances.{command}", $"'{instance}' is not a job name (lower-case letters, digits, '-' and '.', at most 63): it is a pushgateway group and a label value");
 
         switch (config.Kind)
         {
@@ -152,6 +155,13 @@ public static class JobConfigRules
                 add($"{field}[{i}].timeoutSeconds", $"{commands[i].TimeoutSeconds} must be positive");
         }
     }
+
+    /// <summary>A Kubernetes object name short enough for a label value: what the generator names its jobs.</summary>
+    public static bool IsInstanceName(string name) =>
+        name.Length is > 0 and <= 63
+        && (char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0]))
+        && (char.IsAsciiLetterLower(name[^1]) || char.IsAsciiDigit(name[^1]))
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.');
 
     /// <summary>Why <paramref name="url"/> is not an absolute http(s) URL, or null (pings and the pushgateway).</summary>
     public static string? WhyNotHttpUrl(string url)

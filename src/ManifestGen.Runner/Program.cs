@@ -139,7 +139,7 @@ public static class Program
         if (reported)
         {
             using var reportBudget = new CancellationTokenSource(TimeSpan.FromSeconds(budget.ReportSeconds));
-            await notifier.FinishAsync(summary, config.Kind.ToString().ToLowerInvariant(), reportBudget.Token);
+            await notifier.FinishAsync(summary, config.Reporting.InstanceOf(cli.Command), reportBudget.Token);
         }
         log.Info($"{cli.Command}: {summary.Outcome.ToString().ToLowerInvariant()} (exit {summary.ExitCode})");
         return summary.ExitCode;

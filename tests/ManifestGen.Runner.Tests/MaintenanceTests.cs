@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using ManifestGen.Contracts;
+using ManifestGen.Runner.Reporting;
 using ManifestGen.Testing;
 
 namespace ManifestGen.Runner.Tests;
@@ -102,6 +104,48 @@ public sealed class MaintenanceTests(RealHost host)
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("read 50.0% of data packs", r.Stderr);
         Assert.Contains("no errors were found", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Should_report_forget_prune_and_check_each_as_its_own_instance_and_ping_where_configured()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        await TwoSnapshots(s, "zeta");
+        using var server = new LoopbackHttpServer();
+        var pingFile = s.Dir.Write("ping-url", server.BaseUrl + "ping/forget-token\n");
+        ReportingConfig Reporting(string command, string instance, string? ping = null) => new()
+        {
+            PushgatewayUrl = server.BaseUrl,
+            PingUrlFile = ping,
+            Instances = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create(command, instance)]),
+        };
+        var forget = OneGroup(s, "zeta", new RetentionPolicy { KeepLast = 1 }) with { Reporting = Reporting("maintain", "restic-maintain-kvm-test", pingFile) };
+        var prune = s.Maintenance(new MaintenanceConfig { Prune = true }) with { Reporting = Reporting("maintain", "restic-prune") };
+        var check = s.Maintenance(new MaintenanceConfig(), JobKind.Check) with { Reporting = Reporting("check", "restic-check") };
+        foreach (var (config, command) in new[] { (forget, "maintain"), (prune, "maintain"), (check, "check") })
+        {
+            var r = await s.RunAsync(config, command);
+            Assert.True(r.ExitCode == 0, r.ToString());
+        }
+        // A forget that fails (a keep-tag no snapshot has) reports the failure the same way.
+        var failing = OneGroup(s, "zeta", new RetentionPolicy { KeepTags = ["nope"] }) with { Reporting = Reporting("maintain", "restic-maintain-kvm-test", pingFile) };
+        Assert.Equal(2, (await s.RunAsync(failing, "maintain")).ExitCode);
+
+        var requests = server.Requests;
+        Assert.Equal(["POST /ping/forget-token/start", "POST /ping/forget-token", "POST /ping/forget-token/start", "POST /ping/forget-token/fail"],
+            requests.Where(q => q.Path.StartsWith("/ping/", StringComparison.Ordinal)).Select(q => q.Method + " " + q.Path));
+        var pushes = requests.Where(q => q.Path.StartsWith("/metrics/", StringComparison.Ordinal)).ToArray();
+        Assert.Equal([
+            "PUT /metrics/job/manifestgen/instance/restic-maintain-kvm-test",
+            "PUT /metrics/job/manifestgen/instance/restic-prune",
+            "PUT /metrics/job/manifestgen/instance/restic-check",
+            "POST /metrics/job/manifestgen/instance/restic-maintain-kvm-test",
+        ], pushes.Select(q => q.Method + " " + q.Path));
+        Assert.Contains("manifestgen_last_run_success{command=\"maintain\",app=\"\",host=\"\",instance=\"restic-prune\"} 1\n", pushes[1].Body);
+        Assert.Contains("manifestgen_last_run_success{command=\"check\",app=\"\",host=\"\",instance=\"restic-check\"} 1\n", pushes[2].Body);
+        Assert.Contains(Notifier.LastSuccessMetric + "{", pushes[0].Body);
+        Assert.DoesNotContain(Notifier.LastSuccessMetric, pushes[3].Body);
+        Assert.Contains("manifestgen_last_run_exit_code{command=\"maintain\",app=\"\",host=\"\",instance=\"restic-maintain-kvm-test\"} 2\n", pushes[3].Body);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Reporting;
 using ManifestGen.Runner.Restic;
 using ManifestGen.Runner.Transfer;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Runner.Tests;
 
@@ -200,6 +201,41 @@ public sealed class ReportingTests
         var ok = Notifier.RenderMetrics(Summary(Outcome.Success), "app=\"a\"", 2000, "1000");
         Assert.Contains("manifestgen_last_success_timestamp_seconds{app=\"a\"} 2000\n", ok);
     }
+
+    [Fact]
+    public void Should_push_a_rendered_job_into_a_group_of_its_own_named_by_its_instance()
+    {
+        var prune = new RunSummary { Command = "maintain", Outcome = Outcome.Success, ExitCode = 0, DurationSeconds = 1 };
+        Assert.Equal("/metrics/job/manifestgen/instance/restic-prune", Notifier.PushGroup(prune, "restic-prune"));
+        Assert.Equal("command=\"maintain\",app=\"\",host=\"\",instance=\"restic-prune\"", Notifier.MetricLabels(prune, "restic-prune"));
+        // A configuration without instances (written by hand) keeps the group of command, host and app.
+        Assert.Equal("/metrics/job/manifestgen/command/backup/host/h/app/a", Notifier.PushGroup(Summary(Outcome.Success), null));
+        Assert.Equal("command=\"backup\",app=\"a\",host=\"h\"", Notifier.MetricLabels(Summary(Outcome.Success), null));
+    }
+
+    [Fact]
+    public async Task Should_run_without_pings_and_say_so_once_when_the_jobs_ping_url_file_is_missing()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "manifestgen-no-ping-" + Guid.NewGuid().ToString("N"), "url");
+        var log = new StringWriter();
+        using var http = Notifier.CreateHttpClient(TimeSpan.FromSeconds(5));
+        var notifier = new Notifier(new ReportingConfig { PingUrlFile = missing }, new Log(log), http);
+        Assert.Null(notifier.Problem());
+        await notifier.StartAsync(CancellationToken.None);
+        await notifier.FinishAsync(Summary(Outcome.Success), "backup-h-a", CancellationToken.None);
+        Assert.Single(log.ToString().Split('\n'), l => l.Contains("no ping URL", StringComparison.Ordinal));
+        Assert.Contains("has no key for this job", log.ToString());
+    }
+
+    [Theory]
+    [InlineData("restic-maintain-kvm-prod-01", true)]
+    [InlineData("backup-h-a.b", true)]
+    [InlineData("restic/prune", false)]
+    [InlineData("Backup-h", false)]
+    [InlineData("-prune", false)]
+    [InlineData("", false)]
+    public void Should_accept_as_instance_only_a_job_name(string name, bool valid) =>
+        Assert.Equal(valid, JobConfigRules.IsInstanceName(name));
 
     [Fact]
     public void Should_print_the_summary_as_one_json_line()

@@ -176,6 +176,7 @@ case("sshfs-privileged-costs", ["MG0714"], ("        paths: [/srv/compose/wiki]\
 case("host-name-without-egress-cidrs", ["MG0715"], ("    egressCidrs: [10.40.0.12/32]\n", ""))
 case("egress-cidr-host-bits", ["MG0716"], ("egressCidrs: [10.40.0.12/32]", "egressCidrs: [10.40.0.12/24]"))
 case("pushgateway-without-network-peer", ["MG0715"], append="\nreporting:\n  pushgatewayUrl: http://pushgateway.monitoring.svc:9091\n")
+case("ping-secret-key-and-per-job", ["MG0609"], append="\nreporting:\n  pingUrlSecret: { name: healthchecks-ping, key: url, perJob: true }\nnetworkPolicy:\n  ping: { cidrs: [192.0.2.80/28], port: 443 }\n")
 case("privileged-for-rsync", ["MG0713"], ("          composeDirectory: /srv/compose/gitea\n", "          composeDirectory: /srv/compose/gitea\n        privileged: true\n"))
 
 # ---- the host gate (base-valid's wiki app uses sshfs: every gated case also warns MG0732) --------

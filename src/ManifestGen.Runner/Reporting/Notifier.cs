@@ -14,22 +14,29 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 {
     public static HttpClient CreateHttpClient(TimeSpan timeout) => new() { Timeout = timeout };
 
+    private string? _pingUrl;
+    private bool _pingUrlRead;
+
+    /// <summary>The ping URL, read once per run (a missing or unreadable file is said once, and the run goes on without pings).</summary>
     private string? PingUrl()
     {
+        if (_pingUrlRead) return _pingUrl;
+        _pingUrlRead = true;
         if (config.PingUrlFile is not { } file) return null;
         try
         {
             var url = File.ReadAllText(file).Trim();
-            return url.Length == 0 ? null : url.TrimEnd('/');
+            return _pingUrl = url.Length == 0 ? null : url.TrimEnd('/');
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            log.Warn($"cannot read ping URL file {file}: {ex.Message}");
+            // A Secret volume of one URL per job is optional: the key this job reads may not exist yet.
+            log.Warn($"no ping URL: {file} does not exist (with one URL per job: the ping Secret has no key for this job); this run sends no pings");
             return null;
         }
-        catch (UnauthorizedAccessException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            log.Warn($"cannot read ping URL file {file}: {ex.Message}");
+            log.Warn($"cannot read ping URL file {file}: {ex.Message}; this run sends no pings");
             return null;
         }
     }
@@ -51,10 +58,11 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 
     public Task StartAsync(CancellationToken ct) => PingAsync("/start", null, ct);
 
-    public async Task FinishAsync(RunSummary summary, string? job, CancellationToken ct)
+    /// <summary>Pings the end of the run and pushes its metrics as <paramref name="instance"/> (the rendered job's name), when known.</summary>
+    public async Task FinishAsync(RunSummary summary, string? instance, CancellationToken ct)
     {
         await PingAsync(summary.Outcome == Outcome.Failure ? "/fail" : "", summary.ToJsonLine(), ct);
-        await MetricsAsync(summary, job, ct);
+        await MetricsAsync(summary, instance, ct);
     }
 
     private async Task PingAsync(string suffix, string? body, CancellationToken ct)
@@ -108,12 +116,36 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The labels of every metric of a run: command, app and host as the summary names them (empty when the
+    /// job has none) and, for a rendered job, instance: its name, which the alert rules select on.
+    /// </summary>
+    public static string MetricLabels(RunSummary s, string? instance) =>
+        $"command=\"{Escape(s.Command)}\",app=\"{Escape(s.App ?? "")}\",host=\"{Escape(s.Host ?? "")}\""
+        + (instance is null ? "" : $",instance=\"{Escape(instance)}\"");
+
+    /// <summary>
+    /// The run's pushgateway group: one per rendered job (job manifestgen, instance its name), so jobs of
+    /// one command (every host's forget, the prune) never replace each other's metrics; without an
+    /// instance, the group of command, host and app.
+    /// </summary>
+    public static string PushGroup(RunSummary s, string? instance)
+    {
+        var group = "/metrics/job/manifestgen";
+        if (instance is not null)
+            return group + "/instance/" + Uri.EscapeDataString(instance);
+        group += "/command/" + Uri.EscapeDataString(s.Command);
+        if (s.Host is { Length: > 0 } h) group += "/host/" + Uri.EscapeDataString(h);
+        if (s.App is { Length: > 0 } a) group += "/app/" + Uri.EscapeDataString(a);
+        return group;
+    }
+
     private static string Escape(string v) => v.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
-    private async Task MetricsAsync(RunSummary s, string? job, CancellationToken ct)
+    private async Task MetricsAsync(RunSummary s, string? instance, CancellationToken ct)
     {
         if (config.MetricsFile is null && config.PushgatewayUrl is null) return;
-        var labels = $"command=\"{Escape(s.Command)}\",app=\"{Escape(s.App ?? job ?? "")}\",host=\"{Escape(s.Host ?? "")}\"";
+        var labels = MetricLabels(s, instance);
         var now = Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3);
         if (config.MetricsFile is { } file)
         {
@@ -134,9 +166,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         if (config.PushgatewayUrl is { } gw)
         {
             // PUT replaces the group (success); POST keeps metrics not sent, so a failure keeps last-success.
-            var group = "/metrics/job/manifestgen/command/" + Uri.EscapeDataString(s.Command);
-            if (s.Host is { Length: > 0 } h) group += "/host/" + Uri.EscapeDataString(h);
-            if ((s.App ?? job) is { Length: > 0 } a) group += "/app/" + Uri.EscapeDataString(a);
+            var group = PushGroup(s, instance);
             var body = RenderMetrics(s, labels, now, null);
             if (s.Outcome == Outcome.Failure)
                 body = string.Join('\n', body.Split('\n').Where(l => !l.Contains(LastSuccessMetric, StringComparison.Ordinal)));

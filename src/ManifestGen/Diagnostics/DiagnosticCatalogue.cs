@@ -221,6 +221,10 @@ public static partial class DiagnosticCatalogue
         "REST server name is not a Service name",
         "The server's Service is named `<repository.name>-rest-server`, and Service names are DNS-1035 labels: they must start with a letter. The API server would refuse the Service, and the backup pods would have no server to reach.",
         "Start `repository.name` with a letter (`restic`, `r2-backups`).");
+    public static readonly DiagnosticRule PingKeyWithPerJob = new("MG0609", Severity.Error,
+        "Ping URL Secret with one key and one key per job",
+        "`reporting.pingUrlSecret.perJob: true` gives every scheduled job a ping URL of its own: the Secret holds one key per job, named like the job (`backup-<host>-<app>`, `drill-<host>-<app>`, the forget, prune and check jobs; SECRETS.md lists them), and each pod mounts only its key. A `key` next to it names the one URL that every backup and drill would otherwise share, so the inventory says both: one silent app hidden behind the others' pings, and a URL per job.",
+        "Remove `key` to give each job its own URL (a healthchecks-style service then has one check per job), or remove `perJob` to keep the one shared URL.");
 
     // ---- MG07xx: SSH and paths ---------------------------------------------------------------
     public static readonly DiagnosticRule HostKeyMissing = new("MG0701", Severity.Error,

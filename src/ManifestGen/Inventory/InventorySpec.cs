@@ -154,8 +154,8 @@ public sealed record RepositoryServerSpec
 
 public sealed record ReportingSpec
 {
-    [Description("Secret holding the ping URL (healthchecks-style: /start, success, /fail); the URL embeds a token, so it is never in the inventory.")]
-    public SecretKeyRefSpec? PingUrlSecret { get; init; }
+    [Description("Secret holding the ping URLs (healthchecks-style: /start, success, /fail); a URL embeds a token, so it is never in the inventory. One URL for every backup and drill (`key`), or one per job (`perJob: true`).")]
+    public PingUrlSecretSpec? PingUrlSecret { get; init; }
     [Description("Prometheus pushgateway URL (no credentials in it).")]
     public string? PushgatewayUrl { get; init; }
     [Description("Alert rules (PrometheusRule) and a Grafana dashboard over the metrics the jobs push.")]
@@ -197,6 +197,22 @@ public sealed record EgressPeerSpec
     public ImmutableSortedDictionary<string, string> PodLabels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     [Description("TCP port (DNS: UDP and TCP).")]
     public int? Port { get; init; }
+}
+
+public sealed record PingUrlSecretSpec
+{
+    /// <summary>The key of the one shared URL when neither <see cref="Key"/> nor <see cref="PerJob"/> is given.</summary>
+    public const string DefaultKey = "password";
+
+    [Description("Name of the Secret.")]
+    public required string Name { get; init; }
+    [Description("Key holding the one URL every backup and restore drill pings (default `password`). Not with `perJob`.")]
+    public string? Key { get; init; }
+    [Description("One URL per job: the Secret holds a key per job, named like the job (`backup-<host>-<app>`, `drill-<host>-<app>`, the forget, prune and check jobs; SECRETS.md lists them), and each job's pod mounts only its own key. A missing key leaves that job without pings (the runner says so), never without its run.")]
+    public bool PerJob { get; init; }
+
+    /// <summary>The key of the shared URL (meaningless with <see cref="PerJob"/>).</summary>
+    public string SharedKey => Key ?? DefaultKey;
 }
 
 public sealed record SecretKeyRefSpec

@@ -20,7 +20,7 @@ public static class ModelTypes
     private static readonly FrozenDictionary<Type, ModelType> All = new ModelType[]
     {
         Record<InventorySpec>(), Record<GitOpsSpec>(), Record<ArgoCdSpec>(), Record<AutomatedSyncSpec>(),
-        Record<ImageSpec>(), Record<RepositorySpec>(), Record<RepositoryServerSpec>(), Record<ReportingSpec>(), Record<SecretKeyRefSpec>(),
+        Record<ImageSpec>(), Record<RepositorySpec>(), Record<RepositoryServerSpec>(), Record<ReportingSpec>(), Record<PingUrlSecretSpec>(), Record<SecretKeyRefSpec>(),
         Record<StorageSpec>(), Record<NfsStorageSpec>(), Record<LocalStorageSpec>(), Record<MaintenanceSpec>(),
         Record<ForgetSpec>(), Record<CheckSpec>(), Record<DrillSpec>(), Record<AlertsSpec>(), Record<RetentionSpec>(), Record<ResourcesSpec>(),
         Record<ResourceAmountsSpec>(), Record<AppDefaults>(), Record<SecretsSpec>(), Record<SealedSecretsSpec>(),

@@ -6,43 +6,47 @@ using ManifestGen.Validation.Schedules;
 
 namespace ManifestGen.Planning;
 
-/// <summary>One app's backup as the alerts see it: its expanded schedule, zone and deadlines.</summary>
-public sealed record AlertedApp(string Host, string App, string Schedule, string TimeZone, int StartingDeadlineSeconds, int ActiveDeadlineSeconds);
-
 /// <summary>
 /// The alert rules and the dashboard over the metrics the runner pushes (names in
-/// <c>ManifestGen.Runner.Reporting.Notifier</c>, labels command, host, app). Per app: the last success is
-/// older than the longest gap of its real schedule (H expanded, in its zone) plus how late it may start
-/// and how long it may run; the last run failed; it ended with warnings; its drill failed. Once: the
-/// repository check failed. Pure: no I/O.
+/// <c>ManifestGen.Runner.Reporting.Notifier</c>; every rendered job pushes as <c>instance</c> = its name). The
+/// expected set is rendered too: one recording rule per job (<see cref="ExpectedMetric"/>), which the
+/// dashboard joins, so a job that never reported is listed. Per job: overdue when its last success is older
+/// than the longest gap of its real schedule (H expanded, in its zone) plus how late it may start and how
+/// long it may run; overdue as well when it has no series at all for that long (never reported: a new app,
+/// a Secret missing so the pod never starts; or its series are gone: a pushgateway restarted without
+/// persistence); failed when its last run failed; a backup's warnings. Pure: no I/O.
 /// </summary>
 public static class AlertsPlanner
 {
     // The same fixed reference week the schedule rules use: the threshold is the same on every render.
     private static readonly DateTimeOffset Reference = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Seconds after the last success when the backup is overdue; null when the schedule runs fewer than twice a year.</summary>
-    public static long? OverdueAfterSeconds(AlertedApp app)
+    /// <summary>The recorded series of the expected set: 1 per rendered job, labels instance, role, host, app.</summary>
+    public const string ExpectedMetric = "manifestgen_expected_job";
+
+    /// <summary>Seconds after the last success when the job is overdue; null for a job without a schedule or one that runs fewer than twice a year.</summary>
+    public static long? OverdueAfterSeconds(ExpectedJob job)
     {
-        var parsed = CronExpression.Parse(app.Schedule);
-        if (parsed.Schedule?.LongestInterval(Reference, TimeZones.Resolve(app.TimeZone)) is not { } gap)
+        if (job.Schedule is not { } schedule)
             return null;
-        return (long)gap.TotalSeconds + app.StartingDeadlineSeconds + app.ActiveDeadlineSeconds;
+        var parsed = CronExpression.Parse(schedule);
+        if (parsed.Schedule?.LongestInterval(Reference, TimeZones.Resolve(job.TimeZone)) is not { } gap)
+            return null;
+        return (long)gap.TotalSeconds + job.StartingDeadlineSeconds + job.ActiveDeadlineSeconds;
     }
 
     /// <summary>
     /// The rules and, when asked for, the dashboard of one environment. Opt-in: they need the Prometheus
     /// Operator and a pushgateway the jobs reach.
     /// </summary>
-    internal static IEnumerable<RenderUnit> Units(PlanContext ctx, ImmutableArray<AlertedApp> apps)
+    internal static IEnumerable<RenderUnit> Units(PlanContext ctx, ImmutableArray<ExpectedJob> jobs)
     {
         if (ctx.Inv.Reporting.Alerts is not { Enabled: true } alerts)
             yield break;
         var env = ctx.Env;
         var alertLabels = Planner.With(ctx.BaseLabels, [("app.kubernetes.io/component", "alerts"), .. alerts.RuleLabels.Select(l => (l.Key, l.Value))]);
         yield return new RenderUnit("prometheus-rule.sbn", Rules(
-            Planner.Meta(Names.Environment(Planner.ManagedBy, env), ctx.Ns, alertLabels, Planner.Wave(2)), apps,
-            ctx.Inv.Maintenance.Drill.Enabled, ctx.Inv.Maintenance.Check.Enabled), "reporting.alerts");
+            Planner.Meta(Names.Environment(Planner.ManagedBy, env), ctx.Ns, alertLabels, Planner.Wave(2)), jobs), "reporting.alerts");
         if (alerts.Dashboard)
             yield return new RenderUnit("config-map.sbn", new ConfigMapModel(
                 Planner.Meta(Names.Dashboard(Planner.ManagedBy, env), ctx.Ns,
@@ -50,49 +54,117 @@ public static class AlertsPlanner
                 [new($"manifestgen-{env}.json", Dashboard(env))]), "reporting.alerts.dashboard");
     }
 
-    public static PrometheusRuleModel Rules(ObjectMeta meta, ImmutableArray<AlertedApp> apps, bool drill, bool check)
+    /// <summary>
+    /// The expected set first (recording rules), then one group per app (its backup and drill), then the
+    /// repository's jobs (init, forget, prune, check).
+    /// </summary>
+    public static PrometheusRuleModel Rules(ObjectMeta meta, ImmutableArray<ExpectedJob> jobs)
     {
         var groups = ImmutableArray.CreateBuilder<AlertGroupModel>();
-        foreach (var app in apps)
-        {
-            var selector = $"host=\"{app.Host}\",app=\"{app.App}\"";
-            var who = $"{app.Host}/{app.App}";
-            ImmutableArray<KeyValue> Labels(string severity) =>
-                [new("host", app.Host), new("app", app.App), new("severity", severity)];
-            var rules = ImmutableArray.CreateBuilder<AlertRuleModel>();
-            if (OverdueAfterSeconds(app) is { } overdue)
-                rules.Add(new AlertRuleModel("ManifestGenBackupOverdue",
-                    $"time() - max(manifestgen_last_success_timestamp_seconds{{command=\"backup\",{selector}}}) > {overdue.ToString(CultureInfo.InvariantCulture)}",
-                    "5m", Labels("critical"),
-                    [new("summary", $"No successful backup of {who} for longer than its schedule allows"),
-                     new("description", $"`{app.Schedule}` ({app.TimeZone}) leaves at most {Duration(overdue)} between successes, counting the longest gap, the start deadline and the run deadline.")]));
-            rules.Add(new AlertRuleModel("ManifestGenBackupFailed",
-                $"max(manifestgen_last_run_success{{command=\"backup\",{selector}}}) == 0", "0m", Labels("warning"),
-                [new("summary", $"The last backup of {who} failed"),
-                 new("description", "See the Job's log: one JSON summary line names the error; `kubectl logs job/...`.")]));
-            rules.Add(new AlertRuleModel("ManifestGenBackupWarnings",
-                $"max(manifestgen_last_run_warnings{{command=\"backup\",{selector}}}) > 0", "0m", Labels("info"),
-                [new("summary", $"The last backup of {who} ended with warnings"),
-                 new("description", "The snapshot was written, but something was skipped or vanished (unreadable files, rsync exit 24); the Job's log lists the warnings.")]));
-            if (drill)
-                rules.Add(new AlertRuleModel("ManifestGenDrillFailed",
-                    $"max(manifestgen_last_run_success{{command=\"drill\",{selector}}}) == 0", "0m", Labels("critical"),
-                    [new("summary", $"The restore drill of {who} failed"),
-                     new("description", "Files restored from the latest snapshot could not be read back or differ from the host's unchanged files: the backup may not be restorable.")]));
-            groups.Add(new AlertGroupModel($"manifestgen-{app.Host}-{app.App}", rules.ToImmutable()));
-        }
-        if (check)
-            groups.Add(new AlertGroupModel("manifestgen-repository", [new AlertRuleModel("ManifestGenCheckFailed",
-                "max(manifestgen_last_run_success{command=\"check\"}) == 0", "0m", [new("severity", "critical")],
-                [new("summary", "restic check of the repository failed"),
-                 new("description", "The repository's structure or sampled pack data is damaged; see the check Job's log before the next prune.")])]));
+        if (jobs.IsEmpty)
+            return new PrometheusRuleModel(meta, []);
+        groups.Add(new AlertGroupModel("manifestgen-expected", [.. jobs.Select(job =>
+            new AlertRuleModel(null, "vector(1)", null, IdentityLabels(job), []) { Record = ExpectedMetric })]));
+        foreach (var app in jobs.Where(j => j.App is not null).GroupBy(j => (j.Host, j.App)))
+            groups.Add(new AlertGroupModel($"manifestgen-{app.Key.Host}-{app.Key.App}", [.. app.SelectMany(JobRules)]));
+        if (jobs.Where(j => j.App is null).ToList() is { Count: > 0 } repository)
+            groups.Add(new AlertGroupModel("manifestgen-repository", [.. repository.SelectMany(JobRules)]));
         return new PrometheusRuleModel(meta, groups.ToImmutable());
     }
+
+    /// <summary>instance, role, host and app (when the job has them): the labels that name a job.</summary>
+    private static ImmutableArray<KeyValue> IdentityLabels(ExpectedJob job) =>
+        [new("instance", job.Name), new("role", job.RoleName), .. HostAndApp(job)];
+
+    private static IEnumerable<KeyValue> HostAndApp(ExpectedJob job) =>
+        [.. job.Host is { } host ? [new KeyValue("host", host)] : Array.Empty<KeyValue>(),
+         .. job.App is { } app ? [new KeyValue("app", app)] : Array.Empty<KeyValue>()];
+
+    /// <summary>The alerts of one job, all selecting its series by instance (the job's name).</summary>
+    private static IEnumerable<AlertRuleModel> JobRules(ExpectedJob job)
+    {
+        var selector = $"{{instance=\"{job.Name}\"}}";
+        var title = job.Role.ToString();
+        var what = What(job);
+        ImmutableArray<KeyValue> Labels(string severity, string? reason = null) =>
+        [
+            .. HostAndApp(job),
+            new("instance", job.Name),
+            .. reason is null ? Array.Empty<KeyValue>() : [new KeyValue("reason", reason)],
+            new("severity", severity),
+        ];
+        if (OverdueAfterSeconds(job) is { } overdue)
+        {
+            var severity = job.Role == JobRole.Backup ? "critical" : "warning";
+            var allowed = $"`{job.Schedule}` ({job.TimeZone}) leaves at most {Duration(overdue)} between successes, counting the longest gap, the start deadline and the run deadline.";
+            var name = $"ManifestGen{title}Overdue";
+            var lastSuccess = $"manifestgen_last_success_timestamp_seconds{selector}";
+            yield return new AlertRuleModel(name,
+                $"time() - max({lastSuccess}) > {overdue.ToString(CultureInfo.InvariantCulture)}", "5m", Labels(severity, "last-success-too-old"),
+                [new("summary", $"No successful {what} for longer than its schedule allows"), new("description", allowed)]);
+            // No series at all: the same alert once the job has had as long to report as a stale one (a
+            // label of its own: two rules of one name and labels are duplicates to Prometheus' linter).
+            yield return new AlertRuleModel(name, $"absent({lastSuccess})", PromDuration(overdue), Labels(severity, "no-series"),
+                [new("summary", $"No successful {what} has been reported for longer than its schedule allows"),
+                 new("description", $"{allowed} Job {job.Name} has no series in the pushgateway: it never succeeded (a new job, a Secret missing so its pod never starts, every run failing) or its series are gone (a pushgateway restarted without persistence).")]);
+        }
+        yield return new AlertRuleModel($"ManifestGen{title}Failed",
+            $"max(manifestgen_last_run_success{selector}) == 0", "0m",
+            Labels(job.Role is JobRole.Backup or JobRole.Forget or JobRole.Prune or JobRole.Init ? "warning" : "critical"),
+            [new("summary", $"The last {what} failed"), new("description", FailedDescription(job))]);
+        if (job.Role == JobRole.Backup)
+            yield return new AlertRuleModel("ManifestGenBackupWarnings",
+                $"max(manifestgen_last_run_warnings{selector}) > 0", "0m", Labels("info"),
+                [new("summary", $"The last {what} ended with warnings"),
+                 new("description", "The snapshot was written, but something was skipped or vanished (unreadable files, rsync exit 24); the Job's log lists the warnings.")]);
+    }
+
+    private static string What(ExpectedJob job)
+    {
+        var of = job.Host is null ? "the repository" : $"host {job.Host}'s repository";
+        return job.Role switch
+        {
+            JobRole.Backup => $"backup of {job.Host}/{job.App}",
+            JobRole.Drill => $"restore drill of {job.Host}/{job.App}",
+            JobRole.Forget => $"forget of host {job.Host}'s snapshots ({job.Name})",
+            JobRole.Prune => $"prune of {of} ({job.Name})",
+            JobRole.Check => $"restic check of {of} ({job.Name})",
+            _ => $"initialisation of {of} ({job.Name})",
+        };
+    }
+
+    private static string FailedDescription(ExpectedJob job) => job.Role switch
+    {
+        JobRole.Drill => "Files restored from the latest snapshot could not be read back or differ from the host's unchanged files: the backup may not be restorable.",
+        JobRole.Check => "The repository's structure or sampled pack data is damaged; see the check Job's log before the next prune.",
+        JobRole.Forget => "Retention was not applied: snapshots are kept beyond the policy (with `repository.server` this job also prunes, so nothing was pruned either). The Job's log names the group and restic's error.",
+        JobRole.Prune => "Unreferenced data was not removed: the repository keeps growing. The Job's log has restic's error (a lock held too long, a damaged pack).",
+        JobRole.Init => "The repository could not be opened or created: every job that uses it fails. The Job's log has restic's error.",
+        _ => "See the Job's log: one JSON summary line names the error; `kubectl logs job/...`.",
+    };
+
+    /// <summary>A Prometheus duration for <c>for:</c> (whole days, hours, minutes and seconds: 1d3h10m).</summary>
+    public static string PromDuration(long seconds)
+    {
+        var t = TimeSpan.FromSeconds(seconds);
+        var inv = CultureInfo.InvariantCulture;
+        var text = string.Concat(
+            t.Days > 0 ? t.Days.ToString(inv) + "d" : "", t.Hours > 0 ? t.Hours.ToString(inv) + "h" : "",
+            t.Minutes > 0 ? t.Minutes.ToString(inv) + "m" : "", t.Seconds > 0 ? t.Seconds.ToString(inv) + "s" : "");
+        return text.Length == 0 ? "0s" : text;
+    }
+
+    /// <summary>
+    /// A per-job value for every expected job: <paramref name="perInstance"/> (one series per instance) with
+    /// the job's role, host and app from the expected set, and -1 for a job with no such series.
+    /// </summary>
+    public static string EveryExpectedJob(string perInstance) =>
+        $"({perInstance}) * on (instance) group_left (role, host, app) {ExpectedMetric} or {ExpectedMetric} * -1";
 
     /// <summary>The Grafana dashboard (JSON, keys in a fixed order) over the pushed metrics, per host and app.</summary>
     public static string Dashboard(string environment)
     {
-        JsonObject Panel(int id, string title, string type, string expr, string unit, int x, int y, int w, int h) => new()
+        JsonObject Panel(int id, string title, string type, string expr, string unit, int x, int y, int w, int h, bool never = false) => new()
         {
             ["id"] = id,
             ["title"] = title,
@@ -101,7 +173,22 @@ public static class AlertsPlanner
             // placeholder-like syntax), and Grafana's default legend already names host and app.
             ["datasource"] = new JsonObject { ["type"] = "prometheus" },
             ["gridPos"] = new JsonObject { ["x"] = x, ["y"] = y, ["w"] = w, ["h"] = h },
-            ["fieldConfig"] = new JsonObject { ["defaults"] = new JsonObject { ["unit"] = unit }, ["overrides"] = new JsonArray() },
+            ["fieldConfig"] = new JsonObject
+            {
+                ["defaults"] = never
+                    ? new JsonObject
+                    {
+                        ["unit"] = unit,
+                        // EveryExpectedJob's -1: the job is expected but has no series.
+                        ["mappings"] = new JsonArray(new JsonObject
+                        {
+                            ["type"] = "value",
+                            ["options"] = new JsonObject { ["-1"] = new JsonObject { ["text"] = "never reported", ["index"] = 0 } },
+                        }),
+                    }
+                    : new JsonObject { ["unit"] = unit },
+                ["overrides"] = new JsonArray(),
+            },
             ["targets"] = new JsonArray(new JsonObject { ["refId"] = "A", ["expr"] = expr, ["instant"] = type == "table" }),
         };
         var dashboard = new JsonObject
@@ -111,10 +198,10 @@ public static class AlertsPlanner
             ["schemaVersion"] = 39,
             ["time"] = new JsonObject { ["from"] = "now-7d", ["to"] = "now" },
             ["panels"] = new JsonArray(
-                Panel(1, "Time since last successful backup", "table",
-                    "time() - manifestgen_last_success_timestamp_seconds{command=\"backup\"}", "s", 0, 0, 12, 8),
-                Panel(2, "Last run succeeded (1) or failed (0)", "table",
-                    "manifestgen_last_run_success", "none", 12, 0, 12, 8),
+                Panel(1, "Time since last success, every job of the inventory", "table",
+                    EveryExpectedJob("time() - max by (instance) (manifestgen_last_success_timestamp_seconds)"), "s", 0, 0, 12, 8, never: true),
+                Panel(2, "Last run succeeded (1) or failed (0), every job of the inventory", "table",
+                    EveryExpectedJob("max by (instance) (manifestgen_last_run_success)"), "none", 12, 0, 12, 8, never: true),
                 Panel(3, "Run duration", "timeseries",
                     "manifestgen_last_run_duration_seconds{command=\"backup\"}", "s", 0, 8, 12, 8),
                 Panel(4, "Bytes over the wire", "timeseries",

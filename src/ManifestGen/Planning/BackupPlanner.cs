@@ -11,13 +11,13 @@ internal sealed record BackupPlan(
     ImmutableArray<RetentionGroup> Groups,
     ImmutableDictionary<string, ImmutableArray<JobConfig>> GatedApps,
     ImmutableArray<AppPod> AppPods,
-    ImmutableArray<AlertedApp> Alerted);
+    ImmutableArray<ExpectedJob> Expected);
 
 /// <summary>
 /// One backup per app: its job configuration (the runner contract), its CronJob, the pod's volumes and
 /// mounts for its transfer strategy, and its restore drill. The same configuration decides the host
-/// gate's allow-list, the pod is what a restore Job starts from, and the schedule is what the alerts
-/// expect, so all three are returned with the objects.
+/// gate's allow-list, the pod is what a restore Job starts from, and the backup and drill jobs are what
+/// the alerts expect, so all three are returned with the objects.
 /// </summary>
 internal static class BackupPlanner
 {
@@ -30,22 +30,17 @@ internal static class BackupPlanner
         var repo = ctx.Repo;
         var server = ctx.Server;
         var gate = inv.HostGate;
-        var ping = inv.Reporting.PingUrlSecret;
-        var reporting = new ReportingConfig
-        {
-            PingUrlFile = ping is null ? null : PodPaths.PingUrlDir + "/" + ping.Key,
-            PushgatewayUrl = inv.Reporting.PushgatewayUrl,
-        };
         var units = new List<RenderUnit>();
         var groups = new List<RetentionGroup>();
         var gatedApps = new Dictionary<string, List<JobConfig>>(StringComparer.Ordinal);
         var appPods = new List<AppPod>();
-        var alerted = new List<AlertedApp>();
+        var expected = new List<ExpectedJob>();
         foreach (var app in ctx.Apps)
         {
             var host = app.Host;
             var appNs = ctx.ScopeOf(app);
             var baseName = Names.Backup(host.Name, app.App.Name);
+            var drillName = inv.Maintenance.Drill.Enabled ? Names.Drill(host.Name, app.App.Name) : null;
             var labels = With(ctx.BaseLabels, ("app.kubernetes.io/component", "backup"), ("manifestgen.io/host", host.Name),
                 ("manifestgen.io/app", app.App.Name));
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
@@ -57,7 +52,10 @@ internal static class BackupPlanner
                 Environment = ctx.Env,
                 ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
                 Repository = server is null ? ctx.RepositoryConfig : RepositoryServerPlanner.ForBackup(ctx.RepositoryConfig, repo, server, ctx.Ns, host.Name),
-                Reporting = reporting,
+                // The drill runs from the backup's configuration, as a job of its own.
+                Reporting = drillName is null
+                    ? ReportingPlanner.Config(ctx, JobRole.Backup, ("backup", baseName))
+                    : ReportingPlanner.Config(ctx, JobRole.Backup, ("backup", baseName), ("drill", drillName)),
                 Host = new HostConfig
                 {
                     Name = host.Name,
@@ -89,10 +87,10 @@ internal static class BackupPlanner
                 new("known-hosts", PodPaths.KnownHostsDir, null, true),
                 new(SshKeyVolume, PodPaths.SshKeyDir, null, true),
             };
-            if (ping is not null)
+            if (ReportingPlanner.PingMount(ctx, baseName, JobRole.Backup) is var (pingVolume, pingMount))
             {
-                volumes.Add(new("ping-url", VolumeKind.Secret, ping.Name, [new(ping.Key, ping.Key)], DefaultMode: PodSecurity.SecretMode));
-                mounts.Add(new("ping-url", PodPaths.PingUrlDir, null, true));
+                volumes.Add(pingVolume);
+                mounts.Add(pingMount);
             }
             if (server is not null)
             {
@@ -144,11 +142,16 @@ internal static class BackupPlanner
             {
                 RestoreKeySecret = gate is null ? null : HostGatePlan.RestoreKeySecretName(host),
             });
-            if (inv.Maintenance.Drill is { Enabled: true } drill)
-                units.Add(Drill(ctx, drill, app, appNs, labels, pod));
             var schedule = ctx.ExpandSchedule(app.Schedule, Names.BackupSeed(host.Name, app.App.Name),
                 app.PathOf("schedule", ctx.Loaded.SourceMap));
-            alerted.Add(new AlertedApp(host.Name, app.App.Name, schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, app.ActiveDeadlineSeconds));
+            expected.Add(new ExpectedJob(baseName, JobRole.Backup, appNs, host.Name, app.App.Name, schedule, app.TimeZone,
+                inv.Defaults.StartingDeadlineSeconds, app.ActiveDeadlineSeconds));
+            if (drillName is not null)
+            {
+                var (drillUnit, drillJob) = Drill(ctx, inv.Maintenance.Drill, drillName, app, appNs, labels, pod);
+                units.Add(drillUnit);
+                expected.Add(drillJob);
+            }
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(
                 Meta(baseName, appNs, labels, Wave(2)),
                 schedule, app.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
@@ -157,29 +160,35 @@ internal static class BackupPlanner
         }
         return new BackupPlan([.. units], [.. groups],
             gatedApps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal),
-            [.. appPods], [.. alerted]);
+            [.. appPods], [.. expected]);
     }
 
     /// <summary>
     /// The restore drill runs in the backup's own pod (its configuration, Secrets and mounts), with the
     /// runner's `drill` command; shared lock only, so it may overlap backups.
     /// </summary>
-    private static RenderUnit Drill(PlanContext ctx, DrillSpec drill, ResolvedApp app, string appNs, ImmutableArray<KeyValue> labels, PodModel pod)
+    private static (RenderUnit Unit, ExpectedJob Job) Drill(PlanContext ctx, DrillSpec drill, string drillName, ResolvedApp app, string appNs,
+        ImmutableArray<KeyValue> labels, PodModel pod)
     {
         var inv = ctx.Inv;
         var host = app.Host;
-        var drillName = Names.Drill(host.Name, app.App.Name);
         var drillLabels = labels.Select(l => l.Key == "app.kubernetes.io/component" ? l with { Value = "drill" } : l).ToImmutableArray();
+        // The backup's pod, but the drill's own ping URL (with one URL per job).
+        var ping = ReportingPlanner.PingMount(ctx, drillName, JobRole.Drill);
         var drillPod = pod with
         {
             Labels = drillLabels,
             Args = ["drill", "--sample", drill.SampleFiles.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Volumes = [.. pod.Volumes.Select(v => v.Name == ReportingPlanner.PingVolume && ping is { } p ? p.Volume : v)],
         };
         var drillSchedule = ctx.ExpandSchedule(drill.Schedule, Names.DrillSeed(host.Name, app.App.Name), "maintenance.drill.schedule");
-        return new RenderUnit("cron-job.sbn", new CronJobModel(
-            Meta(drillName, appNs, drillLabels, Wave(2)), drillSchedule, drill.TimeZone ?? inv.Defaults.TimeZone,
+        var timeZone = drill.TimeZone ?? inv.Defaults.TimeZone;
+        return (new RenderUnit("cron-job.sbn", new CronJobModel(
+            Meta(drillName, appNs, drillLabels, Wave(2)), drillSchedule, timeZone,
             inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit, inv.Defaults.FailedJobsHistoryLimit,
-            new JobSpecModel(drill.ActiveDeadlineSeconds, 0, drillPod) { Hostname = drillName }), "maintenance.drill");
+            new JobSpecModel(drill.ActiveDeadlineSeconds, 0, drillPod) { Hostname = drillName }), "maintenance.drill"),
+            new ExpectedJob(drillName, JobRole.Drill, appNs, host.Name, app.App.Name, drillSchedule, timeZone,
+                inv.Defaults.StartingDeadlineSeconds, drill.ActiveDeadlineSeconds));
     }
 
     /// <summary>The runner's view of an app; the same record decides the host gate's allow-list.</summary>

@@ -1,8 +1,12 @@
+using System.Collections.Immutable;
 using ManifestGen.Contracts;
 using ManifestGen.Inventory;
 using static ManifestGen.Planning.Planner;
 
 namespace ManifestGen.Planning;
+
+/// <summary>The objects of the repository's own jobs, and those jobs as the alerts expect them.</summary>
+internal sealed record MaintenancePlan(ImmutableArray<RenderUnit> Units, ImmutableArray<ExpectedJob> Expected);
 
 /// <summary>
 /// The jobs that work on the repository as a whole rather than on one app: initialisation, forget, prune
@@ -15,23 +19,31 @@ internal static class MaintenancePlanner
     /// Repository initialisation: idempotent (the runner initialises only a missing repository), a Sync hook
     /// after the volume and claim (wave 1). With a REST server, one per host's repository.
     /// </summary>
-    public static IEnumerable<RenderUnit> Init(PlanContext ctx)
+    public static MaintenancePlan Init(PlanContext ctx)
     {
+        var units = new List<RenderUnit>();
+        var expected = new List<ExpectedJob>();
         foreach (var initHost in ctx.Server is null ? [null] : ctx.Inv.Hosts.Select(h => (string?)h.Name))
         {
             var name = Names.Init(ctx.Repo.Name, initHost);
             var labels = Labels(ctx, "init", initHost);
-            yield return ctx.ConfigUnit(name, ctx.Ns, labels, new JobConfig
+            units.Add(ctx.ConfigUnit(name, ctx.Ns, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = JobKind.Init, Environment = ctx.Env,
                 Repository = ctx.RepositoryConfig with { Location = ctx.RepositoryLocation(initHost) },
-            }, "repository");
+                Reporting = ReportingPlanner.Config(ctx, JobRole.Init, ("init", name)),
+            }, "repository"));
             var pod = ctx.RunnerPod(labels, "init", name, [ctx.CacheVolume], [ctx.CacheMount],
                 PodSecurity.Restricted, ctx.Inv.Defaults.Resources);
-            yield return new RenderUnit("job.sbn", new JobModel(Meta(name, ctx.Ns, labels, Hook(1)),
-                new JobSpecModel(1800, 2, pod)), "repository");
+            units.Add(new RenderUnit("job.sbn", new JobModel(Meta(name, ctx.Ns, labels, Hook(1)),
+                new JobSpecModel(InitDeadlineSeconds, 2, pod)), "repository"));
+            // Run by each sync, not by a schedule: it can fail, never be overdue.
+            expected.Add(new ExpectedJob(name, JobRole.Init, ctx.Ns, initHost, null, null, ctx.Inv.Defaults.TimeZone, 0, InitDeadlineSeconds));
         }
+        return new MaintenancePlan([.. units], [.. expected]);
     }
+
+    private const int InitDeadlineSeconds = 1800;
 
     /// <summary>
     /// Forget runs once per host over that host's app groups: one job over every app would hold a
@@ -41,55 +53,60 @@ internal static class MaintenancePlanner
     /// every host has a repository of its own: its forget job also prunes it (nothing else shares its
     /// packs), and its check job checks it.
     /// </summary>
-    public static IEnumerable<RenderUnit> Jobs(PlanContext ctx, IReadOnlyList<RetentionGroup> groups)
+    public static MaintenancePlan Jobs(PlanContext ctx, IReadOnlyList<RetentionGroup> groups)
     {
         var repo = ctx.Repo;
         var server = ctx.Server;
         var maintenance = ctx.Inv.Maintenance;
         var forget = maintenance.Forget;
+        var units = new List<RenderUnit>();
+        var expected = new List<ExpectedJob>();
         foreach (var hostGroups in groups.GroupBy(g => g.Host, StringComparer.Ordinal))
-            foreach (var unit in Job(ctx, "maintain", Names.Maintain(repo.Name, hostGroups.Key), hostGroups.Key, JobKind.Maintain,
+            Job(ctx, units, expected, "maintain", JobRole.Forget, Names.Maintain(repo.Name, hostGroups.Key), hostGroups.Key, JobKind.Maintain,
                 forget.Schedule, forget.TimeZone, forget.ActiveDeadlineSeconds, forget.Resources,
-                new MaintenanceConfig { Groups = [.. hostGroups], Prune = server is not null && forget.Prune }, "maintenance.forget"))
-                yield return unit;
+                new MaintenanceConfig { Groups = [.. hostGroups], Prune = server is not null && forget.Prune }, "maintenance.forget");
         if (forget.Prune && server is null)
-            foreach (var unit in Job(ctx, "prune", Names.Prune(repo.Name), null, JobKind.Maintain,
+            Job(ctx, units, expected, "prune", JobRole.Prune, Names.Prune(repo.Name), null, JobKind.Maintain,
                 forget.Schedule, forget.TimeZone, forget.ActiveDeadlineSeconds, forget.Resources,
-                new MaintenanceConfig { Groups = [], Prune = true }, "maintenance.forget"))
-                yield return unit;
+                new MaintenanceConfig { Groups = [], Prune = true }, "maintenance.forget");
         if (maintenance.Check.Enabled)
         {
             var check = maintenance.Check;
             foreach (var checkHost in server is null ? [null] : groups.Select(g => (string?)g.Host).Distinct())
-                foreach (var unit in Job(ctx, "check", Names.Check(repo.Name, checkHost), checkHost, JobKind.Check,
+                Job(ctx, units, expected, "check", JobRole.Check, Names.Check(repo.Name, checkHost), checkHost, JobKind.Check,
                     check.Schedule, check.TimeZone, check.ActiveDeadlineSeconds, check.Resources,
-                    new MaintenanceConfig { ReadDataSubset = check.ReadDataSubset }, "maintenance.check"))
-                    yield return unit;
+                    new MaintenanceConfig { ReadDataSubset = check.ReadDataSubset }, "maintenance.check");
         }
+        return new MaintenancePlan([.. units], [.. expected]);
     }
 
-    private static IEnumerable<RenderUnit> Job(PlanContext ctx, string command, string name, string? host, JobKind kind, string scheduleText,
-        string? timeZone, int deadline, ResourcesSpec? resources, MaintenanceConfig config, string path)
+    private static void Job(PlanContext ctx, List<RenderUnit> units, List<ExpectedJob> expected, string command, JobRole role, string name,
+        string? host, JobKind kind, string scheduleText, string? timeZone, int deadline, ResourcesSpec? resources, MaintenanceConfig config, string path)
     {
         var inv = ctx.Inv;
         var labels = Labels(ctx, command, host);
-        yield return ctx.ConfigUnit(name, ctx.Ns, labels, new JobConfig
+        // `command` names the job (label, schedule seed); the runner's command follows from the kind.
+        var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
+        units.Add(ctx.ConfigUnit(name, ctx.Ns, labels, new JobConfig
         {
             Version = JobConfig.CurrentVersion, Kind = kind, Environment = ctx.Env, Maintenance = config,
             Repository = ctx.RepositoryConfig with { Location = ctx.RepositoryLocation(host) },
+            Reporting = ReportingPlanner.Config(ctx, role, (runnerCommand, name)),
             ActiveDeadlineSeconds = deadline,
-        }, path);
-        // `command` names the job (label, schedule seed); the runner's command follows from the kind.
-        var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
-        var pod = ctx.RunnerPod(labels, runnerCommand, name, [ctx.CacheVolume], [ctx.CacheMount],
-            PodSecurity.Restricted, resources ?? inv.Defaults.Resources);
+        }, path));
+        var (volumes, mounts) = ReportingPlanner.PingMount(ctx, name, role) is var (pingVolume, pingMount)
+            ? (new[] { ctx.CacheVolume, pingVolume }, new[] { ctx.CacheMount, pingMount })
+            : (new[] { ctx.CacheVolume }, new[] { ctx.CacheMount });
+        var pod = ctx.RunnerPod(labels, runnerCommand, name, volumes, mounts, PodSecurity.Restricted, resources ?? inv.Defaults.Resources);
         var schedule = ctx.ExpandSchedule(scheduleText, Names.MaintenanceSeed(ctx.Repo.Name, command, host), path + ".schedule");
-        yield return new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ctx.Ns, labels, Wave(2)), schedule,
-            timeZone ?? inv.Defaults.TimeZone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
-            inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path);
+        var zone = timeZone ?? inv.Defaults.TimeZone;
+        units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ctx.Ns, labels, Wave(2)), schedule,
+            zone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,
+            inv.Defaults.FailedJobsHistoryLimit, new JobSpecModel(deadline, 0, pod) { Hostname = name }), path));
+        expected.Add(new ExpectedJob(name, role, ctx.Ns, host, null, schedule, zone, inv.Defaults.StartingDeadlineSeconds, deadline));
     }
 
-    private static System.Collections.Immutable.ImmutableArray<KeyValue> Labels(PlanContext ctx, string component, string? host) =>
+    private static ImmutableArray<KeyValue> Labels(PlanContext ctx, string component, string? host) =>
         host is null
             ? With(ctx.BaseLabels, ("app.kubernetes.io/component", component))
             : With(ctx.BaseLabels, ("app.kubernetes.io/component", component), ("manifestgen.io/host", host));

@@ -42,14 +42,20 @@ public static class Planner
             units.AddRange(serverUnits);
             secrets.Add(htpasswd);
         }
-        units.AddRange(MaintenancePlanner.Init(ctx));
+        var init = MaintenancePlanner.Init(ctx);
+        units.AddRange(init.Units);
         var (knownHostsUnits, hostSecrets) = KnownHostsPlanner.Plan(ctx);
         units.AddRange(knownHostsUnits);
         secrets.AddRange(hostSecrets);
         var backups = BackupPlanner.Plan(ctx);
         units.AddRange(backups.Units);
-        units.AddRange(MaintenancePlanner.Jobs(ctx, backups.Groups));
-        units.AddRange(AlertsPlanner.Units(ctx, backups.Alerted));
+        var maintenance = MaintenancePlanner.Jobs(ctx, backups.Groups);
+        units.AddRange(maintenance.Units);
+        // Every job that reports, in the order its objects are listed: what the alerts, the dashboard and
+        // the ping Secret expect.
+        ImmutableArray<ExpectedJob> expected = [.. init.Expected, .. backups.Expected, .. maintenance.Expected];
+        units.AddRange(AlertsPlanner.Units(ctx, expected));
+        secrets.AddRange(ReportingPlanner.PingSecrets(ctx, expected));
         units.AddRange(SecretsPlanner.Units(ctx, secrets));
 
         var manifestsPath = inv.GitOps.Path ?? $"out/{ctx.Env}/manifests";

@@ -49,7 +49,7 @@ public enum VolumeKind { ConfigMap, Secret, Claim, EmptyDir, Nfs }
 
 public sealed record VolumeModel(
     string Name, VolumeKind Kind, string? Source = null, ImmutableArray<KeyValue> Items = default,
-    int? DefaultMode = null, string? SizeLimit = null, NfsSource? Nfs = null)
+    int? DefaultMode = null, string? SizeLimit = null, NfsSource? Nfs = null, bool Optional = false)
 {
     public string KindName => Kind switch
     {
@@ -126,7 +126,11 @@ public sealed record ApplicationModel(
     ObjectMeta Meta, string Project, string RepoUrl, string TargetRevision, string Path, string DestinationNamespace,
     bool Automated, bool Prune, bool SelfHeal);
 
-public sealed record AlertRuleModel(string Alert, string Expr, string For, ImmutableArray<KeyValue> Labels, ImmutableArray<KeyValue> Annotations);
+/// <summary>An alerting rule (<see cref="Alert"/>, <see cref="For"/>, annotations) or a recording rule (<see cref="Record"/>).</summary>
+public sealed record AlertRuleModel(string? Alert, string Expr, string? For, ImmutableArray<KeyValue> Labels, ImmutableArray<KeyValue> Annotations)
+{
+    public string? Record { get; init; }
+}
 
 public sealed record AlertGroupModel(string Name, ImmutableArray<AlertRuleModel> Rules);
 

@@ -11,15 +11,12 @@ namespace ManifestGen.Planning;
 /// </summary>
 internal static class SecretsPlanner
 {
-    /// <summary>Secrets every scope needs: the repository password (every job), the ping URL (backup jobs).</summary>
+    /// <summary>Secrets every scope needs: the repository password (every job). The ping URLs: <see cref="ReportingPlanner.PingSecrets"/>.</summary>
     public static IEnumerable<RequiredSecret> ScopeSecrets(PlanContext ctx)
     {
         var password = ctx.Repo.PasswordSecret;
         foreach (var scope in ctx.Scopes)
             yield return new RequiredSecret(password.Name, "Opaque", [password.Key], "every job (restic repository password)", scope);
-        if (ctx.Inv.Reporting.PingUrlSecret is { } ping)
-            foreach (var scope in ctx.Scopes)
-                yield return new RequiredSecret(ping.Name, "Opaque", [ping.Key], "backup jobs (ping URL)", scope);
     }
 
     public static IEnumerable<RenderUnit> Units(PlanContext ctx, IReadOnlyList<RequiredSecret> secrets)

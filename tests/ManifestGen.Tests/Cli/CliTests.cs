@@ -288,7 +288,12 @@ public sealed class CliTests
         var backup = k8s.KubernetesYaml.Deserialize<k8s.Models.V1CronJob>(ws.Read("out/" + backups[0]), strict: true).Spec.JobTemplate.Spec.Template.Spec;
         Assert.Equal(["drill", "--sample", "20"], drill.Containers[0].Args);
         Assert.Equal(drills[0]["production/manifests/cronjob-".Length..^".yaml".Length], drill.Hostname);
-        (drill.Containers[0].Args, drill.Hostname) = (backup.Containers[0].Args, backup.Hostname);
+        // Each job pings its own URL (reporting.pingUrlSecret.perJob): the key named like the job, mounted as the same file.
+        var drillPing = drill.Volumes.Single(v => v.Name == "ping-url").Secret;
+        var backupPing = backup.Volumes.Single(v => v.Name == "ping-url").Secret;
+        Assert.Equal((drill.Hostname, "url", true), (drillPing.Items.Single().Key, drillPing.Items.Single().Path, drillPing.Optional));
+        Assert.Equal((backup.Hostname, "url", true), (backupPing.Items.Single().Key, backupPing.Items.Single().Path, backupPing.Optional));
+        (drill.Containers[0].Args, drill.Hostname, drillPing.Items) = (backup.Containers[0].Args, backup.Hostname, backupPing.Items);
         Assert.Equal(k8s.KubernetesJson.Serialize(backup), k8s.KubernetesJson.Serialize(drill));
     }
 

@@ -7,7 +7,10 @@ using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Validation.Rules;
 
-/// <summary>MG0605: the pushgateway URL is an absolute http(s) URL, as the runner requires (its own check).</summary>
+/// <summary>
+/// MG0605: the pushgateway URL is an absolute http(s) URL, as the runner requires (its own check). MG0609:
+/// the ping URL Secret has one shared key or one key per job, not both.
+/// </summary>
 internal sealed class ReportingValidator : AbstractValidator<ReportingSpec>
 {
     public ReportingValidator()
@@ -15,10 +18,13 @@ internal sealed class ReportingValidator : AbstractValidator<ReportingSpec>
         RuleFor(r => r.PushgatewayUrl).Must(url => url is null || JobConfigRules.WhyNotHttpUrl(url) is null)
             .OverridePropertyName("pushgatewayUrl").Code(DiagnosticCatalogue.PushgatewayUrlInvalid)
             .WithMessage(r => $"`{r.PushgatewayUrl}` {JobConfigRules.WhyNotHttpUrl(r.PushgatewayUrl!)}");
+        RuleFor(r => r.PingUrlSecret).Must(ping => ping is not { PerJob: true, Key: not null })
+            .OverridePropertyName("pingUrlSecret.key").Code(DiagnosticCatalogue.PingKeyWithPerJob)
+            .WithMessage(r => $"`key: {r.PingUrlSecret!.Key}` names one URL for every backup and drill, but `perJob: true` reads a key per job (named like the job)");
     }
 }
 
-/// <summary>MG0605: the pushgateway URL.</summary>
+/// <summary>MG0605, MG0609: the pushgateway URL and the ping URL Secret.</summary>
 public sealed class ReportingRule : InventoryRule
 {
     private static readonly ReportingValidator Validator = new();
