@@ -11,8 +11,9 @@ public sealed record BindMount(string Source, string Target);
 /// <summary>
 /// Runs the runner as a pod's non-root user: <c>setpriv</c> to <paramref name="Uid"/>:<paramref name="Gid"/>
 /// with that group as its only supplementary group (fsGroup), no capabilities in any set and no_new_privs.
-/// <paramref name="Home"/> is its HOME; a passwd and group entry for the uid are bound over /etc/passwd and
-/// /etc/group inside the runner's private mount namespace (ssh refuses a uid without one, as the image has).
+/// <paramref name="Home"/> is its HOME; a passwd and group entry for the uid are added to /etc/passwd and
+/// /etc/group inside the runner's private mount namespace only (<see cref="PrivateUserDatabase"/>; ssh refuses
+/// a uid without one, and the image has one).
 /// </summary>
 public sealed record RunAs(long Uid, long Gid, string Home);
 
@@ -52,9 +53,8 @@ public static class RunnerProcess
         const string binds = "set -e; n=$1; shift; while [ \"$n\" -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; n=$((n-1)); done; ";
         const string asRoot = binds + "exec \"$@\"";
         const string asUser = binds + "uid=$1; gid=$2; home=$3; shift 3; " +
-            "{ echo \"runner:x:$uid:$gid::$home:/usr/sbin/nologin\"; cat /etc/passwd; } > \"$home/.passwd\"; " +
-            "{ echo \"runner:x:$gid:\"; cat /etc/group; } > \"$home/.group\"; " +
-            "mount --bind \"$home/.passwd\" /etc/passwd; mount --bind \"$home/.group\" /etc/group; " +
+            "mg_etc=$home/.etc; mkdir -p \"$mg_etc\"; mg_passwd=\"runner:x:$uid:$gid::$home:/usr/sbin/nologin\"; mg_group=\"runner:x:$gid:\"; " +
+            PrivateUserDatabase.Script +
             "exec setpriv --reuid=\"$uid\" --regid=\"$gid\" --groups=\"$gid\" --inh-caps=-all --ambient-caps=-all --bounding-set=-all --no-new-privs -- \"$@\"";
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         ImmutableArray<string> args =

@@ -20,7 +20,7 @@ public sealed record SshHostOptions
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>
     /// Log in as this non-root user instead of root. The user exists only for this sshd: a passwd and group
-    /// entry are bound over /etc/passwd and /etc/group in a mount namespace of sshd's own (unshare -m), so
+    /// entry are added in a mount namespace of sshd's own (unshare -m, <see cref="PrivateUserDatabase"/>), so
     /// the machine's user database is not touched; its home is a folder of the host's temp dir.
     /// </summary>
     public LoginUser? LoginUser { get; init; }
@@ -100,9 +100,10 @@ public sealed class SshHost : IAsyncDisposable
             var user = options.LoginUser?.Name ?? "root";
             var home = System.Environment.GetEnvironmentVariable("HOME") ?? "/root";
             ImmutableArray<string> prefix = options.CommandPrefix;
-            // What runs in sshd's own namespace before sshd: $1 passwd, $2 group (or empty), then sshd's words.
-            var setup = "set -e; p=$1; g=$2; shift 2; ";
-            string passwd = "", group = "";
+            // What runs in sshd's own namespace before sshd: $1 the folder for the user database, $2 the
+            // passwd line, $3 the group line (all empty without a login user), then sshd's words.
+            var setup = "set -e; mg_etc=$1; mg_passwd=$2; mg_group=$3; shift 3; ";
+            string etc = "", passwd = "", group = "";
             if (options.LoginUser is { } login)
             {
                 var inv = CultureInfo.InvariantCulture;
@@ -114,9 +115,10 @@ public sealed class SshHost : IAsyncDisposable
                     UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
                 File.SetUnixFileMode(dir.Combine("authorized_keys"), UnixFileMode.UserRead | UnixFileMode.UserWrite |
                     UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-                passwd = dir.Write("passwd", $"{login.Name}:x:{login.Uid.ToString(inv)}:{login.Gid.ToString(inv)}::{home}:/bin/sh\n" + await File.ReadAllTextAsync("/etc/passwd"));
-                group = dir.Write("group", $"{login.Name}:x:{login.Gid.ToString(inv)}:\n" + await File.ReadAllTextAsync("/etc/group"));
-                setup += "mount --bind \"$p\" /etc/passwd; mount --bind \"$g\" /etc/group; ";
+                etc = System.IO.Directory.CreateDirectory(dir.Combine("etc")).FullName;
+                passwd = $"{login.Name}:x:{login.Uid.ToString(inv)}:{login.Gid.ToString(inv)}::{home}:/bin/sh";
+                group = $"{login.Name}:x:{login.Gid.ToString(inv)}:";
+                setup += PrivateUserDatabase.Script;
             }
             if (options.AtDaemon)
             {
@@ -132,7 +134,7 @@ public sealed class SshHost : IAsyncDisposable
                 // unshare (with -p it forks: sshd is the namespace's PID 1) and sh exec.
                 prefix = [.. prefix, "unshare", "-m", "--propagation", "private",
                     .. options.AtDaemon ? new[] { "-p", "-f", "--mount-proc" } : [],
-                    "--", "sh", "-c", setup + "exec \"$@\"", "sh", passwd, group];
+                    "--", "sh", "-c", setup + "exec \"$@\"", "sh", etc, passwd, group];
             }
 
             const int attempts = 5;
