@@ -17,7 +17,11 @@ public sealed record SshHostOptions
     public ImmutableArray<string> CommandPrefix { get; init; } = [];
     /// <summary>Folders put in front of PATH in every session (fake tools such as a recording `docker`).</summary>
     public ImmutableArray<string> ExtraPath { get; init; } = [];
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long sshd may take to accept connections: a bound for a hung start, never reached by a working one
+    /// however loaded the machine is (a 2-core machine building images beside the tests takes seconds).
+    /// </summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>
     /// Log in as this non-root user instead of root. The user exists only for this sshd: a passwd and group
     /// entry are added in a mount namespace of sshd's own (unshare -m, <see cref="PrivateUserDatabase"/>), so
@@ -144,7 +148,7 @@ public sealed class SshHost : IAsyncDisposable
                 var config = dir.Write("sshd_config", Config(dir, hostKey, options, port, user));
                 var sshd = new BackgroundProcess(prefix.IsEmpty ? "/usr/sbin/sshd" : prefix[0],
                     [.. prefix.Skip(1), .. prefix.IsEmpty ? [] : new[] { "/usr/sbin/sshd" }, "-D", "-e", "-f", config]);
-                if (await WaitUntilAcceptingAsync(sshd, options, port))
+                if (await WaitUntilAcceptingAsync(sshd, options, port, hostPub))
                 {
                     var hostPattern = port == 22 ? options.ListenAddress : $"[{options.ListenAddress}]:{port.ToString(CultureInfo.InvariantCulture)}";
                     var knownHosts = dir.Write("known_hosts", hostPattern + " " + string.Join(' ', hostPub.Split(' ').Take(2)) + "\n");
@@ -196,18 +200,23 @@ public sealed class SshHost : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>Bounded readiness probe: ssh-keyscan (run under the same prefix) must see the host key.</summary>
-    private static async Task<bool> WaitUntilAcceptingAsync(BackgroundProcess sshd, SshHostOptions o, int port)
+    /// <summary>
+    /// Bounded readiness probe: ssh-keyscan (run under the same prefix) must see this host's own key. Any
+    /// ed25519 key is not enough: the port was free when picked, but another sshd (of a test beside this one)
+    /// may have taken it since, and then this sshd exits while the probe reaches the other.
+    /// </summary>
+    private static async Task<bool> WaitUntilAcceptingAsync(BackgroundProcess sshd, SshHostOptions o, int port, string hostPub)
     {
+        var hostKey = string.Join(' ', hostPub.Split(' ').Take(2));
         var sw = Stopwatch.StartNew();
-        for (var i = 0; i < 200 && sw.Elapsed < o.StartTimeout; i++)
+        while (sw.Elapsed < o.StartTimeout)
         {
             if (sshd.HasExited) return false;
             string[] probe = ["ssh-keyscan", "-T", "2", "-t", "ed25519", "-p", port.ToString(CultureInfo.InvariantCulture), o.ListenAddress];
             var r = o.CommandPrefix.IsEmpty
                 ? await Proc.RunAsync(probe[0], probe.Skip(1), TimeSpan.FromSeconds(5))
                 : await Proc.RunAsync(o.CommandPrefix[0], [.. o.CommandPrefix.Skip(1), .. probe], TimeSpan.FromSeconds(5));
-            if (r.Stdout.Contains("ssh-ed25519", StringComparison.Ordinal)) return true;
+            if (r.Stdout.Contains(hostKey, StringComparison.Ordinal)) return true;
             await Task.Delay(100);
         }
         return false;
