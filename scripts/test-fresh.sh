@@ -44,6 +44,12 @@ trap cleanup EXIT
 tar -C "$run/rootfs" --numeric-owner -xpf "$tarball"
 root=$run/rootfs
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The certificate authorities this machine's administrator added (as its apt sources, the machine's own
+# configuration): where the network inspects TLS, NuGet and npm inside trust what they trust here.
+if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
+  cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null 2>&1 || { say "update-ca-certificates failed in the root"; exit 1; }
+fi
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tfresh\n' > "$root/etc/hosts"
 echo fresh > "$root/etc/hostname"
 mkdir -p "$run/source" "$root/usr/share/dotnet" "$root/mnt/source"
