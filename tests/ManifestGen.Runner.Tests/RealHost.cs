@@ -78,6 +78,8 @@ public class RealHost : IAsyncLifetime
             ExtraPath = [_bin.Path],
             CommandPrefix = Container?.Enter ?? [],
             TempRoot = TempRoot,
+            // The booted host's /run is its own (its systemd answers there).
+            PrivateRun = Container is null,
         });
     }
 

@@ -36,6 +36,14 @@ public sealed record SshHostOptions
     /// </summary>
     public bool AtDaemon { get; init; }
     /// <summary>
+    /// sshd and its sessions see a /run of their own (an empty tmpfs, with /run/sshd), so the host is the same
+    /// whatever runs on this machine: the machine's systemd (/run/systemd/system) or atd (/run/atd.pid) would
+    /// otherwise choose the dead man's switch's branch and own its timers, and a stop of the machine's own
+    /// ssh.service removes /run/sshd under every sshd that uses it. Off only for a host entered through
+    /// <see cref="CommandPrefix"/> whose /run is its own (<see cref="SystemdContainer"/>).
+    /// </summary>
+    public bool PrivateRun { get; init; } = true;
+    /// <summary>
     /// Folder the host's keys, sshd_config and authorized_keys are created in (the system temp dir when
     /// null): a host in a container (<see cref="SystemdContainer"/>, entered through <see cref="CommandPrefix"/>)
     /// must see them at the same path.
@@ -92,8 +100,6 @@ public sealed class SshHost : IAsyncDisposable
         var dir = new TempDir("mgtest-sshd-", options.TempRoot);
         try
         {
-            // sshd refuses to start without its privilege separation directory.
-            System.IO.Directory.CreateDirectory("/run/sshd");
             var hostKey = dir.Combine("ssh_host_ed25519_key");
             var clientKey = dir.Combine("id_ed25519");
             await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-host", "-f", hostKey);
@@ -124,16 +130,22 @@ public sealed class SshHost : IAsyncDisposable
                 group = $"{login.Name}:x:{login.Gid.ToString(inv)}:";
                 setup += PrivateUserDatabase.Script;
             }
+            // sshd refuses to start without its privilege separation directory.
+            var privateRun = options.PrivateRun || options.AtDaemon;
+            if (privateRun)
+                setup += "mount -t tmpfs -o mode=0755 mgtest-run /run; mkdir -m 0755 /run/sshd; ";
+            else if (options.CommandPrefix.IsEmpty)
+                System.IO.Directory.CreateDirectory("/run/sshd");
             if (options.AtDaemon)
             {
                 // at is setgid daemon and needs its spools (daemon's, 1770) and the sequence file; atd's pid
-                // file goes to a private /run (sshd needs /run/sshd there).
+                // file goes to the private /run.
                 setup += "d=$(id -u daemon); dg=$(id -g daemon); " +
                     "for s in /var/spool/cron/atjobs /var/spool/cron/atspool; do mount -t tmpfs -o mode=1770,uid=$d,gid=$dg tmpfs \"$s\"; done; " +
                     "install -o \"$d\" -g \"$dg\" -m 0600 /dev/null /var/spool/cron/atjobs/.SEQ; " +
-                    "mount -t tmpfs -o mode=0755 tmpfs /run; mkdir -p /run/sshd; /usr/sbin/atd -f & ";
+                    "/usr/sbin/atd -f & ";
             }
-            if (options.LoginUser is not null || options.AtDaemon)
+            if (options.LoginUser is not null || privateRun)
             {
                 // unshare (with -p it forks: sshd is the namespace's PID 1) and sh exec.
                 prefix = [.. prefix, "unshare", "-m", "--propagation", "private",
