@@ -7,7 +7,7 @@ CONFIG ?= Release
 GEN := bash scripts/manifestgen.sh $(if $(V),-v)
 ENV ?=
 
-.PHONY: render check validate native tool test build deps bench demo image image-deps clean
+.PHONY: render check validate native tool test test-fresh build deps bench demo image image-deps clean
 
 ## Render every environment in values/ (or ENV=name) into out/.
 render:
@@ -39,6 +39,11 @@ build:
 ## Installs what the tests need (idempotent), then runs every test. UPDATE_SNAPSHOTS=1 rewrites goldens.
 test:
 	bash scripts/test.sh
+
+## The quick start on a machine that has never run the suite: a fresh Debian root under runc with a clone of
+## the current commit and this machine's .NET SDK runs make render and make test (scripts/test-fresh.sh).
+test-fresh:
+	bash scripts/test-fresh.sh
 
 deps:
 	bash scripts/install-deps.sh

@@ -17,6 +17,11 @@
 # SystemdContainer.cs), openssh-server and what the host gate needs; cached the same way, the last line
 # on stdout is its folder (rootfs/).
 #
+# `make-image.sh --fresh-machine` builds, from the same sources and options, the root of a machine that has
+# never run the suite (scripts/test-fresh.sh, `make test-fresh`): trixie with only what a fresh clone needs
+# before `make render` and `make test` (git, make, CA certificates, the .NET SDK's native libraries; the
+# SDK itself is bound in when it runs). Cached as a tarball; the last line on stdout is its path.
+#
 # podman runs with runc and the cgroupfs manager (crun refuses a hybrid cgroup layout) and with explicit
 # ulimits inside this machine's hard limits (the engine's defaults fail with "setrlimit: operation not
 # permitted"), all from configuration files this script writes into the cache.
@@ -26,7 +31,7 @@ repo=$PWD
 cache="${MANIFESTGEN_CACHE:-/var/cache/manifestgen}"
 name=manifestgen-runner
 mode=${1:-runner}
-case $mode in runner | --systemd-host) ;; *) echo "usage: make-image.sh [--systemd-host]" >&2; exit 2 ;; esac
+case $mode in runner | --systemd-host | --fresh-machine) ;; *) echo "usage: make-image.sh [--systemd-host | --fresh-machine]" >&2; exit 2 ;; esac
 say() { echo "make-image: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || { say "needs root (mmdebstrap, podman storage, runc)"; exit 2; }
@@ -79,6 +84,20 @@ if [ "$mode" = --systemd-host ]; then
   # Roots of other option or source states, unused for a day, are removed (a running test boots from an
   # overlay on its root, so a root in use is never older than that).
   find "$cache/hosts" -mindepth 1 -maxdepth 1 -type d -name 'systemd-*' ! -path "$out" -mtime +1 -exec rm -rf {} +
+  echo "$out"
+  exit 0
+fi
+
+# --- a machine that has never run the suite (--fresh-machine) ---------------------------------------
+if [ "$mode" = --fresh-machine ]; then
+  # The .NET SDK's own dependencies (ICU, OpenSSL, zlib, the C++ runtime); everything else the suite needs
+  # is for scripts/install-deps.sh to install, as on any new machine.
+  # shellcheck disable=SC2054
+  freshopts=("${mmopts[@]}" --include=ca-certificates,debian-archive-keyring,git,make,libicu76,libssl3t64,zlib1g,libstdc++6)
+  out="$cache/fresh/trixie-machine-$(mm_key "${freshopts[@]}").tar"
+  [ -f "$out" ] || mm_build "$out" "the fresh machine's root filesystem" "${freshopts[@]}"
+  touch "$out"
+  find "$cache/fresh" -mindepth 1 -maxdepth 1 -type f -name 'trixie-machine-*.tar' ! -path "$out" -mtime +1 -delete
   echo "$out"
   exit 0
 fi

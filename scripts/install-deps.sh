@@ -22,7 +22,10 @@ runtime_pkgs=(ca-certificates openssh-client rsync sshfs fuse3 zstd)
 # checks and unit-tests the rendered alert rules; at: the dead man's switch's at branch, tested with an atd
 # of the test host's own (the package's own atd is not started where policy-rc.d or no init forbids it, and
 # the tests' namespaced atd never sees the machine's spool).
-test_pkgs=(openssh-server bubblewrap dpkg-dev gcc make libc6-dev libacl1-dev iproute2 util-linux procps psmisc jq curl time python3 nodejs git pre-commit prometheus shellcheck at)
+# gcc and zlib1g-dev: the Native AOT compile of the generator (make native, and the tests of the native
+# executable and the native tool package), which needs a platform linker and zlib.
+test_pkgs=(openssh-server bubblewrap dpkg-dev gcc make libc6-dev libacl1-dev iproute2 util-linux procps psmisc jq curl time
+  python3 nodejs git pre-commit prometheus shellcheck at zlib1g-dev)
 # The runner image is built and every rendered pod run in it (image/make-image.sh, the pod harness).
 image_pkgs=(podman buildah runc umoci skopeo mmdebstrap uidmap)
 

@@ -24,6 +24,31 @@ public sealed class FixtureTests
     }
 }
 
+public sealed class PrivateUserDatabaseTests
+{
+    /// <summary>
+    /// The machine replaces /etc/passwd by rename whenever a user is added (useradd, a package install) while
+    /// a test runs: the test's user stays. The machine's /etc here is an overlay in a namespace of the test's
+    /// own, so the real one is not touched; the steps are ordered by fifos, not by time.
+    /// </summary>
+    [Fact]
+    public async Task A_test_user_outlives_the_machine_replacing_its_passwd_file()
+    {
+        using var dir = new TempDir("mgtest-pud-");
+        const string inner = "set -e; mg_etc=$1/etc; mg_passwd='runner:x:10001:10001::/nonexistent:/usr/sbin/nologin'; mg_group='runner:x:10001:'; " +
+            PrivateUserDatabase.Script + "echo ready > \"$1/ready\"; read go < \"$1/go\"; getent passwd 10001; getent group 10001";
+        var outer = "set -e; w=$1; mount -t tmpfs mgtest \"$w\"; mkdir \"$w/upper\" \"$w/work\" \"$w/etc\"; mkfifo \"$w/ready\" \"$w/go\"; " +
+            "mount -t overlay mgtest -o \"lowerdir=/etc,upperdir=$w/upper,workdir=$w/work\" /etc; " +
+            "unshare -m --propagation private -- sh -c \"$2\" sh \"$w\" & read r < \"$w/ready\"; " +
+            // What useradd does: the new file is renamed over the old one.
+            "cp -p /etc/passwd /etc/passwd+; mv /etc/passwd+ /etc/passwd; cp -p /etc/group /etc/group+; mv /etc/group+ /etc/group; " +
+            "echo go > \"$w/go\"; wait $!";
+        var r = await Proc.RunAsync("unshare", ["-m", "--propagation", "private", "--", "sh", "-c", outer, "sh", dir.Path, inner], TimeSpan.FromSeconds(60));
+        Assert.True(r.Succeeded, $"exit {r.ExitCode}: {r.Stdout}{r.Stderr}");
+        Assert.Equal(["runner:x:10001:10001::/nonexistent:/usr/sbin/nologin", "runner:x:10001:"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}
+
 public sealed class ResticKeyFileTests
 {
     [Fact]

@@ -90,6 +90,8 @@ public class RealHost : IAsyncLifetime
             CommandPrefix = Container?.Enter ?? [],
             TempRoot = TempRoot,
             LoginUser = _login,
+            // The booted host's /run is its own (its systemd answers there).
+            PrivateRun = Container is null,
         });
     }
 

@@ -11,8 +11,9 @@ public sealed record BindMount(string Source, string Target);
 /// <summary>
 /// Runs the runner as a pod's non-root user: <c>setpriv</c> to <paramref name="Uid"/>:<paramref name="Gid"/>
 /// with that group as its only supplementary group (fsGroup), no capabilities in any set and no_new_privs.
-/// <paramref name="Home"/> is its HOME; a passwd and group entry for the uid are bound over /etc/passwd and
-/// /etc/group inside the runner's private mount namespace (ssh refuses a uid without one, as the image has).
+/// <paramref name="Home"/> is its HOME; a passwd and group entry for the uid are added to /etc/passwd and
+/// /etc/group inside the runner's private mount namespace only (<see cref="PrivateUserDatabase"/>; ssh refuses
+/// a uid without one, and the image has one).
 /// </summary>
 public sealed record RunAs(long Uid, long Gid, string Home);
 
@@ -35,6 +36,9 @@ public static class RunnerProcess
 {
     public static string RunnerDll => Path.Combine(AppContext.BaseDirectory, "manifestgen-runner.dll");
 
+    /// <summary>Where the runner's folder is bound in the pod user's home (<see cref="RunAs"/>).</summary>
+    private const string RunnerFolder = ".runner";
+
     /// <summary>Writes the config with the contract's own serializer; returns its path.</summary>
     public static string WriteConfig(string dir, JobConfig config, string name = "job.json")
     {
@@ -45,23 +49,25 @@ public static class RunnerProcess
 
     public static (string File, ImmutableArray<string> Args) Command(IEnumerable<string> runnerArgs, IReadOnlyList<BindMount>? mounts, RunAs? runAs = null)
     {
-        ImmutableArray<string> dotnet = ["dotnet", RunnerDll, .. runnerArgs];
+        // As the pod's user, the runner is started from its folder bound inside the user's home: the checkout
+        // it was built in may be closed to other users (a clone in root's 0700 home), as the image is not.
+        ImmutableArray<string> dotnet = ["dotnet", runAs is null ? RunnerDll : Path.Combine(runAs.Home, RunnerFolder, Path.GetFileName(RunnerDll)), .. runnerArgs];
         if ((mounts is null || mounts.Count == 0) && runAs is null) return (dotnet[0], dotnet[1..]);
         mounts ??= [];
         // unshare, sh and setpriv all exec: the pid the test holds is the runner's, so signals reach it directly.
         const string binds = "set -e; n=$1; shift; while [ \"$n\" -gt 0 ]; do mount --bind \"$1\" \"$2\"; shift 2; n=$((n-1)); done; ";
         const string asRoot = binds + "exec \"$@\"";
-        const string asUser = binds + "uid=$1; gid=$2; home=$3; shift 3; " +
-            "{ echo \"runner:x:$uid:$gid::$home:/usr/sbin/nologin\"; cat /etc/passwd; } > \"$home/.passwd\"; " +
-            "{ echo \"runner:x:$gid:\"; cat /etc/group; } > \"$home/.group\"; " +
-            "mount --bind \"$home/.passwd\" /etc/passwd; mount --bind \"$home/.group\" /etc/group; " +
+        const string asUser = binds + "uid=$1; gid=$2; home=$3; bin=$4; shift 4; " +
+            "mkdir -p \"$home/" + RunnerFolder + "\"; mount --bind \"$bin\" \"$home/" + RunnerFolder + "\"; " +
+            "mg_etc=$home/.etc; mkdir -p \"$mg_etc\"; mg_passwd=\"runner:x:$uid:$gid::$home:/usr/sbin/nologin\"; mg_group=\"runner:x:$gid:\"; " +
+            PrivateUserDatabase.Script +
             "exec setpriv --reuid=\"$uid\" --regid=\"$gid\" --groups=\"$gid\" --inh-caps=-all --ambient-caps=-all --bounding-set=-all --no-new-privs -- \"$@\"";
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         ImmutableArray<string> args =
         [
             "-m", "--propagation", "private", "--", "sh", "-c", runAs is null ? asRoot : asUser, "sh", mounts.Count.ToString(inv),
             .. mounts.SelectMany(m => new[] { m.Source, m.Target }),
-            .. runAs is null ? [] : new[] { runAs.Uid.ToString(inv), runAs.Gid.ToString(inv), runAs.Home },
+            .. runAs is null ? [] : new[] { runAs.Uid.ToString(inv), runAs.Gid.ToString(inv), runAs.Home, Path.GetDirectoryName(RunnerDll)! },
             .. dotnet,
         ];
         return ("unshare", args);

@@ -17,10 +17,14 @@ public sealed record SshHostOptions
     public ImmutableArray<string> CommandPrefix { get; init; } = [];
     /// <summary>Folders put in front of PATH in every session (fake tools such as a recording `docker`).</summary>
     public ImmutableArray<string> ExtraPath { get; init; } = [];
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long sshd may take to accept connections: a bound for a hung start, never reached by a working one
+    /// however loaded the machine is (a 2-core machine building images beside the tests takes seconds).
+    /// </summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>
     /// Log in as this non-root user instead of root. The user exists only for this sshd: a passwd and group
-    /// entry are bound over /etc/passwd and /etc/group in a mount namespace of sshd's own (unshare -m), so
+    /// entry are added in a mount namespace of sshd's own (unshare -m, <see cref="PrivateUserDatabase"/>), so
     /// the machine's user database is not touched; its home is a folder of the host's temp dir.
     /// </summary>
     public LoginUser? LoginUser { get; init; }
@@ -31,6 +35,14 @@ public sealed record SshHostOptions
     /// with sshd (its PID 1).
     /// </summary>
     public bool AtDaemon { get; init; }
+    /// <summary>
+    /// sshd and its sessions see a /run of their own (an empty tmpfs, with /run/sshd), so the host is the same
+    /// whatever runs on this machine: the machine's systemd (/run/systemd/system) or atd (/run/atd.pid) would
+    /// otherwise choose the dead man's switch's branch and own its timers, and a stop of the machine's own
+    /// ssh.service removes /run/sshd under every sshd that uses it. Off only for a host entered through
+    /// <see cref="CommandPrefix"/> whose /run is its own (<see cref="SystemdContainer"/>).
+    /// </summary>
+    public bool PrivateRun { get; init; } = true;
     /// <summary>
     /// Folder the host's keys, sshd_config and authorized_keys are created in (the system temp dir when
     /// null): a host in a container (<see cref="SystemdContainer"/>, entered through <see cref="CommandPrefix"/>)
@@ -88,8 +100,6 @@ public sealed class SshHost : IAsyncDisposable
         var dir = new TempDir("mgtest-sshd-", options.TempRoot);
         try
         {
-            // sshd refuses to start without its privilege separation directory.
-            System.IO.Directory.CreateDirectory("/run/sshd");
             var hostKey = dir.Combine("ssh_host_ed25519_key");
             var clientKey = dir.Combine("id_ed25519");
             await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-host", "-f", hostKey);
@@ -100,9 +110,10 @@ public sealed class SshHost : IAsyncDisposable
             var user = options.LoginUser?.Name ?? "root";
             var home = System.Environment.GetEnvironmentVariable("HOME") ?? "/root";
             ImmutableArray<string> prefix = options.CommandPrefix;
-            // What runs in sshd's own namespace before sshd: $1 passwd, $2 group (or empty), then sshd's words.
-            var setup = "set -e; p=$1; g=$2; shift 2; ";
-            string passwd = "", group = "";
+            // What runs in sshd's own namespace before sshd: $1 the folder for the user database, $2 the
+            // passwd line, $3 the group line (all empty without a login user), then sshd's words.
+            var setup = "set -e; mg_etc=$1; mg_passwd=$2; mg_group=$3; shift 3; ";
+            string etc = "", passwd = "", group = "";
             if (options.LoginUser is { } login)
             {
                 var inv = CultureInfo.InvariantCulture;
@@ -114,25 +125,32 @@ public sealed class SshHost : IAsyncDisposable
                     UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
                 File.SetUnixFileMode(dir.Combine("authorized_keys"), UnixFileMode.UserRead | UnixFileMode.UserWrite |
                     UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-                passwd = dir.Write("passwd", $"{login.Name}:x:{login.Uid.ToString(inv)}:{login.Gid.ToString(inv)}::{home}:/bin/sh\n" + await File.ReadAllTextAsync("/etc/passwd"));
-                group = dir.Write("group", $"{login.Name}:x:{login.Gid.ToString(inv)}:\n" + await File.ReadAllTextAsync("/etc/group"));
-                setup += "mount --bind \"$p\" /etc/passwd; mount --bind \"$g\" /etc/group; ";
+                etc = System.IO.Directory.CreateDirectory(dir.Combine("etc")).FullName;
+                passwd = $"{login.Name}:x:{login.Uid.ToString(inv)}:{login.Gid.ToString(inv)}::{home}:/bin/sh";
+                group = $"{login.Name}:x:{login.Gid.ToString(inv)}:";
+                setup += PrivateUserDatabase.Script;
             }
+            // sshd refuses to start without its privilege separation directory.
+            var privateRun = options.PrivateRun || options.AtDaemon;
+            if (privateRun)
+                setup += "mount -t tmpfs -o mode=0755 mgtest-run /run; mkdir -m 0755 /run/sshd; ";
+            else if (options.CommandPrefix.IsEmpty)
+                System.IO.Directory.CreateDirectory("/run/sshd");
             if (options.AtDaemon)
             {
                 // at is setgid daemon and needs its spools (daemon's, 1770) and the sequence file; atd's pid
-                // file goes to a private /run (sshd needs /run/sshd there).
+                // file goes to the private /run.
                 setup += "d=$(id -u daemon); dg=$(id -g daemon); " +
                     "for s in /var/spool/cron/atjobs /var/spool/cron/atspool; do mount -t tmpfs -o mode=1770,uid=$d,gid=$dg tmpfs \"$s\"; done; " +
                     "install -o \"$d\" -g \"$dg\" -m 0600 /dev/null /var/spool/cron/atjobs/.SEQ; " +
-                    "mount -t tmpfs -o mode=0755 tmpfs /run; mkdir -p /run/sshd; /usr/sbin/atd -f & ";
+                    "/usr/sbin/atd -f & ";
             }
-            if (options.LoginUser is not null || options.AtDaemon)
+            if (options.LoginUser is not null || privateRun)
             {
                 // unshare (with -p it forks: sshd is the namespace's PID 1) and sh exec.
                 prefix = [.. prefix, "unshare", "-m", "--propagation", "private",
                     .. options.AtDaemon ? new[] { "-p", "-f", "--mount-proc" } : [],
-                    "--", "sh", "-c", setup + "exec \"$@\"", "sh", passwd, group];
+                    "--", "sh", "-c", setup + "exec \"$@\"", "sh", etc, passwd, group];
             }
 
             const int attempts = 5;
@@ -142,7 +160,7 @@ public sealed class SshHost : IAsyncDisposable
                 var config = dir.Write("sshd_config", Config(dir, hostKey, options, port, user));
                 var sshd = new BackgroundProcess(prefix.IsEmpty ? "/usr/sbin/sshd" : prefix[0],
                     [.. prefix.Skip(1), .. prefix.IsEmpty ? [] : new[] { "/usr/sbin/sshd" }, "-D", "-e", "-f", config]);
-                if (await WaitUntilAcceptingAsync(sshd, options, port))
+                if (await WaitUntilAcceptingAsync(sshd, options, port, hostPub))
                 {
                     var hostPattern = port == 22 ? options.ListenAddress : $"[{options.ListenAddress}]:{port.ToString(CultureInfo.InvariantCulture)}";
                     var knownHosts = dir.Write("known_hosts", hostPattern + " " + string.Join(' ', hostPub.Split(' ').Take(2)) + "\n");
@@ -194,18 +212,23 @@ public sealed class SshHost : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>Bounded readiness probe: ssh-keyscan (run under the same prefix) must see the host key.</summary>
-    private static async Task<bool> WaitUntilAcceptingAsync(BackgroundProcess sshd, SshHostOptions o, int port)
+    /// <summary>
+    /// Bounded readiness probe: ssh-keyscan (run under the same prefix) must see this host's own key. Any
+    /// ed25519 key is not enough: the port was free when picked, but another sshd (of a test beside this one)
+    /// may have taken it since, and then this sshd exits while the probe reaches the other.
+    /// </summary>
+    private static async Task<bool> WaitUntilAcceptingAsync(BackgroundProcess sshd, SshHostOptions o, int port, string hostPub)
     {
+        var hostKey = string.Join(' ', hostPub.Split(' ').Take(2));
         var sw = Stopwatch.StartNew();
-        for (var i = 0; i < 200 && sw.Elapsed < o.StartTimeout; i++)
+        while (sw.Elapsed < o.StartTimeout)
         {
             if (sshd.HasExited) return false;
             string[] probe = ["ssh-keyscan", "-T", "2", "-t", "ed25519", "-p", port.ToString(CultureInfo.InvariantCulture), o.ListenAddress];
             var r = o.CommandPrefix.IsEmpty
                 ? await Proc.RunAsync(probe[0], probe.Skip(1), TimeSpan.FromSeconds(5))
                 : await Proc.RunAsync(o.CommandPrefix[0], [.. o.CommandPrefix.Skip(1), .. probe], TimeSpan.FromSeconds(5));
-            if (r.Stdout.Contains("ssh-ed25519", StringComparison.Ordinal)) return true;
+            if (r.Stdout.Contains(hostKey, StringComparison.Ordinal)) return true;
             await Task.Delay(100);
         }
         return false;
