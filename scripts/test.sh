@@ -31,8 +31,10 @@ run_tests() { # $1 = test project; its status goes to $results/<name>.status
 
 # The runner tests boot a Debian host with systemd as PID 1 (the dead man's switch's systemd-run branch):
 # its root filesystem is built first (cached like the image below), not inside a test's time.
+# The gate's attack tests use an rsync 3.2.7 built from Debian's source (cached, minutes once per
+# machine): built here too, so no test fetches or compiles anything.
 {
-  if bash image/make-image.sh --systemd-host >/dev/null; then
+  if bash image/make-image.sh --systemd-host >/dev/null && bash scripts/attacker-rsync.sh >/dev/null; then
     run_tests tests/ManifestGen.Runner.Tests
   else
     echo 1 > "$results/ManifestGen.Runner.Tests.status"
