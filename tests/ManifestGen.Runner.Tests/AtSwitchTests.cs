@@ -12,7 +12,7 @@ namespace ManifestGen.Runner.Tests;
 /// </summary>
 public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(200);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(260);
 
     private static string StateFile(string app, string suffix) =>
         Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", RemoteCommands.StateDirectory, app + suffix);
@@ -50,7 +50,7 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         {
             Host = sshd.ToHostConfig(s.HostName),
             // The host starts the services 50 s after the arm at the earliest: at rounds up to a minute.
-            ActiveDeadlineSeconds = 30,
+            ActiveDeadlineSeconds = SwitchDeadline.Seconds,
             TerminationGracePeriodSeconds = 20,
         };
         Assert.Equal("", await AtqAsync(sshd));

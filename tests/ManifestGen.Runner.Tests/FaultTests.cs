@@ -170,7 +170,7 @@ public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("dms-kill", dataFiles: 2);
         // Deadline 30 s, grace 20 s: the host starts the services about 50 s after the runner started.
-        var config = s.Backup(FaultTests.WithService(s, app, dir)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
+        var config = s.Backup(FaultTests.WithService(s, app, dir)) with { ActiveDeadlineSeconds = SwitchDeadline.Seconds, TerminationGracePeriodSeconds = 20 };
         await FaultTests.KillWhileStoppedAsync(s, config, dir);
         Assert.True(File.Exists(HostState.StateFile(app, ".stopped")), "the marker records the stopped services");
 
@@ -199,7 +199,7 @@ public sealed class SwitchAfterCutOffTests(RealHost host) : IClassFixture<RealHo
         var config = s.Backup(FaultTests.WithService(s, app, dir)) with
         {
             Host = sshd.ToHostConfig(s.HostName),
-            ActiveDeadlineSeconds = 30,
+            ActiveDeadlineSeconds = SwitchDeadline.Seconds,
             TerminationGracePeriodSeconds = 20,
         };
         var r = await s.RunAsync(config, "backup");

@@ -551,7 +551,7 @@ public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<Real
             """);
         var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } };
         // Deadline 30 s, grace 20 s (within the rendered bound): the gate starts db about 50 s after the runner started.
-        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = 30, TerminationGracePeriodSeconds = 20 };
+        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = SwitchDeadline.Seconds, TerminationGracePeriodSeconds = 20 };
         await FaultTests.KillWhileStoppedAsync(s, config, dir);
         Assert.True(File.Exists(HostState.StateFile(name, ".stopped")), "the gate's marker records the stopped service\n" + gate.Log);
 
