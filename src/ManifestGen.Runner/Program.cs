@@ -77,7 +77,7 @@ public static class Program
         if (config.ActiveDeadlineSeconds is { } seconds) deadline.CancelAfter(TimeSpan.FromSeconds(seconds));
         var budget = ShutdownBudget.For(config.TerminationGracePeriodSeconds);
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
-        using var http = Notifier.CreateHttpClient(TimeSpan.FromSeconds(Math.Max(1, budget.ReportSeconds / 2)));
+        using var http = Notifier.CreateHttpClient();
         var notifier = new Notifier(config.Reporting, log, http);
         var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill";
         RunSummary summary;
@@ -138,7 +138,12 @@ public static class Program
         }
         if (reported)
         {
-            using var reportBudget = new CancellationTokenSource(TimeSpan.FromSeconds(budget.ReportSeconds));
+            // After SIGTERM or at the deadline the reports get their share of the grace period; a run that
+            // ended on its own has the time a slow endpoint needs (the bound of a ping that starts a run).
+            var shuttingDown = cancel.IsCancellationRequested || deadline.IsCancellationRequested;
+            using var reportBudget = new CancellationTokenSource(shuttingDown
+                ? TimeSpan.FromSeconds(budget.ReportSeconds)
+                : TimeSpan.FromSeconds(Math.Max(budget.ReportSeconds, Notifier.UnhurriedReportSeconds)));
             await notifier.FinishAsync(summary, config.Reporting.InstanceOf(cli.Command), reportBudget.Token);
         }
         log.Info($"{cli.Command}: {summary.Outcome.ToString().ToLowerInvariant()} (exit {summary.ExitCode})");

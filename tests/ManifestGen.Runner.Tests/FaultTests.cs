@@ -297,15 +297,15 @@ public sealed class LockFaultTests(RealHost host)
         Assert.Contains("already locked exclusively", locked.Summary.Error);
         Assert.False(holder.HasExited, "a live holder's lock is left alone");
 
-        // Within the bound: the holder is SIGKILLed while the next run waits; the run removes the dead lock and succeeds.
-        var bound = TimeSpan.FromSeconds(90);
+        // Within the bound: the holder is SIGKILLed while the next run waits; the run removes the dead lock and
+        // succeeds. The bound is far beyond what any machine load makes of the wait (exit 11 would say it fired):
+        // what is shown is that the waiting run goes on once the holder is gone, not how fast the machine is.
+        var bound = TimeSpan.FromSeconds(900);
         await using var runner = RunnerProcess.Start(s.WriteConfig(config with { Repository = config.Repository with { RetryLockSeconds = (int)bound.TotalSeconds } }),
             ["backup"], s.Mounts(config));
-        sw.Restart();
-        Assert.True(await runner.WaitForStderrAsync("removing stale locks and trying again", TimeSpan.FromSeconds(120)), runner.Stderr);
+        Assert.True(await runner.WaitForStderrAsync("removing stale locks and trying again", bound), runner.Stderr);
         await holder.KillTreeAsync();
         Assert.Equal(0, await runner.WaitForExitAsync(bound));
-        Assert.True(sw.Elapsed < bound, $"took {sw.Elapsed}");
         Assert.Empty(s.Repo.Locks());
     }
 }

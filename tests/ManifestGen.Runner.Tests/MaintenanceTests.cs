@@ -107,6 +107,27 @@ public sealed class MaintenanceTests(RealHost host)
     }
 
     [Fact]
+    public async Task Should_wait_for_a_slow_ping_endpoint_beyond_the_grace_periods_share_when_no_shutdown_is_waiting()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        await Snapshot(s, s.CreateApp("eta"), "kvm-test", "app=eta");
+        // Grace 20 s gives the reports 2 s of a shutdown; the endpoint answers every request after 4 s, as a
+        // remote heartbeat service does on a slow link (or any endpoint on a loaded node).
+        using var server = new LoopbackHttpServer(answerDelay: TimeSpan.FromSeconds(4));
+        var ping = s.Dir.Write("ping-url", server.BaseUrl + "ping/slow\n");
+        var config = s.Maintenance(new MaintenanceConfig(), JobKind.Check) with
+        {
+            TerminationGracePeriodSeconds = 20,
+            Reporting = new ReportingConfig { PingUrlFile = ping },
+        };
+        var r = await s.RunAsync(config, "check");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // The endpoint records a request before it answers: that the answer arrived is what the log says.
+        Assert.DoesNotContain(r.Stderr.Split('\n'), l => l.Contains("[warning] ping", StringComparison.Ordinal));
+        Assert.Equal(["POST /ping/slow/start", "POST /ping/slow"], server.Requests.Select(q => q.Method + " " + q.Path));
+    }
+
+    [Fact]
     public async Task Should_report_forget_prune_and_check_each_as_its_own_instance_and_ping_where_configured()
     {
         await using var s = await Scenario.CreateAsync(host);

@@ -218,7 +218,7 @@ public sealed class ReportingTests
     {
         var missing = Path.Combine(Path.GetTempPath(), "manifestgen-no-ping-" + Guid.NewGuid().ToString("N"), "url");
         var log = new StringWriter();
-        using var http = Notifier.CreateHttpClient(TimeSpan.FromSeconds(5));
+        using var http = Notifier.CreateHttpClient();
         var notifier = new Notifier(new ReportingConfig { PingUrlFile = missing }, new Log(log), http);
         Assert.Null(notifier.Problem());
         await notifier.StartAsync(CancellationToken.None);

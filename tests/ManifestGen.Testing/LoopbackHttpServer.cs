@@ -5,7 +5,10 @@ using System.Net.Sockets;
 
 namespace ManifestGen.Testing;
 
-/// <summary>A recording HTTP endpoint on 127.0.0.1 (a ping URL, a pushgateway): every request gets 200.</summary>
+/// <summary>
+/// A recording HTTP endpoint on 127.0.0.1 (a ping URL, a pushgateway): every request gets 200, after
+/// <c>answerDelay</c> (a slow endpoint).
+/// </summary>
 public sealed class LoopbackHttpServer : IDisposable
 {
     public sealed record Request(string Method, string Path, string Body);
@@ -17,17 +20,33 @@ public sealed class LoopbackHttpServer : IDisposable
     public string BaseUrl { get; }
     public ImmutableArray<Request> Requests => [.. _requests];
 
-    public LoopbackHttpServer()
+    private readonly TimeSpan _answerDelay;
+
+    public LoopbackHttpServer(TimeSpan answerDelay = default)
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        _answerDelay = answerDelay;
+        // HttpListener cannot bind port 0: a free port is asked for and then bound, and another process on the
+        // machine may take it in between, so a port found taken is replaced by another (bounded).
+        for (var attempt = 1; ; attempt++)
         {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+            BaseUrl = $"http://127.0.0.1:{port}/";
+            _listener.Prefixes.Add(BaseUrl);
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                _listener.Prefixes.Clear();
+            }
         }
-        BaseUrl = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(BaseUrl);
-        _listener.Start();
         _serve = Task.Run(ServeAsync);
     }
 
@@ -46,6 +65,7 @@ public sealed class LoopbackHttpServer : IDisposable
             }
             using var reader = new StreamReader(c.Request.InputStream);
             _requests.Enqueue(new Request(c.Request.HttpMethod, c.Request.Url!.AbsolutePath, await reader.ReadToEndAsync()));
+            if (_answerDelay > TimeSpan.Zero) await Task.Delay(_answerDelay);
             c.Response.StatusCode = 200;
             c.Response.Close();
         }

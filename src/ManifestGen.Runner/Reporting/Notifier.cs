@@ -12,7 +12,16 @@ namespace ManifestGen.Runner.Reporting;
 /// </summary>
 public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 {
-    public static HttpClient CreateHttpClient(TimeSpan timeout) => new() { Timeout = timeout };
+    /// <summary>
+    /// Every request is bounded by the token its caller passes (the start ping by
+    /// <see cref="UnhurriedReportSeconds"/>, the final reports by the shutdown budget when one applies), not by
+    /// one client-wide timeout: the first request of a process also pays for connecting (and TLS) and for
+    /// loading the HTTP stack, which takes seconds on a loaded node, far more than the grace period's share.
+    /// </summary>
+    public static HttpClient CreateHttpClient() => new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>The bound of a report that no shutdown is waiting for: the start ping, the end of a run that ended on its own.</summary>
+    public const int UnhurriedReportSeconds = 30;
 
     private string? _pingUrl;
     private bool _pingUrlRead;
@@ -56,7 +65,12 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         return null;
     }
 
-    public Task StartAsync(CancellationToken ct) => PingAsync("/start", null, ct);
+    public async Task StartAsync(CancellationToken ct)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(TimeSpan.FromSeconds(UnhurriedReportSeconds));
+        await PingAsync("/start", null, bound.Token);
+    }
 
     /// <summary>Pings the end of the run and pushes its metrics as <paramref name="instance"/> (the rendered job's name), when known.</summary>
     public async Task FinishAsync(RunSummary summary, string? instance, CancellationToken ct)
