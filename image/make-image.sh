@@ -27,7 +27,6 @@
 # permitted"), all from configuration files this script writes into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 cache="${MANIFESTGEN_CACHE:-/var/cache/manifestgen}"
 name=manifestgen-runner
 mode=${1:-runner}
