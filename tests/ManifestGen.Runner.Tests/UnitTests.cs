@@ -287,8 +287,7 @@ public sealed class ShutdownBudgetTests
     [Fact]
     public void Should_render_the_contracts_grace_period_into_every_runner_pod_and_its_job_configuration()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "ManifestGen.sln"))) root = Path.GetDirectoryName(root)!;
+        var root = RepoPaths.Root;
         var cronJobs = Directory.GetFiles(Path.Combine(root, "out"), "*.yaml", SearchOption.AllDirectories)
             .Select(File.ReadAllText).Where(t => t.Contains("kind: CronJob", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(cronJobs);

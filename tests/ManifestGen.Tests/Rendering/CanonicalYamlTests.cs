@@ -4,6 +4,7 @@ using ManifestGen.Loading;
 using ManifestGen.Output;
 using ManifestGen.Rendering;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Rendering;
 
