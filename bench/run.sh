@@ -11,8 +11,8 @@ work=bench/work
 cleanup() {
   # Second line of defence; bench.py removes all of this itself when it can.
   local pids
-  pids=$(ip netns pids "$BENCH_NS" 2>/dev/null || true)
-  [ -z "$pids" ] || kill $pids 2>/dev/null || true
+  mapfile -t pids < <(ip netns pids "$BENCH_NS" 2>/dev/null || true)
+  [ "${#pids[@]}" = 0 ] || kill "${pids[@]}" 2>/dev/null || true
   ip netns del "$BENCH_NS" 2>/dev/null || true
   awk -v w="$PWD/$work/" 'index($2, w) == 1 {print $2}' /proc/mounts | while read -r m; do umount -l "$m" || true; done
   if [ "${BENCH_KEEP:-}" != 1 ]; then rm -rf "$work/host" "$work/pod" "$work/restore" "$work/gen" "$work/lab" "$work/logs" "$work/trash"; fi

@@ -27,7 +27,8 @@
 # permitted"), all from configuration files this script writes into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
+# shellcheck source=scripts/build-cache.sh
+. scripts/build-cache.sh
 cache="${MANIFESTGEN_CACHE:-/var/cache/manifestgen}"
 name=manifestgen-runner
 mode=${1:-runner}
@@ -39,9 +40,7 @@ tools=(mmdebstrap podman runc)
 [ "$mode" = runner ] || tools=(mmdebstrap)
 for t in "${tools[@]}"; do command -v "$t" >/dev/null || { say "$t missing (run scripts/install-deps.sh)"; exit 2; }; done
 
-mkdir -p "$cache"
-exec 9>"$cache/lock"
-flock -w 3600 9 || { say "waited an hour for $cache/lock"; exit 1; }
+hold_lock "$cache/lock" 3600 || { say "waited an hour for $cache/lock"; exit 1; }
 
 # --- apt sources and mmdebstrap options (the runner's base and the systemd test host) -------------
 from=$(awk 'toupper($1) == "FROM" { print $2; exit }' image/Dockerfile)
@@ -148,12 +147,8 @@ podman tag "$base_ref" "$from" "docker.io/library/$from"
 # Everything the image is built from; a change to any of these files gives a new tag.
 inputs=(image/Dockerfile .dockerignore scripts/install-deps.sh scripts/trixie-sources.sh
         Directory.Build.props Directory.Packages.props global.json)
-src_key=$( { echo "base $base_key"
-             for f in "${inputs[@]}"; do sha256sum "$f"; done
-             # The runner and the projects it references (the generator is not in the image).
-             find src/ManifestGen.Runner src/ManifestGen.Contracts -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0 \
-               | LC_ALL=C sort -z | xargs -0 sha256sum
-           } | sha256sum | cut -c1-16)
+# The runner and the projects it references (the generator is not in the image).
+src_key=$(source_hash --line "base $base_key" --files "${inputs[@]}" --tree src/ManifestGen.Runner src/ManifestGen.Contracts)
 ref="localhost/$name:src-$src_key"
 if ! podman image exists "$ref"; then
   say "publishing the runner ..."

@@ -8,12 +8,13 @@
 # (same URIs and keyrings); nothing about mirrors is written into the repository.
 # Prints the binary's path. Cached in $MANIFESTGEN_CACHE (default /var/cache/manifestgen).
 set -euo pipefail
+# shellcheck source=scripts/build-cache.sh
+. "$(dirname "$0")/build-cache.sh"
 version=3.2.7-1+deb12u6
 cache=${MANIFESTGEN_CACHE:-/var/cache/manifestgen}/attacker-rsync-$version-acl
 out=$cache/rsync
+hold_lock "$cache.lock" 1800 || { echo "attacker-rsync: waited half an hour for $cache.lock" >&2; exit 1; }
 mkdir -p "$cache"
-exec 9>"$cache.lock"
-flock -w 1800 9
 if [ -x "$out" ] && "$out" --version >/dev/null 2>&1; then
   echo "$out"
   exit 0

@@ -75,7 +75,8 @@ trixie_extract() { # $1 = package
   fi
   (cd "$trixie_work" && apt-get "${trixie_aptopts[@]}" download "$1" >&2)
   mkdir -p "$trixie_work/x"
-  dpkg -x "$(ls "$trixie_work/$1"_*.deb | head -n1)" "$trixie_work/x"
+  local debs=("$trixie_work/$1"_*.deb)
+  dpkg -x "${debs[0]}" "$trixie_work/x"
 }
 
 # --- restic -----------------------------------------------------------------------------------------

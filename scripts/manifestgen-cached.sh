@@ -26,14 +26,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/build-cache.sh
+. scripts/build-cache.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-hash="$(
-  { find src/ManifestGen src/ManifestGen.Contracts -type f \
-      \( -name '*.cs' -o -name '*.csproj' -o -name '*.xml' \) -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Directory.Build.props Directory.Packages.props global.json
-  } | sha256sum | cut -c1-16
-)"
+hash="$(source_hash --tree --name '*.cs' --name '*.csproj' --name '*.xml' src/ManifestGen src/ManifestGen.Contracts \
+  --files Directory.Build.props Directory.Packages.props global.json)"
 cache=".tmp/manifestgen-native"
 jit="$cache/$hash-jit"
 aot="$cache/$hash-aot"
@@ -55,9 +53,7 @@ fi
 locked=0
 lock() {
   [ "$locked" = 1 ] && return
-  mkdir -p "$cache"
-  exec 9>"$cache/.lock"
-  flock -w 1800 9 || { echo "manifestgen: timed out waiting for another build" >&2; exit 2; }
+  hold_lock "$cache/.lock" 1800 || { echo "manifestgen: timed out waiting for another build" >&2; exit 2; }
   locked=1
 }
 

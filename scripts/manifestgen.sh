@@ -24,6 +24,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/build-cache.sh
+. scripts/build-cache.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 verbose="${MANIFESTGEN_VERBOSE:-}"
@@ -43,12 +45,8 @@ if [ "${MANIFESTGEN_BUILD:-aot}" = aot ]; then
   fi
 fi
 
-hash="$(
-  { find src/ManifestGen src/ManifestGen.Contracts templates -type f \
-      \( -name '*.cs' -o -name '*.csproj' -o -name '*.sbn' \) -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Directory.Build.props Directory.Packages.props global.json nuget.config .config/dotnet-tools.json
-  } | sha256sum | cut -c1-16
-)"
+hash="$(source_hash --tree --name '*.cs' --name '*.csproj' --name '*.sbn' src/ManifestGen src/ManifestGen.Contracts templates \
+  --files Directory.Build.props Directory.Packages.props global.json nuget.config .config/dotnet-tools.json)"
 state=".tmp/manifestgen"
 export NUGET_PACKAGES="$root/.tmp/tool-packages"
 # `dotnet tool run` remembers where it found a tool version in a resolver cache under the CLI home, shared
@@ -56,10 +54,8 @@ export NUGET_PACKAGES="$root/.tmp/tool-packages"
 export DOTNET_CLI_HOME="$root/.tmp/dotnet-home"
 
 if [ ! -f "$state/packed-$hash" ]; then
-  mkdir -p "$state"
   # One pack at a time, even when several hooks start together; bounded wait.
-  exec 9>"$state/.lock"
-  flock -w 600 9 || { echo "manifestgen: timed out waiting for another build" >&2; exit 2; }
+  hold_lock "$state/.lock" 600 || { echo "manifestgen: timed out waiting for another build" >&2; exit 2; }
   if [ ! -f "$state/packed-$hash" ]; then
     echo "manifestgen: packing the tool once for this source version ($hash)..." >&2
     # The tool's dependencies come from the usual package folder; only the tool itself is restored below,

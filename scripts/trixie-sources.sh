@@ -13,11 +13,11 @@ for f in /etc/apt/sources.list.d/*.sources; do
   awk 'BEGIN { RS=""; ORS="\n\n" } /URIs:[^\n]*debian/ && !/nodistro/' "$f" \
     | sed -E -e '/^Suites:/ { s/bookworm-security/trixie-security/; s/bookworm-updates/trixie-updates/; s/\bbookworm\b/trixie/g }' \
     > "$out/$(basename "$f")"
-  [ -s "$out/$(basename "$f")" ] && found=1 || rm -f "$out/$(basename "$f")"
+  if [ -s "$out/$(basename "$f")" ]; then found=1; else rm -f "$out/$(basename "$f")"; fi
 done
 if [ -f /etc/apt/sources.list ]; then
   sed -E 's/bookworm-(security|updates)/trixie-\1/g; s/\bbookworm\b/trixie/g' /etc/apt/sources.list \
     | grep -E '^deb ' | grep -E '/debian(-security)?/? ' > "$out/derived.list" || true
-  [ -s "$out/derived.list" ] && found=1 || rm -f "$out/derived.list"
+  if [ -s "$out/derived.list" ]; then found=1; else rm -f "$out/derived.list"; fi
 fi
 [ "$found" = 1 ] || { echo "trixie-sources: no Debian apt source found on this machine" >&2; exit 1; }

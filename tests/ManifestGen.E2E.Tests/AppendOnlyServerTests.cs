@@ -5,6 +5,7 @@ using ManifestGen.Contracts;
 using ManifestGen.PodHarness.Pods;
 using ManifestGen.PodHarness.Scenarios;
 using Xunit.Abstractions;
+using ManifestGen.Testing;
 
 namespace ManifestGen.E2E.Tests;
 
@@ -30,7 +31,7 @@ public sealed class AppendOnlyServerTests(ITestOutputHelper output)
     {
         await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
         {
-            RepositoryRoot = RenderedExampleTests.RepositoryRoot(),
+            RepositoryRoot = RepoPaths.Root,
             RunTimeout = TimeSpan.FromMinutes(3),
         });
         var server = Assert.Single(env.Servers);

@@ -1,6 +1,7 @@
 using ManifestGen.PodHarness;
 using ManifestGen.PodHarness.Pods;
 using static ManifestGen.E2E.Tests.TestSupport;
+using ManifestGen.Testing;
 
 namespace ManifestGen.E2E.Tests;
 

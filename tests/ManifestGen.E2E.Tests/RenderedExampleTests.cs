@@ -4,6 +4,7 @@ using ManifestGen.Contracts;
 using ManifestGen.PodHarness.Pods;
 using ManifestGen.PodHarness.Scenarios;
 using Xunit.Abstractions;
+using ManifestGen.Testing;
 
 namespace ManifestGen.E2E.Tests;
 
@@ -13,18 +14,10 @@ namespace ManifestGen.E2E.Tests;
 /// </summary>
 public sealed class RenderedExampleTests(ITestOutputHelper output)
 {
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ManifestGen.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException("no ManifestGen.sln above the test's folder");
-    }
-
     private Task<ExampleEnvironment> StartAsync(Action<string>? mutateTemplates = null) =>
         ExampleEnvironment.StartAsync(new ExampleOptions
         {
-            RepositoryRoot = RepositoryRoot(),
+            RepositoryRoot = RepoPaths.Root,
             MutateTemplates = mutateTemplates,
             RunTimeout = TimeSpan.FromMinutes(3),
         });
@@ -132,7 +125,7 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
     {
         await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
         {
-            RepositoryRoot = RepositoryRoot(),
+            RepositoryRoot = RepoPaths.Root,
             Environment = "production",
             App = "mailserver",
             RunTimeout = TimeSpan.FromMinutes(3),

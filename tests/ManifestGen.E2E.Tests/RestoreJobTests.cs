@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using ManifestGen.PodHarness.Pods;
 using ManifestGen.PodHarness.Scenarios;
 using Xunit.Abstractions;
+using ManifestGen.Testing;
 
 namespace ManifestGen.E2E.Tests;
 
@@ -25,7 +26,7 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
     {
         await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
         {
-            RepositoryRoot = RenderedExampleTests.RepositoryRoot(),
+            RepositoryRoot = RepoPaths.Root,
             RunTimeout = TimeSpan.FromMinutes(3),
         });
         var host = env.BackupConfig.Host!;

@@ -13,7 +13,7 @@ namespace ManifestGen.E2E.Tests;
 /// <summary>The throwaway SSH host: isolated in its own network namespace, reachable from a pod that joins it.</summary>
 public sealed class SshHostTests : IDisposable
 {
-    private readonly TempDir _tmp = new();
+    private readonly Testing.TempDir _tmp = new();
 
     public void Dispose() => _tmp.Dispose();
 
@@ -73,7 +73,7 @@ public sealed class SshHostTests : IDisposable
     [Fact]
     public async Task I_can_run_the_production_prepare_job_as_the_pods_user_and_it_creates_the_repository_folder_it_then_owns()
     {
-        var manifests = RenderedManifests.Load(Path.Combine(RenderedExampleTests.RepositoryRoot(), "out", "production", "manifests"));
+        var manifests = RenderedManifests.Load(Path.Combine(Testing.RepoPaths.Root, "out", "production", "manifests"));
         var options = Options(_tmp);
 
         var r = await new PodRunner(manifests, options).RunAsync("restic-prepare");

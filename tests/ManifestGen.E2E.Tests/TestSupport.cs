@@ -2,19 +2,9 @@ using System.Collections.Immutable;
 using System.Text;
 using ManifestGen.PodHarness.Manifests;
 using ManifestGen.PodHarness.Pods;
+using ManifestGen.Testing;
 
 namespace ManifestGen.E2E.Tests;
-
-/// <summary>A temp folder removed at the end of the test (claims' state and scratch files live here).</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("mg-e2e-").FullName;
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-    public void Dispose()
-    {
-        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
-    }
-}
 
 internal static class TestSupport
 {

@@ -22,12 +22,8 @@ public sealed class GatedHost
     /// <summary>The installed restore allow-list (the one `open-restore` reads).</summary>
     public required string RestoreAllowList { get; init; }
 
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ManifestGen.sln"))) return dir.FullName;
-        throw new InvalidOperationException("no ManifestGen.sln above the test's folder");
-    }
+    /// <summary>The checkout (<see cref="RepoPaths.Root"/>; kept for the tests that call it).</summary>
+    public static string RepoRoot() => RepoPaths.Root;
 
     public static string GateProgram => Path.Combine(RepoRoot(), "host", "manifestgen-gate");
 

@@ -260,15 +260,34 @@ public sealed class ShutdownBudgetTests
     public void Should_fit_every_shutdown_step_into_the_grace_period(int grace)
     {
         var b = ShutdownBudget.For(grace);
-        Assert.Equal(grace, b.ResticInterruptSeconds + b.CleanupSeconds + b.ReportSeconds + b.MarginSeconds);
-        Assert.All(new[] { b.ResticInterruptSeconds, b.CleanupSeconds, b.ReportSeconds, b.MarginSeconds }, v => Assert.True(v > 0));
+        // The budget spends the pod's own grace period, and the steps' own shares (not the margin, which is
+        // defined as whatever they leave) each get time and together leave some for the process to exit.
+        Assert.Equal(grace, b.GracePeriodSeconds);
+        Assert.All(new[] { b.ResticInterruptSeconds, b.CleanupSeconds, b.ReportSeconds }, v => Assert.True(v > 0));
+        Assert.True(b.ResticInterruptSeconds + b.CleanupSeconds + b.ReportSeconds < grace,
+            $"restic {b.ResticInterruptSeconds} s + clean-up {b.CleanupSeconds} s + reporting {b.ReportSeconds} s leave nothing of {grace} s");
+    }
+
+    [Fact]
+    public void Should_split_the_default_grace_period_as_its_documentation_says()
+    {
+        // JobConfig and docs/runner.md describe the 120 s default as 30 s restic, 60 s clean-up, 15 s reporting.
+        var b = ShutdownBudget.For(ShutdownBudget.DefaultGracePeriodSeconds);
+        Assert.Equal((120, 30, 60, 15, 15), (b.GracePeriodSeconds, b.ResticInterruptSeconds, b.CleanupSeconds, b.ReportSeconds, b.MarginSeconds));
+    }
+
+    [Fact]
+    public void Should_raise_a_grace_period_below_the_minimum_to_the_minimum()
+    {
+        var b = ShutdownBudget.For(ShutdownBudget.MinimumGracePeriodSeconds - 5);
+        Assert.Equal(ShutdownBudget.MinimumGracePeriodSeconds, b.GracePeriodSeconds);
+        Assert.True(b.ResticInterruptSeconds + b.CleanupSeconds + b.ReportSeconds < b.GracePeriodSeconds);
     }
 
     [Fact]
     public void Should_render_the_contracts_grace_period_into_every_runner_pod_and_its_job_configuration()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "ManifestGen.sln"))) root = Path.GetDirectoryName(root)!;
+        var root = RepoPaths.Root;
         var cronJobs = Directory.GetFiles(Path.Combine(root, "out"), "*.yaml", SearchOption.AllDirectories)
             .Select(File.ReadAllText).Where(t => t.Contains("kind: CronJob", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(cronJobs);

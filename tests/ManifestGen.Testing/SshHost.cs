@@ -102,9 +102,8 @@ public sealed class SshHost : IAsyncDisposable
         {
             var hostKey = dir.Combine("ssh_host_ed25519_key");
             var clientKey = dir.Combine("id_ed25519");
-            await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-host", "-f", hostKey);
-            await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-client", "-f", clientKey);
-            File.SetUnixFileMode(clientKey, UnixFileMode.UserRead);
+            await OpenSsh.NewKeyAsync(hostKey, "manifestgen-test-host");
+            await OpenSsh.NewKeyAsync(clientKey, "manifestgen-test-client");
             File.Copy(clientKey + ".pub", dir.Combine("authorized_keys"));
             var hostPub = (await File.ReadAllTextAsync(hostKey + ".pub")).Trim();
             var user = options.LoginUser?.Name ?? "root";
@@ -157,13 +156,21 @@ public sealed class SshHost : IAsyncDisposable
             for (var attempt = 1; ; attempt++)
             {
                 var port = options.Port != 0 ? options.Port : FreePort();
-                var config = dir.Write("sshd_config", Config(dir, hostKey, options, port, user));
+                var config = dir.Write("sshd_config", new SshdConfig
+                {
+                    ListenAddress = options.ListenAddress,
+                    Port = port,
+                    HostKeyFile = hostKey,
+                    // A non-root login also finds keys in its home, as on a real host.
+                    AuthorizedKeysFile = dir.Combine("authorized_keys") + (options.LoginUser is null ? "" : " .ssh/authorized_keys"),
+                    User = user,
+                    ExtraPath = options.ExtraPath,
+                }.Render());
                 var sshd = new BackgroundProcess(prefix.IsEmpty ? "/usr/sbin/sshd" : prefix[0],
                     [.. prefix.Skip(1), .. prefix.IsEmpty ? [] : new[] { "/usr/sbin/sshd" }, "-D", "-e", "-f", config]);
                 if (await WaitUntilAcceptingAsync(sshd, options, port, hostPub))
                 {
-                    var hostPattern = port == 22 ? options.ListenAddress : $"[{options.ListenAddress}]:{port.ToString(CultureInfo.InvariantCulture)}";
-                    var knownHosts = dir.Write("known_hosts", hostPattern + " " + string.Join(' ', hostPub.Split(' ').Take(2)) + "\n");
+                    var knownHosts = dir.Write("known_hosts", OpenSsh.KnownHostsLine(options.ListenAddress, port, hostPub));
                     return new SshHost(dir, sshd, options.ListenAddress, port, clientKey, knownHosts, hostPub, user, home);
                 }
                 var log = sshd.Stderr;
@@ -178,31 +185,6 @@ public sealed class SshHost : IAsyncDisposable
             dir.Dispose();
             throw;
         }
-    }
-
-    private static string Config(TempDir dir, string hostKey, SshHostOptions o, int port, string user)
-    {
-        var path = string.Join(':', [.. o.ExtraPath, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
-        return $"""
-            Port {port.ToString(CultureInfo.InvariantCulture)}
-            ListenAddress {o.ListenAddress}
-            HostKey {hostKey}
-            PidFile none
-            AuthorizedKeysFile {dir.Combine("authorized_keys")}{(o.LoginUser is null ? "" : " .ssh/authorized_keys")}
-            PermitRootLogin prohibit-password
-            AllowUsers {user}
-            PubkeyAuthentication yes
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            StrictModes no
-            MaxStartups 64:30:128
-            MaxSessions 64
-            SetEnv PATH={path}
-            Subsystem sftp internal-sftp
-            LogLevel INFO
-
-            """;
     }
 
     private static int FreePort()
@@ -251,18 +233,15 @@ public sealed class SshHost : IAsyncDisposable
     public async Task<string> WriteWrongKnownHostsAsync()
     {
         var other = _dir.Combine("other_host_key_" + Guid.NewGuid().ToString("N"));
-        await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other);
-        var pub = (await File.ReadAllTextAsync(other + ".pub")).Split(' ');
-        var pattern = $"[{Address}]:{Port.ToString(CultureInfo.InvariantCulture)}";
-        return _dir.Write(Path.GetFileName(other) + ".known_hosts", $"{pattern} {pub[0]} {pub[1]}\n");
+        await OpenSsh.NewKeyAsync(other, "manifestgen-test-other-host");
+        return _dir.Write(Path.GetFileName(other) + ".known_hosts", OpenSsh.KnownHostsLine(Address, Port, OpenSsh.PublicKey(other + ".pub")));
     }
 
     /// <summary>A new client key pair in this host's folder (not yet authorised); returns the private key file.</summary>
     public async Task<string> NewClientKeyAsync(string name)
     {
         var key = _dir.Combine(name);
-        await Proc.CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "manifestgen-test-" + name, "-f", key);
-        File.SetUnixFileMode(key, UnixFileMode.UserRead);
+        await OpenSsh.NewKeyAsync(key, "manifestgen-test-" + name);
         return key;
     }
 
@@ -275,12 +254,7 @@ public sealed class SshHost : IAsyncDisposable
 
     /// <summary>ssh arguments (pinned key, batch mode) for running a command on this host from a test.</summary>
     public ImmutableArray<string> SshArgs(string? identityFile = null) =>
-    [
-        "-F", "/dev/null", "-p", Port.ToString(CultureInfo.InvariantCulture), "-i", identityFile ?? IdentityFile,
-        "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-        "-o", "UserKnownHostsFile=" + KnownHostsFile, "-o", "GlobalKnownHostsFile=/dev/null",
-        "-T", User + "@" + Address,
-    ];
+        OpenSsh.ClientArgs(Address, Port, User, identityFile ?? IdentityFile, KnownHostsFile);
 
     public async ValueTask DisposeAsync()
     {

@@ -6,7 +6,6 @@ namespace ManifestGen.Runner.Processes;
 public static partial class Signals
 {
     public const int SIGINT = 2;
-    public const int SIGKILL = 9;
     public const int SIGTERM = 15;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

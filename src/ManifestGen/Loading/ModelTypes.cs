@@ -32,9 +32,6 @@ public static class ModelTypes
         Map<string>(), Map<ImmutableSortedDictionary<string, string>>(),
     }.ToFrozenDictionary(t => t.Type);
 
-    /// <summary>Every listed type.</summary>
-    public static IEnumerable<ModelType> Known => All.Values;
-
     /// <summary>The description of <paramref name="type"/>; an internal error when it is not an inventory type.</summary>
     public static ModelType Of(Type type) =>
         All.TryGetValue(type, out var t) ? t : throw new InvalidOperationException($"{type} is not listed in {nameof(ModelTypes)}");

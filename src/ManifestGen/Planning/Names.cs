@@ -8,7 +8,6 @@ public static class Names
 {
     /// <summary>The CronJob controller appends 11 characters to name Jobs, which are capped at 63.</summary>
     public const int CronJobMax = 52;
-    public const int LabelValueMax = 63;
     public const int DnsLabelMax = 63;
 
     /// <summary>The backup CronJob (and its ConfigMap) of one app; the unshortened form is <see cref="BackupFull"/>.</summary>

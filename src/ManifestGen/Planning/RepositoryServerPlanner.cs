@@ -44,10 +44,6 @@ public static class RepositoryServerPlanner
             RestPasswordFile = PodPaths.RestPasswordDir + "/" + PodPaths.RestPasswordKey,
         };
 
-    /// <summary>A host's repository as the maintenance jobs see it: the server's own folder for that user, on the volume.</summary>
-    public static RepositoryConfig ForMaintenance(RepositoryConfig common, string host) =>
-        common with { Location = PodPaths.RepositoryMount + "/" + Names.RestUser(host) };
-
     /// <summary>The host's credential Secret as a backup pod mounts it (mode 0440, through fsGroup).</summary>
     public static (VolumeModel Volume, MountModel Mount) Credential(RepositorySpec repo, string host) =>
         (new VolumeModel("rest-credential", VolumeKind.Secret, Names.RestCredentials(repo.Name, host),

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using ManifestGen.PodHarness.Processes;
@@ -109,24 +108,17 @@ public sealed class NetnsSshHost : IAsyncDisposable
             File.WriteAllText(Path.Combine(keys, "authorized_keys"), lines);
         else
             File.Copy(IdentityFile + ".pub", Path.Combine(keys, "authorized_keys"));
-        HostPublicKey = string.Join(' ', File.ReadAllText(hostKey + ".pub").Trim().Split(' ').Take(2));
-        File.WriteAllText(Path.Combine(keys, "sshd_config"), $"""
-            ListenAddress {Address}:{Port.ToString(CultureInfo.InvariantCulture)}
-            HostKey {ConfigDir}/ssh_host_ed25519_key
-            PidFile none
-            AuthorizedKeysFile {ConfigDir}/authorized_keys
-            PermitRootLogin prohibit-password
-            AllowUsers root
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            StrictModes no
-            MaxStartups 64:30:128
-            MaxSessions 64
-            Subsystem sftp internal-sftp
-            LogLevel VERBOSE
-
-            """);
+        HostPublicKey = Testing.OpenSsh.PublicKey(hostKey + ".pub");
+        // The tests' one sshd configuration, seen by sshd at ConfigDir inside the sandbox.
+        File.WriteAllText(Path.Combine(keys, "sshd_config"), new Testing.SshdConfig
+        {
+            ListenAddress = Address,
+            Port = Port,
+            HostKeyFile = $"{ConfigDir}/ssh_host_ed25519_key",
+            AuthorizedKeysFile = $"{ConfigDir}/authorized_keys",
+            User = User,
+            LogLevel = "VERBOSE",
+        }.Render());
         var privsep = Directory.CreateDirectory(Path.Combine(_dir, "privsep")).FullName;
         File.SetUnixFileMode(privsep, (UnixFileMode)Convert.ToInt32("755", 8));
 
@@ -149,12 +141,7 @@ public sealed class NetnsSshHost : IAsyncDisposable
     }
 
     /// <summary>A throwaway ed25519 key pair without passphrase; the private half mode 0400.</summary>
-    public static async Task NewKeyAsync(string file, string comment)
-    {
-        (await Proc.RunAsync("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], TimeSpan.FromSeconds(20))
-            .ConfigureAwait(false)).EnsureSuccess("ssh-keygen");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead);
-    }
+    public static Task NewKeyAsync(string file, string comment) => Testing.OpenSsh.NewKeyAsync(file, comment);
 
     /// <summary>
     /// Runs the OpenSSH client inside the host's network namespace (so it connects from the address the pods
@@ -163,12 +150,9 @@ public sealed class NetnsSshHost : IAsyncDisposable
     public async Task<ProcResult> SshAsync(string keyFile, string? command)
     {
         var knownHosts = Path.Combine(_dir, "client_known_hosts");
-        var pattern = Port == 22 ? Address : $"[{Address}]:{Port.ToString(CultureInfo.InvariantCulture)}";
-        File.WriteAllText(knownHosts, pattern + " " + HostPublicKey + "\n");
-        List<string> args = ["--net=/run/netns/" + Namespace, "/usr/bin/ssh", "-F", "/dev/null", "-p", Port.ToString(CultureInfo.InvariantCulture),
-            "-i", keyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-            "-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20",
-            "-n", "-T", User + "@" + Address];
+        File.WriteAllText(knownHosts, Testing.OpenSsh.KnownHostsLine(Address, Port, HostPublicKey));
+        List<string> args = ["--net=/run/netns/" + Namespace, "/usr/bin/ssh",
+            .. Testing.OpenSsh.ClientArgs(Address, Port, User, keyFile, knownHosts, "-o", "ConnectTimeout=20", "-n")];
         if (command is not null) args.AddRange(["--", command]);
         return await Proc.RunAsync("/usr/bin/nsenter", args, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
     }

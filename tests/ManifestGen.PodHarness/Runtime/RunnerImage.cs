@@ -55,7 +55,7 @@ public sealed record RunnerImage(
             if (_built is not null) return _built;
             if (Environment.GetEnvironmentVariable("MANIFESTGEN_IMAGE_DIR") is { Length: > 0 } given)
                 return _built = Load(given);
-            var script = Path.Combine(RepositoryRoot(), "image", "make-image.sh");
+            var script = Path.Combine(Testing.RepoPaths.Root, "image", "make-image.sh");
             // Cold, this builds a base system and the image (minutes); warm it only hashes the sources.
             var r = await Proc.RunAsync("/bin/bash", [script], TimeSpan.FromMinutes(45), cancellationToken: ct).ConfigureAwait(false);
             r.EnsureSuccess("image/make-image.sh");
@@ -67,15 +67,6 @@ public sealed record RunnerImage(
         {
             Gate.Release();
         }
-    }
-
-    /// <summary>The checkout this harness was built from (the folder holding image/make-image.sh).</summary>
-    public static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "image", "make-image.sh")))
-                return d.FullName;
-        throw new HarnessException($"no checkout with image/make-image.sh above {AppContext.BaseDirectory}");
     }
 
     /// <summary>uid, primary gid and the groups /etc/group lists the user in, as containerd reads them from the image.</summary>

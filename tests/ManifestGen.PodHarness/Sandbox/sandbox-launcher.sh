@@ -15,6 +15,9 @@
 set -euo pipefail
 exec 3<"$1"
 field() { IFS= read -r -d '' "$1" <&3 || { echo "sandbox: plan truncated at $1" >&2; exit 125; }; }
+# Every variable `field` fills, declared here: static analysis cannot see a read into a variable whose name
+# is an argument.
+base='' hostname='' uid='' gid='' groups='' caps='' nnp='' rofs='' workdir='' src='' dst='' mode='' access='' kind=''
 
 field base; field hostname; field uid; field gid; field groups; field caps; field nnp; field rofs; field workdir
 R="$base/fs"
@@ -39,7 +42,7 @@ done
 # Host-specific places an image would not have: empty, and read-only with the root when asked.
 masks=()
 for m in tmp run var/tmp root home work srv mnt; do
-  [ -d "$R/$m" ] && [ ! -L "$R/$m" ] || continue
+  if [ ! -d "$R/$m" ] || [ -L "$R/$m" ]; then continue; fi
   mode=0755; case "$m" in tmp|var/tmp) mode=1777 ;; esac
   /usr/bin/mount -t tmpfs -o "mode=$mode" sandbox-mask "$R/$m"
   masks+=("$R/$m")

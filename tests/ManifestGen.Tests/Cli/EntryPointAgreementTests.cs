@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ManifestGen.Tests.Support;
 using ManifestGen.Tests.Validation;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Cli;
 
@@ -27,7 +28,7 @@ public sealed class EntryPointAgreementTests
     public void Should_report_the_same_diagnostics_from_render_check_and_validate(string name)
     {
         using var ws = new Workspace();
-        var dir = Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "invalid", name);
+        var dir = Path.Combine(RepoPaths.Root, "tests", "cases", "invalid", name);
         foreach (var file in Directory.GetFiles(dir, "*.yaml"))
             ws.Write("values/" + Path.GetFileName(file), File.ReadAllText(file));
         var render = Run(ws, "render", "--format", "json");

@@ -2,6 +2,7 @@ using ManifestGen.Contracts;
 using ManifestGen.Diagnostics;
 using ManifestGen.Loading;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Loading;
 
@@ -34,12 +35,12 @@ public sealed class InventoryLoaderTests
                 schedule: "H 2 * * *"
         """;
 
-    private static LoadResult Load(TempDirectory dir, string file) => new InventoryLoader(dir.Path).Load(Path.Combine(dir.Path, file));
+    private static LoadResult Load(TempDir dir, string file) => new InventoryLoader(dir.Path).Load(Path.Combine(dir.Path, file));
 
     [Fact]
     public void I_can_load_a_minimal_inventory_with_defaults_applied()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal);
         var result = Load(dir, "values/test.yaml");
         Assert.Empty(result.Diagnostics);
@@ -56,7 +57,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_keep_line_and_column_of_every_value()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal);
         var map = Load(dir, "values/test.yaml").Inventory!.SourceMap;
         Assert.Equal(new SourceSpan("values/test.yaml", 24, 19), map.SpanOf("hosts[0].apps[1].schedule"));
@@ -72,7 +73,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_report_the_raw_text_and_style_of_plain_scalars_so_yaml_11_traps_can_be_found()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal.Replace("user: backup", "user: no"));
         var result = Load(dir, "values/test.yaml");
         Assert.Empty(result.Diagnostics);
@@ -85,7 +86,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void I_can_layer_an_environment_on_a_base_where_maps_merge_and_lists_replace()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/_base.yaml", Minimal + "\ndefaults:\n  timeZone: Europe/Berlin\n  mirrorSize: 5Gi\n");
         dir.Write("values/prod.yaml", """
             extends: _base.yaml
@@ -121,7 +122,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_resolve_anchors_aliases_and_merge_keys_with_explicit_keys_winning()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal + """
 
             defaults:
@@ -146,7 +147,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_suggest_the_closest_key_for_an_unknown_key()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal.Replace("schedule: \"H 2 * * *\"", "schedul: \"H 2 * * *\""));
         var d = Assert.Single(Load(dir, "values/test.yaml").Diagnostics);
         Assert.Equal(DiagnosticCatalogue.UnknownKey.Code, d.Code);
@@ -163,7 +164,7 @@ public sealed class InventoryLoaderTests
     [InlineData("user: [a, b]", "MG0102", "hosts[0].user", 16, 11)]
     public void Should_report_wrong_types_and_missing_fields_with_the_field_path(string replacement, string code, string field, int line, int column)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal.Replace("user: backup", replacement));
         var result = Load(dir, "values/test.yaml");
         Assert.Null(result.Inventory);
@@ -176,7 +177,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_report_duplicate_keys_syntax_errors_and_bad_choices_without_throwing()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/dup.yaml", Minimal.Replace("user: backup", "user: backup\n    user: other"));
         var dup = Assert.Single(Load(dir, "values/dup.yaml").Diagnostics);
         Assert.Equal("MG0003", dup.Code);
@@ -197,7 +198,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_require_exactly_one_storage_kind()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/test.yaml", Minimal.Replace("local: { path: /srv/restic, node: node-1 }",
             "local: { path: /srv/restic, node: node-1 }\n    nfs: { server: nas, exportRoot: /e, path: /e/r }"));
         var d = Assert.Single(Load(dir, "values/test.yaml").Diagnostics);
@@ -207,7 +208,7 @@ public sealed class InventoryLoaderTests
     [Fact]
     public void Should_report_a_cycle_of_base_files()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("values/a.yaml", "extends: _b.yaml\n");
         dir.Write("values/_b.yaml", "extends: a.yaml\n");
         var d = Assert.Single(Load(dir, "values/a.yaml").Diagnostics);
@@ -235,7 +236,7 @@ public sealed class InventoryLoaderRobustnessTests
     [Fact]
     public void Should_never_throw_on_garbage_truncation_or_odd_yaml()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var random = new Random(20261127);
         var inputs = new List<string>
         {

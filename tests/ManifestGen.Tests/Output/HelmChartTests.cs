@@ -5,6 +5,7 @@ using ManifestGen.Pipeline;
 using ManifestGen.Tests.Cli;
 using ManifestGen.Tests.Rendering;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Output;
 

@@ -1,5 +1,6 @@
 using ManifestGen.Planning;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Output;
 

@@ -4,6 +4,7 @@ using ManifestGen.Loading;
 using ManifestGen.Planning;
 using ManifestGen.Rendering;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Rendering;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ManifestGen.Pipeline;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Rendering;
 

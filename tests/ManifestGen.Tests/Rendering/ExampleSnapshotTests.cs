@@ -1,5 +1,6 @@
 using ManifestGen.Pipeline;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Rendering;
 

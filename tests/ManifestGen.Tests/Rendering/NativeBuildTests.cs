@@ -54,9 +54,9 @@ public sealed class NativeBuildTests
         var (aot, jit) = await BuildsAsync();
         var values = input == "examples" ? RepoPaths.Values : Path.Combine(RepoPaths.Snapshots, input, "values");
         // Golden trees: out/<environment>/… for the examples, tests/snapshots/cases/<name>/out/… (no environment folder) for a case.
-        string Golden(string path) => input == "examples"
-            ? Path.Combine(RepoPaths.Out, path)
-            : Path.Combine(RepoPaths.Snapshots, input, "out", path[(path.IndexOf('/', StringComparison.Ordinal) + 1)..]);
+        string GoldenFile(string path) => input == "examples"
+            ? "out/" + path
+            : $"tests/snapshots/{input}/out/{path[(path.IndexOf('/', StringComparison.Ordinal) + 1)..]}";
 
         var native = await RenderAsync([aot], values);
         var framework = await RenderAsync(["dotnet", jit], values);
@@ -66,7 +66,7 @@ public sealed class NativeBuildTests
             Assert.True(content == native[path], $"{input}: {path} differs between the native and the framework-dependent build");
         // And both are the committed golden tree.
         foreach (var (path, content) in native)
-            Assert.True(File.Exists(Golden(path)) && File.ReadAllText(Golden(path)) == content, $"{input}: {path} differs from the golden file");
+            Golden.AssertRepoFile(GoldenFile(path), content);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using ManifestGen.Inventory;
 using ManifestGen.Pipeline;
 using ManifestGen.Tests.Loading;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Rendering;
 

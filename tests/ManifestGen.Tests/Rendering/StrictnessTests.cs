@@ -1,6 +1,7 @@
 using ManifestGen.Diagnostics;
 using ManifestGen.Rendering;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Rendering;
 
@@ -11,7 +12,7 @@ public sealed class StrictnessTests
     [Fact]
     public void Should_report_an_unknown_member_at_the_template_line_and_column()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("t.sbn", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ model.nmae | q }}\n");
         var diagnostics = new List<Diagnostic>();
         Assert.Null(new TemplateRenderer(dir.Path).Render("t.sbn", new Model("x"), diagnostics));
@@ -25,7 +26,7 @@ public sealed class StrictnessTests
     [Fact]
     public void Should_report_an_unknown_variable_and_a_syntax_error()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("var.sbn", "a: {{ nothing_here }}\n");
         dir.Write("syntax.sbn", "a: b\n{{ if model.name }\n");
         var diagnostics = new List<Diagnostic>();
@@ -40,7 +41,7 @@ public sealed class StrictnessTests
     [Fact]
     public void Should_render_a_value_longer_than_one_mebibyte_without_truncating_it()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("t.sbn", "v: {{ model.name | q }}\n");
         var name = new string('a', 3 * 1024 * 1024);
         var text = new TemplateRenderer(dir.Path).Render("t.sbn", new Model(name), []);
@@ -50,7 +51,7 @@ public sealed class StrictnessTests
     [Fact]
     public void Should_quote_values_so_that_yaml_cannot_be_injected()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("t.sbn", "v: {{ model.name | q }}\n");
         var text = new TemplateRenderer(dir.Path).Render("t.sbn", new Model("x\nkind: Secret # \"quoted\""), []);
         Assert.Equal("v: \"x\\nkind: Secret # \\\"quoted\\\"\"\n", text);
@@ -68,7 +69,7 @@ public sealed class StrictnessTests
     [Fact]
     public void Should_indent_every_non_empty_line_and_refuse_a_call_with_the_wrong_number_of_arguments()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         dir.Write("t.sbn", "v: |\n{{ model.name | indent 2 }}\n");
         dir.Write("bad.sbn", "v: {{ q model.name model.name }}\n");
         Assert.Equal("v: |\n  a\n\n  b\n", new TemplateRenderer(dir.Path).Render("t.sbn", new Model("a\n\nb"), []));

@@ -3,6 +3,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Rendering;
 using ManifestGen.Security;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Security;
 

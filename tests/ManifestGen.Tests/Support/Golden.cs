@@ -1,12 +1,15 @@
 using System.Text;
 using ManifestGen.Output;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Support;
 
 /// <summary>
-/// Golden ("baseline") files under tests/snapshots/. A mismatch fails with a unified diff; with
-/// UPDATE_SNAPSHOTS=1 the test rewrites exactly the files that differ (and deletes extra ones in a
-/// tree) and passes, so `UPDATE_SNAPSHOTS=1 make test` followed by `git diff` shows what changed.
+/// Golden ("baseline") files: the trees under tests/snapshots/ and the files the code's output is
+/// committed as elsewhere (docs/rules.md, the JSON Schema, the corpus's expected.txt). The one way the tests
+/// compare output with a committed file. A mismatch fails with a unified diff; with UPDATE_SNAPSHOTS=1 the
+/// test rewrites exactly the files that differ (and deletes extra ones in a tree) and passes, so
+/// `UPDATE_SNAPSHOTS=1 make test` followed by `git diff` shows what changed.
 /// </summary>
 public static class Golden
 {
@@ -15,10 +18,14 @@ public static class Golden
     private static readonly UTF8Encoding Utf8NoBom = new(false);
 
     /// <summary>Compares one text with tests/snapshots/<paramref name="relativePath"/>.</summary>
-    public static void AssertFile(string relativePath, string actual)
+    public static void AssertFile(string relativePath, string actual) =>
+        AssertRepoFile("tests/snapshots/" + relativePath, actual);
+
+    /// <summary>Compares one text with the repository's file <paramref name="repoRelativePath"/> (e.g. docs/rules.md).</summary>
+    public static void AssertRepoFile(string repoRelativePath, string actual)
     {
         var problems = new StringBuilder();
-        CompareFile(Path.Combine(RepoPaths.Snapshots, relativePath), "tests/snapshots/" + relativePath, actual, problems);
+        CompareFile(Path.Combine(RepoPaths.Root, repoRelativePath), repoRelativePath.Replace('\\', '/'), actual, problems);
         Fail(problems);
     }
 

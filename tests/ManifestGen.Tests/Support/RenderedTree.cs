@@ -1,5 +1,6 @@
 using ManifestGen.Diagnostics;
 using ManifestGen.Rendering;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Support;
 

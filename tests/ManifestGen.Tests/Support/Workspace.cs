@@ -1,4 +1,5 @@
 using ManifestGen.Pipeline;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Support;
 
@@ -8,7 +9,7 @@ namespace ManifestGen.Tests.Support;
 /// </summary>
 public sealed class Workspace : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     public Workspace(bool copyExampleValues = false, bool copyTemplates = true)
     {

@@ -181,7 +181,7 @@ public sealed class AlertRulesTests
 
     private static async Task PromtoolTestAsync(RenderedRules rules, string tests, int step = 1)
     {
-        using var scratch = new TempDirectory();
+        using var scratch = new TempDir();
         scratch.Write("rules.yaml", rules.RuleFile);
         scratch.Write("tests.yaml", string.Create(CultureInfo.InvariantCulture, $"rule_files: [rules.yaml]\nevaluation_interval: {step}m\ntests:\n") + tests);
         // Seconds on an idle machine; a shared one can take many times as long.
@@ -212,7 +212,7 @@ public sealed class AlertRulesTests
         using var ws = new Workspace(copyExampleValues: true);
         Assert.Equal(0, new CliApp(new StringWriter(), new StringWriter()).Run(["render", "production", "--root", ws.Root], ws.Root));
         var ruleFile = RuleGroups(ws.Read("out/production/manifests/prometheusrule-manifestgen-production.yaml"));
-        using (var scratch = new TempDirectory())
+        using (var scratch = new TempDir())
         {
             var check = await Proc.RunAsync("promtool", ["check", "rules", scratch.Write("rules.yaml", ruleFile)]);
             Assert.True(check.Succeeded, check.Stdout + check.Stderr);

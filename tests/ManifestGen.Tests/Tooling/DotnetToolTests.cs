@@ -11,7 +11,7 @@ public sealed class DotnetToolTests
     [Fact]
     public async Task I_can_install_the_packed_tool_and_run_manifestgen_from_PATH_with_its_built_in_templates()
     {
-        using var scratch = new TempDirectory();
+        using var scratch = new TempDir();
         var feed = Path.Combine(scratch.Path, "feed");
         var tools = Path.Combine(scratch.Path, "tools");
         var env = ToolPackage.Environment(scratch.Path);
@@ -52,7 +52,7 @@ public sealed class DotnetToolTests
     [Fact]
     public async Task I_can_install_the_native_tool_package_and_it_runs_the_native_executable_with_its_built_in_templates()
     {
-        using var scratch = new TempDirectory();
+        using var scratch = new TempDir();
         var feed = Path.Combine(scratch.Path, "feed");
         var tools = Path.Combine(scratch.Path, "tools");
         // What `make tool` runs: the native compile of the current sources and commit (minutes when the
@@ -97,7 +97,7 @@ public sealed class DotnetToolTests
     [Fact]
     public async Task I_can_restore_the_tool_from_this_repositorys_manifest_and_run_dotnet_manifestgen()
     {
-        using var scratch = new TempDirectory();
+        using var scratch = new TempDir();
         // This repository's tool manifest and package source, in a copy whose artifacts/packages holds the packed tool.
         var repo = Path.Combine(scratch.Path, "repo");
         foreach (var file in new[] { ".config/dotnet-tools.json", "nuget.config", "artifacts/packages/.gitignore" })

@@ -27,7 +27,7 @@ public sealed partial class GitLabTemplateTests
     [Fact]
     public async Task I_can_run_the_jobs_of_the_included_template_with_the_tool_installed_by_version()
     {
-        using var scratch = new TempDirectory();
+        using var scratch = new TempDir();
         var feed = Path.Combine(scratch.Path, "feed");
         await ToolPackage.PackAsync(feed, scratch.Path);
         var version = CliApp.Version.Split('+')[0];

@@ -18,7 +18,7 @@ public sealed class PreCommitHookTests(ITestOutputHelper output)
     [Fact]
     public async Task A_GitOps_repository_commit_fails_on_drift_and_passes_after_render_with_the_hook_used_by_rev()
     {
-        using var scratch = new TempDirectory();
+        using var scratch = new TempDir();
         var env = ToolPackage.Environment(scratch.Path);
         // pre-commit's state and the tool's package folder are the test's own; the generator's dependencies
         // come read-only from the machine's package folder (no download, nothing written there).

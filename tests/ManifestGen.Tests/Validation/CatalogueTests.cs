@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ManifestGen.Diagnostics;
+using ManifestGen.Tests.Support;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -30,7 +31,7 @@ public sealed class CatalogueTests
         var markdown = RuleDocumentation.RenderMarkdown();
         foreach (var rule in DiagnosticCatalogue.All)
             Assert.Contains("## " + rule.Code + "\n", markdown);
-        ValidationTestFiles.MatchesFile(RuleDocumentation.RulesFile, markdown);
+        Golden.AssertRepoFile(RuleDocumentation.RulesFile, markdown);
     }
 
     [Fact]

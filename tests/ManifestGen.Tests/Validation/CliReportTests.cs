@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ManifestGen.Cli;
 using ManifestGen.Tests.Support;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -14,10 +15,10 @@ public sealed class CliReportTests
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
-    private static TempDirectory RootWith(string caseName)
+    private static TempDir RootWith(string caseName)
     {
-        var temp = new TempDirectory();
-        var source = Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "invalid", caseName, "inventory.yaml");
+        var temp = new TempDir();
+        var source = Path.Combine(RepoPaths.Root, "tests", "cases", "invalid", caseName, "inventory.yaml");
         temp.Write("values/prod.yaml", File.ReadAllText(source));
         return temp;
     }
@@ -25,11 +26,11 @@ public sealed class CliReportTests
     [Fact]
     public void I_can_explain_a_code()
     {
-        var (exit, stdout, _) = Run(ValidationTestFiles.RepoRoot, "explain", "mg0508");
+        var (exit, stdout, _) = Run(RepoPaths.Root, "explain", "mg0508");
         Assert.Equal(0, exit);
         Assert.StartsWith("MG0508 error: NFS path not under the export root", stdout);
         Assert.Contains("mkdir -p", stdout);
-        Assert.Equal(2, Run(ValidationTestFiles.RepoRoot, "explain", "MG9999").Exit);
+        Assert.Equal(2, Run(RepoPaths.Root, "explain", "MG9999").Exit);
     }
 
     [Fact]
@@ -65,7 +66,7 @@ public sealed class CliReportTests
     {
         // validate renders in memory like every command: the root needs the templates.
         using var ws = new Workspace();
-        ws.Write("values/prod.yaml", File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "base-valid.yaml")));
+        ws.Write("values/prod.yaml", File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "cases", "base-valid.yaml")));
         var (exit, stdout, stderr) = Run(ws.Root, "validate", "--root", ws.Root, "--format", "sarif");
         Assert.True(exit == 0, stderr + stdout);
         using var doc = JsonDocument.Parse(stdout);

@@ -1,5 +1,6 @@
 using ManifestGen.Diagnostics;
 using Xunit.Abstractions;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -11,9 +12,9 @@ public sealed class ExampleInventoryTests(ITestOutputHelper output)
     [MemberData(nameof(Examples))]
     public void Should_find_no_error_in_the_example_inventories(string file)
     {
-        var values = Path.Combine(ValidationTestFiles.RepoRoot, "values");
-        var diagnostics = ValidationHarness.Validate(Path.Combine(values, file), ValidationTestFiles.RepoRoot);
-        var report = ValidationHarness.Report(diagnostics, ValidationTestFiles.RepoRoot);
+        var values = Path.Combine(RepoPaths.Root, "values");
+        var diagnostics = ValidationHarness.Validate(Path.Combine(values, file), RepoPaths.Root);
+        var report = ValidationHarness.Report(diagnostics, RepoPaths.Root);
         output.WriteLine(report);
         Assert.True(diagnostics.All(d => d.Severity != Severity.Error), report);
         Assert.DoesNotContain(diagnostics, d => d.Code == DiagnosticCatalogue.InternalCheckError.Code);

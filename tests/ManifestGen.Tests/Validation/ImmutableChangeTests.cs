@@ -1,5 +1,6 @@
 using ManifestGen.Tests.Support;
 using ManifestGen.Validation.Changes;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -8,7 +9,7 @@ public sealed class ImmutableChangeTests
     private const string File = "out/production/manifests/persistentvolume-backup-restic.yaml";
 
     private static string Committed() =>
-        System.IO.File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, File));
+        System.IO.File.ReadAllText(Path.Combine(RepoPaths.Root, File));
 
     [Fact]
     public void Should_warn_when_the_nfs_source_of_a_volume_changes()
@@ -34,7 +35,7 @@ public sealed class ImmutableChangeTests
         var rendered = Committed().Replace("storage: 2Ti", "storage: 3Ti", StringComparison.Ordinal);
         Assert.Empty(ImmutableFieldChanges.Find(File, Committed(), rendered));
         const string claim = "out/production/manifests/persistentvolumeclaim-restic.yaml";
-        var before = System.IO.File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, claim));
+        var before = System.IO.File.ReadAllText(Path.Combine(RepoPaths.Root, claim));
         Assert.Empty(ImmutableFieldChanges.Find(claim, before, before.Replace("storage: 2Ti", "storage: 3Ti", StringComparison.Ordinal)));
         var changedModes = before.Replace("- ReadWriteMany", "- ReadWriteOnce", StringComparison.Ordinal);
         Assert.Equal("MG1003", Assert.Single(ImmutableFieldChanges.Find(claim, before, changedModes)).Code);
@@ -43,9 +44,9 @@ public sealed class ImmutableChangeTests
     [Fact]
     public void Should_say_in_check_what_must_be_recreated()
     {
-        using var root = new TempDirectory();
+        using var root = new TempDir();
         foreach (var dir in new[] { "values", "templates", "out" })
-            CopyTree(Path.Combine(ValidationTestFiles.RepoRoot, dir), Path.Combine(root.Path, dir));
+            CopyTree(Path.Combine(RepoPaths.Root, dir), Path.Combine(root.Path, dir));
         var env = Path.Combine(root.Path, "values", "_base.yaml");
         System.IO.File.WriteAllText(env, System.IO.File.ReadAllText(env).Replace("storageClassName: manifestgen-static", "storageClassName: nas-static", StringComparison.Ordinal));
         var stdout = new StringWriter();

@@ -3,6 +3,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Loading;
 using ManifestGen.Tests.Support;
 using ManifestGen.Validation.Primitives;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -14,7 +15,7 @@ namespace ManifestGen.Tests.Validation;
 /// </summary>
 public sealed class MisleadingInputTests
 {
-    private static readonly string Base = File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "base-valid.yaml"))
+    private static readonly string Base = File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "cases", "base-valid.yaml"))
         .ReplaceLineEndings("\n");
 
     private static ImmutableArray<Diagnostic> Validate(params (string From, string To)[] edits)
@@ -25,7 +26,7 @@ public sealed class MisleadingInputTests
             Assert.True(text.Split(from).Length == 2, $"expected exactly one `{from}` in base-valid.yaml");
             text = text.Replace(from, to, StringComparison.Ordinal);
         }
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var file = dir.Write("values/prod.yaml", text);
         return ValidationHarness.Validate(file, dir.Path);
     }
@@ -83,7 +84,7 @@ public sealed class MisleadingInputTests
     {
         var diagnostics = Validate(("namespace: backup\n", "namespace: backup\n"), ("    name: restic-repository\n", "    name: \uFEFFrestic-repository\n"));
         Assert.Contains("U+FEFF ZERO WIDTH NO-BREAK SPACE (byte order mark) at column 11", Only(diagnostics, "MG0006"), StringComparison.Ordinal);
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var file = dir.Write("values/prod.yaml", "\uFEFF" + Base);
         Assert.Empty(ValidationHarness.Validate(file, dir.Path));
     }

@@ -4,6 +4,7 @@ using ManifestGen.Diagnostics;
 using ManifestGen.Pipeline;
 using ManifestGen.Tests.Support;
 using Xunit.Abstractions;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -34,14 +35,14 @@ public sealed class MutationRobustnessTests(ITestOutputHelper output)
     {
         var seeds = new[]
         {
-            File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases", "base-valid.yaml")),
-            File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "values", "test-cluster.yaml")),
-            File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "values", "production.yaml")),
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "tests", "cases", "base-valid.yaml")),
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "values", "test-cluster.yaml")),
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "values", "production.yaml")),
         };
-        var baseFile = File.ReadAllText(Path.Combine(ValidationTestFiles.RepoRoot, "values", "_base.yaml"));
+        var baseFile = File.ReadAllText(Path.Combine(RepoPaths.Root, "values", "_base.yaml"));
         var random = new Random(20261127);
-        var generator = new Generator(new GeneratorPaths(ValidationTestFiles.RepoRoot));
-        using var temp = new TempDirectory();
+        var generator = new Generator(new GeneratorPaths(RepoPaths.Root));
+        using var temp = new TempDir();
         var clock = Stopwatch.StartNew();
         int iterations = 0, rendered = 0, failures = 0;
         var codes = new SortedDictionary<string, int>(StringComparer.Ordinal);

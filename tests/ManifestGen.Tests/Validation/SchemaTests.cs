@@ -1,5 +1,7 @@
 using System.Text.Json;
 using ManifestGen.Validation.Schema;
+using ManifestGen.Testing;
+using ManifestGen.Tests.Support;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -8,7 +10,7 @@ public sealed class SchemaTests
     [Fact]
     public void Should_keep_the_committed_json_schema_current()
     {
-        ValidationTestFiles.MatchesFile(InventorySchema.File, InventorySchema.Generate());
+        Golden.AssertRepoFile(InventorySchema.File, InventorySchema.Generate());
     }
 
     [Fact]
@@ -35,7 +37,7 @@ public sealed class SchemaTests
     [Fact]
     public void Should_name_the_schema_in_every_example_inventory()
     {
-        foreach (var file in Directory.GetFiles(Path.Combine(ValidationTestFiles.RepoRoot, "values"), "*.yaml"))
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoPaths.Root, "values"), "*.yaml"))
             Assert.StartsWith("# yaml-language-server: $schema=../schemas/inventory.schema.json\n", File.ReadAllText(file));
     }
 }

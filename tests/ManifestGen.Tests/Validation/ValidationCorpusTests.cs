@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ManifestGen.Tests.Support;
 using ManifestGen.Diagnostics;
 using Xunit.Abstractions;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -13,7 +14,7 @@ namespace ManifestGen.Tests.Validation;
 /// </summary>
 public sealed class ValidationCorpusTests(ITestOutputHelper output)
 {
-    private static readonly string Cases = Path.Combine(ValidationTestFiles.RepoRoot, "tests", "cases");
+    private static readonly string Cases = Path.Combine(RepoPaths.Root, "tests", "cases");
 
     public static TheoryData<string> InvalidCases()
     {
@@ -61,7 +62,7 @@ public sealed class ValidationCorpusTests(ITestOutputHelper output)
             Assert.True(diagnostics.Any(d => d.Code == code), $"{name}: expected {code}\n{report}");
         Assert.All(diagnostics, d => Assert.True(d.Location.Line > 0 && d.Location.File.Length > 0, $"{name}: no position: {d}"));
         Assert.DoesNotContain(diagnostics, d => d.Code == DiagnosticCatalogue.InternalCheckError.Code);
-        ValidationTestFiles.MatchesFile(Path.Combine("tests", "cases", "invalid", name, "expected.txt"), report);
+        Golden.AssertRepoFile(Path.Combine("tests", "cases", "invalid", name, "expected.txt"), report);
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class ValidationCorpusTests(ITestOutputHelper output)
     [Fact]
     public async Task Should_hold_exactly_the_cases_its_script_writes()
     {
-        using var fresh = new TempDirectory();
+        using var fresh = new TempDir();
         var start = new ProcessStartInfo("python3") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(Cases, "make-cases.py"));
         start.ArgumentList.Add(fresh.Path);

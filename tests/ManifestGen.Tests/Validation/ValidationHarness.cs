@@ -4,6 +4,7 @@ using ManifestGen.Diagnostics.Formatting;
 using ManifestGen.Inventory;
 using ManifestGen.Loading;
 using ManifestGen.Pipeline;
+using ManifestGen.Testing;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -23,7 +24,7 @@ internal static class ValidationHarness
         var paths = new GeneratorPaths(displayRoot)
         {
             Values = Path.GetDirectoryName(Path.GetFullPath(inventoryFile))!,
-            Templates = Path.Combine(ValidationTestFiles.RepoRoot, "templates"),
+            Templates = Path.Combine(RepoPaths.Root, "templates"),
             Out = Path.Combine(displayRoot, "out-not-written"),
         };
         return new Generator(paths).Generate(new GenerationRequest(InventoryLoader.EnvironmentName(inventoryFile)));

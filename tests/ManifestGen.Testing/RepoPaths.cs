@@ -1,6 +1,9 @@
-namespace ManifestGen.Tests.Support;
+namespace ManifestGen.Testing;
 
-/// <summary>Locates the repository root (the folder with ManifestGen.sln) from the test's output folder.</summary>
+/// <summary>
+/// The checkout the tests (and the pod harness) were built from: the folder with ManifestGen.sln above the
+/// running assembly. Every test project and the harness find the repository through this.
+/// </summary>
 public static class RepoPaths
 {
     public static string Root { get; } = Find();
