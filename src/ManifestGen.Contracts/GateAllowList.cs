@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -44,6 +45,11 @@ public sealed record GateSettings
 /// <item><c>sftp APP PROGRAM</c>: a read-only sftp-server for sshfs, in a sandbox of the sshfs apps' paths.</item>
 /// <item><c>devices APP</c>: a restore of the app may hold device files.</item>
 /// </list>
+/// Its header states its version (<see cref="VersionHeader"/>): a hash of the entries, which every job
+/// configuration rendered with it carries too (<see cref="HostConfig.AllowLists"/>). The runner sends it
+/// first (<see cref="RemoteCommands.AllowListVersion"/>) and the gate refuses a job rendered for another
+/// allow-list before any hook runs: the host files were not installed with the commit Argo CD synced.
+/// The header is a comment, so a gate that predates versions reads the list as before.
 /// </summary>
 public static partial class GateAllowList
 {
@@ -88,13 +94,30 @@ public static partial class GateAllowList
                 entries.Add(Entry("devices", app.Name));
         }
 
+        var body = new StringBuilder();
+        foreach (var e in entries.Distinct(StringComparer.Ordinal)) body.Append(e).Append('\n');
         var sb = new StringBuilder();
         sb.Append("# ManifestGen host gate allow-list: host ").Append(hostName).Append(", ")
           .Append(role == GateRole.Backup ? "backup" : "restore").Append(" key. Rendered by manifestgen; do not edit.\n");
         sb.Append("# One entry a line: VERB<TAB>ARGUMENT... The gate runs nothing that is not listed here.\n");
-        foreach (var e in entries.Distinct(StringComparer.Ordinal)) sb.Append(e).Append('\n');
+        sb.Append(VersionHeader).Append(VersionOf(body.ToString())).Append('\n');
+        sb.Append(body);
         return sb.ToString();
     }
+
+    /// <summary>How the header states the allow-list's version (the gate reads the line that starts so).</summary>
+    public const string VersionHeader = "# allow-list version: ";
+
+    /// <summary>The version of an allow-list: the first 16 hex digits of the SHA-256 of its entries (computed here only).</summary>
+    public static string VersionOf(string entries) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(entries)))[..16];
+
+    /// <summary>What <see cref="VersionOf"/> gives: 16 lower-case hex digits.</summary>
+    public static bool IsVersion(string text) => text.Length == 16 && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    /// <summary>The version an allow-list's header states, or null (a list rendered before versions).</summary>
+    public static string? VersionIn(string allowList) =>
+        allowList.Split('\n').FirstOrDefault(l => l.StartsWith(VersionHeader, StringComparison.Ordinal))?[VersionHeader.Length..];
 
     /// <summary>The app's hook and dump lines with the files each writes (declared and found in the line).</summary>
     public static IEnumerable<(string Line, ImmutableArray<string> Outputs)> HookLines(AppConfig app) =>

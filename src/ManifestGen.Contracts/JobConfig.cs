@@ -140,6 +140,27 @@ public sealed record HostConfig
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Gated { get; init; }
+    /// <summary>
+    /// The gate's allow-lists this job was rendered with (gated hosts): the runner sends the version of the
+    /// one its key uses before anything else, and names the file to install when the gate runs another.
+    /// </summary>
+    public GateAllowLists? AllowLists { get; init; }
+}
+
+/// <summary>The two allow-lists of a gated host, as rendered with the job.</summary>
+public sealed record GateAllowLists
+{
+    /// <summary>The backup key's (backup and drill runs).</summary>
+    public required AllowListVersion Backup { get; init; }
+    /// <summary>The restore key's (a restore to the host).</summary>
+    public required AllowListVersion Restore { get; init; }
+}
+
+/// <summary>One rendered allow-list: where the generator wrote it (out/ENV/hosts/HOST/…) and its version.</summary>
+public sealed record AllowListVersion
+{
+    public required string File { get; init; }
+    public required string Version { get; init; }
 }
 
 public sealed record AppConfig

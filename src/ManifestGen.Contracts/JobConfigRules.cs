@@ -99,6 +99,11 @@ public static class JobConfigRules
             add("host.connectTimeoutSeconds", $"{host.ConnectTimeoutSeconds} must be positive");
         if (host.ServerAliveIntervalSeconds <= 0)
             add("host.serverAliveIntervalSeconds", $"{host.ServerAliveIntervalSeconds} must be positive");
+        // The version travels to the gate as a word of its request: hex digits only.
+        if (host.AllowLists is { } lists)
+            foreach (var (field, list) in new[] { ("host.allowLists.backup.version", lists.Backup), ("host.allowLists.restore.version", lists.Restore) })
+                if (!GateAllowList.IsVersion(list.Version))
+                    add(field, $"'{list.Version}' is not an allow-list version (16 lower-case hex digits)");
     }
 
     private static void CheckApp(AppConfig app, Action<string, string> add, Action<string, string> absolute)

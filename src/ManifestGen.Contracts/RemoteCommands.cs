@@ -37,6 +37,16 @@ public static partial class RemoteCommands
     public static string FileHashes(IEnumerable<string> paths) =>
         "for p in " + ShellQuote.Join(paths) + "; do h=$(sha256sum < \"$p\") && printf '%s\\0%s\\0' \"${h%% *}\" \"$p\"; done; true";
 
+    /// <summary>
+    /// Behind the gate, the first request of every run: the version of the allow-list the job was rendered
+    /// with (<see cref="GateAllowList.VersionOf"/>). The gate answers with its own and refuses a mismatch,
+    /// so a job never meets an allow-list of another commit half-way through (after its hooks ran).
+    /// </summary>
+    public static string AllowListVersion(string version) => AllowListVersionWord + " " + version;
+
+    /// <summary>The word of <see cref="AllowListVersion"/>.</summary>
+    public const string AllowListVersionWord = "manifestgen-allow-list";
+
     /// <summary>The first word of the dead man's switch requests the host gate runs itself (gated hosts).</summary>
     public const string GateSwitch = "manifestgen-switch";
 

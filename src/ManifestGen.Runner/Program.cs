@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using ManifestGen.Contracts;
 using ManifestGen.Runner.Cli;
 using ManifestGen.Runner.Jobs;
+using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Reporting;
 
 namespace ManifestGen.Runner;
@@ -87,6 +88,9 @@ public static class Program
             // A reporting target that can never work is a configuration error, found before the host is touched.
             if (reported && notifier.Problem() is { } problem) throw new RunnerException(RunnerExit.Usage, problem);
             if (reported) await notifier.StartAsync(deadline.Token);
+            // Behind the host gate, before anything touches the host: is its allow-list the one this job was rendered with?
+            if (GateRoleOf(cli) is { } role && config.Host is { } host)
+                await GateAllowListCheck.RequireAsync(new SshSession(host, workDir), role, deadline.Token);
             summary = cli.Command switch
             {
                 "backup" => await BackupJob.RunAsync(ctx),
@@ -117,6 +121,7 @@ public static class Program
                 ExitCode = (int)exit,
                 DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
                 Error = message,
+                InstallHostFile = exit == RunnerExit.HostFilesStale && GateRoleOf(cli) is { } role ? GateAllowListCheck.For(config, role)?.File : null,
             };
         }
         finally
@@ -149,6 +154,14 @@ public static class Program
         log.Info($"{cli.Command}: {summary.Outcome.ToString().ToLowerInvariant()} (exit {summary.ExitCode})");
         return summary.ExitCode;
     }
+
+    /// <summary>The key (and so the allow-list) a command uses on a gated host; null for a command that does not reach the host.</summary>
+    private static GateRole? GateRoleOf(CommandLine cli) => cli.Command switch
+    {
+        "backup" or "drill" => GateRole.Backup,
+        "restore" when cli.Restore.ToHost => GateRole.Restore,
+        _ => null,
+    };
 
     private static JobConfig LoadConfig(CommandLine cli)
     {

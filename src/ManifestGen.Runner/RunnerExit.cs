@@ -15,6 +15,11 @@ public enum RunnerExit
     RepositoryMissing = 10,
     Locked = 11,
     WrongPassword = 12,
+    /// <summary>
+    /// The host gate runs an allow-list other than the one this job was rendered with: the host files of
+    /// this commit are not installed (the summary's <c>installHostFile</c> names the file). Nothing ran on the host.
+    /// </summary>
+    HostFilesStale = 13,
     Interrupted = 130,
 }
 

@@ -106,10 +106,19 @@ internal static class Cli
         var snaps = Check(await env.RunAsync(env.BackupWorkload, ["snapshots"], ct).ConfigureAwait(false), "snapshots");
         foreach (var line in snaps.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Say("    " + line);
 
-        Say($"\n6. Restore {app.Paths[0]}/config.yaml back to the host after deleting it there");
+        Say($"\n6. Restore {app.Paths[0]}/config.yaml back to the host after deleting it there (the restore Job `manifestgen restore` prints)");
         var expected = SHA256.HashData(await File.ReadAllBytesAsync(changed, ct).ConfigureAwait(false));
         File.Delete(changed);
-        Check(await env.RunAsync(env.BackupWorkload, ["restore", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"], ct).ConfigureAwait(false), "restore");
+        // What an operator runs: the printed Job mounts the restore key's Secret where the backup pod has the
+        // backup key (which the host gate lets only read); behind the gate it writes only while a person on the
+        // host has opened a restore window (`manifestgen-gate open-restore APP 2h`, opened here when the host was set up).
+        var restoreJob = await env.GenerateAsync(["restore", options.Environment, $"{host.Name}/{app.Name}", "--path", $"{app.Paths[0]}/config.yaml", "--to-host"], ct)
+            .ConfigureAwait(false);
+        foreach (var line in restoreJob.Split('\n').Where(l => l.StartsWith('#')))
+            Say("    " + line);
+        var restoreName = Manifests.RenderedManifests.FromYaml(restoreJob, "manifestgen restore").Documents.Single().Name;
+        Say($"    kubectl create -f - (Job {restoreName})");
+        Check(await env.RunAppliedAsync(restoreJob, restoreName, ct).ConfigureAwait(false), "restore");
         var restored = File.Exists(changed) && SHA256.HashData(await File.ReadAllBytesAsync(changed, ct).ConfigureAwait(false)).AsSpan().SequenceEqual(expected);
         Say(restored ? "    restored file matches the backed-up bytes (SHA-256)" : "    RESTORED FILE DOES NOT MATCH");
 

@@ -103,10 +103,17 @@ public sealed class GatedHost
         await File.WriteAllTextAsync(Path.Combine(gateDir, HostGatePlan.BackupAllowFile), files[HostGatePlan.BackupAllowFile]);
         await File.WriteAllTextAsync(Path.Combine(gateDir, HostGatePlan.RestoreAllowFile), files[HostGatePlan.RestoreAllowFile]);
         await ssh.AuthorizeAsync(files[HostGatePlan.AuthorizedKeysFile]);
+        // The versions the job configurations carry: read from one rendered configuration.
+        var configMap = result.Files.First(f => f.Path.Contains("/manifests/configmap-backup-", StringComparison.Ordinal)).Content;
+        var json = string.Join('\n', configMap.Split('\n').SkipWhile(l => l.Trim() != "job.json: |").Skip(1)
+            .TakeWhile(l => l.StartsWith("    ", StringComparison.Ordinal)).Select(l => l[4..]));
+        var config = JobConfigJson.Deserialize(json, "rendered job.json");
         return new GatedHost
         {
             BackupKey = backupKey, RestoreKey = restoreKey, LogFile = log, Files = files,
             RestoreAllowList = Path.Combine(gateDir, HostGatePlan.RestoreAllowFile),
+            BackupAllowList = Path.Combine(gateDir, HostGatePlan.BackupAllowFile),
+            AllowLists = config.Host!.AllowLists!,
         };
     }
 
@@ -117,11 +124,21 @@ public sealed class GatedHost
         Assert.True(r.ExitCode == 0, $"open-restore {app}: exit {r.ExitCode}\n{r.Stdout}{r.Stderr}");
     }
 
+    /// <summary>
+    /// The configuration as the generator renders it for this host: the key of the command, gated, and the
+    /// versions of the rendered allow-lists (which the runner sends first).
+    /// </summary>
     public JobConfig Gated(JobConfig config, bool restore = false) => config with
     {
         ActiveDeadlineSeconds = DeadlineSeconds,
-        Host = config.Host! with { IdentityFile = restore ? RestoreKey : BackupKey, Gated = true },
+        Host = config.Host! with { IdentityFile = restore ? RestoreKey : BackupKey, Gated = true, AllowLists = AllowLists },
     };
+
+    /// <summary>The allow-lists as the rendered job configurations name them.</summary>
+    public required GateAllowLists AllowLists { get; init; }
+
+    /// <summary>Where the gate reads the backup key's allow-list (a test replaces it with a stale one).</summary>
+    public required string BackupAllowList { get; init; }
 
     public string Log => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 
@@ -335,6 +352,52 @@ public sealed class GateTests(RealHost host)
         var fs = await s.RunAsync(gate.Gated(s.Backup(s.App("media", TransferStrategy.Sshfs))), "backup");
         Assert.True(fs.ExitCode == 0, fs + "\ngate log:\n" + gate.Log);
         Assert.Equal(5, fs.Summary.FilesNew);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_run_before_any_hook_when_the_host_runs_an_allow_list_of_another_commit_and_name_the_file_to_install()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (name, dir) = s.CreateAppWithRunningDb("stale", dataFiles: 2);
+        var hook = $"echo hook-ran >> {dir}/hook.txt";
+        var hookYaml = $"          before: [{Yaml(hook)}]\n";
+        // The commit the host still has: the hook, no stopped services.
+        var old = await GatedHost.InstallAsync(s, $"      - name: {name}\n        paths: [{dir}]\n        hooks:\n{hookYaml}");
+        // The commit Argo CD synced: the same hook, and db stopped during the copy.
+        var gate = await GatedHost.InstallAsync(s, $"      - name: {name}\n        paths: [{dir}]\n        hooks:\n{hookYaml}" +
+            $"          stopServices: [db]\n          composeDirectory: {dir}\n");
+        Assert.NotEqual(GateAllowList.VersionIn(old.Files[HostGatePlan.BackupAllowFile]), gate.AllowLists.Backup.Version);
+        await File.WriteAllTextAsync(gate.BackupAllowList, old.Files[HostGatePlan.BackupAllowFile]);
+        var metrics = s.Dir.Combine("metrics.prom");
+        var app = s.App(name) with { Hooks = new HooksConfig { Before = [new HookCommand { Run = hook }], StopServices = ["db"], ComposeDirectory = dir } };
+        var config = gate.Gated(s.Backup(app)) with { Reporting = new ReportingConfig { MetricsFile = metrics } };
+
+        var stale = await s.RunAsync(config, "backup");
+        Assert.True(stale.ExitCode == (int)RunnerExit.HostFilesStale, stale + "\ngate log:\n" + gate.Log);
+        Assert.False(File.Exists(Path.Combine(dir, "hook.txt")), "the hook ran before the refusal");
+        Assert.False(File.Exists(Path.Combine(dir, ".calls")), "compose ran before the refusal");
+        Assert.Equal($"out/gate/{HostGatePlan.Folder}/{s.HostName}/{HostGatePlan.BackupAllowFile}", stale.Summary.InstallHostFile);
+        Assert.Contains($"install {stale.Summary.InstallHostFile} on {s.HostName}", stale.Summary.Error);
+        Assert.Contains($"the job was rendered with {gate.AllowLists.Backup.Version}: install the backup allow-list rendered with this job as {gate.BackupAllowList}",
+            stale.Summary.Error);
+        Assert.Contains("refused (allow-list", gate.Log);
+        Assert.Matches(@"manifestgen_last_run_host_files_stale\{[^}]*\} 1\n", await File.ReadAllTextAsync(metrics));
+
+        // An allow-list rendered before versions is refused the same way, with what to do.
+        await File.WriteAllTextAsync(gate.BackupAllowList, string.Join('\n', old.Files[HostGatePlan.BackupAllowFile].Split('\n')
+            .Where(l => !l.StartsWith(GateAllowList.VersionHeader, StringComparison.Ordinal))));
+        var unversioned = await s.RunAsync(config, "backup");
+        Assert.True(unversioned.ExitCode == (int)RunnerExit.HostFilesStale, unversioned.ToString());
+        Assert.Contains("has no version (rendered before versions", unversioned.Summary.Error);
+        Assert.False(File.Exists(Path.Combine(dir, "hook.txt")), "the hook ran before the refusal");
+
+        // Once the synced commit's file is installed, the same job runs, hook and all.
+        await File.WriteAllTextAsync(gate.BackupAllowList, gate.Files[HostGatePlan.BackupAllowFile]);
+        var installed = await s.RunAsync(config, "backup");
+        Assert.True(installed.ExitCode == 0, installed + "\ngate log:\n" + gate.Log);
+        Assert.Equal("hook-ran\n", await File.ReadAllTextAsync(Path.Combine(dir, "hook.txt")));
+        Assert.Null(installed.Summary.InstallHostFile);
+        Assert.Matches(@"manifestgen_last_run_host_files_stale\{[^}]*\} 0\n", await File.ReadAllTextAsync(metrics));
     }
 
     /// <summary>One request through the gate with <paramref name="key"/> (no stdin, bounded).</summary>

@@ -99,6 +99,8 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
 
     public const string LastSuccessMetric = "manifestgen_last_success_timestamp_seconds";
     public const string WarningsMetric = "manifestgen_last_run_warnings";
+    /// <summary>1 when the host gate refused the last run for running another allow-list than the job's (host files not installed).</summary>
+    public const string HostFilesStaleMetric = "manifestgen_last_run_host_files_stale";
 
     /// <summary>Prometheus text format. On failure the last-success line of the previous file is kept.</summary>
     public static string RenderMetrics(RunSummary s, string labels, double now, string? previousLastSuccess)
@@ -127,6 +129,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge(WarningsMetric, "Warnings of the last run (listed in its summary line).", s.Warnings.Length);
         Gauge("manifestgen_last_run_services_left_stopped", "Services the last run stopped and could not start again.", s.ServicesLeftStopped.Length);
         Gauge("manifestgen_last_run_services_recovered", "Services a previous run left stopped that the last run started.", s.ServicesRecovered.Length);
+        Gauge(HostFilesStaleMetric, "1 when the host gate refused the last run: the host runs another allow-list than the job was rendered with.", s.InstallHostFile is null ? 0 : 1);
         return sb.ToString();
     }
 

@@ -32,6 +32,11 @@ public sealed record RunSummary
     /// <summary>When the host's dead man's switch starts <see cref="ServicesLeftStopped"/> (UTC, ISO 8601).</summary>
     public string? ServicesRestartAt { get; init; }
     public ImmutableArray<string> Warnings { get; init; } = [];
+    /// <summary>
+    /// The host file to install before the next run (out/ENV/hosts/HOST/backup.allow) when the host gate
+    /// refused the run for running another allow-list (exit <see cref="RunnerExit.HostFilesStale"/>).
+    /// </summary>
+    public string? InstallHostFile { get; init; }
     public string? Error { get; init; }
 
     private static readonly JsonSerializerOptions Options = new()

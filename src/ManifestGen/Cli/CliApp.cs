@@ -344,7 +344,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         var code = Report([.. generation.Diagnostics, .. comparison.Diagnostics], options);
         if (!comparison.Drift.IsEmpty)
         {
-            var fix = options.Environment is null ? "make render" : $"make render ENV={options.Environment}";
+            // The tool's own command: a GitOps repository has no Makefile (this repository's `make render` runs the same).
+            var fix = options.Environment is null ? "manifestgen render" : $"manifestgen render {options.Environment}";
             stderr.Write($"manifestgen: out/ is not current ({comparison.Drift.Length} file(s)); fix it with `{fix}` and commit the result\n");
             return Findings;
         }

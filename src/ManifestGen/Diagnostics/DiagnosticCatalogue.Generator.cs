@@ -39,7 +39,7 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule DuplicateObject = new("MG0908", Severity.Error,
         "Two rendered objects share a kind and name", "Two rendered objects would overwrite each other in the cluster, usually because two derived names collide.");
     public static readonly DiagnosticRule OutputDrift = new("MG0909", Severity.Error,
-        "Committed output is not current", "out/ differs from what the inventory renders now (changed, extra or missing files). Run `make render` and commit the result.");
+        "Committed output is not current", "out/ differs from what the inventory renders now (changed, extra or missing files). Run `manifestgen render` (in the ManifestGen repository itself: `make render`) and commit the result.");
     public static readonly DiagnosticRule ScheduleNotExpandable = new("MG0910", Severity.Error,
         "Schedule cannot be expanded", "The schedule does not have five fields, or uses H outside the minute and hour fields, so the generator cannot compute the stable value for H.");
     public static readonly DiagnosticRule RunnerRefusesConfig = new("MG0912", Severity.Error,

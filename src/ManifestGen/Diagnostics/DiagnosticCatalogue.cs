@@ -13,7 +13,7 @@ public sealed record DiagnosticRule(string Code, Severity DefaultSeverity, strin
 /// The one numbered catalogue of every diagnostic. Codes are stable and never reused; a retired rule
 /// keeps its number. Ranges: MG00xx I/O and YAML, MG01xx shape, MG02xx placeholders and secrets,
 /// MG03xx names, MG04xx schedules, MG05xx storage, MG06xx repository and retention, MG07xx SSH and paths,
-/// MG08xx image, MG09xx rendering and cross-object checks, MG10xx changes Kubernetes rejects in place.
+/// MG08xx image, MG09xx rendering and cross-object checks, MG10xx changes that need a step before the sync (Kubernetes rejects them in place, or the hosts need new files).
 /// Loader and render codes live in the other part of this partial class; MG0180-MG0199 are reserved
 /// here for YAML 1.1 traps found after loading.
 /// </summary>
@@ -241,8 +241,8 @@ public static partial class DiagnosticCatalogue
         "Use the SSH port of the host, usually 22.");
     public static readonly DiagnosticRule UserRoot = new("MG0705", Severity.Warning,
         "SSH user is root",
-        "Logging in as root gives the backup key full control of the host. A dedicated user with read access (and `rrsync -ro` as the key's forced command) is enough to pull files.",
-        "Create a backup user; restrict its key with `command=\"rrsync -ro /\"`.");
+        "Logging in as root gives the backup key full control of the host. A dedicated user that can read the apps' files (and is in the docker group where hooks or stopServices use compose) is enough, with its keys forced through the host gate: `hostGate` renders out/<env>/hosts/<host>/authorized_keys with `restrict,from=…,command=\"manifestgen-gate …/backup.allow\"` for the backup key and the same for the restore key (rrsync is not enough: it refuses the path check, hooks, compose and dumps).",
+        "Create a backup user, set `hosts[].user` to it and `hostGate` in the inventory, and install the gate, its allow-lists and the authorized_keys lines rendered into out/<env>/hosts/<host>/ (README, host setup).");
     public static readonly DiagnosticRule PathNotAbsolute = new("MG0706", Severity.Error,
         "Path not absolute or not normalised",
         "Backup paths are absolute host paths without `.`/`..` segments, doubled or trailing slashes. Snapshot paths equal host paths, so the same directory must always be written the same way.",
@@ -344,7 +344,7 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule RenderedObjectInvalid = new("MG0902", Severity.Error,
         "Rendered object is not a valid Kubernetes object", "A rendered document did not parse strictly into its Kubernetes type (unknown or duplicate field, wrong type).");
 
-    // ---- MG10xx: changes Kubernetes rejects in place ------------------------------------------
+    // ---- MG10xx: changes that need a step before the sync ------------------------------------
     public static readonly DiagnosticRule PvSourceChanged = new("MG1001", Severity.Warning,
         "PersistentVolume source changed",
         "A PersistentVolume's volume source (NFS server and path, local path and node) is immutable. The API server rejects the change, so Argo CD reports the sync as failed until the volume is deleted and recreated.",
@@ -357,6 +357,10 @@ public static partial class DiagnosticCatalogue
         "PersistentVolumeClaim spec changed",
         "A claim's spec is immutable except `resources.requests.storage` (which may only grow, and only where the class allows expansion). Argo CD's apply fails with \"spec is immutable after creation\".",
         "Delete the claim (and its volume if statically bound), then sync.");
+    public static readonly DiagnosticRule HostFileChanged = new("MG1004", Severity.Warning,
+        "Host gate file changed: install it before the sync",
+        "A file under out/<env>/hosts/<host>/ differs from the baseline (HEAD, or the revision `--baseline` names) or is new. Argo CD syncs the CronJobs of this commit at once, but the hosts still run their old files: each allow-list carries a version (a hash of its entries, in its header), every job configuration carries the version it was rendered with, and the gate refuses a job rendered for another allow-list before any hook runs, so every run of the host's apps fails (exit 126 from the gate, the run's summary and the metric `manifestgen_last_run_gate_refused` name the file) until the file is installed. A new authorized_keys line (a new key, other source ranges) likewise lets no job in before it is added.",
+        "Install the named file on the named host before the sync, e.g. `install -o root -m 0644 out/production/hosts/kvm1/backup.allow /etc/manifestgen-gate/backup.allow` as root on kvm1 (README, host setup); with automated sync, install it before merging.");
 
     private static readonly Lazy<ImmutableArray<DiagnosticRule>> AllRules = new(() =>
         [.. typeof(DiagnosticCatalogue)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ManifestGen.Contracts;
 using ManifestGen.Diagnostics;
 using ManifestGen.Inventory;
 using ManifestGen.Loading;
@@ -96,7 +97,11 @@ public sealed class Generator(GeneratorPaths paths)
                 ? new EnvironmentResult(env, found, [], null)
                 : Render(inventory, found, request.HelmChartForEveryEnvironment);
             if (request.Committed is { } committed && !result.Files.IsEmpty)
-                result = result with { Diagnostics = DiagnosticOrder.Sort([.. result.Diagnostics, .. ImmutableChanges(result.Files, committed)]) };
+                result = result with
+                {
+                    Diagnostics = DiagnosticOrder.Sort([.. result.Diagnostics, .. ImmutableChanges(result.Files, committed),
+                        .. HostFileChanges(env, inventory!.Model.HostGate, result.Files, committed)]),
+                };
             results.Add(result);
             diagnostics.AddRange(result.Diagnostics);
         }
@@ -172,6 +177,34 @@ public sealed class Generator(GeneratorPaths paths)
                 continue;
             foreach (var d in ImmutableFieldChanges.Find("out/" + file.Path, before, file.Content))
                 yield return d;
+        }
+    }
+
+    /// <summary>
+    /// The host files (allow-lists, authorized_keys) that differ from the baseline or are new in an
+    /// environment the baseline has: Argo CD
+    /// syncs the jobs of this commit at once, the hosts get their files only by hand, so each is named
+    /// with where it goes (MG1004).
+    /// </summary>
+    private static IEnumerable<Diagnostic> HostFileChanges(string env, HostGateSpec? gate, ImmutableArray<OutputFile> files, CommittedOutput committed)
+    {
+        // An environment the baseline does not have yet is set up from the README's host setup, which
+        // installs every host file; from then on each change is named.
+        if (gate is null || committed.Read($"{env}/{ApplicationFile}") is null)
+            yield break;
+        var prefix = $"{env}/{HostGatePlan.Folder}/";
+        foreach (var file in files.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var before = committed.Read(file.Path);
+            if (before == file.Content)
+                continue;
+            var parts = file.Path[prefix.Length..].Split('/');
+            var outPath = "out/" + file.Path;
+            var what = before is null ? $"new (not in {committed.Description})" : $"changed since {committed.Description}";
+            var versions = before is null || GateAllowList.VersionIn(file.Content) is not { } now ? ""
+                : $" (allow-list version {GateAllowList.VersionIn(before) ?? "none"} -> {now})";
+            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.HostFileChanged, SourceSpan.WholeFile(outPath),
+                $"{what}{versions}: {HostGatePlan.InstallHint(gate, parts[0], outPath, parts[^1])}");
         }
     }
 

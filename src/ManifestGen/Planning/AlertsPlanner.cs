@@ -112,6 +112,13 @@ public static class AlertsPlanner
             $"max(manifestgen_last_run_success{selector}) == 0", "0m",
             Labels(job.Role is JobRole.Backup or JobRole.Forget or JobRole.Prune or JobRole.Init ? "warning" : "critical"),
             [new("summary", $"The last {what} failed"), new("description", FailedDescription(job))]);
+        // Backups and drills reach the host: behind the gate, a run refused for an allow-list other than the
+        // job's says which file to install (the runner's summary line names it too).
+        if (job.Role is JobRole.Backup or JobRole.Drill)
+            yield return new AlertRuleModel("ManifestGenHostFilesStale",
+                $"max(manifestgen_last_run_host_files_stale{selector}) > 0", "0m", Labels("critical"),
+                [new("summary", $"The host gate on {job.Host} refused the last {what}: its allow-list is not the one this commit rendered"),
+                 new("description", $"Argo CD synced jobs rendered with host files that {job.Host} does not have yet. Install the host's files of this commit (out/<environment>/hosts/{job.Host}/backup.allow, restore.allow; the Job's summary line names the file as installHostFile) on {job.Host}; every run of the host's apps fails until then.")]);
         if (job.Role == JobRole.Backup)
             yield return new AlertRuleModel("ManifestGenBackupWarnings",
                 $"max(manifestgen_last_run_warnings{selector}) > 0", "0m", Labels("info"),

@@ -35,45 +35,27 @@ internal static class BackupPlanner
         var gatedApps = new Dictionary<string, List<JobConfig>>(StringComparer.Ordinal);
         var appPods = new List<AppPod>();
         var expected = new List<ExpectedJob>();
-        foreach (var app in ctx.Apps)
+        // The configurations first: a host's allow-lists are decided by all of its apps' configurations, and
+        // each configuration carries the versions of its host's allow-lists.
+        var configs = ctx.Apps.Select(app => Config(ctx, app, gate is not null)).ToList();
+        if (gate is not null)
+            foreach (var (app, config) in ctx.Apps.Zip(configs))
+            {
+                if (!gatedApps.TryGetValue(app.Host.Name, out var list)) gatedApps[app.Host.Name] = list = [];
+                list.Add(config);
+            }
+        var allowLists = gate is null ? ImmutableDictionary<string, GateAllowLists>.Empty : inv.Hosts.Where(h => gatedApps.ContainsKey(h.Name))
+            .ToImmutableDictionary(h => h.Name, h => HostGatePlan.AllowLists(ctx.Env, gate, h, gatedApps[h.Name]), StringComparer.Ordinal);
+        foreach (var (app, config) in ctx.Apps.Zip(configs))
         {
             var host = app.Host;
             var appNs = ctx.ScopeOf(app);
             var baseName = Names.Backup(host.Name, app.App.Name);
-            var drillName = inv.Maintenance.Drill.Enabled ? Names.Drill(host.Name, app.App.Name) : null;
             var labels = With(ctx.BaseLabels, ("app.kubernetes.io/component", "backup"), ("manifestgen.io/host", host.Name),
                 ("manifestgen.io/app", app.App.Name));
+            var drillName = inv.Maintenance.Drill.Enabled ? Names.Drill(host.Name, app.App.Name) : null;
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
-
-            var backupConfig = new JobConfig
-            {
-                Version = JobConfig.CurrentVersion,
-                Kind = JobKind.Backup,
-                Environment = ctx.Env,
-                ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
-                Repository = server is null ? ctx.RepositoryConfig : RepositoryServerPlanner.ForBackup(ctx.RepositoryConfig, repo, server, ctx.Ns, host.Name),
-                // The drill runs from the backup's configuration, as a job of its own.
-                Reporting = drillName is null
-                    ? ReportingPlanner.Config(ctx, JobRole.Backup, ("backup", baseName))
-                    : ReportingPlanner.Config(ctx, JobRole.Backup, ("backup", baseName), ("drill", drillName)),
-                Host = new HostConfig
-                {
-                    Name = host.Name,
-                    Address = host.Address,
-                    Port = host.Port,
-                    User = host.User,
-                    IdentityFile = PodPaths.SshKeyDir + "/" + PodPaths.SshKeyFileName,
-                    KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
-                    Gated = gate is not null,
-                },
-                App = AppConfigOf(app),
-            };
-            // The gate's allow-list is decided from the same configuration the runner reads.
-            if (gate is not null)
-            {
-                if (!gatedApps.TryGetValue(host.Name, out var list)) gatedApps[host.Name] = list = [];
-                list.Add(backupConfig);
-            }
+            var backupConfig = allowLists.TryGetValue(host.Name, out var lists) ? config with { Host = config.Host! with { AllowLists = lists } } : config;
             units.Add(ctx.ConfigUnit(baseName, appNs, labels, backupConfig, app.Path));
 
             var volumes = new List<VolumeModel>
@@ -161,6 +143,41 @@ internal static class BackupPlanner
         return new BackupPlan([.. units], [.. groups],
             gatedApps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal),
             [.. appPods], [.. expected]);
+    }
+
+
+    /// <summary>
+    /// The backup's job configuration (the runner contract); the drill runs from it as a job of its own, and
+    /// the host gate's allow-list is decided from it.
+    /// </summary>
+    private static JobConfig Config(PlanContext ctx, ResolvedApp app, bool gated)
+    {
+        var host = app.Host;
+        var baseName = Names.Backup(host.Name, app.App.Name);
+        var drillName = ctx.Inv.Maintenance.Drill.Enabled ? Names.Drill(host.Name, app.App.Name) : null;
+        return new JobConfig
+        {
+            Version = JobConfig.CurrentVersion,
+            Kind = JobKind.Backup,
+            Environment = ctx.Env,
+            ActiveDeadlineSeconds = app.ActiveDeadlineSeconds,
+            Repository = ctx.Server is not { } server ? ctx.RepositoryConfig : RepositoryServerPlanner.ForBackup(ctx.RepositoryConfig, ctx.Repo, server, ctx.Ns, host.Name),
+            // The drill runs from the backup's configuration, as a job of its own.
+            Reporting = drillName is null
+                ? ReportingPlanner.Config(ctx, JobRole.Backup, ("backup", baseName))
+                : ReportingPlanner.Config(ctx, JobRole.Backup, ("backup", baseName), ("drill", drillName)),
+            Host = new HostConfig
+            {
+                Name = host.Name,
+                Address = host.Address,
+                Port = host.Port,
+                User = host.User,
+                IdentityFile = PodPaths.SshKeyDir + "/" + PodPaths.SshKeyFileName,
+                KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
+                Gated = gated,
+            },
+            App = AppConfigOf(app),
+        };
     }
 
     /// <summary>

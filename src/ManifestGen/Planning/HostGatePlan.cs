@@ -48,6 +48,29 @@ public static class HostGatePlan
         ];
     }
 
+    /// <summary>
+    /// The versions of a host's two allow-lists, read from the files <see cref="Files"/> renders (so the
+    /// job configurations carry exactly what the host is given), with the path under out/ of each.
+    /// </summary>
+    public static GateAllowLists AllowLists(string environment, HostGateSpec gate, HostSpec host, IReadOnlyList<JobConfig> jobs)
+    {
+        var files = Files(gate, host, jobs);
+        AllowListVersion Of(string name)
+        {
+            var file = files.Single(f => f.Path.EndsWith("/" + name, StringComparison.Ordinal));
+            return new AllowListVersion { File = $"out/{environment}/{file.Path}", Version = GateAllowList.VersionIn(file.Content)! };
+        }
+        return new GateAllowLists { Backup = Of(BackupAllowFile), Restore = Of(RestoreAllowFile) };
+    }
+
+    /// <summary>
+    /// What installing a changed host file means (render and check say it for each one): the allow-lists
+    /// go into the gate's folder, the authorized_keys lines into the backup user's file.
+    /// </summary>
+    public static string InstallHint(HostGateSpec gate, string host, string outPath, string fileName) => fileName == AuthorizedKeysFile
+        ? $"add the lines of {outPath} to the backup user's ~/.ssh/authorized_keys on {host} before syncing"
+        : $"install {outPath} on {host} (as {gate.ConfigDirectory.TrimEnd('/')}/{fileName}) before syncing: until then the gate refuses every job rendered with it";
+
     private static string AuthorizedKeys(HostGateSpec gate, HostSpec host)
     {
         var sb = new StringBuilder();

@@ -1,4 +1,5 @@
 using ManifestGen.Cli;
+using ManifestGen.Contracts;
 using ManifestGen.Tests.Support;
 
 namespace ManifestGen.Tests.Cli;
@@ -25,6 +26,33 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Render_and_check_name_each_changed_host_file_and_the_host_it_must_be_installed_on_before_the_sync()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        // A first render of an environment is the host setup's business: nothing is named.
+        var first = Run(ws, "render");
+        Assert.DoesNotContain("MG1004", first.Stderr);
+        var before = ws.Read("out/test-cluster/hosts/kvm-lab/backup.allow");
+
+        ws.Edit("values/test-cluster.yaml", "paths: [/srv/compose/homeassistant/config]", "paths: [/srv/compose/homeassistant/data]");
+        var check = Run(ws, "check", "test-cluster");
+        Assert.Equal(1, check.Code);
+        foreach (var file in new[] { "backup.allow", "restore.allow" })
+            Assert.Contains($"out/test-cluster/hosts/kvm-lab/{file}: warning MG1004: changed since out/ on disk (allow-list version ", check.Stderr);
+        Assert.Contains("install out/test-cluster/hosts/kvm-lab/backup.allow on kvm-lab (as /etc/manifestgen-gate/backup.allow) before syncing", check.Stderr);
+        Assert.DoesNotContain("authorized_keys: warning MG1004", check.Stderr);
+        Assert.Contains($"allow-list version {GateAllowList.VersionIn(before)} -> ", check.Stderr);
+
+        // render says the same while it writes; once out/ holds it, the baseline (here out/ on disk) has it too.
+        var render = Run(ws, "render", "test-cluster");
+        Assert.Equal(0, render.Code);
+        Assert.Contains("out/test-cluster/hosts/kvm-lab/backup.allow: warning MG1004:", render.Stderr);
+        var after = Run(ws, "check", "test-cluster");
+        Assert.Equal(0, after.Code);
+        Assert.DoesNotContain("MG1004", after.Stderr);
+    }
+
+    [Fact]
     public void Should_exit_1_with_a_diff_and_the_fix_when_a_file_was_edited_by_hand()
     {
         using var ws = new Workspace(copyExampleValues: true);
@@ -35,7 +63,7 @@ public sealed class CliTests
         Assert.Contains("--- a/out/test-cluster/manifests/namespace-backup-test.yaml", check.Stdout);
         Assert.Contains("-  name: edited\n+  name: backup-test\n", check.Stdout);
         Assert.Contains("out/test-cluster/manifests/namespace-backup-test.yaml: error MG0909:", check.Stderr);
-        Assert.Contains("make render", check.Stderr);
+        Assert.Contains("fix it with `manifestgen render`", check.Stderr);
     }
 
     [Fact]
@@ -49,7 +77,7 @@ public sealed class CliTests
         Assert.Equal(1, check.Code);
         Assert.Contains("+++ b/out/production/SECRETS.md", check.Stdout);
         Assert.Contains("--- a/out/production/manifests/configmap-left-over.yaml", check.Stdout);
-        Assert.Contains("make render ENV=production", check.Stderr);
+        Assert.Contains("fix it with `manifestgen render production`", check.Stderr);
         // a removed environment's output is drift too
         Run(ws, "render");
         ws.Write("out/gone/manifests/x.yaml", "x: 1\n");

@@ -64,7 +64,7 @@ public sealed class AlertRulesTests
         // Every kind of job has its rules: the maintenance jobs no longer render without reporting.
         foreach (var name in new[] { "ManifestGenBackupOverdue", "ManifestGenBackupFailed", "ManifestGenBackupWarnings", "ManifestGenDrillOverdue",
                      "ManifestGenDrillFailed", "ManifestGenForgetOverdue", "ManifestGenForgetFailed", "ManifestGenPruneOverdue", "ManifestGenPruneFailed",
-                     "ManifestGenCheckOverdue", "ManifestGenCheckFailed", "ManifestGenInitFailed" })
+                     "ManifestGenCheckOverdue", "ManifestGenCheckFailed", "ManifestGenInitFailed", "ManifestGenHostFilesStale" })
             Assert.Contains(rules.Alerts, r => r.Name == name);
         // Samples and evaluations every 5 minutes for the failures and warnings; for the overdue rules every
         // 3 hours when the threshold is days long, every hour when it is over 6 hours, else every minute.
@@ -135,6 +135,13 @@ public sealed class AlertRulesTests
             (quiet, firing, end) = (10, 30, 120);
             series = Line(s[Notifier.LastSuccessMetric], Clock(0, end)) + Line(s["manifestgen_last_run_success"], $"1x{end / step}")
                 + Line(s[Notifier.WarningsMetric], FineFailingFine(0, 2, end, step));
+        }
+        else if (rule.Expr.EndsWith(" > 0", StringComparison.Ordinal) && rule.Expr.Contains(Notifier.HostFilesStaleMetric, StringComparison.Ordinal))
+        {
+            // Runs refused by the gate for minutes 20-59 (failures, so no new success), then fine again.
+            (quiet, firing, end) = (10, 30, 120);
+            series = Line(s[Notifier.LastSuccessMetric], Clock(0, end)) + Line(s["manifestgen_last_run_success"], FineFailingFine(1, 0, end, step))
+                + Line(s[Notifier.HostFilesStaleMetric], FineFailingFine(0, 1, end, step));
         }
         else
             throw new Xunit.Sdk.XunitException($"no test knows the rule {rule.Name}: {rule.Expr}");

@@ -61,7 +61,11 @@ public sealed class PreCommitHookTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var hooks = await Proc.RunAsync("pre-commit", ["install-hooks"], ToolPackage.Generous, env, workingDirectory: repo);
         Assert.True(hooks.Succeeded, hooks.Stdout + hooks.Stderr);
-        output.WriteLine($"pre-commit install-hooks (pack + install of the tool): {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"pre-commit install-hooks (pack, native compile, install of the tool): {clock.Elapsed.TotalSeconds:F1} s");
+        // The native generator was compiled once for this rev, beside the framework-dependent tool.
+        var environment = Assert.Single(Directory.GetDirectories(env["PRE_COMMIT_HOME"]!, "dotnetenv-default", SearchOption.AllDirectories));
+        Assert.True(File.Exists(Path.Combine(environment, "native", "manifestgen")), "no native generator in " + environment + "\n" + hooks.Stdout + hooks.Stderr);
+        Assert.True(File.Exists(Path.Combine(environment, "bin", "manifestgen")), "no .NET tool in " + environment);
 
         await Git(env, repo, "add", "-A");
         var first = await Commit(env, repo, "inventory and rendered out/");
@@ -87,7 +91,21 @@ public sealed class PreCommitHookTests(ITestOutputHelper output)
         var seconds = clock.Elapsed.TotalSeconds;
         Assert.True(fixedUp.Succeeded, fixedUp.Stdout + fixedUp.Stderr);
         Assert.Matches(@"manifestgen validate \(inventory\)\.+Passed", Output(fixedUp));
+        // Passing, the hooks still print every warning (the example's sshfs app is one).
+        Assert.Matches(@"manifestgen check \(rendered out/ is current\)\.+Passed", Output(fixedUp));
+        Assert.Contains("values/production.yaml(87,9): warning MG0714:", Output(fixedUp));
         output.WriteLine($"git commit with both hooks (check + validate of 2 environments): {seconds:F1} s");
+
+        // Without the native build the same hooks run the framework-dependent tool (the fallback).
+        Directory.Move(Path.Combine(environment, "native"), Path.Combine(environment, "native.off"));
+        gitOps.Edit("values/test-cluster.yaml", "schedule: \"H 3 * * *\"", "schedule: \"H 4 * * *\"");
+        Render(repo);
+        await Git(env, repo, "add", "-A");
+        clock.Restart();
+        var fallback = await Commit(env, repo, "immich at four, rendered");
+        Assert.True(fallback.Succeeded, fallback.Stdout + fallback.Stderr);
+        Assert.Contains("values/production.yaml(87,9): warning MG0714:", Output(fallback));
+        output.WriteLine($"git commit with both hooks on the framework-dependent tool: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     // git runs hooks with their stdout sent to stderr
