@@ -14,6 +14,9 @@ namespace ManifestGen.E2E.Tests;
 /// </summary>
 public sealed class RenderedExampleTests(ITestOutputHelper output)
 {
+    /// <summary>The checkout (<see cref="RepoPaths.Root"/>; kept for the tests that call it).</summary>
+    internal static string RepositoryRoot() => RepoPaths.Root;
+
     private Task<ExampleEnvironment> StartAsync(Action<string>? mutateTemplates = null) =>
         ExampleEnvironment.StartAsync(new ExampleOptions
         {

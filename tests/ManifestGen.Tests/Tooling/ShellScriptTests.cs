@@ -34,7 +34,8 @@ public sealed partial class ShellScriptTests
         await Proc.CheckedAsync("git", "-C", repo.Path, "init", "-q");
         repo.Write("tools/new/run.sh", "#!/usr/bin/env bash\nset -eu\npids=$(pgrep x)\nkill $pids\n");
         repo.Write("scripts/lib.sh", "# shellcheck shell=bash\nsay() { echo \"$*\"; }\n");
-        repo.Write("docs/notes.md", "#!/bin/bash is how a script starts\n");
+        repo.Write("docs/notes.md", "A script starts with\n#!/bin/bash\n");
+        repo.Write("tools/report.py", "#!/usr/bin/env python3\nprint('x')\n");
         repo.Write("bin/copied.sh", "#!/bin/bash\nkill $pids\n");
         repo.Write(".gitignore", "bin/\n");
 
