@@ -538,7 +538,7 @@ public sealed class GateTests(RealHost host)
 public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<RealHost>
 {
     [Fact]
-    public async Task Should_have_the_gate_start_the_services_after_the_deadline_when_a_gated_runner_is_killed_while_they_are_stopped()
+    public async Task Should_have_the_gate_renew_the_switch_and_start_the_services_within_the_delay_when_a_gated_runner_is_killed_while_they_are_stopped()
     {
         await using var s = await Scenario.CreateAsync(host);
         var (name, dir) = s.CreateAppWithRunningDb("dms-gkill", dataFiles: 2);
@@ -548,12 +548,24 @@ public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<Real
                     hooks:
                       stopServices: [db]
                       composeDirectory: {dir}
+                      switchDelayMinutes: 1
             """);
-        var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } };
-        // Deadline 30 s, grace 20 s (within the rendered bound): the gate starts db about 50 s after the runner started.
-        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = SwitchDeadline.Seconds, TerminationGracePeriodSeconds = 20 };
-        await FaultTests.KillWhileStoppedAsync(s, config, dir);
+        // A one-minute heartbeat (the allow-list's delay) under an hour's deadline: the gate acts a minute after
+        // the last renewal, not at the deadline.
+        var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, SwitchDelaySeconds = 60 } };
+        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
+        await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
+        {
+            Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, FaultTests.Bound), runner.Stderr);
+            var armed = File.ReadAllText(HostState.StateFile(name, ".switch"));
+            Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(name, ".switch")) != armed || runner.HasExited, FaultTests.Bound), runner.Stderr);
+            Assert.False(runner.HasExited, runner.Stderr);
+            await runner.KillTreeAsync();
+        }
+        File.Delete(Path.Combine(dir, ".on-stop"));
         Assert.True(File.Exists(HostState.StateFile(name, ".stopped")), "the gate's marker records the stopped service\n" + gate.Log);
+        Assert.Contains($"switch of {name} armed", gate.Log);
 
         await gate.AssertSwitchFiredAndNextRunSucceedsAsync(s, config, dir, name, HostState.StateFile(name, ".stopped"));
     }
