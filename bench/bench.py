@@ -206,6 +206,8 @@ class Bench:
             "host_read_bytes": io1["read_bytes"] - io0["read_bytes"], "host_rchar": io1["rchar"] - io0["rchar"],
             "repo_growth_bytes": repo1 - repo0, "repo_bytes": repo1, "peak_rss_bytes": peak_kb * 1024,
             "cpu_s": cpu, "host_cpu_s": hcpu1 - hcpu0, "load_before": load, "summary": summary,
+            # The seed's tar stream stops the services around the whole stream; the runner says itself.
+            "stopped_s": wall if t.strategy == "tar" else summary.get("servicesStoppedSeconds"),
         }
         if r.returncode != 0:
             msg = f"{w.name} {link} step {step} {t.strategy}: exit {r.returncode}: {r.stderr.strip()[-800:]}"

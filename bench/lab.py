@@ -50,6 +50,21 @@ class Lab:
         with open(os.path.join(self.dir, "client_key.pub")) as f:
             client_pub = f.read()
         self._write("authorized_keys", client_pub, 0o600)
+        # The compose stand-in the runner stops and starts (as in the runner tests): the running set in
+        # $PWD/.running. First on the sessions' PATH (SetEnv below).
+        os.makedirs(os.path.join(self.dir, "bin"), exist_ok=True)
+        self._write(os.path.join("bin", "docker"), "\n".join([
+            "#!/bin/sh",
+            '[ "$1" = compose ] || exit 2',
+            "shift",
+            'case "$1" in',
+            "  ps) cat .running 2>/dev/null ;;",
+            '  stop) shift; for s in "$@"; do grep -vx "$s" .running > .running.new || true; mv .running.new .running; done ;;',
+            '  start) shift; for s in "$@"; do echo "$s" >> .running; done ;;',
+            "  *) exit 2 ;;",
+            "esac",
+            "",
+        ]), 0o755)
         with open(os.path.join(self.dir, "host_key.pub")) as f:
             host_pub = " ".join(f.read().split()[:2])
         self._write("known_hosts", f"[127.0.0.1]:{SSH_PORT} {host_pub}\n", 0o644)
@@ -67,6 +82,7 @@ class Lab:
             "UseDNS no",
             "MaxStartups 100",
             "MaxSessions 100",
+            f"SetEnv PATH={self.dir}/bin:/usr/local/bin:/usr/bin:/bin",
             # The stock Debian subsystem: a separate sftp-server process per sshfs mount.
             "Subsystem sftp /usr/lib/openssh/sftp-server",
             "",

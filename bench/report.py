@@ -239,6 +239,12 @@ WHY = {
 }
 
 
+def _stopped(r: dict) -> str:
+    """Seconds the services were stopped; '-' for results from before the column existed or nothing stopped."""
+    v = r.get("stopped_s")
+    return "-" if v is None else f"{v:.2f}"
+
+
 def _mb(b: float) -> str:
     if abs(b) >= 100 * MB:
         return f"{b / MB:.0f}"
@@ -308,12 +314,13 @@ def markdown(data: dict) -> str:
              "(both directions, with TCP/IP headers). host read: MB read from disk by the host side (sshd and "
              "every session process below it). repo+: growth of the repository in MB (sum of file sizes). "
              "peak: largest resident set of any single process of the run (`/usr/bin/time` %M). "
-             "files: restic's new/changed/unmodified counts. load: the machine's 1-minute load average when the run "
+             "files: restic's new/changed/unmodified counts. stopped: seconds the app's compose service was stopped "
+             "(the runner's servicesStoppedSeconds; for the seed's tar stream its whole wall time, which it stops them for). load: the machine's 1-minute load average when the run "
              "started (2 cores; other work was running).\n")
     for name in data["workloads"]:
         o.append(f"### {name}\n")
-        o.append("| link | run | strategy | wall s | cpu s | host cpu s | wire MB | host read MB | repo+ MB | peak MB | files n/c/u | load |")
-        o.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+        o.append("| link | run | strategy | wall s | cpu s | host cpu s | wire MB | host read MB | repo+ MB | peak MB | files n/c/u | stopped s | load |")
+        o.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
         for r in data["runs"]:
             if r["workload"] != name:
                 continue
@@ -324,7 +331,7 @@ def markdown(data: dict) -> str:
             o.append(f"| {r['link']} | {r['kind']} #{r['step']} | {r['strategy']}{status} | {r['wall_s']:.2f} | "
                      f"{r['cpu_s']:.2f} | {r['host_cpu_s']:.2f} | "
                      f"{_mb(r['wire_bytes'])} | {_mb(r['host_read_bytes'])} | {_mb(r['repo_growth_bytes'])} | "
-                     f"{r['peak_rss_bytes'] / 1048576:.0f} | {files} | {r['load_before']:.0f} |")
+                     f"{r['peak_rss_bytes'] / 1048576:.0f} | {files} | {_stopped(r)} | {r['load_before']:.0f} |")
         o.append("")
         for link in data["links"]:
             c = comparison(data, name, link)

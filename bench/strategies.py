@@ -32,6 +32,15 @@ class Target:
         return {"RESTIC_REPOSITORY": self.repo, "RESTIC_PASSWORD_FILE": self.password_file}
 
 
+def compose_dir(t: Target, lab) -> str:
+    """The app's compose folder on the lab host, outside its paths, with its one service running."""
+    d = os.path.join(lab.dir, "compose-" + t.app + "-" + t.strategy)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, ".running"), "w") as f:
+        f.write("app\n")
+    return d
+
+
 def job_config(t: Target, lab) -> dict:
     """The JobConfig (src/ManifestGen.Contracts/JobConfig.cs, version 1) of a backup job."""
     # Every field the contract does not declare optional is written, as the generator writes it (the
@@ -48,7 +57,10 @@ def job_config(t: Target, lab) -> dict:
                  "connectTimeoutSeconds": 15, "serverAliveIntervalSeconds": 15, "gated": False},
         "app": {"name": t.app, "paths": [t.host_path], "excludes": [], "strategy": t.strategy,
                 "localRoot": t.local_root, "tags": [],
-                "hooks": {"before": [], "after": [], "stopServices": [], "dumps": []},
+                # One compose service (the lab's stand-in) stopped as an app's would be: the summary's
+                # servicesStoppedSeconds is the report's "stopped s".
+                "hooks": {"before": [], "after": [], "stopServices": ["app"], "composeDirectory": compose_dir(t, lab),
+                          "switchDelaySeconds": 300, "keepServicesRunning": False, "dumps": []},
                 "partialIsFailure": True, "transferTimeoutSeconds": 300, "changedFileRecopies": 3,
                 "changedFileIsFailure": True, "checksumIntervalDays": 7, "compressTransfer": True},
         "reporting": {},

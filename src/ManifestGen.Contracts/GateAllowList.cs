@@ -40,8 +40,9 @@ public sealed record GateSettings
 /// spaces).</item>
 /// <item><c>read APP LINE</c>: this exact command line (tar, the change listing), run in the app's
 /// read-only sandbox.</item>
-/// <item><c>switch APP DIR SECONDS</c>: the dead man's switch of that app (backup key), which the gate runs
-/// itself (<see cref="RemoteCommands.GateSwitchArm"/>).</item>
+/// <item><c>switch APP DIR DELAY TOTAL</c>: the dead man's switch of that app (backup key), which the gate runs
+/// itself (<see cref="RemoteCommands.GateSwitchArm"/>): an arm or renewal asks for at most DELAY seconds, and
+/// renewals never reach past TOTAL seconds from the stop (the latest a pod of the job can live).</item>
 /// <item><c>sftp APP PROGRAM</c>: a read-only sftp-server for sshfs, in a sandbox of the sshfs apps' paths.</item>
 /// <item><c>devices APP</c>: a restore of the app may hold device files.</item>
 /// </list>
@@ -81,7 +82,9 @@ public static partial class GateAllowList
             {
                 entries.AddRange(app.Hooks.StopServices.Select(s => Entry("compose", dir, s)));
                 if (role == GateRole.Backup && !app.Hooks.StopServices.IsEmpty)
-                    entries.Add(Entry("switch", app.Name, dir, JobConfig.PodLifetimeBoundSeconds(job).ToString(CultureInfo.InvariantCulture)));
+                    entries.Add(Entry("switch", app.Name, dir,
+                        Math.Min(app.Hooks.SwitchDelaySeconds, JobConfig.PodLifetimeBoundSeconds(job)).ToString(CultureInfo.InvariantCulture),
+                        JobConfig.PodLifetimeBoundSeconds(job).ToString(CultureInfo.InvariantCulture)));
             }
             if (role == GateRole.Backup)
             {

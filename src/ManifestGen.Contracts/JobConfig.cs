@@ -228,6 +228,18 @@ public sealed record HooksConfig
     public ImmutableArray<string> StopServices { get; init; } = [];
     /// <summary>Directory holding the compose file on the host (for stopping services).</summary>
     public string? ComposeDirectory { get; init; }
+    /// <summary>
+    /// The dead man's switch's delay: the runner renews it while the run goes on, so the host starts the
+    /// services this long after the last renewal when the pod dies or the host is cut off.
+    /// </summary>
+    [JsonRequired]
+    public int SwitchDelaySeconds { get; init; } = DefaultSwitchDelaySeconds;
+    /// <summary>Never stop the services (sshfs and tar apps whose stop would last the whole copy); a warned opt-out.</summary>
+    [JsonRequired]
+    public bool KeepServicesRunning { get; init; }
+
+    public const int DefaultSwitchDelaySeconds = 300;
+    public const int MaxSwitchDelaySeconds = 3600;
     /// <summary>Dumps streamed straight into restic as their own snapshot (--stdin-from-command, tag dump).</summary>
     [JsonRequired]
     public ImmutableArray<DumpStream> Dumps { get; init; } = [];

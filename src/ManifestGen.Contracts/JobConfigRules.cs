@@ -133,6 +133,8 @@ public static class JobConfigRules
             NoNul($"app.hooks.stopServices[{i}]", hooks.StopServices[i], add);
         if (hooks.ComposeDirectory is { } dir)
             NoNul("app.hooks.composeDirectory", dir, add);
+        if (hooks.SwitchDelaySeconds is < 1 or > HooksConfig.MaxSwitchDelaySeconds)
+            add("app.hooks.switchDelaySeconds", $"{hooks.SwitchDelaySeconds} is not from 1 to {HooksConfig.MaxSwitchDelaySeconds}");
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < hooks.Dumps.Length; i++)
         {

@@ -58,6 +58,14 @@ public static partial class RemoteCommands
     public static string GateSwitchArm(string app, int delaySeconds, IEnumerable<string> services) =>
         string.Join(' ', [GateSwitch, "arm", app, delaySeconds.ToString(CultureInfo.InvariantCulture), .. services]);
 
+    /// <summary>
+    /// Behind the gate: the heartbeat. The gate re-arms the app's timer for SECONDS (within the allow-list's
+    /// delay) while the marker of the armed run is there, never past the allow-list's total bound from the
+    /// stop, and prints the mechanism and the seconds it armed.
+    /// </summary>
+    public static string GateSwitchRenew(string app, int delaySeconds) =>
+        GateSwitch + " renew " + app + " " + delaySeconds.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>Behind the gate: cancel the app's timer and remove its marker.</summary>
     public static string GateSwitchCancel(string app) => GateSwitch + " cancel " + app;
 
@@ -135,26 +143,49 @@ public static partial class RemoteCommands
     /// </summary>
     public static string DeadMansSwitchArm(string app, string runId, string composeDirectory, IReadOnlyList<string> services, int delaySeconds)
     {
-        var inv = CultureInfo.InvariantCulture;
         var start = ComposeStart(composeDirectory, services);
         var marker = new StringBuilder()
             .Append("# run: ").Append(runId).Append('\n')
             .Append("# services: ").Append(string.Join(' ', services)).Append('\n')
             .Append(start).Append('\n').ToString();
-        // What the timer runs: start the services only if the marker is still this run's, then clean up.
-        var fire = Files(app) + "grep -qx " + ShellQuote.Quote("# run: " + runId) + " \"$m\" 2>/dev/null && sh \"$m\" && rm -f \"$m\" \"$sw\"";
-        var unit = "manifestgen-restart-" + UnitUnsafe().Replace(app.ToLowerInvariant(), "-") + "-" + runId;
-        var minutes = ((delaySeconds + 59) / 60).ToString(inv);
-        var seconds = delaySeconds.ToString(inv);
         return Files(app) + "umask 077 && mkdir -p \"$state\" && " +
             "printf '%s' " + ShellQuote.Quote(marker) + " > \"$m.tmp\" && mv \"$m.tmp\" \"$m\" || exit 1; " +
-            "fire=" + ShellQuote.Quote(fire) + "; " +
+            ArmTimer(app, runId, delaySeconds) + "cat \"$sw\"";
+    }
+
+    /// <summary>
+    /// The heartbeat: while the marker is still this run's, arms a new timer for <paramref name="delaySeconds"/>,
+    /// then cancels the one it replaces (in that order, so there is never a moment without one). Prints the
+    /// mechanism and the seconds armed.
+    /// </summary>
+    public static string DeadMansSwitchRenew(string app, string runId, string composeDirectory, IReadOnlyList<string> services, int delaySeconds) =>
+        Files(app) + "grep -qx " + ShellQuote.Quote("# run: " + runId) + " \"$m\" 2>/dev/null || { echo 'no marker of this run' >&2; exit 1; }; " +
+        "old=$(cat \"$sw\" 2>/dev/null); " + ArmTimer(app, runId, delaySeconds) +
+        "if [ -n \"$old\" ]; then set -- $old; " + CancelTimer("$1", "$2") + "; fi; " +
+        "echo \"$(cat \"$sw\") " + delaySeconds.ToString(CultureInfo.InvariantCulture) + "\"";
+
+    /// <summary>
+    /// Arms the timer that runs the marker after <paramref name="delaySeconds"/> and writes which one to the
+    /// switch file: a transient systemd timer where systemd runs, else an `at` job where atd runs (at counts
+    /// whole minutes from the start of the current one, so it gets one more: never earlier than asked), else
+    /// a detached `sleep` (setsid nohup). The timer acts only while the marker still names this run.
+    /// </summary>
+    private static string ArmTimer(string app, string runId, int delaySeconds)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        // What the timer runs: start the services only if the marker is still this run's, then clean up.
+        var fire = Files(app) + "grep -qx " + ShellQuote.Quote("# run: " + runId) + " \"$m\" 2>/dev/null && sh \"$m\" && rm -f \"$m\" \"$sw\"";
+        // A renewal arms a timer beside the one it replaces: the unit name must differ.
+        var unit = "manifestgen-restart-" + UnitUnsafe().Replace(app.ToLowerInvariant(), "-") + "-" + runId + "-$(date +%s%N)";
+        var minutes = ((delaySeconds + 59) / 60 + 1).ToString(inv);
+        var seconds = delaySeconds.ToString(inv);
+        return "fire=" + ShellQuote.Quote(fire) + "; unit=\"" + unit + "\"; " +
             "if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1 && " +
             // systemd starts the unit with its own environment: HOME (the marker's folder) and PATH (docker) are
             // this session's, as `at` and the sleeper keep them.
-            "systemd-run --quiet --collect --unit=" + ShellQuote.Quote(unit) + " --on-active=" + seconds + "s --timer-property=AccuracySec=1s " +
+            "systemd-run --quiet --collect --unit=\"$unit\" --on-active=" + seconds + "s --timer-property=AccuracySec=1s " +
             "--setenv=HOME=\"$HOME\" --setenv=PATH=\"$PATH\" /bin/sh -c \"$fire\" >/dev/null 2>&1; then " +
-            "echo systemd " + ShellQuote.Quote(unit) + " > \"$sw\"; " +
+            "echo systemd \"$unit\" > \"$sw\"; " +
             // The atd that `at` itself signals (its pid file, that process still atd): pgrep would also see an
             // atd of another PID namespace, whose spool is not the one `at` writes to.
             "elif command -v at >/dev/null 2>&1 && p=$(cat /run/atd.pid 2>/dev/null) && [ \"$(cat \"/proc/$p/comm\" 2>/dev/null)\" = atd ] && " +
@@ -164,16 +195,20 @@ public static partial class RemoteCommands
             "if command -v setsid >/dev/null 2>&1; then nohup setsid sh -c \"sleep " + seconds + "; $fire\" >/dev/null 2>&1 </dev/null & " +
             "else nohup sh -c \"sleep " + seconds + "; $fire\" >/dev/null 2>&1 </dev/null & fi; " +
             "echo \"nohup $!\" > \"$sw\"; " +
-            "fi; cat \"$sw\"";
+            "fi; ";
     }
+
+    /// <summary>Cancels the timer of kind <paramref name="kind"/> and id <paramref name="id"/> (shell words).</summary>
+    private static string CancelTimer(string kind, string id) =>
+        "case \"" + kind + "\" in " +
+        "systemd) systemctl stop \"" + id + ".timer\" >/dev/null 2>&1 ;; " +
+        "at) atrm \"" + id + "\" >/dev/null 2>&1 ;; " +
+        "nohup) kill -TERM -\"" + id + "\" >/dev/null 2>&1 || kill -TERM \"" + id + "\" >/dev/null 2>&1 ;; " +
+        "esac";
 
     /// <summary>Cancels the timer and removes the marker: the runner started the services itself.</summary>
     public static string DeadMansSwitchDisarm(string app) =>
-        Files(app) + "if [ -f \"$sw\" ]; then read kind id < \"$sw\"; case \"$kind\" in " +
-        "systemd) systemctl stop \"$id.timer\" >/dev/null 2>&1 ;; " +
-        "at) atrm \"$id\" >/dev/null 2>&1 ;; " +
-        "nohup) kill -TERM -\"$id\" >/dev/null 2>&1 || kill -TERM \"$id\" >/dev/null 2>&1 ;; " +
-        "esac; fi; rm -f \"$m\" \"$sw\"";
+        Files(app) + "if [ -f \"$sw\" ]; then read kind id < \"$sw\"; " + CancelTimer("$kind", "$id") + "; fi; rm -f \"$m\" \"$sw\"";
 
     /// <summary>Prints a previous run's marker when there is one (nothing otherwise).</summary>
     public static string DeadMansSwitchMarker(string app) => Files(app) + "if [ -f \"$m\" ]; then cat \"$m\"; fi";

@@ -46,18 +46,18 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         var app = "dms-at-" + Guid.NewGuid().ToString("N")[..8];
         var dir = s.CreateApp(app, dataFiles: 2);
         File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
-        var config = s.Backup(s.App(app) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } }) with
+        // A one-minute heartbeat under an hour's deadline: at gets two minutes (one more than the delay
+        // rounded up, so it never fires early); renewals replace the job until the runner is killed.
+        var config = s.Backup(s.App(app) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, SwitchDelaySeconds = 60 } }) with
         {
             Host = sshd.ToHostConfig(s.HostName),
-            // The host starts the services 50 s after the arm at the earliest: at rounds up to a minute.
-            ActiveDeadlineSeconds = SwitchDeadline.Seconds,
+            ActiveDeadlineSeconds = 3600,
             TerminationGracePeriodSeconds = 20,
         };
         Assert.Equal("", await AtqAsync(sshd));
 
         // A clean run: the at job is queued before the stop and removed (atrm) when the runner starts db itself.
-        // (A long deadline: this run must finish on its own, however loaded the machine is.)
-        var clean = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        var clean = await s.RunAsync(config, "backup");
         Assert.True(clean.ExitCode == 0, clean.ToString());
         Assert.Contains("dead man's switch armed on host kvm-test (at ", clean.Stderr);
         Assert.Contains("dead man's switch cancelled", clean.Stderr);
@@ -65,7 +65,7 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(Running(dir));
 
         // Killed while db is stopped: atd runs the job and starts db, and the marker goes.
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 60\n");
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
         await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
         {
             Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited), Bound), runner.Stderr);
@@ -82,7 +82,7 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(await EventuallyAsync(async () => !File.Exists(StateFile(app, ".stopped")) && await AtqAsync(sshd) == "", TimeSpan.FromSeconds(30)),
             "the job removed the marker and is done");
         // (A long deadline: the next run must finish on its own, however loaded the machine is.)
-        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        var next = await s.RunAsync(config, "backup");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Empty(next.Summary.ServicesRecovered);
     }

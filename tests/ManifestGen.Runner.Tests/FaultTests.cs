@@ -159,26 +159,44 @@ public sealed class FaultTests(RealHost host)
 }
 
 /// <summary>
-/// The host's dead man's switch after a SIGKILL of the runner: about 50 s of waiting for the deadline, in a
-/// class of its own (its own sshd, so its own collection) that waits beside the other collections.
+/// The host's dead man's switch as a heartbeat: a 20 s delay the runner renews every 5 s, under an hour's
+/// deadline that would otherwise decide when the host acts. Each in a class of its own (its own sshd, so its
+/// own collection) that waits beside the other collections.
 /// </summary>
+public static class Heartbeat
+{
+    public const int DelaySeconds = 20;
+    /// <summary>From the last renewal to the services running: the delay, plus the fire path under load.</summary>
+    public static readonly TimeSpan Within = TimeSpan.FromSeconds(DelaySeconds + 40);
+
+    public static AppConfig WithDelay(AppConfig app) => app with { Hooks = app.Hooks with { SwitchDelaySeconds = DelaySeconds } };
+}
+
 public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost>
 {
     [Fact]
-    public async Task Should_have_the_host_start_the_services_after_the_deadline_when_the_runner_is_killed_while_they_are_stopped()
+    public async Task Should_keep_the_services_stopped_while_the_runner_renews_the_switch_and_have_the_host_start_them_within_the_delay_once_it_is_killed()
     {
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("dms-kill", dataFiles: 2);
-        // Deadline 30 s, grace 20 s: the host starts the services about 50 s after the runner started.
-        var config = s.Backup(FaultTests.WithService(s, app, dir)) with { ActiveDeadlineSeconds = SwitchDeadline.Seconds, TerminationGracePeriodSeconds = 20 };
-        await FaultTests.KillWhileStoppedAsync(s, config, dir);
-        Assert.True(File.Exists(HostState.StateFile(app, ".stopped")), "the marker records the stopped services");
+        var config = s.Backup(Heartbeat.WithDelay(FaultTests.WithService(s, app, dir))) with { ActiveDeadlineSeconds = 3600 };
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
+        await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
+        Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, FaultTests.Bound), runner.Stderr);
+        var armed = File.ReadAllText(HostState.StateFile(app, ".switch"));
+        // Renewed while the runner lives: a new timer replaces the armed one, and the services stay stopped
+        // past the delay (the first timer alone would have started them).
+        var sinceStop = Stopwatch.StartNew();
+        Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(app, ".switch")) != armed, FaultTests.Bound), runner.Stderr);
+        while (sinceStop.Elapsed < TimeSpan.FromSeconds(Heartbeat.DelaySeconds * 1.5)) await Task.Delay(500);
+        Assert.False(runner.HasExited, runner.Stderr);
+        Assert.False(FaultTests.Running(dir, "db"), "renewals keep the switch from firing under a live run");
 
-        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the host's dead man's switch started db again");
+        await runner.KillTreeAsync();
+        File.Delete(Path.Combine(dir, ".on-stop"));
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), Heartbeat.Within), "the host's dead man's switch started db within the delay");
         Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
 
-        // The next run finds nothing to recover.
-        // (A long deadline: the next run must finish on its own, however loaded the machine is.)
         var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Empty(next.Summary.ServicesRecovered);
@@ -189,20 +207,21 @@ public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost
 public sealed class SwitchAfterCutOffTests(RealHost host) : IClassFixture<RealHost>
 {
     [Fact]
-    public async Task Should_report_services_left_stopped_when_sshd_dies_after_the_stop_and_the_host_starts_them_after_the_deadline()
+    public async Task Should_report_services_left_stopped_when_sshd_dies_after_the_stop_and_the_host_starts_them_within_the_delay()
     {
         await using var sshd = await SshHost.StartAsync(new SshHostOptions { ExtraPath = [host.FakeBin] });
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("dms-cut", dataFiles: 2);
-        // The host is cut off right after the stop: new connections are refused.
+        // The host is cut off right after the stop: new connections (the pass, the renewals) are refused.
         File.WriteAllText(Path.Combine(dir, ".on-stop"), $"kill -9 {sshd.ServerPid.ToString(CultureInfo.InvariantCulture)}\n");
-        var config = s.Backup(FaultTests.WithService(s, app, dir)) with
+        var config = s.Backup(Heartbeat.WithDelay(FaultTests.WithService(s, app, dir))) with
         {
             Host = sshd.ToHostConfig(s.HostName),
-            ActiveDeadlineSeconds = SwitchDeadline.Seconds,
+            ActiveDeadlineSeconds = 3600,
             TerminationGracePeriodSeconds = 20,
         };
         var r = await s.RunAsync(config, "backup");
+        var ended = Stopwatch.StartNew();
 
         Assert.Equal(1, r.ExitCode);
         var summary = r.Summary;
@@ -211,9 +230,9 @@ public sealed class SwitchAfterCutOffTests(RealHost host) : IClassFixture<RealHo
         Assert.NotNull(summary.ServicesRestartAt);
         Assert.Contains("rsync", summary.Error);
         Assert.Contains("still stopped", summary.Error);
-        Assert.False(FaultTests.Running(dir, "db"));
 
-        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the host's dead man's switch started db again");
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), Heartbeat.Within), "the host's dead man's switch started db within the delay");
+        Assert.True(ended.Elapsed < Heartbeat.Within, "not at the deadline");
     }
 }
 

@@ -30,8 +30,11 @@ public sealed class GatedHost
     /// <summary>The apps' activeDeadlineSeconds in the rendered inventory (the job configurations say the same).</summary>
     public const int DeadlineSeconds = 7200;
 
-    /// <summary>The switch's bound the allow-list states: the deadline plus the default grace period.</summary>
-    public const int SwitchBoundSeconds = DeadlineSeconds + ShutdownBudget.DefaultGracePeriodSeconds;
+    /// <summary>The switch's total bound the allow-list states: the deadline plus the default grace period.</summary>
+    public const int SwitchTotalSeconds = DeadlineSeconds + ShutdownBudget.DefaultGracePeriodSeconds;
+
+    /// <summary>The longest delay an arm or renewal may ask for: the default switch delay.</summary>
+    public const int SwitchBoundSeconds = HooksConfig.DefaultSwitchDelaySeconds;
 
     /// <summary>Renders <paramref name="appsYaml"/> (the host's `apps:` items) and installs the result.</summary>
     public static async Task<GatedHost> InstallAsync(Scenario s, string appsYaml)
@@ -188,7 +191,7 @@ public sealed class GateTests(RealHost host)
                           fileName: app.conf.dump
                           timeoutSeconds: 600
             """);
-        Assert.Contains($"switch\t{name}\t{dir}\t{GatedHost.SwitchBoundSeconds.ToString(CultureInfo.InvariantCulture)}\n", gate.Files[HostGatePlan.BackupAllowFile]);
+        Assert.Contains($"switch\t{name}\t{dir}\t{GatedHost.SwitchBoundSeconds.ToString(CultureInfo.InvariantCulture)}\t{GatedHost.SwitchTotalSeconds.ToString(CultureInfo.InvariantCulture)}\n", gate.Files[HostGatePlan.BackupAllowFile]);
         var app = s.App(name) with
         {
             Hooks = new HooksConfig
@@ -252,7 +255,7 @@ public sealed class GateTests(RealHost host)
         bool Running(string service) => File.Exists(running) && File.ReadAllLines(running).Contains(service);
 
         // Armed and cancelled: the marker names the services, the cancel removes it and the timer with it.
-        var armed = await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 600, ["db", "web"]));
+        var armed = await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["db", "web"]));
         Assert.True(armed.ExitCode == 0, armed.Stderr + gate.Log);
         var marker = await SshAsync(ssh, b, RemoteCommands.GateSwitchMarker(name));
         Assert.Equal(["db", "web"], RemoteCommands.MarkerServices(marker.Stdout));
@@ -272,12 +275,55 @@ public sealed class GateTests(RealHost host)
         Assert.Contains($"switch of {name} fired", gate.Log);
 
         // A previous run's marker: recover starts its services and clears it.
-        Assert.Equal(0, (await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 600, ["web"]))).ExitCode);
+        Assert.Equal(0, (await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["web"]))).ExitCode);
         var recovered = await SshAsync(ssh, b, RemoteCommands.GateSwitchRecover(name));
         Assert.True(recovered.ExitCode == 0, recovered.Stderr + gate.Log);
         Assert.True(Running("web"));
         Assert.False(File.Exists(HostState.StateFile(name, ".stopped")));
         Assert.DoesNotContain("refused", gate.Log);
+    }
+
+    [Fact]
+    public async Task Should_renew_the_switch_within_the_listed_delay_and_never_past_the_total_bound_from_the_stop()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("renew");
+        var dir = s.CreateApp(name, dataFiles: 1);
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {name}
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db]
+                      composeDirectory: {dir}
+            """);
+        var b = gate.BackupKey;
+        var inv = CultureInfo.InvariantCulture;
+        AssertRefused(await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchRenew(name, 60)), "a renewal with nothing armed");
+        Assert.Equal(0, (await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchArm(name, 60, ["db"]))).ExitCode);
+        var first = File.ReadAllText(HostState.StateFile(name, ".switch"));
+        var renewed = await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchRenew(name, GatedHost.SwitchBoundSeconds));
+        Assert.True(renewed.ExitCode == 0, renewed.Stderr + gate.Log);
+        Assert.EndsWith(" " + GatedHost.SwitchBoundSeconds.ToString(inv), renewed.Stdout.Trim());
+        Assert.NotEqual(first, File.ReadAllText(HostState.StateFile(name, ".switch")));
+        AssertRefused(await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchRenew(name, GatedHost.SwitchBoundSeconds + 1)), "a renewal over the listed delay");
+        // Arming again while the marker is there keeps its stop time.
+        var marker = HostState.StateFile(name, ".stopped");
+        var since = File.ReadAllLines(marker).Single(l => l.StartsWith("# since: ", StringComparison.Ordinal));
+        Assert.Equal(0, (await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchArm(name, 60, ["db"]))).ExitCode);
+        Assert.Contains(since, File.ReadAllLines(marker));
+
+        // The services stopped long ago (the marker's stop time moved back): a renewal is shortened to what is
+        // left of the total, then refused once the total is spent, however often the key asks.
+        void StoppedSecondsAgo(long seconds) => File.WriteAllLines(marker, File.ReadAllLines(marker)
+            .Select(l => l.StartsWith("# since: ", StringComparison.Ordinal) ? "# since: " + (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - seconds).ToString(inv) : l));
+        StoppedSecondsAgo(GatedHost.SwitchTotalSeconds - 30);
+        var shortened = await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchRenew(name, GatedHost.SwitchBoundSeconds));
+        Assert.True(shortened.ExitCode == 0, shortened.Stderr + gate.Log);
+        Assert.InRange(int.Parse(shortened.Stdout.Trim().Split(' ')[^1], inv), 1, 30);
+        StoppedSecondsAgo(GatedHost.SwitchTotalSeconds + 1);
+        for (var i = 0; i < 3; i++)
+            AssertRefused(await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchRenew(name, 60)), "a renewal past the total bound");
+        Assert.Equal(0, (await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchCancel(name))).ExitCode);
     }
 
     [Fact]
@@ -597,7 +643,7 @@ public sealed class GateTests(RealHost host)
 public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<RealHost>
 {
     [Fact]
-    public async Task Should_have_the_gate_start_the_services_after_the_deadline_when_a_gated_runner_is_killed_while_they_are_stopped()
+    public async Task Should_have_the_gate_renew_the_switch_and_start_the_services_within_the_delay_when_a_gated_runner_is_killed_while_they_are_stopped()
     {
         await using var s = await Scenario.CreateAsync(host);
         var (name, dir) = s.CreateAppWithRunningDb("dms-gkill", dataFiles: 2);
@@ -607,12 +653,24 @@ public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<Real
                     hooks:
                       stopServices: [db]
                       composeDirectory: {dir}
+                      switchDelayMinutes: 1
             """);
-        var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } };
-        // Deadline 30 s, grace 20 s (within the rendered bound): the gate starts db about 50 s after the runner started.
-        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = SwitchDeadline.Seconds, TerminationGracePeriodSeconds = 20 };
-        await FaultTests.KillWhileStoppedAsync(s, config, dir);
+        // A one-minute heartbeat (the allow-list's delay) under an hour's deadline: the gate acts a minute after
+        // the last renewal, not at the deadline.
+        var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, SwitchDelaySeconds = 60 } };
+        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
+        await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
+        {
+            Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, FaultTests.Bound), runner.Stderr);
+            var armed = File.ReadAllText(HostState.StateFile(name, ".switch"));
+            Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(name, ".switch")) != armed || runner.HasExited, FaultTests.Bound), runner.Stderr);
+            Assert.False(runner.HasExited, runner.Stderr);
+            await runner.KillTreeAsync();
+        }
+        File.Delete(Path.Combine(dir, ".on-stop"));
         Assert.True(File.Exists(HostState.StateFile(name, ".stopped")), "the gate's marker records the stopped service\n" + gate.Log);
+        Assert.Contains($"switch of {name} armed", gate.Log);
 
         await gate.AssertSwitchFiredAndNextRunSucceedsAsync(s, config, dir, name, HostState.StateFile(name, ".stopped"));
     }

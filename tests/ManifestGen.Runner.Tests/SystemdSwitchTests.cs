@@ -57,7 +57,7 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
         bool Running(string service) => File.Exists(running) && File.ReadAllLines(running).Contains(service);
 
         // Armed: the gate says which timer, systemd lists it as waiting, the marker names the services.
-        var armed = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchArm(name, 600, ["db", "web"]));
+        var armed = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["db", "web"]));
         Assert.True(armed.ExitCode == 0, armed.Stderr + gate.Log);
         var timer = armed.Stdout.Trim().Split(' ');
         Assert.Equal("systemd", timer[0]);
@@ -85,7 +85,7 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
         Assert.Contains($"switch of {name} fired", gate.Log);
 
         // A previous run's marker: recover starts its services and stops its timer.
-        var again = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchArm(name, 600, ["web"]));
+        var again = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["web"]));
         var unit = again.Stdout.Trim().Split(' ')[1];
         Assert.Contains(unit + ".timer", await host.TimersAsync());
         var recovered = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchRecover(name));
@@ -155,7 +155,7 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
             [.. Container.Enter.Skip(1), "unshare", "-m", "--propagation", "private", "--", "sh", "-c", hide, .. run],
             TimeSpan.FromSeconds(60), new Dictionary<string, string?>
             {
-                ["SSH_ORIGINAL_COMMAND"] = RemoteCommands.GateSwitchArm(name, 600, ["db"]),
+                ["SSH_ORIGINAL_COMMAND"] = RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["db"]),
                 ["PATH"] = host.FakeBin + ":/usr/local/bin:/usr/bin:/bin",
                 ["HOME"] = "/root",
                 ["SHELL"] = "/bin/sh",

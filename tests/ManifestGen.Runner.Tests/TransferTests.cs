@@ -186,7 +186,7 @@ public sealed class TransferTests(RealHost host)
     }
 
     [Fact]
-    public async Task Should_repair_a_damaged_mirror_file_with_the_same_size_and_mtime_on_the_periodic_checksum_pass()
+    public async Task Should_fetch_a_mirror_file_damaged_with_the_same_size_and_mtime_again_at_the_next_run_and_warn()
     {
         await using var s = await Scenario.CreateAsync(host);
         var name = Unique("damage");
@@ -208,14 +208,20 @@ public sealed class TransferTests(RealHost host)
         Assert.True((await Proc.RunAsync("touch", ["-r", reference, mirror], TimeSpan.FromSeconds(30))).ExitCode == 0);
         File.Delete(reference);
 
-        // The checksum pass is not due (weekly by default): the quick check keeps the damage, as rsync does.
+        // The checksum pass is not due (weekly by default) and rsync's quick check would keep the damage; the
+        // mirror file's change time, after the end of the last pull, gives it away: fetched again, warned.
         var second = await s.RunAsync(config, "backup");
         Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.Equal(Encoding.UTF8.GetString(bad), await s.Repo.CheckedAsync("dump", second.Summary.SnapshotId!, file));
+        Assert.DoesNotContain("comparing every file by checksum", second.Stderr);
+        Assert.Equal(File.ReadAllText(file), await s.Repo.CheckedAsync("dump", second.Summary.SnapshotId!, file));
+        Assert.Equal(good, File.ReadAllBytes(mirror));
+        Assert.Equal(Outcome.Warning, second.Summary.Outcome);
+        Assert.Contains(second.Summary.Warnings, w => w.Contains("changed since the last run without a transfer", StringComparison.Ordinal) && w.Contains(file, StringComparison.Ordinal));
 
+        // A run with nothing damaged warns about nothing; the periodic checksum pass still runs when due.
         var third = await s.RunAsync(s.Backup(config.App! with { ChecksumIntervalDays = 0 }), "backup");
         Assert.True(third.ExitCode == 0, third.ToString());
-        Assert.Equal(File.ReadAllText(file), await s.Repo.CheckedAsync("dump", third.Summary.SnapshotId!, file));
+        Assert.Empty(third.Summary.Warnings);
         Assert.Contains("comparing every file by checksum", third.Stderr);
     }
 }

@@ -187,6 +187,8 @@ case("gate-sshfs-unconfined", ["MG0714", "MG0732", "MG0734"], ("        paths: [
      ("      name: ssh-kvm-prod-02\n", "      name: ssh-kvm-prod-02\n    gateSandbox: false\n"), prepend=GATE)
 case("gate-unsandboxed", ["MG0734"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-prod-01\n    gateSandbox: false\n"), prepend=GATE)
 case("gate-hook-output-not-plain", ["MG0731"], ("          stopServices: [gitea]\n", "          before:\n            - run: gitea dump --file /srv/compose/gitea/dump.zip\n              writes: [\"/srv/compose/gitea/dump $(date).zip\"]\n          stopServices: [gitea]\n"), prepend=GATE)
+case("switch-delay-out-of-range", ["MG0414"], ("          stopServices: [gitea]\n", "          stopServices: [gitea]\n          switchDelayMinutes: 0\n"))
+case("services-kept-running", ["MG0415"], ("          stopServices: [gitea]\n", "          stopServices: [gitea]\n          keepServicesRunning: true\n"))
 case("gate-restore-key-is-backup-key", ["MG0733"], ("      name: ssh-kvm-prod-01\n",
      "      name: ssh-kvm-prod-01\n    backupPublicKey: ssh-ed25519 " + ED25519 + "\n    restorePublicKey: ssh-ed25519 " + ED25519 + "\n"))
 

@@ -9,14 +9,17 @@ namespace ManifestGen.Runner.Hooks;
 
 /// <summary>
 /// Makes sure stopped services start again even when the pod is killed or the host becomes unreachable:
-/// before a stop, the host gets a marker and a timer that starts the services after the pod is gone for
-/// certain; the runner cancels the timer when it starts them itself, and the next run starts what a
-/// previous run left stopped. The commands are in <see cref="RemoteCommands"/>; behind the host gate the
+/// before a stop, the host gets a marker and a timer that starts the services after a short delay; while
+/// the run goes on the runner renews that delay (a heartbeat, every quarter of it), so when renewals stop
+/// (pod killed, host or network gone) the host starts the services within the delay. The runner cancels
+/// the timer when it starts them itself, and the next run starts what a previous run left stopped. The commands are in <see cref="RemoteCommands"/>; behind the host gate the
 /// gate runs the switch itself (<see cref="RemoteCommands.GateSwitchArm"/>).
 /// </summary>
-public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
+public sealed class DeadMansSwitch(SshSession ssh, string app, Log log) : IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
+    private CancellationTokenSource? _heartbeat;
+    private Task? _beating;
 
     /// <summary>Identifies this run's marker, so a late timer never acts on a later run's stop.</summary>
     public string RunId { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
@@ -30,23 +33,88 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log)
     /// </summary>
     private bool Gated => ssh.Host.Gated;
 
-    public async Task ArmAsync(string composeDirectory, ImmutableArray<string> services, int delaySeconds, CancellationToken ct)
+    /// <summary>
+    /// Arms the host's timer for <paramref name="delaySeconds"/> and starts renewing it until <see cref="DisarmAsync"/>
+    /// or <see cref="StopHeartbeatAsync"/>; never past <paramref name="boundSeconds"/> from now (the latest the pod can
+    /// live; the host gate enforces the same bound, its allow-list's total).
+    /// </summary>
+    public async Task ArmAsync(string composeDirectory, ImmutableArray<string> services, int delaySeconds, int boundSeconds, CancellationToken ct)
     {
+        var delay = Math.Max(1, Math.Min(delaySeconds, boundSeconds));
+        var until = DateTimeOffset.UtcNow.AddSeconds(boundSeconds);
         var request = Gated
-            ? RemoteCommands.GateSwitchArm(app, delaySeconds, services)
-            : RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delaySeconds);
+            ? RemoteCommands.GateSwitchArm(app, delay, services)
+            : RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delay);
         var r = await ssh.RunAsync(request, Timeout, ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot arm the dead man's switch on host {ssh.Host.Name} (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): " +
                 $"{SshSession.LastLine(r.Stderr)}; services were not stopped");
-        FiresAt = DateTimeOffset.UtcNow.AddSeconds(delaySeconds);
+        FiresAt = DateTimeOffset.UtcNow.AddSeconds(delay);
         log.Info($"dead man's switch armed on host {ssh.Host.Name} ({SshSession.LastLine(r.Stdout)}): it starts {string.Join(' ', services)} " +
-                 $"at {FiresAt.Value.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} unless this run does");
+                 $"at {FiresAt.Value.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} unless this run does; renewed every {(delay / 4.0).ToString("0.#", CultureInfo.InvariantCulture)} s while it runs");
+        _heartbeat = new CancellationTokenSource();
+        var beat = _heartbeat.Token;
+        _beating = Task.Run(() => BeatAsync(composeDirectory, services, delay, until, beat), CancellationToken.None);
     }
+
+    /// <summary>
+    /// Renews the timer every quarter of the delay. A renewal that fails (host cut off) is retried at the next
+    /// beat; the timer then fires within the delay of the last renewal that got through, which is what
+    /// <see cref="FiresAt"/> says.
+    /// </summary>
+    private async Task BeatAsync(string composeDirectory, ImmutableArray<string> services, int delay, DateTimeOffset until, CancellationToken beat)
+    {
+        var interval = TimeSpan.FromSeconds(delay / 4.0);
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(interval, beat);
+                var left = (int)Math.Floor((until - DateTimeOffset.UtcNow).TotalSeconds);
+                var seconds = Math.Min(delay, left);
+                if (seconds < 1)
+                {
+                    log.Warn($"dead man's switch: not renewed past the pod's lifetime; the host starts the services at {FiresAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} unless this run does");
+                    return;
+                }
+                var request = Gated
+                    ? RemoteCommands.GateSwitchRenew(app, seconds)
+                    : RemoteCommands.DeadMansSwitchRenew(app, RunId, composeDirectory, services, seconds);
+                var sent = DateTimeOffset.UtcNow;
+                var r = await ssh.RunAsync(request, TimeSpan.FromSeconds(Math.Max(1, Math.Min(Timeout.TotalSeconds, delay / 2.0))), beat);
+                if (r.Succeeded)
+                {
+                    // The gate may have shortened it to its total bound; it prints the seconds it armed.
+                    var armed = int.TryParse(SshSession.LastLine(r.Stdout).Split(' ')[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var a) ? a : seconds;
+                    FiresAt = sent.AddSeconds(Math.Min(armed, seconds));
+                }
+                else
+                    log.Warn($"dead man's switch: renewal failed ({SshSession.LastLine(r.Stderr)}); the host starts the services at " +
+                             $"{FiresAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} unless a later renewal gets through");
+            }
+        }
+        catch (OperationCanceledException) when (beat.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Stops renewing: the host's timer then fires at <see cref="FiresAt"/> unless cancelled.</summary>
+    public async Task StopHeartbeatAsync()
+    {
+        if (_heartbeat is null) return;
+        await _heartbeat.CancelAsync();
+        if (_beating is not null) await _beating;
+        _heartbeat.Dispose();
+        _heartbeat = null;
+        _beating = null;
+    }
+
+    public async ValueTask DisposeAsync() => await StopHeartbeatAsync();
 
     public async Task DisarmAsync(CancellationToken ct)
     {
+        await StopHeartbeatAsync();
         var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app), Timeout, ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,

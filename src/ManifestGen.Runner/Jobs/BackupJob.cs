@@ -26,12 +26,15 @@ public static class BackupJob
         var restic = ctx.Restic();
         var ssh = new SshSession(host, ctx.WorkDir);
         var hooks = new HookRunner(ssh, app.Hooks, log);
-        var deadMan = new DeadMansSwitch(ssh, app.Name, log);
+        // Disposed at the end of the run: a heartbeat never outlives it.
+        await using var deadMan = new DeadMansSwitch(ssh, app.Name, log);
         var warnings = ImmutableArray.CreateBuilder<string>();
         var dumpIds = ImmutableArray.CreateBuilder<string>();
         var cleanupErrors = new List<string>();
         var recovered = ImmutableArray<string>.Empty;
         var stopped = ImmutableArray<string>.Empty;
+        // From the stop until compose start returned: what the services were down for.
+        var stoppedFor = new Stopwatch();
         long bytesAdded = 0;
         long? wire = null;
         BackupSummary? files = null;
@@ -70,44 +73,74 @@ public static class BackupJob
                 bytesAdded += d.DataAddedPacked;
             }
 
-            var running = await hooks.RunningServicesAsync(ct);
+            var running = app.Hooks.KeepServicesRunning ? [] : await hooks.RunningServicesAsync(ct);
+            if (app.Hooks.KeepServicesRunning && !app.Hooks.StopServices.IsEmpty)
+                log.Warn($"services {string.Join(' ', app.Hooks.StopServices)} keep running during the copy (hooks.keepServicesRunning): the snapshot holds their files as they were being written");
+            // Arms the host's switch, then stops: from here until StartAsync the services are down.
+            async Task StopAsync()
+            {
+                if (running.IsEmpty) return;
+                // The host starts them again on its own if this pod stops renewing the switch (killed, cut off).
+                await deadMan.ArmAsync(hooks.ComposeDirectory, running, app.Hooks.SwitchDelaySeconds, ctx.SecondsUntilPodIsGone(), ct);
+                // Set before stopping: a stop that fails half-way is still undone.
+                stopped = running;
+                stoppedFor.Start();
+                await hooks.StopServicesAsync(running, ct);
+            }
             try
             {
-                if (!running.IsEmpty)
-                {
-                    // The host starts them again on its own if this pod never does (killed, cut off).
-                    await deadMan.ArmAsync(hooks.ComposeDirectory, running, ctx.SecondsUntilPodIsGone(), ct);
-                    // Set before stopping: a stop that fails half-way is still undone.
-                    stopped = running;
-                    await hooks.StopServicesAsync(running, ct);
-                }
                 if (app.Strategy == TransferStrategy.Rsync)
                 {
-                    // The stamp lives next to the restic cache, on the mirror's own volume.
-                    var stamp = Path.Combine(ctx.Config.Repository.CacheDir, "manifestgen", app.Name + ".checksum");
-                    var checksum = RsyncTransfer.ChecksumDue(stamp, app.ChecksumIntervalDays, DateTimeOffset.UtcNow);
-                    var pulled = await RsyncTransfer.PullAsync(ssh, app, log, checksum, ct);
-                    if (checksum) RsyncTransfer.WriteChecksumStamp(stamp, DateTimeOffset.UtcNow);
+                    // The stamps live next to the restic cache, on the mirror's own volume.
+                    var stamps = Path.Combine(ctx.Config.Repository.CacheDir, "manifestgen");
+                    var checksumStamp = Path.Combine(stamps, app.Name + ".checksum");
+                    var mirrorStamp = Path.Combine(stamps, app.Name + ".mirror");
+                    var damaged = await RsyncTransfer.RemoveMirrorFilesChangedSinceAsync(app, mirrorStamp, log, ct);
+                    if (!damaged.IsEmpty)
+                    {
+                        var w = $"{damaged.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)} mirror file(s) changed since the last run without a transfer " +
+                            $"(damaged or replaced on the mirror's volume), fetched again from the host: {string.Join(", ", damaged.Take(20))}" +
+                            (damaged.Length > 20 ? $" and {damaged.Length - 20} more" : "");
+                        log.Warn(w);
+                        warnings.Add(w);
+                    }
+                    var checksum = RsyncTransfer.ChecksumDue(checksumStamp, app.ChecksumIntervalDays, DateTimeOffset.UtcNow);
+                    RsyncTransfer.Result pulled;
+                    if (running.IsEmpty)
+                        pulled = await RsyncTransfer.PullAsync(ssh, app, log, checksum, servicesStopped: false, ct);
+                    else
+                    {
+                        // The long pass (and the periodic checksum comparison) while the services run; under
+                        // the stop only what changed since moves, and the listings decide about a third pass.
+                        var live = await RsyncTransfer.LivePassAsync(ssh, app, log, checksum, ct);
+                        await StopAsync();
+                        var last = await RsyncTransfer.PullAsync(ssh, app, log, checksum: false, servicesStopped: true, ct);
+                        pulled = new RsyncTransfer.Result(live.BytesOverWire + last.BytesOverWire, [.. live.Warnings.Union(last.Warnings)]);
+                    }
+                    if (checksum) RsyncTransfer.WriteChecksumStamp(checksumStamp, DateTimeOffset.UtcNow);
+                    RsyncTransfer.WriteMirrorStamp(mirrorStamp);
                     wire = pulled.BytesOverWire;
                     warnings.AddRange(pulled.Warnings);
-                    stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors);
+                    stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors, stoppedFor);
                     (files, exit, partial) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: false, ct);
                 }
                 else if (app.Strategy == TransferStrategy.Sshfs)
                 {
+                    await StopAsync();
                     await using var mount = new SshfsTransfer(ssh, app, log);
                     await mount.MountAsync(ct);
                     (files, exit, partial) = await FileBackupAsync(restic, host, app, log, warnings, ignoreInode: true, ct);
                 }
                 else
                 {
+                    await StopAsync();
                     files = await TarAsync(ctx, restic, ssh, host, app);
                     wire = files.TotalBytesProcessed;
                 }
             }
             finally
             {
-                stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors);
+                stopped = await StartAsync(ctx, hooks, deadMan, stopped, cleanupErrors, stoppedFor);
             }
         }
         catch (Exception ex)
@@ -162,6 +195,7 @@ public static class BackupJob
             DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
             ServicesRecovered = recovered,
             ServicesLeftStopped = stopped,
+            ServicesStoppedSeconds = stoppedFor.IsRunning || stoppedFor.ElapsedTicks == 0 ? null : Math.Round(stoppedFor.Elapsed.TotalSeconds, 3),
             ServicesRestartAt = stopped.IsEmpty ? null : deadMan.FiresAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             Warnings = warnings.ToImmutable(),
             Error = error,
@@ -174,16 +208,19 @@ public static class BackupJob
     /// and when the host will start them on its own.
     /// </summary>
     private static async Task<ImmutableArray<string>> StartAsync(
-        RunContext ctx, HookRunner hooks, DeadMansSwitch deadMan, ImmutableArray<string> services, List<string> errors)
+        RunContext ctx, HookRunner hooks, DeadMansSwitch deadMan, ImmutableArray<string> services, List<string> errors, Stopwatch? stoppedFor = null)
     {
         if (services.IsEmpty) return services;
         using var budget = ctx.Cleanup(TimeSpan.FromMinutes(5));
         try
         {
             await hooks.StartServicesAsync(services, budget.Token);
+            stoppedFor?.Stop();
         }
         catch (Exception ex) when (ex is RunnerException or OperationCanceledException)
         {
+            // Renewals end here, so the host starts them within the delay of the last one that got through.
+            await deadMan.StopHeartbeatAsync();
             var when = deadMan.FiresAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) ?? "(unknown)";
             var message = $"services {string.Join(' ', services)} are still stopped on host {ctx.Config.Host?.Name}: " +
                 (ex is OperationCanceledException ? "compose start ran out of time" : ex.Message) +

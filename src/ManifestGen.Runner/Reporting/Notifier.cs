@@ -128,6 +128,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge("manifestgen_last_run_bytes_added", "Bytes added to the repository (packed).", s.BytesAdded);
         Gauge(WarningsMetric, "Warnings of the last run (listed in its summary line).", s.Warnings.Length);
         Gauge("manifestgen_last_run_services_left_stopped", "Services the last run stopped and could not start again.", s.ServicesLeftStopped.Length);
+        Gauge("manifestgen_last_run_services_stopped_seconds", "Seconds the last run kept the app's services stopped.", s.ServicesStoppedSeconds);
         Gauge("manifestgen_last_run_services_recovered", "Services a previous run left stopped that the last run started.", s.ServicesRecovered.Length);
         Gauge(HostFilesStaleMetric, "1 when the host gate refused the last run: the host runs another allow-list than the job was rendered with.", s.InstallHostFile is null ? 0 : 1);
         return sb.ToString();

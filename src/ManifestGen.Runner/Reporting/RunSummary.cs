@@ -29,6 +29,8 @@ public sealed record RunSummary
     public ImmutableArray<string> ServicesRecovered { get; init; } = [];
     /// <summary>Services this run stopped and could not start again; the host's dead man's switch starts them.</summary>
     public ImmutableArray<string> ServicesLeftStopped { get; init; } = [];
+    /// <summary>Seconds from compose stop until compose start returned (null when nothing was stopped, or it did not start).</summary>
+    public double? ServicesStoppedSeconds { get; init; }
     /// <summary>When the host's dead man's switch starts <see cref="ServicesLeftStopped"/> (UTC, ISO 8601).</summary>
     public string? ServicesRestartAt { get; init; }
     public ImmutableArray<string> Warnings { get; init; } = [];

@@ -43,31 +43,17 @@ public static partial class RsyncTransfer
     /// host's file states before and after each pass (inode and change time too) find a file whose
     /// writer put its size and mtime back.
     /// </summary>
-    public static async Task<Result> PullAsync(SshSession ssh, AppConfig app, Log log, bool checksum, CancellationToken ct)
+    /// <remarks>
+    /// With <paramref name="servicesStopped"/> nothing on the host writes during the passes, so the listings
+    /// alone decide whether another pass is needed: a pass after which nothing moved is the last, and the
+    /// stop covers one rsync pass and two listings when nothing changed.
+    /// </remarks>
+    public static async Task<Result> PullAsync(SshSession ssh, AppConfig app, Log log, bool checksum, bool servicesStopped, CancellationToken ct)
     {
         long wire = 0;
         var warnings = ImmutableArray.CreateBuilder<string>();
         foreach (var hostPath in app.Paths)
         {
-            var local = LocalPaths.For(app.LocalRoot, hostPath);
-            var parent = Path.GetDirectoryName(local) ?? "/";
-            Directory.CreateDirectory(parent);
-            ImmutableArray<string> Args(bool verify)
-            {
-                var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
-                // A frozen peer (the host's rsync stalled while SSH keep-alives are still answered) fails the
-                // transfer after this many seconds without data, instead of holding the services stopped.
-                args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
-                if (checksum && !verify) args.Add("--checksum");
-                // Verification compares modification times to the nanosecond (rsync's default is whole seconds,
-                // which misses a file rewritten within the second of its copy); a receiver-side option, not
-                // sent to the host's rsync.
-                if (verify) args.AddRange("--info=progress0", "--itemize-changes", "--modify-window=-1");
-                args.AddRange(Excludes.ForRsync(hostPath, app.Excludes));
-                args.Add(SshSession.Alias + ":" + hostPath.TrimEnd('/'));
-                args.Add(parent.TrimEnd('/') + "/");
-                return args.ToImmutable();
-            }
             if (checksum) log.Info($"rsync of {hostPath}: comparing every file by checksum (every {app.ChecksumIntervalDays.ToString(CultureInfo.InvariantCulture)} days)");
             var changed = ImmutableArray<string>.Empty;
             // The host's file states before a pass; compared with those after it, they name the files that
@@ -85,19 +71,17 @@ public static partial class RsyncTransfer
                     if (after is null) throw NotListed(hostPath, "after", whyNotAfter);
                     moved = MovedFiles(before!, after);
                     before = after;
+                    if (servicesStopped && moved.IsEmpty)
+                    {
+                        changed = [];
+                        break;
+                    }
                     // rsync's quick check would keep these (same size and mtime): remove the mirror's copy so
                     // this pass fetches them whole again.
                     foreach (var f in moved) RemoveMirrorCopy(LocalPaths.For(app.LocalRoot, f));
                 }
-                var r = await RunAsync(Args(verify), log, ct);
+                var r = await PassAsync(ssh, app, hostPath, checksum, verify, log, warnings, ct);
                 wire += r.Wire;
-                if (r.Result.ExitCode == 24)
-                {
-                    var w = $"rsync: some files of {hostPath} vanished during the transfer (exit 24)";
-                    log.Warn(w);
-                    if (!warnings.Contains(w)) warnings.Add(w);
-                }
-                else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
                 if (before is null) throw NotListed(hostPath, "before", whyNot);
                 if (!verify) continue;
                 changed = [.. ItemizedFiles(r.Result.Stdout, Path.GetDirectoryName(hostPath.TrimEnd('/'))?.Replace('\\', '/') ?? "/")
@@ -116,6 +100,57 @@ public static partial class RsyncTransfer
             }
         }
         return new Result(wire, warnings.ToImmutable());
+    }
+
+    /// <summary>
+    /// The pass while the services still run: one rsync per path (with <paramref name="checksum"/> the periodic
+    /// comparison by content), no listings and no verification, since files may change throughout. It
+    /// brings the mirror close, so the pass under the stop moves only what changed since.
+    /// </summary>
+    public static async Task<Result> LivePassAsync(SshSession ssh, AppConfig app, Log log, bool checksum, CancellationToken ct)
+    {
+        long wire = 0;
+        var warnings = ImmutableArray.CreateBuilder<string>();
+        foreach (var hostPath in app.Paths)
+        {
+            if (checksum) log.Info($"rsync of {hostPath}: comparing every file by checksum (every {app.ChecksumIntervalDays.ToString(CultureInfo.InvariantCulture)} days), services running");
+            wire += (await PassAsync(ssh, app, hostPath, checksum, verify: false, log, warnings, ct)).Wire;
+        }
+        return new Result(wire, warnings.ToImmutable());
+    }
+
+    /// <summary>One rsync pass of one path into the mirror; exit 24 (files vanished) is a warning, other failures throw.</summary>
+    private static async Task<(ProcessResult Result, long Wire)> PassAsync(
+        SshSession ssh, AppConfig app, string hostPath, bool checksum, bool verify, Log log, ImmutableArray<string>.Builder warnings, CancellationToken ct)
+    {
+        var r = await RunAsync(PassArgs(ssh, app, hostPath, checksum, verify), log, ct);
+        if (r.Result.ExitCode == 24)
+        {
+            var w = $"rsync: some files of {hostPath} vanished during the transfer (exit 24)";
+            log.Warn(w);
+            if (!warnings.Contains(w)) warnings.Add(w);
+        }
+        else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
+        return r;
+    }
+
+    private static ImmutableArray<string> PassArgs(SshSession ssh, AppConfig app, string hostPath, bool checksum, bool verify)
+    {
+        var parent = Path.GetDirectoryName(LocalPaths.For(app.LocalRoot, hostPath)) ?? "/";
+        Directory.CreateDirectory(parent);
+        var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
+        // A frozen peer (the host's rsync stalled while SSH keep-alives are still answered) fails the
+        // transfer after this many seconds without data, instead of holding the services stopped.
+        args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
+        if (checksum && !verify) args.Add("--checksum");
+        // Verification compares modification times to the nanosecond (rsync's default is whole seconds,
+        // which misses a file rewritten within the second of its copy); a receiver-side option, not
+        // sent to the host's rsync.
+        if (verify) args.AddRange("--info=progress0", "--itemize-changes", "--modify-window=-1");
+        args.AddRange(Excludes.ForRsync(hostPath, app.Excludes));
+        args.Add(SshSession.Alias + ":" + hostPath.TrimEnd('/'));
+        args.Add(parent.TrimEnd('/') + "/");
+        return args.ToImmutable();
     }
 
     /// <summary>One host file's identity and times, as <see cref="RemoteCommands.FileStates"/> prints them.</summary>
@@ -177,6 +212,44 @@ public static partial class RsyncTransfer
             .Select(l => l.TrimEnd('\r'))
             .Where(l => l.Length > 12 && l.StartsWith(">f", StringComparison.Ordinal) && l[11] == ' ')
             .Select(l => prefix + l[12..])];
+    }
+
+    /// <summary>
+    /// Mirror files whose status changed after the last complete pull (<paramref name="stampFile"/>'s mtime,
+    /// written when that pull ended): nothing of the runner writes the mirror between runs, so such a file
+    /// was damaged or replaced there, also when its size and mtime were kept (the rsync quick check would keep
+    /// it, restic would store it as changed). Their mirror copies are removed, so the next pass fetches them
+    /// whole from the host before any snapshot is taken; returns their host paths. Nothing without a stamp
+    /// (the first run). The stamp lives on the mirror's volume, so both times come from one clock.
+    /// </summary>
+    public static async Task<ImmutableArray<string>> RemoveMirrorFilesChangedSinceAsync(AppConfig app, string stampFile, Log log, CancellationToken ct)
+    {
+        if (!File.Exists(stampFile)) return [];
+        var locals = app.Paths.Select(p => LocalPaths.For(app.LocalRoot, p)).Where(Path.Exists).ToList();
+        if (locals.Count == 0) return [];
+        // find reads the paths as operands: "--" is not find's, so each local path is absolute (it starts with /).
+        var r = await ProcessRunner.RunAsync(new ProcessSpec("find", [.. locals, "!", "-type", "d", "-cnewer", stampFile, "-print0"])
+        {
+            InterruptSignal = Signals.SIGTERM,
+            InterruptGrace = TimeSpan.FromSeconds(5),
+        }, ct);
+        if (!r.Succeeded)
+        {
+            log.Warn($"could not look for mirror files changed since the last run (find exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
+            return [];
+        }
+        var found = r.Stdout.TrimEnd('\n').Split('\0', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToImmutableArray();
+        foreach (var f in found) RemoveMirrorCopy(f);
+        var root = app.LocalRoot == "/" ? "" : app.LocalRoot.TrimEnd('/');
+        return [.. found.Select(f => root.Length > 0 && f.StartsWith(root + "/", StringComparison.Ordinal) ? f[root.Length..] : f)];
+    }
+
+    /// <summary>Records the end of a complete pull: its mtime is the reference of <see cref="RemoveMirrorFilesChangedSinceAsync"/>.</summary>
+    public static void WriteMirrorStamp(string stampFile)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(stampFile)!);
+        File.WriteAllText(stampFile + ".tmp", "");
+        File.Move(stampFile + ".tmp", stampFile, overwrite: true);
     }
 
     /// <summary>Whether the periodic checksum pass is due, by the stamp the last one left.</summary>

@@ -137,6 +137,14 @@ public static partial class DiagnosticCatalogue
         "Maintenance jobs meet on the exclusive lock",
         "Each host's `forget` job, the repository's `prune` job and the `check` job take restic's exclusive lock. When one starts while another may still run (its window is its start plus `activeDeadlineSeconds`), it waits `repository.retryLockSeconds` for the lock and then fails; with one schedule for every forget job and the prune job (`maintenance.forget.schedule` without `H`), all of them start at the same minute. The message gives the first computed meeting.",
         "Write `H` in the minute and hour of the maintenance schedules (`H H(1-5) * * 0`: each job gets its own time from its name), or space them further apart than their `activeDeadlineSeconds`.");
+    public static readonly DiagnosticRule SwitchDelayOutOfRange = new("MG0414", Severity.Error,
+        "Dead man's switch delay out of range",
+        "`hooks.switchDelayMinutes` is how long after the runner's last renewal the host starts stopped services on its own (the runner renews it every quarter of the delay while the run goes on). Below one minute a renewal held up by a slow SSH connection would start the services under a live run; above an hour a killed pod leaves them down that long.",
+        "Set `hooks.switchDelayMinutes` from 1 to 60 (default 5).");
+    public static readonly DiagnosticRule ServicesKeptRunning = new("MG0415", Severity.Warning,
+        "Services kept running during the copy",
+        "With `hooks.keepServicesRunning: true` the app's `stopServices` are never stopped: the snapshot holds their files as they were being written (a database may need its own recovery on restore, or a dump in `hooks.dumps`). For sshfs and tar apps it trades that for no downtime (their stop lasts the whole copy); an rsync app stops its services only for the short second pass and rarely needs it.",
+        "Prefer a dump in `hooks.dumps` for the app's database, or the rsync strategy, whose stop covers only the pass that moves what changed since the live pass; remove `keepServicesRunning` when the stop is acceptable.");
 
     // ---- MG05xx: storage ---------------------------------------------------------------------
     public static readonly DiagnosticRule AccessModeInvalid = new("MG0504", Severity.Error,

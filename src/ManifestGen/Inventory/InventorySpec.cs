@@ -454,6 +454,10 @@ public sealed record HooksSpec
     public ImmutableArray<string> StopServices { get; init; } = [];
     [Description("Directory of the compose file on the host; default the app's first path.")]
     public string? ComposeDirectory { get; init; }
+    [Description("Dead man's switch: minutes after the runner's last renewal (a heartbeat while the run goes on) that the host starts stopped services on its own (1 to 60).")]
+    public int SwitchDelayMinutes { get; init; } = 5;
+    [Description("Never stop stopServices (for sshfs and tar apps, whose stop lasts the whole copy): the snapshot then holds files being written. Warned.")]
+    public bool KeepServicesRunning { get; init; }
     [Description("Dumps streamed straight into restic as their own snapshot.")]
     public ImmutableArray<DumpSpec> Dumps { get; init; } = [];
 }

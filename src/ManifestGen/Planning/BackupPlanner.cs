@@ -228,6 +228,8 @@ internal static class BackupPlanner
             StopServices = app.App.Hooks.StopServices,
             ComposeDirectory = app.App.Hooks.ComposeDirectory
                 ?? (app.App.Hooks.StopServices.IsEmpty ? null : app.App.Paths.FirstOrDefault()),
+            SwitchDelaySeconds = app.App.Hooks.SwitchDelayMinutes * 60,
+            KeepServicesRunning = app.App.Hooks.KeepServicesRunning,
             Dumps = [.. app.App.Hooks.Dumps.Select(d => new DumpStream
             {
                 Name = d.Name, Command = d.Command, FileName = d.FileName, TimeoutSeconds = d.TimeoutSeconds,

@@ -163,6 +163,13 @@ internal sealed class HookTimeoutValidator : AbstractValidator<AppInInventory>
         RuleFor(x => x.App).Custom((app, context) =>
         {
             var hooks = app.App.Hooks;
+            if (hooks.SwitchDelayMinutes is < 1 or > HooksConfig.MaxSwitchDelaySeconds / 60)
+                context.AddFailure(Failure(DiagnosticCatalogue.SwitchDelayOutOfRange, $"{app.Path}.hooks.switchDelayMinutes",
+                    string.Create(CultureInfo.InvariantCulture, $"the dead man's switch delay of {app.Host.Name}/{app.App.Name} is {hooks.SwitchDelayMinutes} minutes; it must be from 1 to {HooksConfig.MaxSwitchDelaySeconds / 60}")));
+            if (hooks.KeepServicesRunning && !hooks.StopServices.IsEmpty)
+                context.AddFailure(Failure(DiagnosticCatalogue.ServicesKeptRunning, $"{app.Path}.hooks.keepServicesRunning",
+                    $"{app.Host.Name}/{app.App.Name} never stops {string.Join(", ", hooks.StopServices)}: its snapshots hold files as they were being written" +
+                    (app.App.Strategy == TransferStrategy.Rsync ? " (an rsync app stops them only for the short second pass; leave keepServicesRunning unset)" : "")));
             var deadline = app.ActiveDeadlineSeconds;
             var deadlinePath = app.PathOf("activeDeadlineSeconds", context.InstanceToValidate.Map);
             var parts = hooks.Before.Select((h, i) => (What: "the before hook", Path: $"hooks.before[{i}].timeoutSeconds", h.TimeoutSeconds))
@@ -201,7 +208,7 @@ internal sealed class HookTimeoutValidator : AbstractValidator<AppInInventory>
         string.Create(CultureInfo.InvariantCulture, $"{seconds} s") + (seconds >= 60 ? $" ({ScheduleRule.Duration(TimeSpan.FromSeconds(seconds))})" : "");
 }
 
-/// <summary>MG0411, MG0412: hook and dump timeouts against the job's deadline.</summary>
+/// <summary>MG0411, MG0412: hook and dump timeouts against the job's deadline; MG0414, MG0415: the switch's delay and services kept running.</summary>
 public sealed class HookTimeoutRule : InventoryRule
 {
     private static readonly HookTimeoutValidator Validator = new();
