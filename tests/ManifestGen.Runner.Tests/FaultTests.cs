@@ -28,8 +28,9 @@ public sealed class FaultTests(RealHost host)
     /// <summary>Starts the runner, waits until the fake compose has stopped the services, then SIGKILLs the whole tree.</summary>
     internal static async Task KillWhileStoppedAsync(Scenario s, JobConfig config, string dir)
     {
-        // The fake compose stops the services, says so, and then hangs: the runner is killed mid-stop.
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 60\n");
+        // The fake compose stops the services, says so, and then hangs (longer than any load makes the test's
+        // wait for that word): the runner is killed mid-stop.
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 300\n");
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
         Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Bound), runner.Stderr);
         Assert.False(runner.HasExited, runner.Stderr);

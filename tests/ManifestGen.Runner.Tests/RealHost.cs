@@ -132,18 +132,6 @@ public sealed class SystemdHost() : RealHost(systemd: true)
     public string[] SwitchFile(string app) => File.ReadAllText(StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
 }
 
-/// <summary>
-/// The job deadline of the tests that kill a runner while its services are stopped and wait for the dead
-/// man's switch (deadline plus grace). Before the stop the runner checks paths, asks restic and arms the
-/// switch: about 5 s on an idle machine, 28 s measured with the three test projects and an image build
-/// beside it (2 cores, load 15-25), which a 30 s deadline did not leave room for (the run ended with exit
-/// 130 before the stop). 60 s leaves that room twice over; the switch then fires up to 80 s after the arm.
-/// </summary>
-public static class SwitchDeadline
-{
-    public const int Seconds = 60;
-}
-
 /// <summary>What the runner tests share about the SSH user's side of the host: its switch markers, and polling.</summary>
 public static class HostState
 {
