@@ -14,7 +14,7 @@ namespace ManifestGen.Runner.Restore;
 /// attributes as <c>user.rsync.NAME</c>. A non-root pod can create none of these for real; a tar archive
 /// records them all, and `tar --numeric-owner --xattrs --xattrs-include='*' -xpf` as root gives them back.
 /// Hard links are kept (one entry per inode, later names link to the first). Entries are written in path
-/// order, so the same tree gives the same archive.
+/// order, each folder before what it holds.
 /// </summary>
 public static class HostArchive
 {
@@ -135,8 +135,8 @@ public static class HostArchive
                     Uid = (int)host.Uid,
                     Gid = (int)host.Gid,
                     ModificationTime = DateTimeOffset.FromUnixTimeSeconds(meta.MtimeSeconds).AddTicks(meta.MtimeNanos / 100),
-                    DataStream = data,
                 };
+                if (data is not null) entry.DataStream = data;
                 if (link is not null) entry.LinkName = link;
                 if (kind is TarEntryType.CharacterDevice or TarEntryType.BlockDevice)
                 {

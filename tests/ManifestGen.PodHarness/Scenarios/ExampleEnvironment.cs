@@ -27,6 +27,8 @@ public sealed record ExampleOptions
     public string? NamespaceName { get; init; }
     public Action<string>? OnStderrLine { get; init; }
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Smaller emptyDir sizes by volume name than the rendered sizeLimit (<see cref="PodRunOptions.EmptyDirSizeCaps"/>).</summary>
+    public ImmutableDictionary<string, long> EmptyDirSizeCaps { get; init; } = ImmutableDictionary<string, long>.Empty;
 }
 
 /// <summary>
@@ -362,6 +364,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             NetworkNamespace = Host.Namespace,
             Timeout = _options.RunTimeout,
             ArgsOverride = args,
+            EmptyDirSizeCaps = _options.EmptyDirSizeCaps,
             OnStderrLine = _options.OnStderrLine,
             ExtraHosts = _serviceHosts,
         });
