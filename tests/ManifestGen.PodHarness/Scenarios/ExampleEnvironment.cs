@@ -27,8 +27,6 @@ public sealed record ExampleOptions
     public string? NamespaceName { get; init; }
     public Action<string>? OnStderrLine { get; init; }
     public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>Smaller emptyDir sizes by volume name than the rendered sizeLimit (<see cref="PodRunOptions.EmptyDirSizeCaps"/>).</summary>
-    public ImmutableDictionary<string, long> EmptyDirSizeCaps { get; init; } = ImmutableDictionary<string, long>.Empty;
 }
 
 /// <summary>
@@ -349,6 +347,13 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     public Task<PodRunResult> RunAppliedAsync(string yaml, string workload, CancellationToken ct = default) =>
         Run(Manifests.With(RenderedManifests.FromYaml(yaml, "applied by hand")), workload, null, ct);
 
+    /// <summary>
+    /// <see cref="RunAppliedAsync(string, string, CancellationToken)"/> with some emptyDir volumes smaller than
+    /// rendered (<see cref="PodRunOptions.EmptyDirSizeCaps"/>): what outgrows them shows without writing their full size.
+    /// </summary>
+    public Task<PodRunResult> RunAppliedAsync(string yaml, string workload, ImmutableDictionary<string, long> emptyDirSizeCaps, CancellationToken ct = default) =>
+        Runner(Manifests.With(RenderedManifests.FromYaml(yaml, "applied by hand")), null, emptyDirSizeCaps).RunAsync(workload, ct);
+
     /// <summary>Runs a rendered CronJob or Job once.</summary>
     public Task<PodRunResult> RunAsync(string workload, ImmutableArray<string>? args = null, CancellationToken ct = default) =>
         Run(Manifests, workload, args, ct);
@@ -356,7 +361,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     private Task<PodRunResult> Run(RenderedManifests manifests, string workload, ImmutableArray<string>? args, CancellationToken ct) =>
         Runner(manifests, args).RunAsync(workload, ct);
 
-    private PodRunner Runner(RenderedManifests manifests, ImmutableArray<string>? args) =>
+    private PodRunner Runner(RenderedManifests manifests, ImmutableArray<string>? args, ImmutableDictionary<string, long>? emptyDirSizeCaps = null) =>
         new(manifests, new PodRunOptions
         {
             StateDirectory = StateDirectory,
@@ -364,7 +369,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             NetworkNamespace = Host.Namespace,
             Timeout = _options.RunTimeout,
             ArgsOverride = args,
-            EmptyDirSizeCaps = _options.EmptyDirSizeCaps,
+            EmptyDirSizeCaps = emptyDirSizeCaps ?? ImmutableDictionary<string, long>.Empty,
             OnStderrLine = _options.OnStderrLine,
             ExtraHosts = _serviceHosts,
         });
