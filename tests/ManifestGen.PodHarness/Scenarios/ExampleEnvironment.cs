@@ -300,7 +300,9 @@ public sealed class ExampleEnvironment : IAsyncDisposable
 
     private async Task WaitForPortAsync(RunningPod pod, int port, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        // As long as one run may take: on a loaded machine a server's start is as slow as a run.
+        var bound = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(2).Ticks, _options.RunTimeout.Ticks));
+        var deadline = DateTime.UtcNow + bound;
         while (true)
         {
             if (pod.Exited.IsCompleted)
@@ -310,7 +312,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
                 port.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), cancellationToken: ct).ConfigureAwait(false);
             if (probe.Succeeded) return;
             if (DateTime.UtcNow > deadline)
-                throw new HarnessException($"{pod.Name}: not listening on port {port} after 2 minutes");
+                throw new HarnessException($"{pod.Name}: not listening on port {port} after {bound.TotalMinutes:0.#} minutes");
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
         }
     }
