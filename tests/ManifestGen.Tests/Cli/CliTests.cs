@@ -265,8 +265,8 @@ public sealed class CliTests
     [Theory]
     [InlineData("--stdout", "restore --dump postgres --snapshot latest --stdout --staging " + Contracts.PodPaths.RestoreStagingDir, false, true)]
     [InlineData("--target-claim scratch", "restore --dump postgres --snapshot latest --target /restore", false, false)]
-    [InlineData("--to-host --path /srv/compose/paperless/restored/paperless.sql",
-        "restore --dump postgres --snapshot latest --path /srv/compose/paperless/restored/paperless.sql --to-host --staging " + Contracts.PodPaths.RestoreStagingDir, true, true)]
+    [InlineData("--to-host --path /srv/compose/paperless/data/restored.sql",
+        "restore --dump postgres --snapshot latest --path /srv/compose/paperless/data/restored.sql --to-host --staging " + Contracts.PodPaths.RestoreStagingDir, true, true)]
     [InlineData("--list", "snapshots --json", false, false)]
     public void I_can_print_a_Job_that_restores_a_dump_or_lists_the_snapshots(string options, string runnerArgs, bool hostKey, bool staged)
     {
