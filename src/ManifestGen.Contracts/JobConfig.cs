@@ -358,6 +358,11 @@ public static class PodPaths
     public const string HtpasswdKey = "htpasswd";
     public const string CacheDir = "/var/cache/restic";
     public const string TmpDir = "/tmp";
+    /// <summary>
+    /// A restore Job's staging volume (a claim of the app's own size, made for the pod and deleted with it):
+    /// the snapshot is restored here before it goes to the host or into an archive, never into /tmp.
+    /// </summary>
+    public const string RestoreStagingDir = "/var/lib/manifestgen/restore-staging";
     /// <summary>Environment variable naming the job config file; the runner has no default, so a manifest must set it.</summary>
     public const string JobConfigEnv = "MANIFESTGEN_JOB_CONFIG";
 }

@@ -82,6 +82,9 @@ public static class Program
         var notifier = new Notifier(config.Reporting, log, http);
         var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill";
         RunSummary summary;
+        // A dump on stdout is read from the pod's log, where stderr lands too: only an error may join it.
+        var dataOnStdout = cli.Command == "snapshots" || cli.Restore.Stdout;
+        if (cli.Restore.Stdout) log = log.ErrorsOnly();
         using var ctx = new RunContext(config, log, workDir, deadline.Token);
         try
         {
@@ -97,7 +100,7 @@ public static class Program
                 "maintain" => await RepositoryJobs.MaintainAsync(ctx),
                 "check" => await RepositoryJobs.CheckAsync(ctx),
                 "init" => await RepositoryJobs.InitAsync(ctx),
-                "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout),
+                "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout, cli.Restore.Repository, cli.Restore.PasswordFile),
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
                 "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
                 _ => throw new UnreachableException(),
@@ -136,7 +139,7 @@ public static class Program
             }
         }
 
-        if (cli.Command != "snapshots" || summary.Outcome == Outcome.Failure)
+        if (!dataOnStdout || summary.Outcome == Outcome.Failure)
         {
             stdout.WriteLine(summary.ToJsonLine());
             stdout.Flush();

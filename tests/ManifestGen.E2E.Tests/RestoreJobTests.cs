@@ -57,7 +57,7 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         Ok(await env.RunAppliedAsync(oneFile, job), "restore one file");
         Assert.Equal(backedUp[file], Hash(local));
 
-        // The whole app into a claim the operator created: every file, at its host path below the mount.
+        // The whole app into a claim the operator created: every file, at its host path in the archive.
         const string Claim = "restore-scratch";
         var claimYaml = $"""
             apiVersion: v1
@@ -74,7 +74,14 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         var intoClaim = await env.GenerateAsync(["restore", Environment, target, "--snapshot", "latest", "--target-claim", Claim]);
         Assert.DoesNotContain(Contracts.PodPaths.SshKeyFileName, intoClaim); // no host key: the host is not contacted
         Ok(await env.RunAppliedAsync(intoClaim + "---\n" + claimYaml, JobName(intoClaim)), "restore whole app into a claim");
-        Assert.Equal(backedUp, Tree(env.ClaimDirectory(Claim), app.Paths));
+        // One archive of what the host had, which tar extracts with the host's owners and types.
+        var archive = Assert.Single(Directory.GetFiles(env.ClaimDirectory(Claim)));
+        Assert.EndsWith(".tar", archive, StringComparison.Ordinal);
+        var extracted = Path.Join(env.StateDirectory, "extracted");
+        Directory.CreateDirectory(extracted);
+        (await PodHarness.Processes.Proc.RunAsync("tar", ["--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", archive, "-C", extracted],
+            TimeSpan.FromMinutes(1))).EnsureSuccess("tar -x of the restored archive");
+        Assert.Equal(backedUp, Tree(extracted, app.Paths));
 
         // The whole app onto a host whose data is gone (the runbook's new machine: same paths, empty).
         foreach (var path in app.Paths)
@@ -84,6 +91,63 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         var wholeApp = await env.GenerateAsync(["restore", Environment, target, "--to-host", "--force"]);
         Ok(await env.RunAppliedAsync(wholeApp, JobName(wholeApp)), "restore whole app onto the host");
         Assert.Equal(backedUp, Tree(env.HostRoot, app.Paths));
+    }
+
+    [Fact]
+    public async Task I_can_restore_a_whole_app_larger_than_the_pods_tmp_onto_the_host_and_list_its_snapshots_with_the_printed_Jobs()
+    {
+        await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
+        {
+            RepositoryRoot = RenderedExampleTests.RepositoryRoot(),
+            RunTimeout = TimeSpan.FromMinutes(4),
+        });
+        var host = env.BackupConfig.Host!;
+        var app = env.BackupConfig.App!;
+        var target = $"{host.Name}/{app.Name}";
+        // The pod's /tmp is an emptyDir of 1Gi; here it is 4 MiB, and the app three times that.
+        const long TmpCap = 4L << 20;
+        var large = Path.Join(env.HostRoot, app.Paths[0], "large");
+        Directory.CreateDirectory(large);
+        for (var i = 0; i < 3; i++)
+        {
+            var bytes = new byte[TmpCap];
+            new Random(i).NextBytes(bytes);
+            File.WriteAllBytes(Path.Join(large, $"part-{i}.bin"), bytes);
+        }
+        Ok(await env.RunAsync(env.Workload(Contracts.JobKind.Init)), "init");
+        Ok(await env.RunAsync(env.BackupWorkload), "backup");
+        var backedUp = Tree(env.HostRoot, app.Paths).Where(f => !f.Key.EndsWith(".log", StringComparison.Ordinal))
+            .ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        Assert.True(backedUp.Count >= 3);
+        foreach (var path in app.Paths)
+            foreach (var entry in new DirectoryInfo(Path.Join(env.HostRoot, path)).EnumerateFileSystemInfos())
+                if (entry is DirectoryInfo d) d.Delete(recursive: true); else entry.Delete();
+        var caps = System.Collections.Immutable.ImmutableDictionary<string, long>.Empty.Add("tmp", TmpCap);
+
+        var wholeApp = await env.GenerateAsync(["restore", Environment, target, "--to-host", "--force"]);
+        Assert.Contains("ephemeral:", wholeApp);
+        Assert.Contains(Contracts.PodPaths.RestoreStagingDir, wholeApp);
+        // The Job as it was printed before it had a staging volume: staged in /tmp, it runs out of room.
+        var inTmp = System.Text.RegularExpressions.Regex.Replace(wholeApp,
+            $@"\n *- --staging\n *- {System.Text.RegularExpressions.Regex.Escape(Contracts.PodPaths.RestoreStagingDir)}(?=\n)", "");
+        Assert.NotEqual(wholeApp, inTmp);
+        var failed = await env.RunAppliedAsync(inTmp, JobName(inTmp), caps);
+        output.WriteLine($"staged in /tmp: {failed}");
+        Assert.False(failed.Succeeded);
+        Assert.Contains("no space left on device", failed.Stderr, StringComparison.OrdinalIgnoreCase);
+
+        // As printed: staged on the volume of the app's size, the whole app is back on the host.
+        Ok(await env.RunAppliedAsync(wholeApp, JobName(wholeApp), caps), "restore whole app onto the host");
+        Assert.Equal(backedUp, Tree(env.HostRoot, app.Paths));
+
+        // The snapshots, listed in the app's own pod (no host key), as JSON in the pod's log.
+        var list = await env.GenerateAsync(["restore", Environment, target, "--list"]);
+        Assert.DoesNotContain(Contracts.PodPaths.SshKeyFileName, list);
+        var listed = Ok(await env.RunAppliedAsync(list, JobName(list)), "list snapshots");
+        using var json = System.Text.Json.JsonDocument.Parse(listed.Stdout);
+        var snapshot = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal(host.Name, snapshot.GetProperty("hostname").GetString());
+        Assert.Contains($"app={app.Name}", snapshot.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
     }
 
     /// <summary>The Secret behind the pod's SSH key volume (null when it mounts none).</summary>

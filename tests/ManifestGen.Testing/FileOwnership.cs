@@ -13,6 +13,17 @@ public static class FileOwnership
     private static extern nint LGetXattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path,
         [MarshalAs(UnmanagedType.LPUTF8Str)] string name, byte[]? value, nuint size);
 
+    [DllImport("libc", EntryPoint = "lsetxattr", SetLastError = true)]
+    private static extern int LSetXattr([MarshalAs(UnmanagedType.LPUTF8Str)] string path,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string name, byte[] value, nuint size, int flags);
+
+    public static void SetXattr(string path, string name, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        if (LSetXattr(path, name, bytes, (nuint)bytes.Length, 0) != 0)
+            throw new IOException($"lsetxattr {path} {name} failed (errno {Marshal.GetLastPInvokeError()})");
+    }
+
     public static void Chown(string path, long uid, long gid)
     {
         if (LChown(path, (uint)uid, (uint)gid) != 0)

@@ -30,6 +30,7 @@ public sealed record CommandLine
           check       restic check (with the configured --read-data-subset)
           init        initialise the repository if, and only if, it does not exist
           snapshots   list the app's snapshots        [--all] whole repository  [--json]
+                      [--repository LOCATION] [--password-file FILE] another copy of the repository
           drill       restore a random sample of the app's latest snapshot and compare it, byte for byte,
                       with the host's files that did not change since; fails on any difference
                         --sample N             files per run (default 20)
@@ -37,8 +38,18 @@ public sealed record CommandLine
                         --snapshot ID|latest   snapshot (default: latest, dumps excluded)
                         --at TIME              the newest snapshot taken at or before TIME (ISO 8601 with offset)
                         --path HOSTPATH        file or folder to restore (repeatable; default: all app paths)
-                        --target DIR           restore into DIR (DIR/<host path>)
+                        --target DIR           restore into DIR (DIR/<host path>) as the repository holds it
+                                               (links, fifos, devices and owners in rsync's xattrs)
+                        --archive DIR          write DIR/<host>-<app>-<snapshot>.tar with what the host had:
+                                               types, owners, modes, devices, xattrs, hard links
                         --to-host              write back to the same paths on the host over SSH
+                        --dump NAME            restore the dump NAME (hooks.dumps) instead of files: its newest
+                                               snapshot, or the one --snapshot/--at picks; with --to-host,
+                                               --path FILE says where below the app's paths it goes
+                        --stdout               write the dump to standard output (nothing else is written)
+                        --staging DIR          restore into DIR first (default: a temporary folder)
+                        --repository LOCATION  another copy of the repository (default: the configuration's)
+                        --password-file FILE   its password (default: the configuration's)
                         --force                overwrite existing files (otherwise refused)
 
         Output: one JSON summary line on stdout (not for snapshots), progress on stderr.
@@ -54,9 +65,9 @@ public sealed record CommandLine
         if (args[0] is "--version" && args.Count == 1) return new CommandLine { Command = "version", Version = true };
         var command = args[0];
         if (!Commands.Contains(command)) throw new RunnerException(RunnerExit.Usage, $"unknown command '{command}'");
-        string? config = null, snapshot = null, target = null;
+        string? config = null, snapshot = null, target = null, archive = null, dump = null, staging = null, repository = null, passwordFile = null;
         DateTimeOffset? at = null;
-        bool toHost = false, force = false, all = false, json = false, help = false;
+        bool toHost = false, force = false, all = false, json = false, help = false, toStdout = false;
         var sample = DrillJob.DefaultSample;
         var paths = ImmutableArray.CreateBuilder<string>();
         for (var i = 1; i < args.Count; i++)
@@ -79,6 +90,12 @@ public sealed record CommandLine
                 case "--at": RestoreOnly(); at = ParseTime(Value()); break;
                 case "--target": RestoreOnly(); target = Value(); break;
                 case "--to-host": RestoreOnly(); toHost = true; break;
+                case "--archive": RestoreOnly(); archive = Value(); break;
+                case "--dump": RestoreOnly(); dump = Value(); break;
+                case "--stdout": RestoreOnly(); toStdout = true; break;
+                case "--staging": RestoreOnly(); staging = Value(); break;
+                case "--repository" when command is "restore" or "snapshots": repository = Value(); break;
+                case "--password-file" when command is "restore" or "snapshots": passwordFile = Value(); break;
                 case "--force": RestoreOnly(); force = true; break;
                 case "--all" when command == "snapshots": all = true; break;
                 case "--sample" when command == "drill":
@@ -106,6 +123,12 @@ public sealed record CommandLine
                     : at,
                 Paths = paths.ToImmutable(),
                 Target = target,
+                Archive = archive,
+                Dump = dump,
+                Stdout = toStdout,
+                Staging = staging,
+                Repository = repository,
+                PasswordFile = passwordFile,
                 ToHost = toHost,
                 Force = force,
             },

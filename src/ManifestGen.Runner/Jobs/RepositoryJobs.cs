@@ -137,10 +137,10 @@ public static class RepositoryJobs
     }
 
     /// <summary>The app's snapshots (or the whole repository's with --all), as restic prints them.</summary>
-    public static async Task<RunSummary> SnapshotsAsync(RunContext ctx, bool all, bool json, TextWriter stdout)
+    public static async Task<RunSummary> SnapshotsAsync(RunContext ctx, bool all, bool json, TextWriter stdout, string? repository = null, string? passwordFile = null)
     {
         var sw = Stopwatch.StartNew();
-        var restic = ctx.Restic();
+        var restic = ctx.Restic(repository, passwordFile);
         await restic.RequireVersionAsync(ctx.Cancel);
         var args = new List<string> { "snapshots" };
         if (json) args.Add("--json");

@@ -2,6 +2,7 @@ using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using ManifestGen.Runner.Remote;
+using ManifestGen.Runner.Restore;
 using ManifestGen.Runner.Restic;
 using ManifestGen.Runner.Reporting;
 using ManifestGen.Runner.Transfer;
@@ -14,12 +15,24 @@ public sealed record RestoreOptions
     public string Snapshot { get; init; } = "latest";
     /// <summary>Instead of <see cref="Snapshot"/>: the app's newest file snapshot taken at or before this time.</summary>
     public DateTimeOffset? At { get; init; }
-    /// <summary>Host paths to restore (a file or a folder); empty means the whole app.</summary>
+    /// <summary>Host paths to restore (a file or a folder); empty means the whole app. With <see cref="Dump"/> onto the host: the one file to write.</summary>
     public ImmutableArray<string> Paths { get; init; } = [];
-    /// <summary>Local folder; the host path is recreated beneath it (target/srv/app/x.conf).</summary>
+    /// <summary>Local folder; the host path is recreated beneath it (target/srv/app/x.conf), as the repository holds it.</summary>
     public string? Target { get; init; }
+    /// <summary>Local folder that receives one tar archive of what the host had (types, owners, modes, devices, links).</summary>
+    public string? Archive { get; init; }
     /// <summary>Write back to the same paths on the host over SSH.</summary>
     public bool ToHost { get; init; }
+    /// <summary>The dump (hooks.dumps name) to restore instead of files: its newest snapshot, or the one <see cref="Snapshot"/> or <see cref="At"/> picks among its own.</summary>
+    public string? Dump { get; init; }
+    /// <summary>Write the dump to standard output, and nothing else there or on stderr unless the restore fails.</summary>
+    public bool Stdout { get; init; }
+    /// <summary>Where the snapshot is restored first (for the host, an archive, a dump); default: the run's private temp folder.</summary>
+    public string? Staging { get; init; }
+    /// <summary>Instead of the job configuration's: a repository location (e.g. a copy of the repository on this machine).</summary>
+    public string? Repository { get; init; }
+    /// <summary>Instead of the job configuration's: the file holding the repository password.</summary>
+    public string? PasswordFile { get; init; }
     /// <summary>Overwrite existing files; without it an existing target path is a refusal.</summary>
     public bool Force { get; init; }
 }
@@ -32,50 +45,185 @@ public static class RestoreJob
         var sw = Stopwatch.StartNew();
         var host = ctx.RequireHost("restore");
         var app = ctx.RequireApp("restore");
-        if (options.ToHost == (options.Target is not null))
-            throw new RunnerException(RunnerExit.Usage, "restore needs exactly one of --target DIR or --to-host");
-        var paths = options.Paths.IsEmpty ? app.Paths : options.Paths;
-        foreach (var p in paths)
+        var destinations = new[] { options.ToHost, options.Target is not null, options.Archive is not null, options.Stdout }.Count(d => d);
+        if (destinations != 1)
+            throw new RunnerException(RunnerExit.Usage, "restore needs exactly one of --target DIR, --archive DIR, --to-host and --stdout");
+        if (options.Stdout && options.Dump is null)
+            throw new RunnerException(RunnerExit.Usage, "--stdout writes a dump: give --dump NAME");
+        if (options.Dump is not null && options.Archive is not null)
+            throw new RunnerException(RunnerExit.Usage, "a dump is one file: restore it with --target DIR, --to-host --path FILE or --stdout, not --archive");
+        if (options.Dump is not null && options.ToHost && options.Paths.Length != 1)
+            throw new RunnerException(RunnerExit.Usage, $"a dump onto the host needs --path FILE: where below app {app.Name}'s paths ({string.Join(", ", app.Paths)}) to write it");
+        if (options.Dump is not null && !options.ToHost && !options.Paths.IsEmpty)
+            throw new RunnerException(RunnerExit.Usage, "--path with --dump names the file on the host: only with --to-host");
+        foreach (var p in options.Paths)
             if (!p.StartsWith('/')) throw new RunnerException(RunnerExit.Usage, $"--path '{p}' must be an absolute host path");
 
-        var restic = ctx.Restic();
+        var restic = ctx.Restic(options.Repository, options.PasswordFile);
         await restic.RequireVersionAsync(ctx.Cancel);
-        var snapshot = options.At is { } at
-            ? await ResolveAtAsync(restic, host.Name, app.Name, at, ctx.Cancel)
-            : await ResolveSnapshotAsync(restic, host.Name, app.Name, options.Snapshot, ctx.Cancel);
+        var snapshot = await ResolveAsync(restic, host.Name, app.Name, options, ctx.Cancel);
+        // The snapshot's paths to restore: a dump's one file, else the requested (default: all of the app's).
+        ImmutableArray<string> paths = options.Dump is not null ? [.. snapshot.Paths] : options.Paths.IsEmpty ? app.Paths : options.Paths;
         // Only the app's own paths (and, for a dump snapshot, its dump file): a pod may restore its app and
-        // nothing else of the host.
-        ImmutableArray<string> allowed = snapshot.HasTag("dump") ? [.. app.Paths, .. snapshot.Paths] : app.Paths;
-        foreach (var p in paths)
+        // nothing else of the host. A dump goes onto the host only below the app's paths.
+        ImmutableArray<string> allowed = snapshot.HasTag("dump") && options.Dump is null ? [.. app.Paths, .. snapshot.Paths] : app.Paths;
+        foreach (var p in options.Dump is not null ? options.Paths : paths)
             if (!IsSafePath(p) || !allowed.Any(root => IsSameOrUnder(p, root)))
                 throw new RunnerException(RunnerExit.Usage,
                     $"--path '{p}' is not one of app {app.Name}'s paths ({string.Join(", ", allowed)}); refusing");
+        if (options.Dump is not null && paths.Length != 1)
+            throw new RunnerException(RunnerExit.Failure, $"dump snapshot {snapshot.ShortId ?? snapshot.Id} holds {paths.Length} paths, not one file");
+        // Where each restored path ends: on the host the dump goes to --path, everything else to its own path.
+        ImmutableArray<string> destinations2 = options.Dump is not null && options.ToHost ? options.Paths : paths;
 
         SshSession? ssh = null;
-        string target;
+        string? archiveFile = null;
         if (options.ToHost)
         {
             ssh = new SshSession(host, ctx.WorkDir);
-            var missing = await RemotePaths.MissingAsync(ssh, paths, ctx.Cancel);
-            var existing = paths.Where(p => !missing.Contains(p)).ToList();
+            var missing = await RemotePaths.MissingAsync(ssh, destinations2, ctx.Cancel);
+            var existing = destinations2.Where(p => !missing.Contains(p)).ToList();
             if (existing.Count > 0 && !options.Force)
                 throw new RunnerException(RunnerExit.Failure,
                     $"restore would overwrite {string.Join(", ", existing)} on host {host.Name}; pass --force to overwrite");
-            // A private staging folder (inside the run's 0700 work folder): nothing else in the pod is
-            // reachable from it without a link, and links are followed neither here nor by rsync (PushAsync).
-            target = Path.Combine(ctx.WorkDir, "restore-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
-            Directory.CreateDirectory(target);
         }
-        else
+        else if (options.Target is { } dir)
         {
-            target = Path.GetFullPath(options.Target!);
+            var target = Path.GetFullPath(dir);
             var existing = paths.Select(p => LocalPaths.For(target, p)).Where(ExistsNoFollow).ToList();
             if (existing.Count > 0 && !options.Force)
                 throw new RunnerException(RunnerExit.Failure,
                     $"restore would overwrite {string.Join(", ", existing)}; pass --force to overwrite");
         }
+        else if (options.Archive is { } archiveDir)
+        {
+            archiveFile = Path.Combine(Path.GetFullPath(archiveDir), ArchiveName(host.Name, app.Name, snapshot));
+            if (ExistsNoFollow(archiveFile) && !options.Force)
+                throw new RunnerException(RunnerExit.Failure, $"restore would overwrite {archiveFile}; pass --force to overwrite");
+        }
 
-        var args = new List<string> { "restore", snapshot.Id, "--target", target, "--json", "--overwrite", options.Force ? "always" : "never" };
+        // Straight into --target; everything else is staged first, on the staging volume the restore Job
+        // mounts (sized to the app), or in the run's private 0700 work folder: nothing else in the pod is
+        // reachable from it without a link, and links are followed neither here nor by rsync (PushAsync).
+        var staging = options.Target is null ? NewStagingFolder(options.Staging ?? ctx.WorkDir) : null;
+        try
+        {
+            var restoreInto = staging ?? Path.GetFullPath(options.Target!);
+            var restored = await RestoreFilesAsync(ctx, restic, snapshot, paths, restoreInto, options.Force || staging is not null,
+                $"{(options.ToHost ? "host " + host.Name : archiveFile ?? (options.Stdout ? "standard output" : restoreInto))}");
+            long bytes = 0;
+            var warnings = ImmutableArray<string>.Empty;
+            if (ssh is not null)
+            {
+                if (options.Dump is not null)
+                {
+                    // The dump file moves to where it goes on the host, below the staging folder.
+                    var from = LocalPaths.For(staging!, paths[0]);
+                    var to = LocalPaths.For(staging! + "/host", destinations2[0]);
+                    Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                    File.Move(from, to);
+                    await PushAsync(ssh, app, staging! + "/host", destinations2[0], StagedKind.File, ctx);
+                    ctx.Log.Info($"restored dump {options.Dump} to {destinations2[0]} on host {host.Name}");
+                }
+                else
+                    foreach (var (p, kind) in Inspected(staging!, paths, snapshot))
+                    {
+                        await PushAsync(ssh, app, staging!, p, kind, ctx);
+                        ctx.Log.Info($"restored {p} onto host {host.Name}");
+                    }
+            }
+            else if (archiveFile is not null)
+            {
+                _ = Inspected(staging!, paths, snapshot);
+                var partial = archiveFile + ".partial";
+                using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
+                {
+                    var r = HostArchive.Write(file, staging!, paths, ctx.Log, ctx.Cancel);
+                    bytes = r.Bytes;
+                    warnings = r.Warnings;
+                }
+                File.Move(partial, archiveFile, overwrite: true);
+                ctx.Log.Info($"wrote {archiveFile}: the host's types, owners, modes and links; extract as root with " +
+                    $"tar --numeric-owner --xattrs --xattrs-include='*' -xpf {Path.GetFileName(archiveFile)} -C /");
+            }
+            else if (options.Stdout)
+            {
+                _ = Inspected(staging!, paths, snapshot);
+                await using var stdout = Console.OpenStandardOutput();
+                await using var dump = File.OpenRead(LocalPaths.For(staging!, paths[0]));
+                await dump.CopyToAsync(stdout, ctx.Cancel);
+                bytes = dump.Length;
+            }
+            else
+                _ = Inspected(restoreInto, paths, snapshot);
+            return new RunSummary
+            {
+                Command = "restore",
+                App = app.Name,
+                Host = host.Name,
+                Outcome = Outcome.Success,
+                ExitCode = 0,
+                SnapshotId = snapshot.Id,
+                FilesRestored = restored,
+                Warnings = warnings,
+                DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
+            };
+        }
+        finally
+        {
+            if (staging is not null) RemoveStaging(staging, ctx.Log);
+        }
+    }
+
+    /// <summary>The archive's file name: host, app and snapshot, so archives of several restores sit side by side.</summary>
+    public static string ArchiveName(string host, string app, SnapshotInfo snapshot) =>
+        $"{host}-{app}-{snapshot.ShortId ?? snapshot.Id[..Math.Min(8, snapshot.Id.Length)]}.tar";
+
+    private static async Task<SnapshotInfo> ResolveAsync(ResticClient restic, string host, string app, RestoreOptions options, CancellationToken ct)
+    {
+        if (options.Dump is not { } dump)
+            return options.At is { } at
+                ? await ResolveAtAsync(restic, host, app, at, ct)
+                : await ResolveSnapshotAsync(restic, host, app, options.Snapshot, ct);
+        var tag = "dump=" + dump;
+        var all = (await restic.SnapshotsAsync(host, [RunContext.AppTag(app)], ct)).Where(s => s.HasTag(tag)).ToList();
+        SnapshotInfo? found = options.At is { } when
+            ? all.Where(s => s.Time <= when).OrderByDescending(s => s.Time).FirstOrDefault()
+            : options.Snapshot == "latest"
+                ? all.OrderByDescending(s => s.Time).FirstOrDefault()
+                : all.FirstOrDefault(s => s.Id == options.Snapshot || s.ShortId == options.Snapshot ||
+                    (options.Snapshot.Length >= 8 && s.Id.StartsWith(options.Snapshot, StringComparison.Ordinal)));
+        return found ?? throw new RunnerException(RunnerExit.Failure,
+            $"no snapshot of dump {dump} of app {app} from host {host}" +
+            (options.At is { } t ? $" taken at or before {Contracts.RestoreTime.Format(t)}" : options.Snapshot != "latest" ? $" with id {options.Snapshot}" : "") +
+            " in the repository (`snapshots` lists them)");
+    }
+
+    private static string NewStagingFolder(string root)
+    {
+        var dir = Path.Combine(root, "restore-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)));
+        // Private to the pod's user: the runner's own work folder is 0700; a staging volume's root may not be.
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the runner runs on Linux");
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return dir;
+    }
+
+    private static void RemoveStaging(string staging, Log log)
+    {
+        try
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.Warn($"could not remove the staging folder {staging}: {ex.Message}");
+        }
+    }
+
+    private static async Task<long> RestoreFilesAsync(RunContext ctx, ResticClient restic, SnapshotInfo snapshot, ImmutableArray<string> paths,
+        string into, bool overwrite, string where)
+    {
+        var args = new List<string> { "restore", snapshot.Id, "--target", into, "--json", "--overwrite", overwrite ? "always" : "never" };
         // restic reads --include as a glob: a literal path gets its glob characters escaped.
         foreach (var p in paths) args.AddRange(["--include", Excludes.LiteralPattern(p)]);
         long restored = 0;
@@ -84,13 +232,20 @@ public static class RestoreJob
             if (ResticJson.MessageType(line, out var root) == "summary" &&
                 root.TryGetProperty("files_restored", out var n) && n.TryGetInt64(out var v)) restored = v;
         }
-        ctx.Log.Info($"restoring {string.Join(", ", paths)} from snapshot {snapshot.ShortId ?? snapshot.Id} into {(options.ToHost ? "host " + host.Name : target)}");
+        ctx.Log.Info($"restoring {string.Join(", ", paths)} from snapshot {snapshot.ShortId ?? snapshot.Id} into {where}");
         var r = await restic.RunAsync(args, ctx.Cancel, onStdout: OnLine);
         ResticClient.Throw(r, "restic restore");
-        // What restic wrote is looked at without following a link: a path that passes through a link is
-        // refused (it would lead out of the restore tree, e.g. into the pod's mounted Secrets), and a path
-        // that is itself a link is restored as that link.
-        var kinds = paths.Select(p => (Path: p, Kind: Inspect(target, p))).ToList();
+        return restored;
+    }
+
+    /// <summary>
+    /// What restic wrote, looked at without following a link: a path that passes through a link is refused
+    /// (it would lead out of the restore tree, e.g. into the pod's mounted Secrets), and a path that is
+    /// itself a link is restored as that link.
+    /// </summary>
+    private static List<(string Path, StagedKind Kind)> Inspected(string root, ImmutableArray<string> paths, SnapshotInfo snapshot)
+    {
+        var kinds = paths.Select(p => (Path: p, Kind: Inspect(root, p))).ToList();
         if (kinds.FirstOrDefault(k => k.Kind == StagedKind.ThroughLink) is { Path: { } through })
             throw new RunnerException(RunnerExit.Failure,
                 $"{through} in snapshot {snapshot.ShortId ?? snapshot.Id} lies behind a symbolic link; refusing to follow it out of the restore");
@@ -98,26 +253,7 @@ public static class RestoreJob
         if (missingInSnapshot.Count > 0)
             throw new RunnerException(RunnerExit.Failure,
                 $"snapshot {snapshot.ShortId ?? snapshot.Id} holds none of: {string.Join(", ", missingInSnapshot)}");
-
-        if (ssh is not null)
-        {
-            foreach (var (p, kind) in kinds)
-            {
-                await PushAsync(ssh, app, target, p, kind, ctx);
-                ctx.Log.Info($"restored {p} onto host {host.Name}");
-            }
-        }
-        return new RunSummary
-        {
-            Command = "restore",
-            App = app.Name,
-            Host = host.Name,
-            Outcome = Outcome.Success,
-            ExitCode = 0,
-            SnapshotId = snapshot.Id,
-            FilesRestored = restored,
-            DurationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
-        };
+        return kinds;
     }
 
     /// <summary>The app's newest snapshot that is not a dump and was taken at or before <paramref name="at"/>.</summary>

@@ -36,6 +36,21 @@ public sealed class RunContext : IDisposable
     public ResticClient Restic() => new(Config.Repository, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds));
 
     /// <summary>
+    /// restic on another copy of the repository than the configuration's (a recovery on a machine outside
+    /// the cluster): that location and password file, a cache in the run's work folder, no REST credential.
+    /// </summary>
+    public ResticClient Restic(string? location, string? passwordFile) => location is null && passwordFile is null
+        ? Restic()
+        : new(Config.Repository with
+        {
+            Location = location ?? Config.Repository.Location,
+            PasswordFile = passwordFile ?? Config.Repository.PasswordFile,
+            CacheDir = location is null ? Config.Repository.CacheDir : Path.Combine(WorkDir, "restic-cache"),
+            RestUsername = location is null ? Config.Repository.RestUsername : null,
+            RestPasswordFile = location is null ? Config.Repository.RestPasswordFile : null,
+        }, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds));
+
+    /// <summary>
     /// For clean-up that must happen even after SIGTERM (start services, after hooks, unmount): not
     /// linked to <see cref="Cancel"/>, bounded by <paramref name="stepLimit"/> and, once the run is
     /// interrupted, by what is left of the grace period's clean-up share.

@@ -76,8 +76,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             Renders in memory and reports every diagnostic; writes nothing. Exit 0, or 1 on an error diagnostic.
             """,
         ["restore"] = """
-            usage: manifestgen restore ENV HOST/APP [--snapshot ID|latest | --at TIME] [--path P]...
-                                       (--to-host | --target-claim NAME) [--force] [--root DIR]
+            usage: manifestgen restore ENV HOST/APP [--snapshot ID|latest | --at TIME] [--path P]... [--dump NAME]
+                                       (--to-host | --target-claim NAME | --stdout | --list) [--force] [--root DIR]
 
             Prints a Job (YAML, stdout) that runs `manifestgen-runner restore` in the app's own pod spec: the
             same image, job configuration, repository, Secrets, mounts and security settings as its backup.
@@ -89,9 +89,17 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                                      2026-11-30T02:00:00Z)
               --path P               a file or folder under the app's paths (repeatable; default: all of them)
               --to-host              write back to the same paths on the host over SSH
-              --target-claim NAME    restore into the claim NAME (mounted at /restore; files land at
-                                     /restore/<host path>)
+              --target-claim NAME    restore into the claim NAME (mounted at /restore): files as one archive
+                                     /restore/<host>-<app>-<snapshot>.tar of what the host had (types,
+                                     owners, modes, devices, xattrs, hard links); a dump as /restore/<file>
+              --dump NAME            restore the dump NAME (hooks.dumps) instead of files; with --to-host,
+                                     --path FILE says where below the app's paths it goes
+              --stdout               with --dump: write the dump to the pod's log (kubectl logs > FILE)
+              --list                 list the app's snapshots (files and dumps) as JSON in the pod's log
               --force                overwrite existing files (otherwise the runner refuses)
+
+            Every restore but a dump into a claim is staged on a volume of the app's mirrorSize, made for the
+            Job's pod and deleted with it.
             """,
         ["explain"] = """
             usage: manifestgen explain CODE
@@ -123,6 +131,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         public bool ToHost { get; init; }
         public string? TargetClaim { get; init; }
         public bool Force { get; init; }
+        public string? Dump { get; init; }
+        public bool ToStdout { get; init; }
+        public bool List { get; init; }
     }
 
     private const string TextFormat = "text";
@@ -192,8 +203,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     internal static ParseResult Parse(IReadOnlyList<string> args, string cwd)
     {
         string? command = null, env = null, app = null, root = null, format = null, from = null, outDir = null, baseline = null;
-        string? snapshot = null, at = null, targetClaim = null;
-        bool quiet = false, help = false, toHost = false, force = false;
+        string? snapshot = null, at = null, targetClaim = null, dump = null;
+        bool quiet = false, help = false, toHost = false, force = false, toStdout = false, list = false;
         var paths = ImmutableArray.CreateBuilder<string>();
         ParseResult Fail(string error) => new(null, null, error, command);
         for (var i = 0; i < args.Count; i++)
@@ -206,10 +217,12 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                 case "-q" or "--quiet": quiet = true; continue;
                 case "--to-host": toHost = true; continue;
                 case "--force": force = true; continue;
+                case "--stdout": toStdout = true; continue;
+                case "--list": list = true; continue;
             }
             if (arg.StartsWith('-') && arg.Length > 1)
             {
-                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim" or "--baseline"))
+                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim" or "--baseline" or "--dump"))
                     return Fail($"unknown option {arg}");
                 if (i + 1 >= args.Count)
                     return Fail($"option {arg} needs a value");
@@ -224,6 +237,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                     case "--at": at = value; break;
                     case "--path": paths.Add(value); break;
                     case "--baseline": baseline = value; break;
+                    case "--dump": dump = value; break;
                     default: targetClaim = value; break;
                 }
                 continue;
@@ -258,22 +272,25 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             });
         if (command == "secrets" && from is null)
             return Fail("secrets needs --from DIR");
-        var restoreOnly = snapshot is not null || at is not null || paths.Count > 0 || toHost || targetClaim is not null || force;
+        var restoreOnly = snapshot is not null || at is not null || paths.Count > 0 || toHost || targetClaim is not null || force ||
+            dump is not null || toStdout || list;
         if (command != "restore" && restoreOnly)
-            return Fail("--snapshot, --at, --path, --to-host, --target-claim and --force are options of `restore` only");
+            return Fail("--snapshot, --at, --path, --dump, --to-host, --target-claim, --stdout, --list and --force are options of `restore` only");
         if (command == "restore")
         {
             if (app is null || app.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
                 return Fail("restore needs HOST/APP, e.g. kvm-lab/immich");
-            if (toHost == (targetClaim is not null))
-                return Fail("restore needs exactly one of --to-host and --target-claim NAME");
+            if (new[] { toHost, targetClaim is not null, toStdout, list }.Count(d => d) != 1)
+                return Fail("restore needs exactly one of --to-host, --target-claim NAME, --stdout and --list");
+            if (list && (snapshot is not null || at is not null || paths.Count > 0 || dump is not null || force))
+                return Fail("--list lists snapshots and restores nothing: it takes no --snapshot, --at, --path, --dump or --force");
             if (snapshot is not null && at is not null)
                 return Fail("--snapshot and --at exclude each other");
         }
         return new(new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir, baseline)
         {
             Quiet = quiet, App = app, Snapshot = snapshot, At = at, Paths = paths.ToImmutable(), ToHost = toHost,
-            TargetClaim = targetClaim, Force = force,
+            TargetClaim = targetClaim, Force = force, Dump = dump, ToStdout = toStdout, List = list,
         }, null, null, command);
     }
 
@@ -387,7 +404,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         var unit = RestorePlanner.Plan(plan, new RestoreRequest(options.App[..slash], options.App[(slash + 1)..])
         {
             Snapshot = options.Snapshot, At = at, Paths = options.Paths, ToHost = options.ToHost,
-            TargetClaim = options.TargetClaim, Force = options.Force,
+            TargetClaim = options.TargetClaim, Force = options.Force, Dump = options.Dump, ToStdout = options.ToStdout, List = options.List,
         }, out var error);
         if (unit is null)
         {

@@ -123,6 +123,9 @@ internal static class BackupPlanner
             appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds)
             {
                 RestoreKeySecret = gate is null ? null : HostGatePlan.RestoreKeySecretName(host),
+                StagingSize = app.MirrorSize,
+                StagingStorageClassName = inv.Defaults.MirrorStorageClassName,
+                Dumps = [.. app.App.Hooks.Dumps.Select(d => d.Name)],
             });
             var schedule = ctx.ExpandSchedule(app.Schedule, Names.BackupSeed(host.Name, app.App.Name),
                 app.PathOf("schedule", ctx.Loaded.SourceMap));

@@ -45,7 +45,8 @@ public sealed record PersistentVolumeClaimModel(
 
 public sealed record ConfigMapModel(ObjectMeta Meta, ImmutableArray<KeyValue> Data);
 
-public enum VolumeKind { ConfigMap, Secret, Claim, EmptyDir, Nfs }
+/// <summary>Ephemeral: a claim made for the pod from a StorageClass (Source, null for the default class) of SizeLimit, deleted with it.</summary>
+public enum VolumeKind { ConfigMap, Secret, Claim, EmptyDir, Nfs, Ephemeral }
 
 public sealed record VolumeModel(
     string Name, VolumeKind Kind, string? Source = null, ImmutableArray<KeyValue> Items = default,
@@ -57,6 +58,7 @@ public sealed record VolumeModel(
         VolumeKind.Secret => "secret",
         VolumeKind.Claim => "claim",
         VolumeKind.EmptyDir => "empty_dir",
+        VolumeKind.Ephemeral => "ephemeral",
         _ => "nfs",
     };
     public ImmutableArray<KeyValue> ItemList => Items.IsDefault ? [] : Items;
@@ -165,4 +167,10 @@ public sealed record AppPod(string Host, string App, string Namespace, Immutable
     /// the gate, where the backup key is not confined and serves both.
     /// </summary>
     public string? RestoreKeySecret { get; init; }
+    /// <summary>Size of a restore Job's staging volume: the app's mirrorSize, the room its files take.</summary>
+    public string StagingSize { get; init; } = "";
+    /// <summary>StorageClass of the staging volume (the mirror's); null for the cluster's default class.</summary>
+    public string? StagingStorageClassName { get; init; }
+    /// <summary>The names of the app's dumps (hooks.dumps), which `restore --dump` may name.</summary>
+    public ImmutableArray<string> Dumps { get; init; } = [];
 }

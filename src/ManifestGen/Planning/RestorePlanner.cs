@@ -4,9 +4,15 @@ using ManifestGen.Validation.Primitives;
 
 namespace ManifestGen.Planning;
 
-/// <summary>What `manifestgen restore` asks for. Exactly one of <see cref="ToHost"/> and <see cref="TargetClaim"/>.</summary>
+/// <summary>
+/// What `manifestgen restore` asks for: exactly one of <see cref="ToHost"/>, <see cref="TargetClaim"/>,
+/// <see cref="ToStdout"/> (a dump only) and <see cref="List"/> (the app's snapshots, nothing restored).
+/// </summary>
 public sealed record RestoreRequest(string Host, string App)
 {
+    public string? Dump { get; init; }
+    public bool ToStdout { get; init; }
+    public bool List { get; init; }
     public string? Snapshot { get; init; }
     public DateTimeOffset? At { get; init; }
     public ImmutableArray<string> Paths { get; init; } = [];
@@ -26,6 +32,9 @@ public static class RestorePlanner
     /// <summary>Where a target claim is mounted; the runner recreates each host path beneath it.</summary>
     public const string TargetMount = "/restore";
 
+    /// <summary>The restore Job's staging volume (<see cref="PodPaths.RestoreStagingDir"/>).</summary>
+    public const string StagingVolume = "restore-staging";
+
     /// <summary>A restore is bounded too, but by a day, not by the backup's deadline: a whole app takes longer to restore than to back up incrementally.</summary>
     public const int ActiveDeadlineSeconds = 86400;
 
@@ -37,6 +46,28 @@ public static class RestorePlanner
         if (app is null)
         {
             error = $"no app {request.Host}/{request.App} in environment {plan.Environment} (known: {string.Join(", ", plan.Apps.Select(a => a.Host + "/" + a.App))})";
+            return null;
+        }
+        if (request.Dump is { } dump && !app.Dumps.Contains(dump))
+        {
+            error = app.Dumps.IsEmpty
+                ? $"--dump {dump}: {request.Host}/{request.App} has no dumps (hooks.dumps)"
+                : $"--dump {dump} is not a dump of {request.Host}/{request.App} (hooks.dumps: {string.Join(", ", app.Dumps)})";
+            return null;
+        }
+        if (request.Dump is not null && request.ToHost && request.Paths.Length != 1)
+        {
+            error = $"--dump onto the host needs one --path FILE below the paths of {request.Host}/{request.App} ({string.Join(", ", app.Paths)}): where the dump goes";
+            return null;
+        }
+        if (request.Dump is not null && !request.ToHost && !request.Paths.IsEmpty)
+        {
+            error = "--path with --dump names the dump's file on the host: only with --to-host";
+            return null;
+        }
+        if (request.ToStdout && request.Dump is null)
+        {
+            error = "--stdout writes a dump: give --dump NAME";
             return null;
         }
         foreach (var path in request.Paths)
@@ -51,33 +82,65 @@ public static class RestorePlanner
             return null;
         }
 
+        // Everything but a list and a dump into a claim is restored first on a staging volume of the app's size.
+        var stages = !request.List && (request.ToHost || request.ToStdout || request.Dump is null);
         var args = ImmutableArray.CreateBuilder<string>();
-        args.Add("restore");
-        if (request.At is { } at)
-            args.AddRange("--at", RestoreTime.Format(at));
+        if (request.List)
+            args.AddRange("snapshots", "--json");
         else
-            args.AddRange("--snapshot", request.Snapshot ?? "latest");
-        foreach (var path in request.Paths)
-            args.AddRange("--path", path);
-        if (request.ToHost)
-            args.Add("--to-host");
-        else
-            args.AddRange("--target", TargetMount);
-        if (request.Force)
-            args.Add("--force");
+        {
+            args.Add("restore");
+            if (request.Dump is { } dumpName)
+                args.AddRange("--dump", dumpName);
+            if (request.At is { } at)
+                args.AddRange("--at", RestoreTime.Format(at));
+            else
+                args.AddRange("--snapshot", request.Snapshot ?? "latest");
+            foreach (var path in request.Paths)
+                args.AddRange("--path", path);
+            if (request.ToHost)
+                args.Add("--to-host");
+            else if (request.ToStdout)
+                args.Add("--stdout");
+            else if (request.Dump is not null)
+                // A dump is one file: it lands in the claim as it is, /restore/<file name>.
+                args.AddRange("--target", TargetMount);
+            else
+                // Files go into the claim as one archive of what the host had (types, owners, modes): the
+                // pod's user could not create those for real.
+                args.AddRange("--archive", TargetMount);
+            if (stages)
+                args.AddRange("--staging", PodPaths.RestoreStagingDir);
+            if (request.Force)
+                args.Add("--force");
+        }
 
         var labels = app.Pod.Labels
             .Select(l => l.Key == "app.kubernetes.io/component" ? l with { Value = "restore" } : l)
             .ToImmutableArray();
         var pod = app.Pod with { Labels = labels, Args = args.ToImmutable() };
-        if (request.TargetClaim is { } target)
-            // Into a claim the host is not contacted: the Job holds no host key at all.
+        if (stages)
+            // A claim of the app's own size, made for this pod and deleted with it: a restore of any size
+            // fits, where the pod's /tmp (an emptyDir of 1Gi) would have it evicted.
             pod = pod with
             {
-                Volumes = [.. pod.Volumes.Where(v => v.Name != Planner.SshKeyVolume), new VolumeModel("restore-target", VolumeKind.Claim, target)],
-                Mounts = [.. pod.Mounts.Where(m => m.Name != Planner.SshKeyVolume), new MountModel("restore-target", TargetMount, null, false)],
+                Volumes = [.. pod.Volumes, new VolumeModel(StagingVolume, VolumeKind.Ephemeral, app.StagingStorageClassName, SizeLimit: app.StagingSize)],
+                Mounts = [.. pod.Mounts, new MountModel(StagingVolume, PodPaths.RestoreStagingDir, null, false)],
             };
-        else if (app.RestoreKeySecret is { } restoreKey)
+        if (!request.ToHost)
+            // The host is not contacted: the Job holds no host key at all.
+            pod = pod with
+            {
+                Volumes = [.. pod.Volumes.Where(v => v.Name != Planner.SshKeyVolume)],
+                Mounts = [.. pod.Mounts.Where(m => m.Name != Planner.SshKeyVolume)],
+            };
+        if (request.TargetClaim is { } target)
+            pod = pod with
+            {
+                Volumes = [.. pod.Volumes, new VolumeModel("restore-target", VolumeKind.Claim, target)],
+                Mounts = [.. pod.Mounts, new MountModel("restore-target", TargetMount, null, false)],
+            };
+        else if (request.ToHost && app.RestoreKeySecret is { } restoreKey)
             // Onto a gated host: the restore key (the backup key's gate entry only reads), at the same path.
             pod = pod with
             {

@@ -41,6 +41,12 @@ public sealed record PodRunOptions
     /// </summary>
     public ImmutableArray<string>? ArgsOverride { get; init; }
 
+    /// <summary>
+    /// Smaller sizes for named emptyDir volumes than their rendered sizeLimit (e.g. "tmp" → 4 MiB), so a test
+    /// can show what outgrows a volume without writing its full size; the rendered limit applies to all others.
+    /// </summary>
+    public ImmutableDictionary<string, long> EmptyDirSizeCaps { get; init; } = ImmutableDictionary<string, long>.Empty;
+
     /// <summary>Receives the workload's stderr lines as they come (progress in a demo).</summary>
     public Action<string>? OnStderrLine { get; init; }
 }

@@ -542,6 +542,11 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
         {
             EmptyDirFolder(dir);
             long? size = ed.SizeLimit?.ToInt64();
+            if (options.EmptyDirSizeCaps.TryGetValue(volume.Name, out var cap))
+            {
+                size = Math.Min(size ?? cap, cap);
+                notes.Add($"emptyDir '{volume.Name}': capped at {cap} bytes by the harness (rendered sizeLimit {ed.SizeLimit?.ToString() ?? "none"})");
+            }
             if (ed.Medium is "Memory" || size is not null)
             {
                 if (ed.Medium is not ("Memory" or null or ""))
@@ -552,6 +557,18 @@ public sealed class PodRunner(RenderedManifests manifests, PodRunOptions options
                     notes.Add($"emptyDir '{volume.Name}' sizeLimit: a tmpfs of that size here (writes beyond fail with ENOSPC); a node evicts the pod instead");
             }
             if (fsGroup is { } g) Ownership.ApplyFsGroup(dir, g, readOnly: false);
+            return (dir, false, false);
+        }
+        if (volume.Ephemeral?.VolumeClaimTemplate?.Spec is { } template)
+        {
+            // A claim the pod's StorageClass provisions for this pod alone, deleted with it: a fresh folder in
+            // the pod's scratch space (removed with the pod), with fsGroup applied as CSI drivers that manage
+            // ownership do; it is not bounded here, as the provisioned volume is bounded by its request only.
+            if (template.Resources?.Requests?.TryGetValue("storage", out var request) != true)
+                throw new HarnessException($"{vwhere}.ephemeral.volumeClaimTemplate.spec.resources.requests.storage: required");
+            Directory.CreateDirectory(dir, (UnixFileMode)Convert.ToInt32("755", 8));
+            if (fsGroup is { } g) Ownership.ApplyFsGroup(dir, g, readOnly: false);
+            notes.Add($"ephemeral volume '{volume.Name}' ({request}, class {template.StorageClassName ?? "default"}): a fresh folder on this machine for this pod, with fsGroup applied");
             return (dir, false, false);
         }
         throw new HarnessException($"{vwhere}: volume '{volume.Name}' has a type the pod harness does not support");

@@ -300,7 +300,9 @@ public sealed class ExampleEnvironment : IAsyncDisposable
 
     private async Task WaitForPortAsync(RunningPod pod, int port, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        // As long as one run may take: on a loaded machine a server's start is as slow as a run.
+        var bound = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(2).Ticks, _options.RunTimeout.Ticks));
+        var deadline = DateTime.UtcNow + bound;
         while (true)
         {
             if (pod.Exited.IsCompleted)
@@ -310,7 +312,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
                 port.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), cancellationToken: ct).ConfigureAwait(false);
             if (probe.Succeeded) return;
             if (DateTime.UtcNow > deadline)
-                throw new HarnessException($"{pod.Name}: not listening on port {port} after 2 minutes");
+                throw new HarnessException($"{pod.Name}: not listening on port {port} after {bound.TotalMinutes:0.#} minutes");
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
         }
     }
@@ -347,6 +349,13 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     public Task<PodRunResult> RunAppliedAsync(string yaml, string workload, CancellationToken ct = default) =>
         Run(Manifests.With(RenderedManifests.FromYaml(yaml, "applied by hand")), workload, null, ct);
 
+    /// <summary>
+    /// <see cref="RunAppliedAsync(string, string, CancellationToken)"/> with some emptyDir volumes smaller than
+    /// rendered (<see cref="PodRunOptions.EmptyDirSizeCaps"/>): what outgrows them shows without writing their full size.
+    /// </summary>
+    public Task<PodRunResult> RunAppliedAsync(string yaml, string workload, ImmutableDictionary<string, long> emptyDirSizeCaps, CancellationToken ct = default) =>
+        Runner(Manifests.With(RenderedManifests.FromYaml(yaml, "applied by hand")), null, emptyDirSizeCaps).RunAsync(workload, ct);
+
     /// <summary>Runs a rendered CronJob or Job once.</summary>
     public Task<PodRunResult> RunAsync(string workload, ImmutableArray<string>? args = null, CancellationToken ct = default) =>
         Run(Manifests, workload, args, ct);
@@ -354,7 +363,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     private Task<PodRunResult> Run(RenderedManifests manifests, string workload, ImmutableArray<string>? args, CancellationToken ct) =>
         Runner(manifests, args).RunAsync(workload, ct);
 
-    private PodRunner Runner(RenderedManifests manifests, ImmutableArray<string>? args) =>
+    private PodRunner Runner(RenderedManifests manifests, ImmutableArray<string>? args, ImmutableDictionary<string, long>? emptyDirSizeCaps = null) =>
         new(manifests, new PodRunOptions
         {
             StateDirectory = StateDirectory,
@@ -362,6 +371,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
             NetworkNamespace = Host.Namespace,
             Timeout = _options.RunTimeout,
             ArgsOverride = args,
+            EmptyDirSizeCaps = emptyDirSizeCaps ?? ImmutableDictionary<string, long>.Empty,
             OnStderrLine = _options.OnStderrLine,
             ExtraHosts = _serviceHosts,
         });

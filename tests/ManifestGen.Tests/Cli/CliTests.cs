@@ -273,13 +273,38 @@ public sealed class CliTests
         Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].SecurityContext), k8s.KubernetesJson.Serialize(restore.Containers[0].SecurityContext));
         Assert.Equal(k8s.KubernetesJson.Serialize(backup.SecurityContext), k8s.KubernetesJson.Serialize(restore.SecurityContext));
         Assert.Contains(backup.Volumes, v => v.Secret?.SecretName == "ssh-kvm-lab");
-        Assert.Equal([.. backup.Volumes.Where(v => v.Secret?.SecretName != "ssh-kvm-lab").Select(v => k8s.KubernetesJson.Serialize(v)), k8s.KubernetesJson.Serialize(restore.Volumes[^1])],
+        Assert.Equal([.. backup.Volumes.Where(v => v.Secret?.SecretName != "ssh-kvm-lab").Select(v => k8s.KubernetesJson.Serialize(v)),
+                k8s.KubernetesJson.Serialize(restore.Volumes[^2]), k8s.KubernetesJson.Serialize(restore.Volumes[^1])],
             restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
         Assert.DoesNotContain(restore.Containers[0].VolumeMounts, m => m.MountPath == Contracts.PodPaths.SshKeyDir);
         Assert.Equal("restore-scratch", restore.Volumes[^1].PersistentVolumeClaim.ClaimName);
-        Assert.Equal(["restore", "--at", "2026-11-30T02:00:00Z", "--path", "/srv/compose/immich/db-dumps/immich.sql", "--target", "/restore"],
-            restore.Containers[0].Args);
+        // Staged on a claim made for the pod, of the app's mirrorSize in the mirror's StorageClass; into the
+        // target claim goes one archive of what the host had.
+        var staging = restore.Volumes[^2].Ephemeral.VolumeClaimTemplate.Spec;
+        var mirror = k8s.KubernetesYaml.Deserialize<k8s.Models.V1PersistentVolumeClaim>(ws.Read("out/test-cluster/manifests/persistentvolumeclaim-mirror-kvm-lab-immich.yaml"), strict: true);
+        Assert.Equal(mirror.Spec.Resources.Requests["storage"], staging.Resources.Requests["storage"]);
+        Assert.Equal(mirror.Spec.StorageClassName, staging.StorageClassName);
+        Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^2].Name && m.MountPath == Contracts.PodPaths.RestoreStagingDir);
+        Assert.Equal(["restore", "--at", "2026-11-30T02:00:00Z", "--path", "/srv/compose/immich/db-dumps/immich.sql", "--archive", "/restore",
+            "--staging", Contracts.PodPaths.RestoreStagingDir], restore.Containers[0].Args);
         Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^1].Name && m.MountPath == "/restore");
+    }
+
+    [Theory]
+    [InlineData("--stdout", "restore --dump postgres --snapshot latest --stdout --staging " + Contracts.PodPaths.RestoreStagingDir, false, true)]
+    [InlineData("--target-claim scratch", "restore --dump postgres --snapshot latest --target /restore", false, false)]
+    [InlineData("--to-host --path /srv/compose/paperless/data/restored.sql",
+        "restore --dump postgres --snapshot latest --path /srv/compose/paperless/data/restored.sql --to-host --staging " + Contracts.PodPaths.RestoreStagingDir, true, true)]
+    [InlineData("--list", "snapshots --json", false, false)]
+    public void I_can_print_a_Job_that_restores_a_dump_or_lists_the_snapshots(string options, string runnerArgs, bool hostKey, bool staged)
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        var (code, stdout, stderr) = Run(ws, ["restore", "production", "kvm-prod-02/paperless", .. (options.StartsWith("--list", StringComparison.Ordinal) ? [] : new[] { "--dump", "postgres" }), .. options.Split(' ')]);
+        Assert.True(code == 0, stderr);
+        var restore = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(stdout, strict: true).Spec.Template.Spec;
+        Assert.Equal(runnerArgs, string.Join(' ', restore.Containers[0].Args));
+        Assert.Equal(hostKey, restore.Containers[0].VolumeMounts.Any(m => m.MountPath == Contracts.PodPaths.SshKeyDir));
+        Assert.Equal(staged, restore.Volumes.Any(v => v.Ephemeral is not null));
     }
 
     [Fact]
@@ -296,8 +321,10 @@ public sealed class CliTests
         var swapped = backup.Volumes.Select(v => v.Secret?.SecretName == "ssh-kvm-lab"
             ? k8s.KubernetesJson.Serialize(v).Replace("\"ssh-kvm-lab\"", "\"ssh-kvm-lab-restore\"", StringComparison.Ordinal)
             : k8s.KubernetesJson.Serialize(v)).ToArray();
-        Assert.Equal(swapped, restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
-        Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].VolumeMounts), k8s.KubernetesJson.Serialize(restore.Containers[0].VolumeMounts));
+        Assert.Equal([.. swapped, k8s.KubernetesJson.Serialize(restore.Volumes[^1])], restore.Volumes.Select(v => k8s.KubernetesJson.Serialize(v)).ToArray());
+        Assert.Equal("restore-staging", restore.Volumes[^1].Name);
+        Assert.Equal(k8s.KubernetesJson.Serialize(backup.Containers[0].VolumeMounts),
+            k8s.KubernetesJson.Serialize(restore.Containers[0].VolumeMounts.Where(m => m.Name != "restore-staging").ToList()));
         Assert.Contains("ssh-kvm-lab-restore", ws.Read("out/test-cluster/SECRETS.md"));
         Assert.DoesNotContain(ws.OutFiles(), f => f.Key.Contains("/manifests/", StringComparison.Ordinal) && f.Value.Contains("ssh-kvm-lab-restore", StringComparison.Ordinal));
     }
@@ -328,8 +355,13 @@ public sealed class CliTests
     [Theory]
     [InlineData("no app kvm-lab/nextcloud", "restore", "test-cluster", "kvm-lab/nextcloud", "--to-host")]
     [InlineData("is not under the paths of kvm-lab/immich", "restore", "test-cluster", "kvm-lab/immich", "--path", "/etc/passwd", "--to-host")]
-    [InlineData("exactly one of --to-host and --target-claim", "restore", "test-cluster", "kvm-lab/immich")]
-    [InlineData("exactly one of --to-host and --target-claim", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--target-claim", "x")]
+    [InlineData("exactly one of --to-host, --target-claim NAME, --stdout and --list", "restore", "test-cluster", "kvm-lab/immich")]
+    [InlineData("exactly one of --to-host, --target-claim NAME, --stdout and --list", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--target-claim", "x")]
+    [InlineData("--dump db: kvm-lab/immich has no dumps (hooks.dumps)", "restore", "test-cluster", "kvm-lab/immich", "--dump", "db", "--stdout")]
+    [InlineData("--dump mysql is not a dump of kvm-prod-02/paperless (hooks.dumps: postgres)", "restore", "production", "kvm-prod-02/paperless", "--dump", "mysql", "--stdout")]
+    [InlineData("--dump onto the host needs one --path FILE", "restore", "production", "kvm-prod-02/paperless", "--dump", "postgres", "--to-host")]
+    [InlineData("--stdout writes a dump: give --dump NAME", "restore", "production", "kvm-prod-02/paperless", "--stdout")]
+    [InlineData("--list lists snapshots and restores nothing", "restore", "production", "kvm-prod-02/paperless", "--list", "--dump", "postgres")]
     [InlineData("not an ISO 8601 time with an offset", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30 02:00")]
     [InlineData("exclude each other", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30T02:00:00Z", "--snapshot", "latest")]
     [InlineData("--target-claim 'Not_A_Name'", "restore", "test-cluster", "kvm-lab/immich", "--target-claim", "Not_A_Name")]
