@@ -296,7 +296,7 @@ valid("sizes-with-units", ("  mirrorSize: 50Gi\n", "  mirrorSize: 1Mi\n"), ("req
 valid("exclude-inside-app", ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', 'excludes: [/srv/compose/nextcloud/data, "compose.override.yaml", "**/tmp"]'))
 valid("yaml-tab-inside-block-text", ("              timeoutSeconds: 1800\n", "              timeoutSeconds: 1800\n            - run: |\n                printf 'a\\tb\\n'\n                \techo tabbed\n"))
 # The runner tags every dump snapshot `dump`: a keep-tag the dumps carry keeps them.
-valid("retention-keep-tag-dump", (NC_HOOK, NC_DUMP), ("          tags: [tier-1]\n", "          tags: [dump]\n"))
+valid("retention-keep-tag-dump", (NC_HOOK, NC_DUMP + "              fileName: nextcloud.sql\n"), ("          tags: [tier-1]\n", "          tags: [dump]\n"))
 valid("starting-deadline-at-controller-pass", ("  activeDeadlineSeconds: 7200\n", "  activeDeadlineSeconds: 7200\n  startingDeadlineSeconds: 10\n"))
 valid("strategy-setting-read", ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        transferTimeoutSeconds: 60\n"))
 valid("drill-sample-one", (CHECK_END, CHECK_END + "  drill:\n    enabled: true\n    sampleFiles: 1\n"))
