@@ -12,7 +12,7 @@ public sealed class RestoreHardeningTests(RealHost host)
 {
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
 
-    private static string RunContextAppTag(string app) => ManifestGen.Runner.Jobs.RunContext.AppTag(app);
+    private static string RunContextAppTag(string app) => SnapshotTags.App(app);
 
     /// <summary>
     /// A snapshot taken before the runner used rsync --fake-super (or by restic directly) holds a real link;

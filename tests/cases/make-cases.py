@@ -256,7 +256,18 @@ case("hooks-outlast-deadline", ["MG0412"], ("""            - sqlite3 /srv/compos
 case("exclude-star-removes-app", ["MG0717"], ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', 'excludes: ["*"]'))
 case("exclude-parent-folder", ["MG0717"], ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', "excludes: [/srv/compose]"))
 case("exclude-relative-name-of-app-folder", ["MG0717"], ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', "excludes: [compose]"))
-case("maintenance-forget-jobs-same-minute", ["MG0413"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 4 * * 0"\n'))
+# One repository for every host (no REST server, which gives each host its own): forget and prune share its lock.
+case("maintenance-forget-jobs-same-minute", ["MG0413"], ('    schedule: "H H(6-20) * * 0"\n', '    schedule: "30 4 * * 0"\n'), (SERVER, "\n"))
+
+# ---- what a setting does at run time (docs/settings.md): values that make it do nothing or fail ----
+case("retention-keep-tag-dump-without-dumps", ["MG0602"], ("          tags: [tier-1]\n", "          tags: [dump]\n"))
+case("starting-deadline-under-controller-pass", ["MG0416"], ("  activeDeadlineSeconds: 7200\n", "  activeDeadlineSeconds: 7200\n  startingDeadlineSeconds: 5\n"))
+case("strategy-setting-not-read", ["MG0718"], ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        strategy: tar\n        transferTimeoutSeconds: 60\n"))
+CHECK_END = "    readDataSubset: 5%\n    activeDeadlineSeconds: 3600\n"
+case("drill-sample-zero", ["MG0610"], (CHECK_END, CHECK_END + "  drill:\n    enabled: true\n    sampleFiles: 0\n"))
+# A value written in a base file is reported there, naming the environment file that inherits it.
+case("base-file-backoff-limit", ["MG0913"], text="extends: _base.yaml\n",
+     files={"_base.yaml": BASE.replace("  activeDeadlineSeconds: 7200\n", "  activeDeadlineSeconds: 7200\n  backoffLimit: -1\n")})
 
 # ---- valid near misses: each must produce no error and no warning ----------------------------
 VALID = []
@@ -286,6 +297,11 @@ valid("non-latin-text-in-hooks-and-comments", ("    port: 2222\n", "    port: 22
 valid("sizes-with-units", ("  mirrorSize: 50Gi\n", "  mirrorSize: 1Mi\n"), ("requests: { cpu: 250m, memory: 512Mi }", "requests: { cpu: 1, memory: 536870912 }"))
 valid("exclude-inside-app", ('excludes: [/srv/compose/nextcloud/data/*/cache, "*.part"]', 'excludes: [/srv/compose/nextcloud/data, "compose.override.yaml", "**/tmp"]'))
 valid("yaml-tab-inside-block-text", ("              timeoutSeconds: 1800\n", "              timeoutSeconds: 1800\n            - run: |\n                printf 'a\\tb\\n'\n                \techo tabbed\n"))
+# The runner tags every dump snapshot `dump`: a keep-tag the dumps carry keeps them.
+valid("retention-keep-tag-dump", (NC_HOOK, NC_DUMP + "              fileName: nextcloud.sql\n"), ("          tags: [tier-1]\n", "          tags: [dump]\n"))
+valid("starting-deadline-at-controller-pass", ("  activeDeadlineSeconds: 7200\n", "  activeDeadlineSeconds: 7200\n  startingDeadlineSeconds: 10\n"))
+valid("strategy-setting-read", ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        transferTimeoutSeconds: 60\n"))
+valid("drill-sample-one", (CHECK_END, CHECK_END + "  drill:\n    enabled: true\n    sampleFiles: 1\n"))
 valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
                         "    local:\n      path: /var/lib/manifestgen/restic\n      node: lab-node-1\n"), ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]"))
 

@@ -100,8 +100,7 @@ public sealed record CommandLine
                 case "--all" when command == "snapshots": all = true; break;
                 case "--sample" when command == "drill":
                     var text = Value();
-                    if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sample) || sample < 1)
-                        throw new RunnerException(RunnerExit.Usage, $"--sample '{text}' must be a positive number of files");
+                    sample = DrillSample.Parse(text) ?? throw new RunnerException(RunnerExit.Usage, DrillSample.WhyNot(text)!);
                     break;
                 case "--json" when command == "snapshots": json = true; break;
                 default: throw new RunnerException(RunnerExit.Usage, $"unknown option '{args[i]}' for `{command}`");

@@ -240,8 +240,7 @@ public static class BackupJob
         return [];
     }
 
-    private static ImmutableArray<string> Tags(AppConfig app, params string[] extra) =>
-        [RunContext.AppTag(app.Name), .. extra, .. app.Tags];
+    private static ImmutableArray<string> Tags(AppConfig app, params string[] extra) => SnapshotTags.Of(app.Name, app.Tags, extra);
 
     private static IEnumerable<string> TagArgs(ImmutableArray<string> tags) => tags.SelectMany(t => new[] { "--tag", t });
 
@@ -310,9 +309,9 @@ public static class BackupJob
     {
         // dump.FileName is a plain file name: JobConfigRules refused anything else when the configuration was loaded.
         return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
-            Tags(app, "dump", "dump=" + dump.Name), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
+            Tags(app, SnapshotTags.Dump, SnapshotTags.DumpName(dump.Name)), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
     }
 
     private static Task<BackupSummary> TarAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app) =>
-        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteCommands.TarStream(app), Tags(app, "tar"), null, "tar stream");
+        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteCommands.TarStream(app), Tags(app, SnapshotTags.TarStream), null, "tar stream");
 }

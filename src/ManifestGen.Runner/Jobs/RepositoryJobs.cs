@@ -70,7 +70,7 @@ public static class RepositoryJobs
         foreach (var group in maintenance.Groups)
         {
             var policy = PolicyArgs(group);
-            var tag = RunContext.AppTag(group.App);
+            var tag = SnapshotTags.App(group.App);
             var existing = await restic.SnapshotsAsync(group.Host, [tag], ctx.Cancel);
             if (existing.IsEmpty)
             {
@@ -147,7 +147,7 @@ public static class RepositoryJobs
         if (!all)
         {
             var app = ctx.RequireApp("snapshots");
-            args.AddRange(["--host", ctx.RequireHost("snapshots").Name, "--tag", RunContext.AppTag(app.Name)]);
+            args.AddRange(["--host", ctx.RequireHost("snapshots").Name, "--tag", SnapshotTags.App(app.Name)]);
         }
         var r = await restic.RunAsync(args, ctx.Cancel);
         ResticClient.Throw(r, "restic snapshots");

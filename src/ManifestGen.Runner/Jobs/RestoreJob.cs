@@ -66,7 +66,7 @@ public static class RestoreJob
         ImmutableArray<string> paths = options.Dump is not null ? [.. snapshot.Paths] : options.Paths.IsEmpty ? app.Paths : options.Paths;
         // Only the app's own paths (and, for a dump snapshot, its dump file): a pod may restore its app and
         // nothing else of the host. A dump goes onto the host only below the app's paths.
-        ImmutableArray<string> allowed = snapshot.HasTag("dump") && options.Dump is null ? [.. app.Paths, .. snapshot.Paths] : app.Paths;
+        ImmutableArray<string> allowed = snapshot.HasTag(SnapshotTags.Dump) && options.Dump is null ? [.. app.Paths, .. snapshot.Paths] : app.Paths;
         foreach (var p in options.Dump is not null ? options.Paths : paths)
             if (!IsSafePath(p) || !allowed.Any(root => IsSameOrUnder(p, root)))
                 throw new RunnerException(RunnerExit.Usage,
@@ -259,8 +259,8 @@ public static class RestoreJob
     /// <summary>The app's newest snapshot that is not a dump and was taken at or before <paramref name="at"/>.</summary>
     public static async Task<SnapshotInfo> ResolveAtAsync(ResticClient restic, string host, string app, DateTimeOffset at, CancellationToken ct)
     {
-        var all = await restic.SnapshotsAsync(host, [RunContext.AppTag(app)], ct);
-        return all.Where(s => !s.HasTag("dump") && s.Time <= at).OrderByDescending(s => s.Time).FirstOrDefault()
+        var all = await restic.SnapshotsAsync(host, [SnapshotTags.App(app)], ct);
+        return all.Where(s => !s.HasTag(SnapshotTags.Dump) && s.Time <= at).OrderByDescending(s => s.Time).FirstOrDefault()
             ?? throw new RunnerException(RunnerExit.Failure,
                 $"no snapshot of app {app} from host {host} taken at or before {Contracts.RestoreTime.Format(at)}");
     }
@@ -271,9 +271,9 @@ public static class RestoreJob
     /// </summary>
     public static async Task<SnapshotInfo> ResolveSnapshotAsync(ResticClient restic, string host, string app, string snapshot, CancellationToken ct)
     {
-        var all = await restic.SnapshotsAsync(host, [RunContext.AppTag(app)], ct);
+        var all = await restic.SnapshotsAsync(host, [SnapshotTags.App(app)], ct);
         if (snapshot == "latest")
-            return all.Where(s => !s.HasTag("dump")).OrderByDescending(s => s.Time).FirstOrDefault()
+            return all.Where(s => !s.HasTag(SnapshotTags.Dump)).OrderByDescending(s => s.Time).FirstOrDefault()
                 ?? throw new RunnerException(RunnerExit.Failure, $"no snapshot of app {app} from host {host} in the repository");
         var matches = all.Where(s => s.Id == snapshot || s.ShortId == snapshot ||
             (snapshot.Length >= 8 && s.Id.StartsWith(snapshot, StringComparison.Ordinal))).ToList();

@@ -77,8 +77,6 @@ public sealed class RunContext : IDisposable
     public AppConfig RequireApp(string command) => Config.App ??
         throw new RunnerException(RunnerExit.Usage, $"`{command}` needs a job configuration with an app");
 
-    public static string AppTag(string app) => "app=" + app;
-
     public void Dispose()
     {
         _onCancel.Dispose();

@@ -119,7 +119,7 @@ public static partial class DiagnosticCatalogue
         "Lower `activeDeadlineSeconds` below the interval, or run less often.");
     public static readonly DiagnosticRule MaintenanceOverlapsBackup = new("MG0409", Severity.Warning,
         "Maintenance window overlaps a backup",
-        "`forget --prune` and `check` take an exclusive repository lock; a backup that starts inside the maintenance window waits for the lock or fails. The message gives the first computed overlap.",
+        "`forget --prune` and `check` take an exclusive repository lock; a backup or drill that starts inside the maintenance window waits for the lock or fails. The jobs and times are the planner's: where a maintenance schedule has `H`, the planner already placed the job at the first free value, so this finding means no value was free (or the schedule has no `H`). Behind the REST server every host has its own repository, and only its own jobs are compared. The message gives the first computed overlap.",
         "Move the maintenance schedule, or the backup's, so the windows do not meet.");
     public static readonly DiagnosticRule ScheduleNeverRuns = new("MG0410", Severity.Warning,
         "Schedule never runs",
@@ -136,7 +136,7 @@ public static partial class DiagnosticCatalogue
     public static readonly DiagnosticRule MaintenanceOverlapsMaintenance = new("MG0413", Severity.Warning,
         "Maintenance jobs meet on the exclusive lock",
         "Each host's `forget` job, the repository's `prune` job and the `check` job take restic's exclusive lock. When one starts while another may still run (its window is its start plus `activeDeadlineSeconds`), it waits `repository.retryLockSeconds` for the lock and then fails; with one schedule for every forget job and the prune job (`maintenance.forget.schedule` without `H`), all of them start at the same minute. The message gives the first computed meeting.",
-        "Write `H` in the minute and hour of the maintenance schedules (`H H(1-5) * * 0`: each job gets its own time from its name), or space them further apart than their `activeDeadlineSeconds`.");
+        "Write `H` in the minute and hour of the maintenance schedules (`H H * * 0`: the planner gives each job the first hour, from the one hashed from its name, at which it meets no other), or space them further apart than their `activeDeadlineSeconds`.");
     public static readonly DiagnosticRule SwitchDelayOutOfRange = new("MG0414", Severity.Error,
         "Dead man's switch delay out of range",
         "`hooks.switchDelayMinutes` is how long after the runner's last renewal the host starts stopped services on its own (the runner renews it every quarter of the delay while the run goes on). Below one minute a renewal held up by a slow SSH connection would start the services under a live run; above an hour a killed pod leaves them down that long.",
@@ -145,6 +145,10 @@ public static partial class DiagnosticCatalogue
         "Services kept running during the copy",
         "With `hooks.keepServicesRunning: true` the app's `stopServices` are never stopped: the snapshot holds their files as they were being written (a database may need its own recovery on restore, or a dump in `hooks.dumps`). For sshfs and tar apps it trades that for no downtime (their stop lasts the whole copy); an rsync app stops its services only for the short second pass and rarely needs it.",
         "Prefer a dump in `hooks.dumps` for the app's database, or the rsync strategy, whose stop covers only the pass that moves what changed since the live pass; remove `keepServicesRunning` when the stop is acceptable.");
+    public static readonly DiagnosticRule StartingDeadlineTooShort = new("MG0416", Severity.Warning,
+        "Starting deadline shorter than the CronJob controller's pass",
+        "`defaults.startingDeadlineSeconds` is how late the CronJob controller may still start a run. The controller looks at every CronJob about every 10 seconds, so a deadline under 10 s (0 included) lets it skip runs it notices late; a skipped run is only an event (`missed start time`), no Job fails, and the backup silently does not happen until the overdue alert fires.",
+        "Leave the default (600) or set at least 10, better a few minutes.");
 
     // ---- MG05xx: storage ---------------------------------------------------------------------
     public static readonly DiagnosticRule AccessModeInvalid = new("MG0504", Severity.Error,
@@ -233,6 +237,10 @@ public static partial class DiagnosticCatalogue
         "Ping URL Secret with one key and one key per job",
         "`reporting.pingUrlSecret.perJob: true` gives every scheduled job a ping URL of its own: the Secret holds one key per job, named like the job (`backup-<host>-<app>`, `drill-<host>-<app>`, the forget, prune and check jobs; SECRETS.md lists them), and each pod mounts only its key. A `key` next to it names the one URL that every backup and drill would otherwise share, so the inventory says both: one silent app hidden behind the others' pings, and a URL per job.",
         "Remove `key` to give each job its own URL (a healthchecks-style service then has one check per job), or remove `perJob` to keep the one shared URL.");
+    public static readonly DiagnosticRule DrillSampleRefused = new("MG0610", Severity.Error,
+        "Drill sample the runner refuses",
+        "`maintenance.drill.sampleFiles` becomes the drill's `--sample N`. The runner takes only a whole number of at least one file (the generator asks the runner's own parser): with 0 or less every drill run stops with a usage error, restores nothing, and the drill alert fires for every app.",
+        "Set `sampleFiles` to 1 or more (the default is 20).");
 
     // ---- MG07xx: SSH and paths ---------------------------------------------------------------
     public static readonly DiagnosticRule HostKeyMissing = new("MG0701", Severity.Error,
@@ -301,6 +309,10 @@ public static partial class DiagnosticCatalogue
         "Exclude removes a whole path of the app",
         "Excludes have restic's meaning in every strategy: a pattern with a leading `/` is anchored at the host's root and excludes what it matches and everything below; a pattern without one is matched against every part of a path at any depth (`*` within one part). A pattern that matches one of the app's paths itself or a folder above it (`*`, `**`, `/`, `/srv/*`, the path itself, or `compose` for `/srv/compose/wiki`) excludes every file of that path: the job succeeds with an empty snapshot.",
         "Exclude something inside the app: anchor the pattern below the app's path (`/srv/compose/wiki/cache`) or name a part that occurs only inside it (`*.tmp`).");
+    public static readonly DiagnosticRule SettingNotReadByStrategy = new("MG0718", Severity.Warning,
+        "Setting that the app's strategy does not read",
+        "Some app settings are read by one transfer strategy only: `transferTimeoutSeconds`, `changedFileRecopies`, `changedFileIsFailure` and `checksumIntervalDays` by the rsync transfer, `mirrorSize` by the rsync mirror claim, `partialIsFailure` by the file backup of rsync and sshfs (a tar stream has no unreadable files to tolerate). Written for an app of another strategy, the value is carried along and never read: the timeout or the re-copy the operator relies on does not exist.",
+        "Remove the setting, or change the app's `strategy` to the one that reads it.");
     // ---- MG073x: the host gate -----------------------------------------------------------------
     public static readonly DiagnosticRule GateSourceRangeInvalid = new("MG0730", Severity.Error,
         "Host gate source range invalid",

@@ -19,6 +19,7 @@ public static class InventoryChecks
     // scanning an assembly's types is neither reliable nor cheap. Ordered by type name.
     private static readonly IReadOnlyList<IInventoryCheck> All =
     [
+        new Validation.Rules.DrillSampleRule(),
         new Validation.Rules.ExcludeScopeRule(),
         new Validation.Rules.HelmChartRule(),
         new Validation.Rules.HookTimeoutRule(),
@@ -36,7 +37,9 @@ public static class InventoryChecks
         new Validation.Rules.ScheduleRule(),
         new Validation.Rules.SecretMaterialRule(),
         new Validation.Rules.SecretProvisioningRule(),
+        new Validation.Rules.StartingDeadlineRule(),
         new Validation.Rules.StorageRule(),
+        new Validation.Rules.StrategySettingRule(),
         new Validation.Rules.Yaml11TrapRule(),
     ];
 

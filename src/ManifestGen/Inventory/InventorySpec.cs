@@ -279,8 +279,8 @@ public sealed record DrillSpec
 
 public sealed record ForgetSpec
 {
-    [Description("Cron schedule (H allowed in minute and hour).")]
-    public string Schedule { get; init; } = "H 4 * * 0";
+    [Description("Cron schedule (H allowed in minute and hour). The planner gives H the first value, from the hashed one on, at which the job's runs meet no backup, drill or other forget, prune or check job of the same repository.")]
+    public string Schedule { get; init; } = "H H * * 0";
     [Description("IANA time zone of the schedule; default defaults.timeZone.")]
     public string? TimeZone { get; init; }
     [Description("Run prune after forget.")]
@@ -292,8 +292,8 @@ public sealed record ForgetSpec
 public sealed record CheckSpec
 {
     public bool Enabled { get; init; } = true;
-    [Description("Cron schedule (H allowed in minute and hour).")]
-    public string Schedule { get; init; } = "H 5 * * 0";
+    [Description("Cron schedule (H allowed in minute and hour), placed like maintenance.forget.schedule. Midweek by default: forget, prune and check on one day would need 18 of its hours besides the backups.")]
+    public string Schedule { get; init; } = "H H * * 3";
     public string? TimeZone { get; init; }
     [Description("restic check --read-data-subset, e.g. 5% or 1/7; unset reads no pack data.")]
     public string? ReadDataSubset { get; init; }

@@ -48,6 +48,13 @@ public sealed class SourceMap
         return Root;
     }
 
+    /// <summary>
+    /// For a finding at <paramref name="span"/>: when the value was written in a base file, says which
+    /// environment file inherits it (the same base may serve several environments), else nothing.
+    /// </summary>
+    public string InheritedBy(SourceSpan span) =>
+        span.File == Root.File || span.File.Length == 0 ? "" : $" (written in {span.File}, inherited by {Root.File})";
+
     /// <summary>Where the key of the field at <paramref name="path"/> was written (falls back to <see cref="SpanOf"/>).</summary>
     public SourceSpan KeySpanOf(string path) => Find(path)?.KeySpan ?? SpanOf(path);
 

@@ -127,8 +127,7 @@ internal static class BackupPlanner
                 StagingStorageClassName = inv.Defaults.MirrorStorageClassName,
                 Dumps = [.. app.App.Hooks.Dumps.Select(d => d.Name)],
             });
-            var schedule = ctx.ExpandSchedule(app.Schedule, Names.BackupSeed(host.Name, app.App.Name),
-                app.PathOf("schedule", ctx.Loaded.SourceMap));
+            var schedule = ctx.ScheduleOf(baseName);
             expected.Add(new ExpectedJob(baseName, JobRole.Backup, appNs, host.Name, app.App.Name, schedule, app.TimeZone,
                 inv.Defaults.StartingDeadlineSeconds, app.ActiveDeadlineSeconds));
             if (drillName is not null)
@@ -198,10 +197,10 @@ internal static class BackupPlanner
         var drillPod = pod with
         {
             Labels = drillLabels,
-            Args = ["drill", "--sample", drill.SampleFiles.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            Args = ["drill", "--sample", DrillSample.Format(drill.SampleFiles)],
             Volumes = [.. pod.Volumes.Select(v => v.Name == ReportingPlanner.PingVolume && ping is { } p ? p.Volume : v)],
         };
-        var drillSchedule = ctx.ExpandSchedule(drill.Schedule, Names.DrillSeed(host.Name, app.App.Name), "maintenance.drill.schedule");
+        var drillSchedule = ctx.ScheduleOf(drillName);
         var timeZone = drill.TimeZone ?? inv.Defaults.TimeZone;
         return (new RenderUnit("cron-job.sbn", new CronJobModel(
             Meta(drillName, appNs, drillLabels, Wave(2)), drillSchedule, timeZone,

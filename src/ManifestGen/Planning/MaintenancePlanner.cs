@@ -63,25 +63,25 @@ internal static class MaintenancePlanner
         var expected = new List<ExpectedJob>();
         foreach (var hostGroups in groups.GroupBy(g => g.Host, StringComparer.Ordinal))
             Job(ctx, units, expected, "maintain", JobRole.Forget, Names.Maintain(repo.Name, hostGroups.Key), hostGroups.Key, JobKind.Maintain,
-                forget.Schedule, forget.TimeZone, forget.ActiveDeadlineSeconds, forget.Resources,
+                forget.TimeZone, forget.ActiveDeadlineSeconds, forget.Resources,
                 new MaintenanceConfig { Groups = [.. hostGroups], Prune = server is not null && forget.Prune }, "maintenance.forget");
         if (forget.Prune && server is null)
             Job(ctx, units, expected, "prune", JobRole.Prune, Names.Prune(repo.Name), null, JobKind.Maintain,
-                forget.Schedule, forget.TimeZone, forget.ActiveDeadlineSeconds, forget.Resources,
+                forget.TimeZone, forget.ActiveDeadlineSeconds, forget.Resources,
                 new MaintenanceConfig { Groups = [], Prune = true }, "maintenance.forget");
         if (maintenance.Check.Enabled)
         {
             var check = maintenance.Check;
             foreach (var checkHost in server is null ? [null] : groups.Select(g => (string?)g.Host).Distinct())
                 Job(ctx, units, expected, "check", JobRole.Check, Names.Check(repo.Name, checkHost), checkHost, JobKind.Check,
-                    check.Schedule, check.TimeZone, check.ActiveDeadlineSeconds, check.Resources,
+                    check.TimeZone, check.ActiveDeadlineSeconds, check.Resources,
                     new MaintenanceConfig { ReadDataSubset = check.ReadDataSubset }, "maintenance.check");
         }
         return new MaintenancePlan([.. units], [.. expected]);
     }
 
     private static void Job(PlanContext ctx, List<RenderUnit> units, List<ExpectedJob> expected, string command, JobRole role, string name,
-        string? host, JobKind kind, string scheduleText, string? timeZone, int deadline, ResourcesSpec? resources, MaintenanceConfig config, string path)
+        string? host, JobKind kind, string? timeZone, int deadline, ResourcesSpec? resources, MaintenanceConfig config, string path)
     {
         var inv = ctx.Inv;
         var labels = Labels(ctx, command, host);
@@ -98,7 +98,7 @@ internal static class MaintenancePlanner
             ? (new[] { ctx.CacheVolume, pingVolume }, new[] { ctx.CacheMount, pingMount })
             : (new[] { ctx.CacheVolume }, new[] { ctx.CacheMount });
         var pod = ctx.RunnerPod(labels, runnerCommand, name, volumes, mounts, PodSecurity.Restricted, resources ?? inv.Defaults.Resources);
-        var schedule = ctx.ExpandSchedule(scheduleText, Names.MaintenanceSeed(ctx.Repo.Name, command, host), path + ".schedule");
+        var schedule = ctx.ScheduleOf(name);
         var zone = timeZone ?? inv.Defaults.TimeZone;
         units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ctx.Ns, labels, Wave(2)), schedule,
             zone, inv.Defaults.StartingDeadlineSeconds, inv.Defaults.SuccessfulJobsHistoryLimit,

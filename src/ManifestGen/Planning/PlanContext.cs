@@ -61,16 +61,20 @@ internal sealed class PlanContext
     public string RepositoryLocation(string? host) =>
         Server is null || host is null ? PodPaths.RepositoryMount : PodPaths.RepositoryMount + "/" + Names.RestUser(host);
 
-    public string ExpandSchedule(string schedule, string seed, string inventoryPath) =>
-        ExpandSchedule(schedule, seed, Loaded.SourceMap.SpanOf(inventoryPath));
+    private Dictionary<string, ScheduledJob>? _scheduled;
 
-    public string ExpandSchedule(string schedule, string seed, SourceSpan at)
+    /// <summary>
+    /// The schedule a CronJob gets: the one list of scheduled jobs (<see cref="JobSchedules"/>) expanded H
+    /// and placed the repository's own jobs apart; an H it cannot expand is reported here.
+    /// </summary>
+    public string ScheduleOf(string jobName)
     {
-        var expanded = Schedules.Expand(schedule, seed, out var error);
-        if (expanded is not null)
-            return expanded;
-        Diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.ScheduleNotExpandable, at, error!));
-        return schedule;
+        _scheduled ??= JobSchedules.Of(Loaded).GroupBy(j => j.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var job = _scheduled[jobName];
+        if (job.Expanded is not null)
+            return job.Expanded;
+        Diagnostics.Add(DiagnosticCatalogue.Create(DiagnosticCatalogue.ScheduleNotExpandable, Loaded.SourceMap.SpanOf(job.SchedulePath), job.ExpandError!));
+        return job.Schedule;
     }
 
     /// <summary>A job's configuration (the runner contract) as the ConfigMap its pod mounts.</summary>

@@ -14,8 +14,12 @@ public static partial class Schedules
     [GeneratedRegex(@"^H(?:\((\d+)-(\d+)\))?(?:/(\d+))?$", RegexOptions.CultureInvariant)]
     private static partial Regex HashForm();
 
-    /// <summary>Returns the expanded schedule, or null with a reason when it cannot be expanded.</summary>
-    public static string? Expand(string schedule, string seed, out string? error)
+    /// <summary>
+    /// Returns the expanded schedule, or null with a reason when it cannot be expanded. <paramref name="shift"/>
+    /// moves the hashed value by that many steps (of the hour field when it has H, else of the minute field),
+    /// wrapping inside its range: the planner's further candidates when the first meets another job.
+    /// </summary>
+    public static string? Expand(string schedule, string seed, out string? error, int shift = 0)
     {
         error = null;
         var trimmed = schedule.Trim();
@@ -35,16 +39,26 @@ public static partial class Schedules
                 return null;
             }
         }
-        var minute = ExpandField(fields[0], 0, 59, seed + "#minute", out error);
+        var hourIsHashed = fields[1].Contains('H', StringComparison.Ordinal);
+        var minute = ExpandField(fields[0], 0, 59, seed + "#minute", hourIsHashed ? 0 : shift, out error);
         if (minute is null)
             return null;
-        var hour = ExpandField(fields[1], 0, 23, seed + "#hour", out error);
+        var hour = ExpandField(fields[1], 0, 23, seed + "#hour", shift, out error);
         if (hour is null)
             return null;
         return string.Join(' ', minute, hour, fields[2], fields[3], fields[4]);
     }
 
-    private static string? ExpandField(string field, int min, int max, string seed, out string? error)
+    /// <summary>How many different expansions <see cref="Expand"/> gives by its shift: the values of the field it moves.</summary>
+    public static int Candidates(string schedule)
+    {
+        var fields = schedule.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length != 5 || fields[0].StartsWith('@'))
+            return 1;
+        return fields[1].Contains('H', StringComparison.Ordinal) ? 24 : fields[0].Contains('H', StringComparison.Ordinal) ? 60 : 1;
+    }
+
+    private static string? ExpandField(string field, int min, int max, string seed, int shift, out string? error)
     {
         error = null;
         if (!field.Contains('H', StringComparison.Ordinal))
@@ -76,12 +90,12 @@ public static partial class Schedules
                     error = $"step {step} in '{parts[i]}' must be between 1 and {high - low + 1}";
                     return null;
                 }
-                var start = low + (int)(hash % (uint)step);
+                var start = low + (int)(((ulong)hash + (ulong)shift) % (uint)step);
                 parts[i] = $"{start}-{high}/{step}";
             }
             else
             {
-                parts[i] = (low + (int)(hash % (uint)(high - low + 1))).ToString(CultureInfo.InvariantCulture);
+                parts[i] = (low + (int)(((ulong)hash + (ulong)shift) % (uint)(high - low + 1))).ToString(CultureInfo.InvariantCulture);
             }
         }
         return string.Join(',', parts);

@@ -17,9 +17,12 @@ public static class RenderedObjectRules
     {
         foreach (var error in KubernetesValidation.Validate(obj))
         {
-            var path = sourcePath == "gitOps" && ApplicationFields.TryGetValue(error.Field, out var field) ? "gitOps." + field : sourcePath;
-            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.ApiServerRejects, map.SpanOf(path),
-                $"{path}: {obj.Kind} {obj.Name}: {error}; {error.Refuser} would reject it");
+            var path = sourcePath == "gitOps" && ApplicationFields.TryGetValue(error.Field, out var field) ? "gitOps." + field
+                : JobFields.TryGetValue(error.Field, out var key) ? WrittenAt(map, sourcePath, key)
+                : sourcePath;
+            var span = map.SpanOf(path);
+            yield return DiagnosticCatalogue.Create(DiagnosticCatalogue.ApiServerRejects, span,
+                $"{path}: {obj.Kind} {obj.Name}: {error}; {error.Refuser} would reject it{map.InheritedBy(span)}");
         }
         if (obj.Typed is not k8s.Models.V1ConfigMap { Data: { } data } || !data.TryGetValue(PodPaths.JobConfigFileName, out var json))
             yield break;
@@ -44,6 +47,27 @@ public static class RenderedObjectRules
         ["spec.source.targetRevision"] = "targetRevision",
         ["spec.project"] = "argoCd.project",
     };
+
+    // The CronJob and Job fields printed from one inventory value: the entry's own key, else defaults'.
+    private static readonly Dictionary<string, string> JobFields = new(StringComparer.Ordinal)
+    {
+        ["spec.schedule"] = "schedule",
+        ["spec.timeZone"] = "timeZone",
+        ["spec.startingDeadlineSeconds"] = "startingDeadlineSeconds",
+        ["spec.successfulJobsHistoryLimit"] = "successfulJobsHistoryLimit",
+        ["spec.failedJobsHistoryLimit"] = "failedJobsHistoryLimit",
+        ["spec.jobTemplate.spec.activeDeadlineSeconds"] = "activeDeadlineSeconds",
+        ["spec.jobTemplate.spec.backoffLimit"] = "backoffLimit",
+        ["spec.activeDeadlineSeconds"] = "activeDeadlineSeconds",
+        ["spec.backoffLimit"] = "backoffLimit",
+    };
+
+    /// <summary>Where a job field's value was written: under the object's inventory entry, else in defaults, else the entry itself.</summary>
+    private static string WrittenAt(SourceMap map, string sourcePath, string key)
+    {
+        var own = SourceMap.Child(sourcePath, key);
+        return map.IsSet(own) ? own : map.IsSet("defaults." + key) ? "defaults." + key : sourcePath;
+    }
 
     private static JobConfig? Parse(string json, string configMap, out string? refused)
     {

@@ -46,12 +46,15 @@ public sealed class RuleSink(LoadedInventory inventory)
     public void Add(Diagnostic diagnostic) => _diagnostics.Add(diagnostic with { Message = Primitives.LookAlikeText.Visible(diagnostic.Message) });
 
     /// <summary>Reports at the value of <paramref name="path"/> (or the nearest written parent).</summary>
-    public void Report(DiagnosticRule rule, string path, string message, string? hint = null, Severity? severity = null) =>
-        Add(With(DiagnosticCatalogue.Create(rule, Map.SpanOf(path), $"{path}: {message}", hint), severity));
+    public void Report(DiagnosticRule rule, string path, string message, string? hint = null, Severity? severity = null)
+    {
+        var span = Map.SpanOf(path);
+        Add(With(DiagnosticCatalogue.Create(rule, span, $"{path}: {message}{Map.InheritedBy(span)}", hint), severity));
+    }
 
     /// <summary>Reports at the key of <paramref name="path"/>, for findings about the field as a whole.</summary>
     public void ReportKey(DiagnosticRule rule, string path, string message, string? hint = null) =>
-        Add(DiagnosticCatalogue.Create(rule, Map.KeySpanOf(path), $"{path}: {message}", hint));
+        Add(DiagnosticCatalogue.Create(rule, Map.KeySpanOf(path), $"{path}: {message}{Map.InheritedBy(Map.KeySpanOf(path))}", hint));
 
     /// <summary>Reports at <paramref name="fragment"/> inside the scalar at <paramref name="path"/> when it can be located on the first line.</summary>
     public void ReportInValue(DiagnosticRule rule, string path, string fragment, string message, string? hint = null, Severity? severity = null)
@@ -64,7 +67,7 @@ public sealed class RuleSink(LoadedInventory inventory)
             if (index > 0 && (newline < 0 || index < newline))
                 span = span with { Column = span.Column + index };
         }
-        Add(With(DiagnosticCatalogue.Create(rule, span, $"{path}: {message}", hint), severity));
+        Add(With(DiagnosticCatalogue.Create(rule, span, $"{path}: {message}{Map.InheritedBy(span)}", hint), severity));
     }
 
     private static Diagnostic With(Diagnostic d, Severity? severity) => severity is { } s ? d with { Severity = s } : d;

@@ -235,12 +235,14 @@ public sealed class MisleadingInputTests
     [Fact]
     public void Should_warn_when_forget_jobs_of_different_hosts_and_prune_start_together()
     {
-        var diagnostics = Validate(("    schedule: \"H H(6-20) * * 0\"\n", "    schedule: \"30 4 * * 0\"\n"))
+        // One repository for every host (no REST server): the forget jobs and the prune job share its lock.
+        var diagnostics = Validate(("    schedule: \"H H(6-20) * * 0\"\n", "    schedule: \"30 4 * * 0\"\n"),
+                ("  server: { htpasswdSecret: { name: restic-rest-server } }\n", ""))
             .Where(d => d.Code == "MG0413").Select(d => d.ToString()).ToList();
         Assert.Equal(
         [
-            "values/prod.yaml(39,15): warning MG0413: maintenance.forget.schedule: the forget job of host kvm-prod-02 and the forget job of host kvm-prod-01 both take the exclusive lock: the forget job of host kvm-prod-01 may run Sun 2026-01-11 04:30 Europe/Berlin to Sun 2026-01-11 05:30 Europe/Berlin, the forget job of host kvm-prod-02 starts Sun 2026-01-11 04:30 Europe/Berlin, waits 300 s (repository.retryLockSeconds) for the lock and fails (Write `H` in the minute and hour of the maintenance schedules (`H H(1-5) * * 0`: each job gets its own time from its name), or space them further apart than their `activeDeadlineSeconds`.)",
-            "values/prod.yaml(39,15): warning MG0413: maintenance.forget.schedule: the prune job and the forget job of host kvm-prod-01 both take the exclusive lock: the forget job of host kvm-prod-01 may run Sun 2026-01-11 04:30 Europe/Berlin to Sun 2026-01-11 05:30 Europe/Berlin, the prune job starts Sun 2026-01-11 04:30 Europe/Berlin, waits 300 s (repository.retryLockSeconds) for the lock and fails (1 more maintenance job also meets it: the forget job of host kvm-prod-02) (Write `H` in the minute and hour of the maintenance schedules (`H H(1-5) * * 0`: each job gets its own time from its name), or space them further apart than their `activeDeadlineSeconds`.)",
+            "values/prod.yaml(38,15): warning MG0413: maintenance.forget.schedule: the forget job of host kvm-prod-02 and the forget job of host kvm-prod-01 both take the exclusive lock: the forget job of host kvm-prod-01 may run Sun 2026-01-11 04:30 Europe/Berlin to Sun 2026-01-11 05:30 Europe/Berlin, the forget job of host kvm-prod-02 starts Sun 2026-01-11 04:30 Europe/Berlin, waits 300 s (repository.retryLockSeconds) for the lock and fails (Write `H` in the minute and hour of the maintenance schedules (`H H * * 0`: the planner gives each job the first hour, from the one hashed from its name, at which it meets no other), or space them further apart than their `activeDeadlineSeconds`.)",
+            "values/prod.yaml(38,15): warning MG0413: maintenance.forget.schedule: the prune job and the forget job of host kvm-prod-01 both take the exclusive lock: the forget job of host kvm-prod-01 may run Sun 2026-01-11 04:30 Europe/Berlin to Sun 2026-01-11 05:30 Europe/Berlin, the prune job starts Sun 2026-01-11 04:30 Europe/Berlin, waits 300 s (repository.retryLockSeconds) for the lock and fails (1 more maintenance job also meets it: the forget job of host kvm-prod-02) (Write `H` in the minute and hour of the maintenance schedules (`H H * * 0`: the planner gives each job the first hour, from the one hashed from its name, at which it meets no other), or space them further apart than their `activeDeadlineSeconds`.)",
         ], diagnostics);
     }
 
@@ -252,5 +254,35 @@ public sealed class MisleadingInputTests
         var seeds = new[] { ManifestGen.Planning.Names.MaintenanceSeed("restic", "maintain", "kvm-prod-01"), ManifestGen.Planning.Names.MaintenanceSeed("restic", "maintain", "kvm-prod-02"), ManifestGen.Planning.Names.MaintenanceSeed("restic", "prune", null) };
         var times = seeds.Select(s => ManifestGen.Planning.Schedules.Expand("H H(6-20) * * 0", s, out _)).ToList();
         Assert.Equal(3, times.Distinct().Count());
+    }
+
+    // ---- findings at the value they are about ------------------------------------------------------
+
+    [Fact]
+    public void Should_report_a_value_written_in_a_base_file_at_its_line_there_and_name_the_inheriting_environment()
+    {
+        using var dir = new TempDirectory();
+        const string Anchor = "  activeDeadlineSeconds: 7200\n";
+        dir.Write("values/_base.yaml", Base.Replace(Anchor, Anchor + "  backoffLimit: -1\n", StringComparison.Ordinal));
+        var file = dir.Write("values/prod.yaml", "extends: _base.yaml\nnamespace: backup-prod\n");
+        var line = Base[..Base.IndexOf(Anchor, StringComparison.Ordinal)].Count(c => c == '\n') + 2;
+        var found = ValidationHarness.Validate(file, dir.Path).Where(d => d.Code == "MG0913").Select(d => d.ToString()).ToList();
+        Assert.NotEmpty(found);
+        Assert.All(found, d =>
+        {
+            Assert.StartsWith($"values/_base.yaml({line},17): error MG0913: defaults.backoffLimit: CronJob backup-", d, StringComparison.Ordinal);
+            Assert.Contains("(written in values/_base.yaml, inherited by values/prod.yaml)", d, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void Should_report_a_deadline_of_zero_at_the_deadline_not_at_the_app_s_hooks()
+    {
+        const string Deadline = "        activeDeadlineSeconds: 1800\n";
+        var line = Base[..Base.IndexOf(Deadline, StringComparison.Ordinal)].Count(c => c == '\n') + 1;
+        var diagnostics = Validate((Deadline, "        activeDeadlineSeconds: 0\n"));
+        Assert.StartsWith($"values/prod.yaml({line},32): error MG0913: hosts[0].apps[1].activeDeadlineSeconds: CronJob backup-kvm-prod-01-vaultwarden:",
+            Only(diagnostics, "MG0913"), StringComparison.Ordinal);
+        Assert.DoesNotContain(diagnostics, d => d.Code is "MG0411" or "MG0412");
     }
 }

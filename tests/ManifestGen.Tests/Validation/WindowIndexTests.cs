@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using ManifestGen.Validation.Rules;
+using ManifestGen.Planning;
 
 namespace ManifestGen.Tests.Validation;
 
@@ -24,11 +24,17 @@ public sealed class WindowIndexTests
             }).ToList();
             var included = windows.Select(_ => random.Next(3) > 0).ToArray();
             var index = new WindowIndex(windows, j => included[j]);
+            // The planner's index grows job by job, in any order.
+            var grown = new WindowIndex();
+            foreach (var j in Enumerable.Range(0, windows.Count).Where(j => included[j]).OrderBy(_ => random.Next()))
+                grown.Add(windows[j], j);
             foreach (var query in windows)
             {
                 var expected = Enumerable.Range(0, windows.Count)
-                    .Where(j => included[j] && windows[j].Any(w => query.Any(q => q.Start < w.End && w.Start < q.End)));
+                    .Where(j => included[j] && windows[j].Any(w => query.Any(q => q.Start < w.End && w.Start < q.End))).ToList();
                 Assert.Equal(expected, index.Meeting(query));
+                Assert.Equal(expected, grown.Meeting(query).Where(j => j < windows.Count));
+                Assert.Equal(expected.Count > 0, grown.Meets(query));
             }
         }
     }

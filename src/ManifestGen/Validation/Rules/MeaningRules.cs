@@ -172,6 +172,9 @@ internal sealed class HookTimeoutValidator : AbstractValidator<AppInInventory>
                     (app.App.Strategy == TransferStrategy.Rsync ? " (an rsync app stops them only for the short second pass; leave keepServicesRunning unset)" : "")));
             var deadline = app.ActiveDeadlineSeconds;
             var deadlinePath = app.PathOf("activeDeadlineSeconds", context.InstanceToValidate.Map);
+            // A deadline that is not positive is refused at its own line (MG0913); the hooks are not what is wrong.
+            if (deadline <= 0)
+                return;
             var parts = hooks.Before.Select((h, i) => (What: "the before hook", Path: $"hooks.before[{i}].timeoutSeconds", h.TimeoutSeconds))
                 .Concat(hooks.Dumps.Select((d, i) => (What: $"the dump `{d.Name}`", Path: $"hooks.dumps[{i}].timeoutSeconds", d.TimeoutSeconds)))
                 .Concat(hooks.After.Select((h, i) => (What: "the after hook", Path: $"hooks.after[{i}].timeoutSeconds", h.TimeoutSeconds)))

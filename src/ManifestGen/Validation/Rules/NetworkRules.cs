@@ -10,7 +10,8 @@ namespace ManifestGen.Validation.Rules;
 /// <summary>MG0715-MG0716: what the environment's NetworkPolicy must allow is known, as IP ranges or in-cluster pods.</summary>
 internal sealed class NetworkValidator : AbstractValidator<InventorySpec>
 {
-    public NetworkValidator()
+    /// <param name="previousRelease">The inventory has no `networkPolicy` section, as one written for 0.1.0 (which needed none).</param>
+    public NetworkValidator(bool previousRelease)
     {
         RuleFor(m => m.Hosts).Custom((hosts, context) =>
         {
@@ -31,15 +32,29 @@ internal sealed class NetworkValidator : AbstractValidator<InventorySpec>
             foreach (var failure in Peer("networkPolicy.dns", policy.Dns))
                 context.AddFailure(failure);
             // A reporting target the jobs use needs its peer in the policy, or the policy blocks it.
-            foreach (var failure in Reached("networkPolicy.pushgateway", policy.Pushgateway, model.Reporting.PushgatewayUrl is not null, "reporting.pushgatewayUrl",
+            var (pushgateway, ping) = (model.Reporting.PushgatewayUrl is not null, model.Reporting.PingUrlSecret is not null);
+            foreach (var failure in Reached("networkPolicy.pushgateway", policy.Pushgateway, pushgateway, "reporting.pushgatewayUrl",
                     "the NetworkPolicy cannot allow the pushgateway: `networkPolicy.pushgateway` does not say where it runs",
-                    "add `networkPolicy: { pushgateway: { namespace: monitoring, podLabels: { app.kubernetes.io/name: prometheus-pushgateway }, port: 9091 } }`"))
+                    previousRelease ? Upgrade(pushgateway, ping) : $"add `networkPolicy: {{ {PushgatewayBlock} }}`"))
                 context.AddFailure(failure);
-            foreach (var failure in Reached("networkPolicy.ping", policy.Ping, model.Reporting.PingUrlSecret is not null, "reporting.pingUrlSecret",
+            foreach (var failure in Reached("networkPolicy.ping", policy.Ping, ping, "reporting.pingUrlSecret",
                     "the NetworkPolicy cannot allow the ping endpoint: `networkPolicy.ping` does not say where it is",
-                    "add `networkPolicy: { ping: { cidrs: [<the ping service's addresses>], port: 443 } }`"))
+                    previousRelease ? Upgrade(pushgateway, ping) : $"add `networkPolicy: {{ {PingBlock} }}`"))
                 context.AddFailure(failure);
         });
+    }
+
+    // The example inventory's peers (values/_base.yaml), as one line each.
+    private const string PushgatewayBlock = "pushgateway: { namespace: monitoring, podLabels: { app.kubernetes.io/name: prometheus-pushgateway }, port: 9091 }";
+    private const string PingBlock = "ping: { cidrs: [<the ping service's addresses>], port: 443 }";
+
+    /// <summary>The hint for an inventory written for 0.1.0: what changed, and the whole block to add.</summary>
+    private static string Upgrade(bool pushgateway, bool ping)
+    {
+        var peers = string.Join(", ", new[] { (pushgateway, PushgatewayBlock), (ping, PingBlock) }.Where(p => p.Item1).Select(p => p.Item2));
+        return "this inventory has no `networkPolicy` section, as one written for release 0.1.0, which needed none: since 0.2.0 every namespace's " +
+            "NetworkPolicy denies egress it is not told about (CHANGELOG.md). Add the example's block (values/_base.yaml) with your own peers: " +
+            $"`networkPolicy: {{ {peers} }}`";
     }
 
     private static IEnumerable<ValidationFailure> Reached(string path, EgressPeerSpec? peer, bool used, string usedAt, string message, string hint)
@@ -74,10 +89,11 @@ internal sealed class NetworkValidator : AbstractValidator<InventorySpec>
 /// <summary>MG0715-MG0716: the NetworkPolicy's peers (<see cref="NetworkValidator"/>).</summary>
 public sealed class NetworkRule : InventoryRule
 {
-    private static readonly NetworkValidator Validator = new();
+    private static readonly NetworkValidator Validator = new(previousRelease: false);
+    private static readonly NetworkValidator PreviousRelease = new(previousRelease: true);
 
     protected override void Run(LoadedInventory inventory, RuleSink sink) =>
-        sink.Validate(Validator, inventory.Model, "");
+        sink.Validate(inventory.SourceMap.IsSet("networkPolicy") ? Validator : PreviousRelease, inventory.Model, "");
 
     public static bool IsCidr(string text) =>
         IPNetwork.TryParse(text, out var network) && text.Contains('/', StringComparison.Ordinal) &&

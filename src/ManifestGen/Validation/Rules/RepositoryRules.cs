@@ -81,12 +81,13 @@ public sealed class RetentionRule : InventoryRule
             var path = app.PathOf("retention", map);
             if (checkedPolicies.Add(path))
                 sink.Validate(Policy, app.Retention, path);
-            // Retention runs per app group (--host, --tag app=NAME); a keep-tag only matches that app's tags.
-            var appTags = app.App.Tags.Append($"app={app.App.Name}").ToImmutableHashSet(StringComparer.Ordinal);
+            // Retention runs per app group (--host, --tag app=NAME); a keep-tag only matches tags the runner
+            // sets on that app's snapshots (its files or tar stream, each dump), read from the runner's own list.
+            var saved = SnapshotTags.Saved(app.App.Name, app.App.Tags, app.Strategy, app.App.Hooks.Dumps.Select(d => d.Name)).ToList();
             for (int t = 0; t < app.Retention.Tags.Length; t++)
             {
                 var tag = app.Retention.Tags[t];
-                if (!tag.Split(',').All(appTags.Contains))
+                if (!SnapshotTags.IsSet(tag, saved))
                     sink.Report(DiagnosticCatalogue.KeepTagNotSet, $"{path}.tags[{t}]",
                         $"keep-tag `{tag}` is not set by the backup of {app.Host.Name}/{app.App.Name}: `forget --keep-tag {tag}` would keep nothing of it",
                         $"add `{tag}` to {app.Path}.tags, or remove it here");

@@ -9,20 +9,16 @@ using ManifestGen.Validation.Schedules;
 
 namespace ManifestGen.Validation.Rules;
 
-/// <summary>One scheduled job of the inventory, with where its schedule, zone and deadline were written.</summary>
-internal sealed record ScheduledJob(string Description, string Seed, string Schedule, string SchedulePath, string TimeZone, string TimeZonePath, int DeadlineSeconds, string DeadlinePath, bool IsMaintenance);
-
 /// <summary>
 /// MG0401-MG0410: every schedule in the CronJob dialect, IANA zones, steps, runs that never come,
 /// deadlines that reach the next run, and maintenance windows that meet a backup (with computed times).
+/// The jobs, their rendered schedules and the repository each locks are the planner's (<see cref="JobSchedules"/>).
 /// </summary>
 public sealed class ScheduleRule : InventoryRule
 {
     private static readonly ScheduleValidator Validator = new();
 
-    /// <summary>Times are computed from a fixed instant, so messages are the same on every run and machine.</summary>
-    internal static readonly DateTimeOffset Reference = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
-    private const int OverlapDays = 35;
+    private static DateTimeOffset Reference => JobSchedules.Reference;
 
     protected override void Run(LoadedInventory inventory, RuleSink sink) => sink.Validate(Validator, inventory, "");
 
@@ -32,19 +28,16 @@ public sealed class ScheduleRule : InventoryRule
         var sink = new List<ValidationFailure>();
         var reportedZones = new HashSet<string>(StringComparer.Ordinal);
         var parsed = new List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)>();
-        foreach (var job in Jobs(inventory))
+        foreach (var job in JobSchedules.Of(inventory))
         {
             var zoneOk = CheckZone(sink, reportedZones, job);
-            // H is expanded exactly as the planner renders it; a TZ= prefix is left for the parser to name.
-            string? expandError = null;
-            var expanded = job.Schedule.Contains('H', StringComparison.Ordinal) && !job.Schedule.Contains("TZ=", StringComparison.Ordinal)
-                ? Planning.Schedules.Expand(job.Schedule, job.Seed, out expandError)
-                : job.Schedule;
-            if (expanded is null)
+            // H is expanded (and placed) by the planner; a TZ= prefix is left for the parser to name.
+            if (job.Expanded is null && job.Schedule.Contains('H', StringComparison.Ordinal) && !job.Schedule.Contains("TZ=", StringComparison.Ordinal))
             {
-                sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.CronInvalid, job.SchedulePath, $"`{job.Schedule}`: {expandError}"));
+                sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.CronInvalid, job.SchedulePath, $"`{job.Schedule}`: {job.ExpandError}"));
                 continue;
             }
+            var expanded = job.Expanded ?? job.Schedule;
             var result = CronExpression.Parse(expanded);
             foreach (var warning in result.Warnings)
                 sink.Add(ValidatorAdapter.Failure(warning.Rule, job.SchedulePath, warning.Message, fragment: FieldAt(job.Schedule, warning.Offset)));
@@ -71,40 +64,6 @@ public sealed class ScheduleRule : InventoryRule
         return sink;
     }
 
-    internal static IEnumerable<ScheduledJob> Jobs(LoadedInventory inventory)
-    {
-        var model = inventory.Model;
-        var map = inventory.SourceMap;
-        foreach (var app in InventoryResolution.Apps(model))
-            yield return new ScheduledJob($"the backup of {app.Host.Name}/{app.App.Name}", Names.BackupSeed(app.Host.Name, app.App.Name),
-                app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
-                app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), false);
-        var forget = model.Maintenance.Forget;
-        var repo = model.Repository.Name;
-        // The seeds are the planner's (Names): one forget job per host with apps, then the repository's prune job.
-        var forgetJobs = model.Hosts.Where(h => !h.Apps.IsEmpty).Select(h => (Title: $"the forget job of host {h.Name}", Seed: Names.MaintenanceSeed(repo, "maintain", h.Name)));
-        if (forget.Prune)
-            forgetJobs = forgetJobs.Append(("prune", Names.MaintenanceSeed(repo, "prune", null)));
-        foreach (var (title, seed) in forgetJobs)
-            yield return new ScheduledJob(title, seed,
-                forget.Schedule, "maintenance.forget.schedule", forget.TimeZone ?? model.Defaults.TimeZone,
-                forget.TimeZone is null ? "defaults.timeZone" : "maintenance.forget.timeZone",
-                forget.ActiveDeadlineSeconds, "maintenance.forget.activeDeadlineSeconds", true);
-        var drill = model.Maintenance.Drill;
-        if (drill.Enabled)
-            foreach (var app in InventoryResolution.Apps(model))
-                yield return new ScheduledJob($"the drill of {app.Host.Name}/{app.App.Name}", $"{app.Host.Name}/{app.App.Name}/drill",
-                    drill.Schedule, "maintenance.drill.schedule", drill.TimeZone ?? model.Defaults.TimeZone,
-                    drill.TimeZone is null ? "defaults.timeZone" : "maintenance.drill.timeZone",
-                    drill.ActiveDeadlineSeconds, "maintenance.drill.activeDeadlineSeconds", false);
-        var check = model.Maintenance.Check;
-        if (check.Enabled)
-            yield return new ScheduledJob("check", Names.MaintenanceSeed(repo, "check", null),
-                check.Schedule, "maintenance.check.schedule", check.TimeZone ?? model.Defaults.TimeZone,
-                check.TimeZone is null ? "defaults.timeZone" : "maintenance.check.timeZone",
-                check.ActiveDeadlineSeconds, "maintenance.check.activeDeadlineSeconds", true);
-    }
-
     private static bool CheckZone(List<ValidationFailure> sink, HashSet<string> reportedZones, ScheduledJob job)
     {
         if (TimeZones.IsValid(job.TimeZone))
@@ -122,14 +81,16 @@ public sealed class ScheduleRule : InventoryRule
     {
         // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
         var windows = Windows(jobs);
-        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsMaintenance);
+        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsExclusive);
         // One finding per maintenance job, computed side by side and reported in the jobs' order.
         var findings = PerCore.Map(jobs.Count, m =>
         {
             var maintenance = jobs[m];
-            if (!maintenance.Job.IsMaintenance)
+            if (!maintenance.Job.IsExclusive)
                 return null;
-            var (count, earliest) = Earliest(backups.Meeting(windows[m]), b => FirstOverlap(windows[m], windows[b]));
+            // Behind the REST server a host's maintenance locks only that host's repository.
+            var (count, earliest) = Earliest(backups.Meeting(windows[m]).Where(b => jobs[b].Job.Repository == maintenance.Job.Repository),
+                b => FirstOverlap(windows[m], windows[b]));
             if (count == 0)
                 return null;
             var (backup, overlap) = (jobs[earliest[0].Index], earliest[0].Overlap);
@@ -142,12 +103,8 @@ public sealed class ScheduleRule : InventoryRule
         sink.AddRange(findings.OfType<ValidationFailure>());
     }
 
-    private static List<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> Windows(List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
-    {
-        var until = Reference.AddDays(OverlapDays);
-        return [.. PerCore.Map(jobs.Count, j => jobs[j].Schedule.Occurrences(Reference, jobs[j].Zone, 20_000, until)
-            .Select(start => (Start: start, End: start.AddSeconds(jobs[j].Job.DeadlineSeconds))).ToImmutableArray())];
-    }
+    private static List<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> Windows(List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs) =>
+        [.. PerCore.Map(jobs.Count, j => JobSchedules.Windows(jobs[j].Schedule, jobs[j].Zone, jobs[j].Job.DeadlineSeconds))];
 
     /// <summary>
     /// MG0413: two jobs that take the exclusive lock (each host's forget, prune, check) whose windows
@@ -155,23 +112,24 @@ public sealed class ScheduleRule : InventoryRule
     /// </summary>
     private static void ReportMaintenanceMeetings(List<ValidationFailure> sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs, int retryLockSeconds)
     {
-        var exclusive = jobs.Where(j => j.Job.IsMaintenance).ToList();
+        var exclusive = jobs.Where(j => j.Job.IsExclusive).ToList();
         var windows = Windows(exclusive);
         var index = new WindowIndex(windows, _ => true);
         for (int later = 1; later < exclusive.Count; later++)
         {
             // Jobs with the same seed come from a host named twice, which MG0305 reports.
             var (count, earliest) = Earliest(index.Meeting(windows[later]).TakeWhile(earlier => earlier < later)
-                .Where(earlier => exclusive[earlier].Job.Seed != exclusive[later].Job.Seed), earlier => FirstOverlap(windows[earlier], windows[later]));
+                .Where(earlier => exclusive[earlier].Job.Seed != exclusive[later].Job.Seed && exclusive[earlier].Job.Repository == exclusive[later].Job.Repository),
+                earlier => FirstOverlap(windows[earlier], windows[later]));
             if (count == 0)
                 continue;
             var (job, zone) = (exclusive[later].Job, exclusive[later].Zone);
             var (other, overlap) = (exclusive[earliest[0].Index], earliest[0].Overlap);
             var (first, second) = overlap.M.Start <= overlap.B.Start ? ((other.Job, overlap.M, other.Zone), (job, overlap.B, zone)) : ((job, overlap.B, zone), (other.Job, overlap.M, other.Zone));
-            var more = count == 1 ? "" : $" ({count - 1} more maintenance job{(count == 2 ? " also meets" : "s also meet")} it: {Some(earliest.Skip(1).Select(m => Title(exclusive[m.Index].Job)), count - 1)})";
+            var more = count == 1 ? "" : $" ({count - 1} more maintenance job{(count == 2 ? " also meets" : "s also meet")} it: {Some(earliest.Skip(1).Select(m => exclusive[m.Index].Job.Description), count - 1)})";
             sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.MaintenanceOverlapsMaintenance, job.SchedulePath,
-                $"{Title(job)} and {Title(other.Job)} both take the exclusive lock: {Title(first.Item1)} may run {Time(first.Item2.Start, first.Item3)} to {Time(first.Item2.End, first.Item3)}, " +
-                $"{Title(second.Item1)} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}"));
+                $"{job.Description} and {other.Job.Description} both take the exclusive lock: {first.Item1.Description} may run {Time(first.Item2.Start, first.Item3)} to {Time(first.Item2.End, first.Item3)}, " +
+                $"{second.Item1.Description} starts {Time(second.Item2.Start, second.Item3)}, waits {retryLockSeconds.ToString(CultureInfo.InvariantCulture)} s (repository.retryLockSeconds) for the lock and fails{more}"));
         }
     }
 
@@ -214,8 +172,6 @@ public sealed class ScheduleRule : InventoryRule
         return (count, first);
     }
 
-    // The repository's own jobs are called "prune" and "check" in the older messages; here they read as jobs.
-    private static string Title(ScheduledJob job) => job.Description is "prune" or "check" ? $"the {job.Description} job" : job.Description;
 
     private static ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B)? FirstOverlap(
         ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> maintenance, ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> backups)
@@ -249,54 +205,6 @@ public sealed class ScheduleRule : InventoryRule
             return schedule;
         var end = schedule.IndexOf(' ', offset);
         return schedule[offset..(end < 0 ? schedule.Length : end)];
-    }
-}
-
-/// <summary>
-/// The run windows of many jobs, sorted by start, to find which jobs have a window that meets a given one
-/// without comparing every pair of jobs (a thousand hosts' forget jobs against ten thousand backups).
-/// </summary>
-internal sealed class WindowIndex
-{
-    private readonly (long Start, long End, int Job)[] _byStart;
-    private readonly long _longest;
-    private readonly int _jobs;
-
-    public WindowIndex(IReadOnlyList<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> windows, Func<int, bool> include)
-    {
-        _byStart = [.. Enumerable.Range(0, windows.Count).Where(include)
-            .SelectMany(j => windows[j].Select(w => (w.Start.UtcTicks, w.End.UtcTicks, j)))
-            .OrderBy(w => w.Item1)];
-        _longest = _byStart.Length == 0 ? 0 : _byStart.Max(w => w.End - w.Start);
-        _jobs = windows.Count;
-    }
-
-    /// <summary>The jobs (ascending) with a window that meets one of <paramref name="query"/>: each starts before the other ends.</summary>
-    public IEnumerable<int> Meeting(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> query)
-    {
-        var met = new bool[_jobs];
-        foreach (var (start, end) in query.Select(q => (q.Start.UtcTicks, q.End.UtcTicks)))
-        {
-            // A window that ends after `start` began less than the longest window before it.
-            var from = LowerBound(start - _longest);
-            for (var i = from; i < _byStart.Length && _byStart[i].Start < end; i++)
-                if (start < _byStart[i].End)
-                    met[_byStart[i].Job] = true;
-        }
-        for (var job = 0; job < met.Length; job++)
-            if (met[job])
-                yield return job;
-    }
-
-    private int LowerBound(long ticks)
-    {
-        int lo = 0, hi = _byStart.Length;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (_byStart[mid].Start < ticks) lo = mid + 1; else hi = mid;
-        }
-        return lo;
     }
 }
 

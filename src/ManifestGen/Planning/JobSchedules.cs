@@ -1,0 +1,147 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using ManifestGen.Inventory;
+using ManifestGen.Validation.Schedules;
+
+namespace ManifestGen.Planning;
+
+/// <summary>
+/// One CronJob the planner renders, with its schedule as written and as rendered, and where the schedule,
+/// zone and deadline were written (source-map paths), so findings point at the value.
+/// </summary>
+/// <param name="Repository">The repository the job locks: null for the one shared repository; a host's name behind the REST server, where every host has its own.</param>
+public sealed record ScheduledJob(string Name, JobRole Role, string Description, string Seed, string Schedule, string SchedulePath,
+    string TimeZone, string TimeZonePath, int DeadlineSeconds, string DeadlinePath, string? Repository)
+{
+    /// <summary>forget, prune and check take restic's exclusive lock; backups and drills a shared one.</summary>
+    public bool IsExclusive => Role is JobRole.Forget or JobRole.Prune or JobRole.Check;
+
+    /// <summary>The schedule as the CronJob gets it (H expanded), or null when it cannot be expanded (<see cref="ExpandError"/>).</summary>
+    public string? Expanded { get; init; }
+
+    public string? ExpandError { get; init; }
+}
+
+/// <summary>
+/// The one list of scheduled jobs: the planner renders its CronJobs from it and the schedule rules
+/// (MG0408-MG0413) read it, so a rule never warns about a job that is not rendered, nor computes another
+/// time than the CronJob's. A job that takes the exclusive lock and has H in its schedule is placed: of
+/// the values H may take, starting at the hashed one, the first whose runs (start to start plus
+/// activeDeadlineSeconds, over <see cref="HorizonDays"/> days) meet no backup, drill or earlier exclusive
+/// job of the same repository. When no value is free the hashed one stays, and the rules say why.
+/// </summary>
+public static class JobSchedules
+{
+    /// <summary>Times are computed from a fixed instant, so placements and messages are the same on every run and machine.</summary>
+    public static readonly DateTimeOffset Reference = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+    public const int HorizonDays = 35;
+    private const int MaxRuns = 20_000;
+
+    private static readonly ConditionalWeakTable<LoadedInventory, StrongBox<ImmutableArray<ScheduledJob>>> Cache = new();
+
+    /// <summary>The inventory's scheduled jobs in the order the planner lists their objects (computed once per inventory).</summary>
+    public static ImmutableArray<ScheduledJob> Of(LoadedInventory loaded) =>
+        Cache.GetValue(loaded, l => new StrongBox<ImmutableArray<ScheduledJob>>(Place(Jobs(l)))).Value;
+
+    private static List<ScheduledJob> Jobs(LoadedInventory loaded)
+    {
+        var model = loaded.Model;
+        var map = loaded.SourceMap;
+        string? Locks(string host) => model.Repository.Server is null ? null : host;
+        var jobs = new List<ScheduledJob>();
+        var apps = InventoryResolution.Apps(model).ToList();
+        var drill = model.Maintenance.Drill;
+        foreach (var app in apps)
+        {
+            var (host, name) = (app.Host.Name, app.App.Name);
+            jobs.Add(new ScheduledJob(Names.Backup(host, name), JobRole.Backup, $"the backup of {host}/{name}", Names.BackupSeed(host, name),
+                app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
+                app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), Locks(host)));
+            if (drill.Enabled)
+                jobs.Add(Maintenance(model, Names.Drill(host, name), JobRole.Drill, $"the drill of {host}/{name}", Names.DrillSeed(host, name),
+                    "maintenance.drill", drill.Schedule, drill.TimeZone, drill.ActiveDeadlineSeconds, Locks(host)));
+        }
+        // The jobs MaintenancePlanner.Jobs renders: a forget job per host with apps (behind the REST server
+        // it also prunes that host's repository), the repository's prune job only without the server, and
+        // the check job (one per host's repository behind the server).
+        var repo = model.Repository.Name;
+        var forget = model.Maintenance.Forget;
+        var hosts = apps.Select(a => a.Host.Name).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var host in hosts)
+            jobs.Add(Maintenance(model, Names.Maintain(repo, host), JobRole.Forget, $"the forget job of host {host}", Names.MaintenanceSeed(repo, "maintain", host),
+                "maintenance.forget", forget.Schedule, forget.TimeZone, forget.ActiveDeadlineSeconds, Locks(host)));
+        if (forget.Prune && model.Repository.Server is null)
+            jobs.Add(Maintenance(model, Names.Prune(repo), JobRole.Prune, "the prune job", Names.MaintenanceSeed(repo, "prune", null),
+                "maintenance.forget", forget.Schedule, forget.TimeZone, forget.ActiveDeadlineSeconds, null));
+        var check = model.Maintenance.Check;
+        if (check.Enabled)
+            foreach (var host in model.Repository.Server is null ? [null] : hosts.Select(h => (string?)h))
+                jobs.Add(Maintenance(model, Names.Check(repo, host), JobRole.Check, host is null ? "the check job" : $"the check job of host {host}",
+                    Names.MaintenanceSeed(repo, "check", host), "maintenance.check", check.Schedule, check.TimeZone, check.ActiveDeadlineSeconds, host));
+        return jobs;
+    }
+
+    private static ScheduledJob Maintenance(InventorySpec model, string name, JobRole role, string description, string seed, string path,
+        string schedule, string? timeZone, int deadline, string? repository) =>
+        new(name, role, description, seed, schedule, path + ".schedule", timeZone ?? model.Defaults.TimeZone,
+            timeZone is null ? "defaults.timeZone" : path + ".timeZone", deadline, path + ".activeDeadlineSeconds", repository);
+
+    private static ImmutableArray<ScheduledJob> Place(List<ScheduledJob> jobs)
+    {
+        var placed = new ScheduledJob[jobs.Count];
+        // Shared-lock jobs keep their hashed times; their runs are what the exclusive jobs must avoid.
+        var taken = new Dictionary<string, WindowIndex>(StringComparer.Ordinal);
+        WindowIndex Taken(string? repository) =>
+            taken.TryGetValue(repository ?? "", out var index) ? index : taken[repository ?? ""] = new WindowIndex();
+        for (var j = 0; j < jobs.Count; j++)
+        {
+            if (jobs[j].IsExclusive)
+                continue;
+            placed[j] = Expand(jobs[j], 0);
+            if (Runs(placed[j]) is { } runs)
+                Taken(jobs[j].Repository).Add(runs, j);
+        }
+        for (var j = 0; j < jobs.Count; j++)
+        {
+            if (!jobs[j].IsExclusive)
+                continue;
+            var index = Taken(jobs[j].Repository);
+            var first = Expand(jobs[j], 0);
+            placed[j] = first;
+            var firstRuns = Runs(first);
+            if (firstRuns is not null && index.Meets(firstRuns.Value))
+            {
+                for (var shift = 1; shift < Schedules.Candidates(jobs[j].Schedule); shift++)
+                {
+                    var candidate = Expand(jobs[j], shift);
+                    if (Runs(candidate) is { } runs && !index.Meets(runs))
+                    {
+                        (placed[j], firstRuns) = (candidate, runs);
+                        break;
+                    }
+                }
+            }
+            if (firstRuns is { } kept)
+                index.Add(kept, j);
+        }
+        return [.. placed];
+    }
+
+    private static ScheduledJob Expand(ScheduledJob job, int shift)
+    {
+        var expanded = Schedules.Expand(job.Schedule, job.Seed, out var error, shift);
+        return job with { Expanded = expanded, ExpandError = error };
+    }
+
+    /// <summary>A job's runs over the horizon, or null when its schedule or zone is not valid (the rules report it).</summary>
+    private static ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>? Runs(ScheduledJob job)
+    {
+        if (job.Expanded is null || !TimeZones.IsValid(job.TimeZone) || CronExpression.Parse(job.Expanded).Schedule is not { } schedule)
+            return null;
+        return Windows(schedule, TimeZones.Resolve(job.TimeZone), job.DeadlineSeconds);
+    }
+
+    /// <summary>The runs of a schedule over the horizon: each from its start to start plus the deadline.</summary>
+    public static ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> Windows(CronSchedule schedule, TimeZoneInfo zone, int deadlineSeconds) =>
+        [.. schedule.Occurrences(Reference, zone, MaxRuns, Reference.AddDays(HorizonDays)).Select(start => (start, start.AddSeconds(deadlineSeconds)))];
+}
