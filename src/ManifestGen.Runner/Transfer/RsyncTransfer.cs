@@ -25,7 +25,7 @@ public static partial class RsyncTransfer
     /// <c>user.rsync.*</c> xattrs of the mirror instead of needing root; restic stores and restores those
     /// xattrs; as the sender (restore) it reads them back, so the host's root receiver gets its real owners.
     /// </summary>
-    public static ImmutableArray<string> BaseArgs(SshSession ssh, bool compress)
+    public static ImmutableArray<string> BaseArgs(SshSession ssh, bool compress, int? bandwidthLimitKiBps = null)
     {
         var args = ImmutableArray.CreateBuilder<string>();
         // --fake-super applies to this side only (rsync does not pass it to the remote end).
@@ -33,6 +33,8 @@ public static partial class RsyncTransfer
         if (!ssh.Host.Gated) args.Add("--secluded-args");
         args.AddRange("--stats", "--no-human-readable", "--info=progress2", "-e", ssh.RsyncShell);
         if (compress) args.AddRange("--compress", "--compress-choice=zstd");
+        // rsync's unit is KiB/s; the sender (the host, on a pull) paces what it writes to the connection.
+        if (bandwidthLimitKiBps is { } limit) args.Add("--bwlimit=" + limit.ToString(CultureInfo.InvariantCulture));
         return args.ToImmutable();
     }
 
@@ -54,9 +56,9 @@ public static partial class RsyncTransfer
             Directory.CreateDirectory(parent);
             ImmutableArray<string> Args(bool verify)
             {
-                var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
-                // A frozen peer (the host's rsync stalled while SSH keep-alives are still answered) fails the
-                // transfer after this many seconds without data, instead of holding the services stopped.
+                var args = BaseArgs(ssh, app.CompressTransfer, BandwidthLimitKiBps(ssh.Host, app)).ToBuilder();
+                // rsync's own --timeout ends a transfer whose connection went quiet both ways; a frozen sender
+                // behind a live connection is the runner's watchdog's (StallBound).
                 args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
                 if (checksum && !verify) args.Add("--checksum");
                 // Verification compares modification times to the nanosecond (rsync's default is whole seconds,
@@ -74,14 +76,14 @@ public static partial class RsyncTransfer
             // changed while the pass copied them, including those whose size and mtime were put back.
             // A listing that fails (host cut off, path gone) lets rsync run and report the cause itself; a
             // copy without both listings is still refused, since a change during it could not be ruled out.
-            var (before, whyNot) = await FileStatesAsync(ssh, hostPath, log, ct);
+            var (before, whyNot) = await FileStatesAsync(ssh, app, hostPath, log, ct);
             for (var pass = 0; pass <= app.ChangedFileRecopies; pass++)
             {
                 var verify = pass > 0;
                 var moved = ImmutableArray<string>.Empty;
                 if (verify)
                 {
-                    var (after, whyNotAfter) = await FileStatesAsync(ssh, hostPath, log, ct);
+                    var (after, whyNotAfter) = await FileStatesAsync(ssh, app, hostPath, log, ct);
                     if (after is null) throw NotListed(hostPath, "after", whyNotAfter);
                     moved = MovedFiles(before!, after);
                     before = after;
@@ -89,7 +91,7 @@ public static partial class RsyncTransfer
                     // this pass fetches them whole again.
                     foreach (var f in moved) RemoveMirrorCopy(LocalPaths.For(app.LocalRoot, f));
                 }
-                var r = await RunAsync(Args(verify), log, ct);
+                var r = await RunAsync(Args(verify), log, ct, StallBound(app));
                 wire += r.Wire;
                 if (r.Result.ExitCode == 24)
                 {
@@ -97,7 +99,7 @@ public static partial class RsyncTransfer
                     log.Warn(w);
                     if (!warnings.Contains(w)) warnings.Add(w);
                 }
-                else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
+                else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath, log);
                 if (before is null) throw NotListed(hostPath, "before", whyNot);
                 if (!verify) continue;
                 changed = [.. ItemizedFiles(r.Result.Stdout, Path.GetDirectoryName(hostPath.TrimEnd('/'))?.Replace('\\', '/') ?? "/")
@@ -126,9 +128,13 @@ public static partial class RsyncTransfer
     /// or null and why not.
     /// </summary>
     public static async Task<(ImmutableDictionary<string, FileState>? States, string? WhyNot)> FileStatesAsync(
-        SshSession ssh, string hostPath, Log log, CancellationToken ct)
+        SshSession ssh, AppConfig app, string hostPath, Log log, CancellationToken ct)
     {
-        var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct);
+        // find streams its listing as it walks: a listing that stops arriving is a frozen host like a stalled rsync.
+        var bound = StallBound(app);
+        var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct,
+            stall: new Watchdog(bound, ProcessTree.SshBytesFromHost));
+        if (r.Fired is { } fired) throw log.BoundFired(fired, $"listing the file states of {hostPath}", $"nothing arrived from the host for {fired.Seconds} s");
         // find exits 1 when it could not read some folders and still lists the rest; rsync reports those itself.
         if (r.ExitCode == 255 || r.TimedOut || (!r.Succeeded && r.Stdout.Length == 0))
         {
@@ -201,8 +207,21 @@ public static partial class RsyncTransfer
         File.Move(stampFile + ".tmp", stampFile, overwrite: true);
     }
 
-    internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what)
+    /// <summary>
+    /// The bound on a frozen transfer: <c>app.transferTimeoutSeconds</c> without a byte from the host. rsync's
+    /// own --timeout cannot see a frozen sender: the receiving side never times out and the generator counts
+    /// its own keep-alives, written into the connection's buffers, as progress; ssh's keep-alives are
+    /// answered by sshd, which is not frozen.
+    /// </summary>
+    public static Bound StallBound(AppConfig app) => new("app.transferTimeoutSeconds", app.TransferTimeoutSeconds);
+
+    /// <summary>The app's bandwidth limit, else its host's (KiB/s), or null for none.</summary>
+    public static int? BandwidthLimitKiBps(HostConfig host, AppConfig app) => app.BandwidthLimitKiBps ?? host.BandwidthLimitKiBps;
+
+    internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what, Log log)
     {
+        if (r.Fired is { } bound)
+            return log.BoundFired(bound, $"rsync of {what}", $"no data arrived from the host for {bound.Seconds.ToString(CultureInfo.InvariantCulture)} s (a frozen sender)");
         if (r.TimedOut) return new RunnerException(RunnerExit.Failure, $"rsync of {what} timed out");
         // rsync reports an ssh failure as 255 (or 12 when the connection closed during setup).
         if (r.ExitCode is 255 or 12 && r.Stderr.Contains("Host key", StringComparison.OrdinalIgnoreCase))
@@ -211,7 +230,7 @@ public static partial class RsyncTransfer
             $"rsync of {what} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
     }
 
-    internal static async Task<(ProcessResult Result, long Wire)> RunAsync(ImmutableArray<string> args, Log log, CancellationToken ct)
+    internal static async Task<(ProcessResult Result, long Wire)> RunAsync(ImmutableArray<string> args, Log log, CancellationToken ct, Bound? stall = null)
     {
         var lastProgress = DateTime.MinValue;
         var spec = new ProcessSpec("rsync", args)
@@ -228,9 +247,13 @@ public static partial class RsyncTransfer
                 }
             },
             OnStderrLine = line => log.Output("rsync", line),
+            Watchdogs = stall is null ? [] : [new Watchdog(stall, ProcessTree.SshBytesFromHost)],
         };
         var r = await ProcessRunner.RunAsync(spec, ct);
-        return (r, ParseStat(r.Stdout, "Total bytes sent") + ParseStat(r.Stdout, "Total bytes received"));
+        var wire = ParseStat(r.Stdout, "Total bytes sent") + ParseStat(r.Stdout, "Total bytes received");
+        if (r.Succeeded)
+            log.Info($"rsync: {wire.ToString(CultureInfo.InvariantCulture)} bytes over the wire in {r.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
+        return (r, wire);
     }
 
     [GeneratedRegex(@"^(?<name>[A-Za-z ]+):\s*(?<value>[\d,.]+)", RegexOptions.Multiline)]

@@ -65,6 +65,7 @@ internal static class BackupPlanner
                     IdentityFile = PodPaths.SshKeyDir + "/" + PodPaths.SshKeyFileName,
                     KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
                     Gated = gate is not null,
+                    BandwidthLimitKiBps = host.BandwidthLimitKiBps,
                 },
                 App = AppConfigOf(app),
             };
@@ -204,6 +205,7 @@ internal static class BackupPlanner
         ChangedFileRecopies = app.App.ChangedFileRecopies,
         ChangedFileIsFailure = app.App.ChangedFileIsFailure,
         ChecksumIntervalDays = app.App.ChecksumIntervalDays,
+        BandwidthLimitKiBps = app.App.BandwidthLimitKiBps,
         Hooks = new HooksConfig
         {
             Before = [.. app.App.Hooks.Before.Select(Hook)],
@@ -211,6 +213,7 @@ internal static class BackupPlanner
             StopServices = app.App.Hooks.StopServices,
             ComposeDirectory = app.App.Hooks.ComposeDirectory
                 ?? (app.App.Hooks.StopServices.IsEmpty ? null : app.App.Paths.FirstOrDefault()),
+            ComposeTimeoutSeconds = app.App.Hooks.ComposeTimeoutSeconds,
             Dumps = [.. app.App.Hooks.Dumps.Select(d => new DumpStream
             {
                 Name = d.Name, Command = d.Command, FileName = d.FileName, TimeoutSeconds = d.TimeoutSeconds,
