@@ -252,7 +252,7 @@ public static class BackupJob
         args.AddRange(["--", remoteCommand]);
         ctx.Log.Info($"restic backup started ({what} streamed as {fileName})");
         var (result, summary, _) = await restic.BackupAsync(args, ctx.Cancel, timeout?.Span,
-            stall is null ? null : new Watchdog(stall, ProcessTree.SshBytesFromHost));
+            stall is null ? null : new Watchdog(stall, ProcessTree.BytesRead));
         if (result.Succeeded && summary?.SnapshotId is not null)
         {
             ctx.Log.Info($"{what}: snapshot {summary.SnapshotId}, {summary.TotalBytesProcessed} bytes streamed");

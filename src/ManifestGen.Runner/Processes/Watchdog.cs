@@ -75,21 +75,29 @@ public sealed class Watchdog(Bound bound, Func<int, long?>? probe = null)
 public static class ProcessTree
 {
     /// <summary>
-    /// Bytes the tree's <c>ssh</c> processes wrote (their output: what arrived from the host), or null when
-    /// none runs yet or /proc cannot be read. ssh's own keep-alives are answered by sshd and never written
-    /// out, and rsync's keep-alives travel from this side: neither counts, so a frozen process on the host
-    /// shows as no progress while the connection itself stays up.
+    /// Bytes rsync's receiver has read (<c>rchar</c> of <c>/proc/PID/io</c>), or null when it does not run yet
+    /// or cannot be read. On a pull the receiver (the child rsync forks) reads only what the host's sender
+    /// sent, and the local files that data refers to; a frozen sender leaves the number still. Neither
+    /// the generator's keep-alives towards the sender nor ssh's own keep-alives are read by it.
     /// </summary>
-    public static long? SshBytesFromHost(int rootPid)
+    public static long? RsyncReceiverBytesRead(int rootPid) =>
+        Sum(Descendants(rootPid).Where(pid => pid != rootPid && Read($"/proc/{pid}/comm")?.Trim() == "rsync"));
+
+    /// <summary>
+    /// Bytes one process has read (<c>rchar</c>): for restic reading a stream from ssh, what arrived from the
+    /// host (and the repository's answers), which stops when the host's end freezes.
+    /// </summary>
+    public static long? BytesRead(int pid) => Sum([pid]);
+
+    private static long? Sum(IEnumerable<int> pids)
     {
         long total = 0;
         var found = false;
-        foreach (var pid in Descendants(rootPid))
+        foreach (var pid in pids)
         {
-            if (Read($"/proc/{pid}/comm")?.Trim() != "ssh") continue;
             if (Read($"/proc/{pid}/io") is not { } io) continue;
             foreach (var line in io.Split('\n'))
-                if (line.StartsWith("wchar:", StringComparison.Ordinal) &&
+                if (line.StartsWith("rchar:", StringComparison.Ordinal) &&
                     long.TryParse(line.AsSpan(6).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
                 {
                     total += bytes;

@@ -76,14 +76,14 @@ public static partial class RsyncTransfer
             // changed while the pass copied them, including those whose size and mtime were put back.
             // A listing that fails (host cut off, path gone) lets rsync run and report the cause itself; a
             // copy without both listings is still refused, since a change during it could not be ruled out.
-            var (before, whyNot) = await FileStatesAsync(ssh, app, hostPath, log, ct);
+            var (before, whyNot) = await FileStatesAsync(ssh, hostPath, log, ct);
             for (var pass = 0; pass <= app.ChangedFileRecopies; pass++)
             {
                 var verify = pass > 0;
                 var moved = ImmutableArray<string>.Empty;
                 if (verify)
                 {
-                    var (after, whyNotAfter) = await FileStatesAsync(ssh, app, hostPath, log, ct);
+                    var (after, whyNotAfter) = await FileStatesAsync(ssh, hostPath, log, ct);
                     if (after is null) throw NotListed(hostPath, "after", whyNotAfter);
                     moved = MovedFiles(before!, after);
                     before = after;
@@ -128,13 +128,9 @@ public static partial class RsyncTransfer
     /// or null and why not.
     /// </summary>
     public static async Task<(ImmutableDictionary<string, FileState>? States, string? WhyNot)> FileStatesAsync(
-        SshSession ssh, AppConfig app, string hostPath, Log log, CancellationToken ct)
+        SshSession ssh, string hostPath, Log log, CancellationToken ct)
     {
-        // find streams its listing as it walks: a listing that stops arriving is a frozen host like a stalled rsync.
-        var bound = StallBound(app);
-        var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct,
-            stall: new Watchdog(bound, ProcessTree.SshBytesFromHost));
-        if (r.Fired is { } fired) throw log.BoundFired(fired, $"listing the file states of {hostPath}", $"nothing arrived from the host for {fired.Seconds} s");
+        var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct);
         // find exits 1 when it could not read some folders and still lists the rest; rsync reports those itself.
         if (r.ExitCode == 255 || r.TimedOut || (!r.Succeeded && r.Stdout.Length == 0))
         {
@@ -247,7 +243,7 @@ public static partial class RsyncTransfer
                 }
             },
             OnStderrLine = line => log.Output("rsync", line),
-            Watchdogs = stall is null ? [] : [new Watchdog(stall, ProcessTree.SshBytesFromHost)],
+            Watchdogs = stall is null ? [] : [new Watchdog(stall, ProcessTree.RsyncReceiverBytesRead)],
         };
         var r = await ProcessRunner.RunAsync(spec, ct);
         var wire = ParseStat(r.Stdout, "Total bytes sent") + ParseStat(r.Stdout, "Total bytes received");
