@@ -252,7 +252,8 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
     public static void Throw(ProcessResult r, string what)
     {
         if (r.Succeeded) return;
-        if (r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{what} timed out");
+        // A named bound that fired left its own line (what waited, why, which bound) last on stderr.
+        if (r.TimedOut) throw new RunnerException(RunnerExit.Failure, r.Fired is null ? $"{what} timed out" : Remote.SshSession.LastLine(r.Stderr));
         var outcome = ResticExit.Classify(r.ExitCode);
         throw new RunnerException(ResticExit.ToRunnerExit(outcome, partialIsFailure: true),
             $"{what}: {ResticExit.Describe(outcome, r.ExitCode)}: {Remote.SshSession.LastLine(r.Stderr)}");
