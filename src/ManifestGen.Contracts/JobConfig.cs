@@ -116,6 +116,12 @@ public sealed record RepositoryConfig
     /// <summary>Bounded wait for a lock held by another job (restic --retry-lock).</summary>
     [JsonRequired]
     public int RetryLockSeconds { get; init; } = 300;
+    /// <summary>
+    /// Seconds a repository request may go unanswered (restic's --stuck-request-timeout) before the run
+    /// fails, instead of restic retrying a repository that stopped answering for up to 15 minutes a request.
+    /// </summary>
+    [JsonRequired]
+    public int StallTimeoutSeconds { get; init; } = 300;
 }
 
 public sealed record HostConfig
@@ -140,6 +146,8 @@ public sealed record HostConfig
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Gated { get; init; }
+    /// <summary>Bandwidth limit of this host's backups in KiB/s (rsync --bwlimit, restic --limit-upload/--limit-download); an app's own limit wins. Null: none.</summary>
+    public int? BandwidthLimitKiBps { get; init; }
     /// <summary>
     /// The gate's allow-lists this job was rendered with (gated hosts): the runner sends the version of the
     /// one its key uses before anything else, and names the file to install when the gate runs another.
@@ -213,6 +221,8 @@ public sealed record AppConfig
     /// <summary>Compress on the wire (rsync --compress --compress-choice=zstd; ssh for tar/sshfs).</summary>
     [JsonRequired]
     public bool CompressTransfer { get; init; } = true;
+    /// <summary>This app's bandwidth limit in KiB/s, instead of its host's. Null: the host's (or none).</summary>
+    public int? BandwidthLimitKiBps { get; init; }
 }
 
 public sealed record HooksConfig
@@ -240,6 +250,9 @@ public sealed record HooksConfig
 
     public const int DefaultSwitchDelaySeconds = 300;
     public const int MaxSwitchDelaySeconds = 3600;
+    /// <summary>Bound of each compose call (list, stop, start): a hung `docker compose stop` fails the run after it.</summary>
+    [JsonRequired]
+    public int ComposeTimeoutSeconds { get; init; } = RemoteCommands.ComposeTimeoutSeconds;
     /// <summary>Dumps streamed straight into restic as their own snapshot (--stdin-from-command, tag dump).</summary>
     [JsonRequired]
     public ImmutableArray<DumpStream> Dumps { get; init; } = [];

@@ -42,6 +42,8 @@ public static class JobConfigRules
         // deadline does, or the pod is killed while it waits and the run ends without its own clear exit 11.
         else if (config.ActiveDeadlineSeconds is { } deadline && repo.RetryLockSeconds >= deadline)
             Add("repository.retryLockSeconds", $"{repo.RetryLockSeconds} is not shorter than the job's activeDeadlineSeconds ({deadline}): the job would be killed while it waits for a lock");
+        if (repo.StallTimeoutSeconds <= 0)
+            Add("repository.stallTimeoutSeconds", $"{repo.StallTimeoutSeconds} must be positive");
         // The runner's shutdown steps are shares of this period; below the minimum they are too short.
         if (config.TerminationGracePeriodSeconds < ShutdownBudget.MinimumGracePeriodSeconds)
             Add("terminationGracePeriodSeconds", $"{config.TerminationGracePeriodSeconds} is too short (at least {ShutdownBudget.MinimumGracePeriodSeconds})");
@@ -104,6 +106,7 @@ public static class JobConfigRules
             foreach (var (field, list) in new[] { ("host.allowLists.backup.version", lists.Backup), ("host.allowLists.restore.version", lists.Restore) })
                 if (!GateAllowList.IsVersion(list.Version))
                     add(field, $"'{list.Version}' is not an allow-list version (16 lower-case hex digits)");
+        BandwidthLimit("host.bandwidthLimitKiBps", host.BandwidthLimitKiBps, add);
     }
 
     private static void CheckApp(AppConfig app, Action<string, string> add, Action<string, string> absolute)
@@ -124,6 +127,7 @@ public static class JobConfigRules
             add("app.changedFileRecopies", $"{app.ChangedFileRecopies} is negative");
         if (app.ChecksumIntervalDays < 0)
             add("app.checksumIntervalDays", $"{app.ChecksumIntervalDays} is negative (0 means every run)");
+        BandwidthLimit("app.bandwidthLimitKiBps", app.BandwidthLimitKiBps, add);
         var hooks = app.Hooks;
         CheckCommands("app.hooks.before", hooks.Before, add);
         CheckCommands("app.hooks.after", hooks.After, add);
@@ -135,6 +139,8 @@ public static class JobConfigRules
             NoNul("app.hooks.composeDirectory", dir, add);
         if (hooks.SwitchDelaySeconds is < 1 or > HooksConfig.MaxSwitchDelaySeconds)
             add("app.hooks.switchDelaySeconds", $"{hooks.SwitchDelaySeconds} is not from 1 to {HooksConfig.MaxSwitchDelaySeconds}");
+        if (hooks.ComposeTimeoutSeconds <= 0)
+            add("app.hooks.composeTimeoutSeconds", $"{hooks.ComposeTimeoutSeconds} must be positive");
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < hooks.Dumps.Length; i++)
         {
@@ -161,6 +167,16 @@ public static class JobConfigRules
             if (commands[i].TimeoutSeconds <= 0)
                 add($"{field}[{i}].timeoutSeconds", $"{commands[i].TimeoutSeconds} must be positive");
         }
+    }
+
+    /// <summary>
+    /// rsync's --bwlimit and restic's --limit-upload/--limit-download take whole KiB/s; 0 would mean no limit
+    /// to rsync, so "none" is written by leaving the field out.
+    /// </summary>
+    private static void BandwidthLimit(string field, int? value, Action<string, string> add)
+    {
+        if (value is <= 0)
+            add(field, $"{value} must be a positive number of KiB/s (leave it out for no limit)");
     }
 
     /// <summary>A Kubernetes object name short enough for a label value: what the generator names its jobs.</summary>

@@ -88,10 +88,10 @@ public static partial class RemoteCommands
     private static string Compose(string directory, string verb, IEnumerable<string> services) =>
         "cd " + ShellQuote.Quote(directory) + " && docker compose " + verb + (services.Any() ? " " + ShellQuote.Join(services) : "");
 
-    /// <summary>`docker compose ps --services --status running` in the compose directory.</summary>
-    /// <summary>How long one compose command (list running services, stop, start) may take on the host.</summary>
+    /// <summary>The default of <c>hooks.composeTimeoutSeconds</c>: how long one compose command (list running services, stop, start) may take on the host.</summary>
     public const int ComposeTimeoutSeconds = 300;
 
+    /// <summary>`docker compose ps --services --status running` in the compose directory.</summary>
     public static string ComposeRunning(string directory) => Compose(directory, "ps --services --status running", []);
 
     public static string ComposeStop(string directory, IEnumerable<string> services) => Compose(directory, "stop", services);

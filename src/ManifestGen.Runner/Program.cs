@@ -139,6 +139,8 @@ public static class Program
             }
         }
 
+        // Every job's summary says which named bound ended a wait, whichever step it bounded.
+        summary = summary with { BoundsFired = log.BoundsFired };
         if (!dataOnStdout || summary.Outcome == Outcome.Failure)
         {
             stdout.WriteLine(summary.ToJsonLine());

@@ -20,6 +20,8 @@ public sealed class RestServer : IAsyncDisposable
     public string Url { get; }
     public ImmutableDictionary<string, string> PasswordFiles { get; }
     public string Log => _process.Stdout + "\n" + _process.Stderr;
+    /// <summary>The server's process: a test freezes it (SIGSTOP) to make a repository that stops answering.</summary>
+    public int Pid => _process.Id;
 
     private RestServer(TempDir dir, BackgroundProcess process, string url, ImmutableDictionary<string, string> passwordFiles)
     {

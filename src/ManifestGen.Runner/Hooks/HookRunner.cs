@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using ManifestGen.Contracts;
+using ManifestGen.Runner.Processes;
 using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Reporting;
 
@@ -13,7 +14,8 @@ namespace ManifestGen.Runner.Hooks;
 /// </summary>
 public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
 {
-    private static readonly TimeSpan ComposeTimeout = TimeSpan.FromSeconds(RemoteCommands.ComposeTimeoutSeconds);
+    /// <summary>Each compose call is bounded by the app's setting, so a hung `compose stop` cannot hold the run until its deadline.</summary>
+    private readonly Bound _composeBound = new("app.hooks.composeTimeoutSeconds", hooks.ComposeTimeoutSeconds);
 
     public async Task RunCommandsAsync(string phase, ImmutableArray<HookCommand> commands, CancellationToken ct)
     {
@@ -22,11 +24,12 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
             var hook = commands[i];
             var name = $"hook {phase}[{(i + 1).ToString(CultureInfo.InvariantCulture)}]";
             log.Info($"{name}: {hook.Run}");
-            var r = await ssh.RunAsync(hook.Run, TimeSpan.FromSeconds(hook.TimeoutSeconds), ct,
-                line => log.Output(name, line), line => log.Output(name, line));
+            var bound = new Bound($"app.hooks.{phase}[{i.ToString(CultureInfo.InvariantCulture)}].timeoutSeconds", hook.TimeoutSeconds);
+            var r = await ssh.RunAsync(hook.Run, bound.Span, ct,
+                line => log.Output(name, line), line => log.Output(name, line), timeoutBound: bound);
             if (r.ExitCode == 255 && !r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{name}: {ssh.DescribeFailure(r)}");
-            if (r.TimedOut)
-                throw new RunnerException(RunnerExit.Failure, $"{name} timed out after {hook.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s");
+            if (r.Fired is { } fired)
+                throw log.BoundFired(fired, name, $"still running after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s");
             if (r.ExitCode != 0)
                 throw new RunnerException(RunnerExit.Failure, $"{name} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)})");
         }
@@ -39,7 +42,9 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
     public async Task<ImmutableArray<string>> RunningServicesAsync(CancellationToken ct)
     {
         if (hooks.StopServices.IsEmpty) return [];
-        var r = await ssh.RunAsync(RemoteCommands.ComposeRunning(ComposeDirectory), ComposeTimeout, ct);
+        var r = await ssh.RunAsync(RemoteCommands.ComposeRunning(ComposeDirectory), _composeBound.Span, ct, timeoutBound: _composeBound);
+        if (r.Fired is { } fired)
+            throw log.BoundFired(fired, "listing the running compose services", $"no answer after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s");
         if (r.ExitCode != 0)
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot list running compose services (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
@@ -61,8 +66,10 @@ public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
         if (services.IsEmpty) return;
         var name = $"compose {verb}";
         log.Info($"{name}: {string.Join(' ', services)}");
-        var r = await ssh.RunAsync(command, ComposeTimeout, ct,
-            line => log.Output(name, line), line => log.Output(name, line));
+        var r = await ssh.RunAsync(command, _composeBound.Span, ct,
+            line => log.Output(name, line), line => log.Output(name, line), timeoutBound: _composeBound);
+        if (r.Fired is { } fired)
+            throw log.BoundFired(fired, $"{name} {string.Join(' ', services)}", $"still running after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s");
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"{name} {string.Join(' ', services)} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");

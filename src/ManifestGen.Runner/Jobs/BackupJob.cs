@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using ManifestGen.Contracts;
 using ManifestGen.Runner.Hooks;
+using ManifestGen.Runner.Processes;
 using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Restic;
 using ManifestGen.Runner.Reporting;
@@ -278,7 +279,7 @@ public static class BackupJob
     /// </summary>
     private static async Task<BackupSummary> StreamAsync(
         RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app,
-        string fileName, string remoteCommand, ImmutableArray<string> tags, TimeSpan? timeout, string what)
+        string fileName, string remoteCommand, ImmutableArray<string> tags, Bound? timeout, Bound? stall, string what)
     {
         var args = new List<string> { "--host", host.Name };
         args.AddRange(TagArgs(tags));
@@ -286,7 +287,8 @@ public static class BackupJob
         args.AddRange(ssh.SshCommand(app.CompressTransfer));
         args.AddRange(["--", remoteCommand]);
         ctx.Log.Info($"restic backup started ({what} streamed as {fileName})");
-        var (result, summary, _) = await restic.BackupAsync(args, ctx.Cancel, timeout);
+        var (result, summary, _) = await restic.BackupAsync(args, ctx.Cancel, timeout?.Span,
+            stall is null ? null : new Watchdog(stall, ProcessTree.BytesRead));
         if (result.Succeeded && summary?.SnapshotId is not null)
         {
             ctx.Log.Info($"{what}: snapshot {summary.SnapshotId}, {summary.TotalBytesProcessed} bytes streamed");
@@ -299,8 +301,10 @@ public static class BackupJob
             var f = await restic.RunAsync(["forget", orphan], budget.Token);
             if (!f.Succeeded) ctx.Log.Error($"could not forget snapshot {orphan} of the failed {what}: remove it by hand");
         }
-        if (result.TimedOut)
-            throw new RunnerException(RunnerExit.Failure, $"{what} timed out after {timeout!.Value.TotalSeconds} s");
+        if (result.Fired is { } fired && fired == stall)
+            throw ctx.Log.BoundFired(fired, what, $"nothing arrived from the host for {fired.Seconds} s (a frozen stream)");
+        if (result.Fired is null && result.TimedOut && timeout is { } bound)
+            throw ctx.Log.BoundFired(bound, what, $"still streaming after {bound.Seconds} s");
         ResticClient.Throw(result with { ExitCode = result.ExitCode == 0 ? 1 : result.ExitCode }, $"{what} into restic");
         throw new UnreachableException();
     }
@@ -308,10 +312,13 @@ public static class BackupJob
     private static Task<BackupSummary> DumpAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app, DumpStream dump)
     {
         // dump.FileName is a plain file name: JobConfigRules refused anything else when the configuration was loaded.
-        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command,
-            Tags(app, SnapshotTags.Dump, SnapshotTags.DumpName(dump.Name)), TimeSpan.FromSeconds(dump.TimeoutSeconds), $"dump {dump.Name}");
+        var index = app.Hooks.Dumps.IndexOf(dump);
+        return StreamAsync(ctx, restic, ssh, host, app, dump.FileName, dump.Command, Tags(app, SnapshotTags.Dump, SnapshotTags.DumpName(dump.Name)),
+            new Bound($"app.hooks.dumps[{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}].timeoutSeconds", dump.TimeoutSeconds), null, $"dump {dump.Name}");
     }
 
+    // A tar stream that stops arriving (tar frozen on the host) is bounded like a frozen rsync.
     private static Task<BackupSummary> TarAsync(RunContext ctx, ResticClient restic, SshSession ssh, HostConfig host, AppConfig app) =>
-        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteCommands.TarStream(app), Tags(app, SnapshotTags.TarStream), null, "tar stream");
+        StreamAsync(ctx, restic, ssh, host, app, app.Name + ".tar", RemoteCommands.TarStream(app), Tags(app, SnapshotTags.TarStream), null,
+            RsyncTransfer.StallBound(app), "tar stream");
 }

@@ -331,6 +331,6 @@ public static class RestoreJob
             .AddRange("--mkpath", isDir ? staged + "/" : staged,
                 SshSession.Alias + ":" + (isDir ? hostPath.TrimEnd('/') + "/" : hostPath.TrimEnd('/')));
         var (res, _) = await RsyncTransfer.RunAsync(rsync, ctx.Log, ctx.Cancel);
-        if (!res.Succeeded) throw RsyncTransfer.Failure(ssh, res, hostPath);
+        if (!res.Succeeded) throw RsyncTransfer.Failure(ssh, res, hostPath, ctx.Log);
     }
 }

@@ -33,7 +33,9 @@ public sealed class RunContext : IDisposable
     public ShutdownBudget Budget { get; }
     public TimeSpan Elapsed => _started.Elapsed;
 
-    public ResticClient Restic() => new(Config.Repository, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds));
+    /// <summary>restic for this job; a backup's configuration paces a REST repository with the app's (or host's) bandwidth limit.</summary>
+    public ResticClient Restic() => new(Config.Repository, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds),
+        bandwidthLimitKiBps: Config.App?.BandwidthLimitKiBps ?? Config.Host?.BandwidthLimitKiBps);
 
     /// <summary>
     /// restic on another copy of the repository than the configuration's (a recovery on a machine outside

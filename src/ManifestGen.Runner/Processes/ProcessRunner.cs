@@ -85,9 +85,13 @@ public static class ProcessRunner
             // The process exited without reading its input; its exit code tells what happened.
         }
 
-        using var timeoutCts = spec.Timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token);
+        using var timeoutCts = (spec.Timeout ?? spec.TimeoutBound?.Span) is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
+        using var stallCts = new CancellationTokenSource();
+        using var watchStop = new CancellationTokenSource();
+        var watch = Task.WhenAll(spec.Watchdogs.Select(w => w.WatchAsync(process.Id, stallCts, watchStop.Token)));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutCts.Token, stallCts.Token);
         var timedOut = false;
+        Bound? fired = null;
         try
         {
             await process.WaitForExitAsync(linked.Token);
@@ -95,6 +99,7 @@ public static class ProcessRunner
         catch (OperationCanceledException)
         {
             timedOut = !cancellationToken.IsCancellationRequested;
+            if (timedOut) fired = stallCts.IsCancellationRequested ? spec.Watchdogs.First(w => w.HasFired).Bound : spec.TimeoutBound;
             Signals.Send(process.Id, spec.InterruptSignal);
             using var grace = new CancellationTokenSource(spec.InterruptGrace);
             try
@@ -107,9 +112,11 @@ public static class ProcessRunner
                 await process.WaitForExitAsync(CancellationToken.None);
             }
         }
+        await watchStop.CancelAsync();
+        await watch;
         // Output pipes may stay open in grandchildren (ssh ControlMaster, daemons): wait boundedly.
         await Task.WhenAny(Task.WhenAll(stdoutDone.Task, stderrDone.Task), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
-        var result = new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), started.Elapsed, timedOut);
+        var result = new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), started.Elapsed, timedOut) { Fired = fired };
         if (!timedOut) cancellationToken.ThrowIfCancellationRequested();
         if (handlerError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handlerError);
         return result;

@@ -10,6 +10,10 @@ public sealed record ProcessSpec(string FileName, ImmutableArray<string> Argumen
     public string? WorkingDirectory { get; init; }
     /// <summary>Hard limit; on expiry the process is interrupted like on cancellation.</summary>
     public TimeSpan? Timeout { get; init; }
+    /// <summary>The setting <see cref="Timeout"/> comes from, so the result can name the bound that fired; null for fixed limits.</summary>
+    public Bound? TimeoutBound { get; init; }
+    /// <summary>Each interrupts the process when it sees no progress for its bound (a frozen peer, a repository that stopped answering).</summary>
+    public ImmutableArray<Watchdog> Watchdogs { get; init; } = [];
     /// <summary>How long an interrupted process may take to clean up (restic removes its lock) before it is killed.</summary>
     public TimeSpan InterruptGrace { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Signal sent first on cancellation: SIGINT makes restic clean up; SIGTERM suits most others.</summary>
@@ -28,4 +32,6 @@ public sealed record ProcessSpec(string FileName, ImmutableArray<string> Argumen
 public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, TimeSpan Duration, bool TimedOut)
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut;
+    /// <summary>The named bound that ended the process (its timeout's setting or its stall watchdog), if one did.</summary>
+    public Bound? Fired { get; init; }
 }

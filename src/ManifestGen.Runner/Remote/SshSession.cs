@@ -76,7 +76,7 @@ public sealed class SshSession
     /// <summary>Runs one command line in the remote user's shell. Build it with <see cref="ShellQuote"/>.</summary>
     public Task<ProcessResult> RunAsync(
         string remoteCommand, TimeSpan timeout, CancellationToken ct,
-        Action<string>? onStdout = null, Action<string>? onStderr = null, string? stdin = null)
+        Action<string>? onStdout = null, Action<string>? onStderr = null, string? stdin = null, Bound? timeoutBound = null, Watchdog? stall = null)
     {
         var cmd = SshCommand(compress: false);
         var spec = new ProcessSpec(cmd[0], [.. cmd.Skip(1), "--", remoteCommand])
@@ -87,6 +87,8 @@ public sealed class SshSession
             OnStdoutLine = onStdout,
             OnStderrLine = onStderr,
             StandardInput = stdin,
+            TimeoutBound = timeoutBound,
+            Watchdogs = stall is null ? [] : [stall],
         };
         return ProcessRunner.RunAsync(spec, ct);
     }

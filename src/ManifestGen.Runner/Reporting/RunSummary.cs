@@ -40,6 +40,8 @@ public sealed record RunSummary
     /// </summary>
     public string? InstallHostFile { get; init; }
     public string? Error { get; init; }
+    /// <summary>The named bounds that ended a wait in this run ("app.transferTimeoutSeconds = 20"), in order.</summary>
+    public ImmutableArray<string> BoundsFired { get; init; } = [];
 
     private static readonly JsonSerializerOptions Options = new()
     {

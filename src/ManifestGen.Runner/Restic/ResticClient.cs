@@ -14,7 +14,7 @@ namespace ManifestGen.Runner.Restic;
 /// file: never into the rest: URL, which restic may print, nor onto a command line.
 /// Cancellation sends SIGINT and waits, so restic removes its own lock.
 /// </summary>
-public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interruptGrace, string executable = "restic")
+public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interruptGrace, string executable = "restic", int? bandwidthLimitKiBps = null)
 {
     public RepositoryConfig Repository => repo;
 
@@ -74,11 +74,11 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
     /// </summary>
     public async Task<ProcessResult> RunAsync(
         IEnumerable<string> args, CancellationToken ct, bool locking = true,
-        Action<string>? onStdout = null, TimeSpan? timeout = null, bool echoStderr = true, Action<string>? onStderr = null)
+        Action<string>? onStdout = null, TimeSpan? timeout = null, bool echoStderr = true, Action<string>? onStderr = null, Watchdog? stall = null)
     {
         var list = args.ToList();
         Action<string>? stderr = onStderr ?? (echoStderr ? line => log.Output("restic", line) : null);
-        if (!locking || list.Count == 0) return await RunOnceAsync([.. list], ct, onStdout, timeout, stderr);
+        if (!locking || list.Count == 0) return await RunOnceAsync([.. list], ct, onStdout, timeout, stderr, stall);
         var inv = CultureInfo.InvariantCulture;
         var bound = TimeSpan.FromSeconds(repo.RetryLockSeconds);
         var waited = System.Diagnostics.Stopwatch.StartNew();
@@ -86,7 +86,7 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
         {
             var slice = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, Math.Min((bound - waited.Elapsed).TotalSeconds, LockWaitSlice(bound).TotalSeconds))));
             // Global flags go right after the subcommand: anything after "--" belongs to paths or a command.
-            var r = await RunOnceAsync([list[0], "--retry-lock", slice.TotalSeconds.ToString(inv) + "s", .. list.Skip(1)], ct, onStdout, timeout, stderr);
+            var r = await RunOnceAsync([list[0], "--retry-lock", slice.TotalSeconds.ToString(inv) + "s", .. list.Skip(1)], ct, onStdout, timeout, stderr, stall);
             if (ResticExit.Classify(r.ExitCode) != ResticOutcome.Locked || r.TimedOut) return r;
             var holder = r.Stderr.Split('\n').FirstOrDefault(l => l.Contains("already locked", StringComparison.Ordinal))?.Trim() ?? "(holder not printed)";
             if (waited.Elapsed >= bound)
@@ -102,19 +102,83 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
         }
     }
 
-    private Task<ProcessResult> RunOnceAsync(
-        ImmutableArray<string> argv, CancellationToken ct, Action<string>? onStdout, TimeSpan? timeout, Action<string>? onStderr)
+    /// <summary>The bound on a repository that stops answering (<see cref="RepositoryConfig.StallTimeoutSeconds"/>).</summary>
+    public Bound StallBound => new("repository.stallTimeoutSeconds", repo.StallTimeoutSeconds);
+
+    /// <summary>A REST server: the only repository whose traffic the bandwidth limit paces (a mounted volume's is the node's).</summary>
+    public bool IsRest => repo.Location.StartsWith("rest:", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Global options of every repository command, after the subcommand: restic's own stuck-request bound set
+    /// to the stall bound, and the bandwidth limit for a REST server.
+    /// </summary>
+    public ImmutableArray<string> GlobalArgs()
     {
-        var spec = new ProcessSpec(executable, argv)
+        var inv = CultureInfo.InvariantCulture;
+        var args = ImmutableArray.CreateBuilder<string>();
+        args.AddRange("--stuck-request-timeout", repo.StallTimeoutSeconds.ToString(inv) + "s");
+        if (IsRest && bandwidthLimitKiBps is { } limit)
+            args.AddRange("--limit-upload", limit.ToString(inv), "--limit-download", limit.ToString(inv));
+        return args.ToImmutable();
+    }
+
+    private async Task<ProcessResult> RunOnceAsync(
+        ImmutableArray<string> argv, CancellationToken ct, Action<string>? onStdout, TimeSpan? timeout, Action<string>? onStderr, Watchdog? stall = null)
+    {
+        var stalled = new RepositoryStall(StallBound);
+        var spec = new ProcessSpec(executable, [argv[0], .. GlobalArgs(), .. argv.Skip(1)])
         {
             Environment = Environment,
             Timeout = timeout,
             InterruptSignal = Signals.SIGINT,
             InterruptGrace = interruptGrace,
             OnStdoutLine = onStdout,
-            OnStderrLine = onStderr,
+            OnStderrLine = line =>
+            {
+                stalled.OnStderr(line);
+                onStderr?.Invoke(line);
+            },
+            Watchdogs = stall is null ? [stalled.Watchdog] : [stalled.Watchdog, stall],
         };
-        return ProcessRunner.RunAsync(spec, ct);
+        var r = await ProcessRunner.RunAsync(spec, ct);
+        // The transfer's bound (a frozen tar stream) is the caller's to report; the repository's is reported here.
+        if (r.Fired is { } fired && fired == StallBound)
+        {
+            var e = log.BoundFired(fired, $"restic {argv[0]}", $"the repository did not answer for {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s ({stalled.LastError ?? "no answer"})");
+            return r with { Stderr = r.Stderr.TrimEnd('\n') + "\n" + e.Message + "\n" };
+        }
+        return r;
+    }
+
+    /// <summary>
+    /// Reads restic's retry reports. restic retries a failing request for up to 15 minutes, and one that
+    /// gets no answer for --stuck-request-timeout ("request timeout") again and again: a request reported
+    /// stuck has waited the whole bound, so the watchdog fires at once; other failures fire it when they
+    /// go on, without "operation successful after", for the bound. Between retries the process counts as
+    /// making progress, so the watchdog never fires on healthy slow work.
+    /// </summary>
+    private sealed class RepositoryStall
+    {
+        private volatile bool _retrying;
+        private long _ticks;
+
+        public RepositoryStall(Bound bound) =>
+            Watchdog = new Watchdog(bound, _ => _retrying ? -1 : Interlocked.Increment(ref _ticks));
+
+        public Watchdog Watchdog { get; }
+        public string? LastError { get; private set; }
+
+        public void OnStderr(string line)
+        {
+            if (line.Contains(" returned error, retrying after ", StringComparison.Ordinal))
+            {
+                LastError = line.Trim();
+                _retrying = true;
+                if (line.EndsWith("request timeout", StringComparison.Ordinal)) Watchdog.Fire();
+            }
+            else if (line.Contains(" operation successful after ", StringComparison.Ordinal))
+                _retrying = false;
+        }
     }
 
     /// <summary>
@@ -132,7 +196,8 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
     /// restic backup --json: progress goes to the log; returns the summary line and the items restic
     /// reported errors for (the unreadable files of an exit 3).
     /// </summary>
-    public async Task<(ProcessResult Result, BackupSummary? Summary, ImmutableArray<string> ErrorItems)> BackupAsync(IEnumerable<string> args, CancellationToken ct, TimeSpan? timeout = null)
+    public async Task<(ProcessResult Result, BackupSummary? Summary, ImmutableArray<string> ErrorItems)> BackupAsync(
+        IEnumerable<string> args, CancellationToken ct, TimeSpan? timeout = null, Watchdog? stall = null)
     {
         BackupSummary? summary = null;
         var errors = ImmutableArray.CreateBuilder<string>();
@@ -161,7 +226,7 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
                 root.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } path)
                 lock (errors) errors.Add(path);
         }
-        var r = await RunAsync(["backup", "--json", .. args], ct, onStdout: OnLine, timeout: timeout, onStderr: OnError);
+        var r = await RunAsync(["backup", "--json", .. args], ct, onStdout: OnLine, timeout: timeout, onStderr: OnError, stall: stall);
         return (r, summary, errors.ToImmutable());
     }
 
@@ -187,7 +252,8 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
     public static void Throw(ProcessResult r, string what)
     {
         if (r.Succeeded) return;
-        if (r.TimedOut) throw new RunnerException(RunnerExit.Failure, $"{what} timed out");
+        // A named bound that fired left its own line (what waited, why, which bound) last on stderr.
+        if (r.TimedOut) throw new RunnerException(RunnerExit.Failure, r.Fired is null ? $"{what} timed out" : Remote.SshSession.LastLine(r.Stderr));
         var outcome = ResticExit.Classify(r.ExitCode);
         throw new RunnerException(ResticExit.ToRunnerExit(outcome, partialIsFailure: true),
             $"{what}: {ResticExit.Describe(outcome, r.ExitCode)}: {Remote.SshSession.LastLine(r.Stderr)}");

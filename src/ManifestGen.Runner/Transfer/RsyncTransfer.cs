@@ -25,7 +25,7 @@ public static partial class RsyncTransfer
     /// <c>user.rsync.*</c> xattrs of the mirror instead of needing root; restic stores and restores those
     /// xattrs; as the sender (restore) it reads them back, so the host's root receiver gets its real owners.
     /// </summary>
-    public static ImmutableArray<string> BaseArgs(SshSession ssh, bool compress)
+    public static ImmutableArray<string> BaseArgs(SshSession ssh, bool compress, int? bandwidthLimitKiBps = null)
     {
         var args = ImmutableArray.CreateBuilder<string>();
         // --fake-super applies to this side only (rsync does not pass it to the remote end).
@@ -33,6 +33,8 @@ public static partial class RsyncTransfer
         if (!ssh.Host.Gated) args.Add("--secluded-args");
         args.AddRange("--stats", "--no-human-readable", "--info=progress2", "-e", ssh.RsyncShell);
         if (compress) args.AddRange("--compress", "--compress-choice=zstd");
+        // rsync's unit is KiB/s; the sender (the host, on a pull) paces what it writes to the connection.
+        if (bandwidthLimitKiBps is { } limit) args.Add("--bwlimit=" + limit.ToString(CultureInfo.InvariantCulture));
         return args.ToImmutable();
     }
 
@@ -123,14 +125,14 @@ public static partial class RsyncTransfer
     private static async Task<(ProcessResult Result, long Wire)> PassAsync(
         SshSession ssh, AppConfig app, string hostPath, bool checksum, bool verify, Log log, ImmutableArray<string>.Builder warnings, CancellationToken ct)
     {
-        var r = await RunAsync(PassArgs(ssh, app, hostPath, checksum, verify), log, ct);
+        var r = await RunAsync(PassArgs(ssh, app, hostPath, checksum, verify), log, ct, StallBound(app));
         if (r.Result.ExitCode == 24)
         {
             var w = $"rsync: some files of {hostPath} vanished during the transfer (exit 24)";
             log.Warn(w);
             if (!warnings.Contains(w)) warnings.Add(w);
         }
-        else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath);
+        else if (!r.Result.Succeeded) throw Failure(ssh, r.Result, hostPath, log);
         return r;
     }
 
@@ -138,9 +140,9 @@ public static partial class RsyncTransfer
     {
         var parent = Path.GetDirectoryName(LocalPaths.For(app.LocalRoot, hostPath)) ?? "/";
         Directory.CreateDirectory(parent);
-        var args = BaseArgs(ssh, app.CompressTransfer).ToBuilder();
-        // A frozen peer (the host's rsync stalled while SSH keep-alives are still answered) fails the
-        // transfer after this many seconds without data, instead of holding the services stopped.
+        var args = BaseArgs(ssh, app.CompressTransfer, BandwidthLimitKiBps(ssh.Host, app)).ToBuilder();
+        // rsync's own --timeout ends a transfer whose connection went quiet both ways; a frozen sender
+        // behind a live connection is the runner's watchdog's (StallBound).
         args.AddRange("--delete", "--timeout=" + app.TransferTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
         if (checksum && !verify) args.Add("--checksum");
         // Verification compares modification times to the nanosecond (rsync's default is whole seconds,
@@ -274,8 +276,21 @@ public static partial class RsyncTransfer
         File.Move(stampFile + ".tmp", stampFile, overwrite: true);
     }
 
-    internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what)
+    /// <summary>
+    /// The bound on a frozen transfer: <c>app.transferTimeoutSeconds</c> without a byte from the host. rsync's
+    /// own --timeout cannot see a frozen sender: the receiving side never times out and the generator counts
+    /// its own keep-alives, written into the connection's buffers, as progress; ssh's keep-alives are
+    /// answered by sshd, which is not frozen.
+    /// </summary>
+    public static Bound StallBound(AppConfig app) => new("app.transferTimeoutSeconds", app.TransferTimeoutSeconds);
+
+    /// <summary>The app's bandwidth limit, else its host's (KiB/s), or null for none.</summary>
+    public static int? BandwidthLimitKiBps(HostConfig host, AppConfig app) => app.BandwidthLimitKiBps ?? host.BandwidthLimitKiBps;
+
+    internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what, Log log)
     {
+        if (r.Fired is { } bound)
+            return log.BoundFired(bound, $"rsync of {what}", $"no data arrived from the host for {bound.Seconds.ToString(CultureInfo.InvariantCulture)} s (a frozen sender)");
         if (r.TimedOut) return new RunnerException(RunnerExit.Failure, $"rsync of {what} timed out");
         // rsync reports an ssh failure as 255 (or 12 when the connection closed during setup).
         if (r.ExitCode is 255 or 12 && r.Stderr.Contains("Host key", StringComparison.OrdinalIgnoreCase))
@@ -284,7 +299,7 @@ public static partial class RsyncTransfer
             $"rsync of {what} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
     }
 
-    internal static async Task<(ProcessResult Result, long Wire)> RunAsync(ImmutableArray<string> args, Log log, CancellationToken ct)
+    internal static async Task<(ProcessResult Result, long Wire)> RunAsync(ImmutableArray<string> args, Log log, CancellationToken ct, Bound? stall = null)
     {
         var lastProgress = DateTime.MinValue;
         var spec = new ProcessSpec("rsync", args)
@@ -301,9 +316,13 @@ public static partial class RsyncTransfer
                 }
             },
             OnStderrLine = line => log.Output("rsync", line),
+            Watchdogs = stall is null ? [] : [new Watchdog(stall, ProcessTree.RsyncReceiverBytesRead)],
         };
         var r = await ProcessRunner.RunAsync(spec, ct);
-        return (r, ParseStat(r.Stdout, "Total bytes sent") + ParseStat(r.Stdout, "Total bytes received"));
+        var wire = ParseStat(r.Stdout, "Total bytes sent") + ParseStat(r.Stdout, "Total bytes received");
+        if (r.Succeeded)
+            log.Info($"rsync: {wire.ToString(CultureInfo.InvariantCulture)} bytes over the wire in {r.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
+        return (r, wire);
     }
 
     [GeneratedRegex(@"^(?<name>[A-Za-z ]+):\s*(?<value>[\d,.]+)", RegexOptions.Multiline)]

@@ -134,6 +134,8 @@ public sealed record RepositorySpec
     public string CacheSize { get; init; } = "2Gi";
     [Description("The longest (seconds) a run waits for a lock another run holds, removing locks that go stale meanwhile; then exit 11. Shorter than the job's activeDeadlineSeconds.")]
     public int RetryLockSeconds { get; init; } = 300;
+    [Description("The longest (seconds) a repository request may go unanswered (restic's --stuck-request-timeout); then the run fails naming this bound instead of restic retrying a repository that stopped answering for up to 15 minutes a request.")]
+    public int StallTimeoutSeconds { get; init; } = 300;
     [Description("Append-only mode: restic's REST server serves the repository volume with --append-only --private-repos. Backup pods reach it with a credential of their host's own (they can add snapshots, not delete them, and see no other host's repository); only the maintenance jobs mount the volume and can forget and prune. Unset: every job mounts the volume and can delete every snapshot.")]
     public RepositoryServerSpec? Server { get; init; }
 }
@@ -402,6 +404,8 @@ public sealed record HostSpec
     public string? RestorePublicKey { get; init; }
     [Description("With hostGate: false lets this host's gate run without its sandbox (a host that cannot run bubblewrap); links, races and rsync filter rules are then not confined to the app's paths.")]
     public bool GateSandbox { get; init; } = true;
+    [Description("Bandwidth limit of this host's backups in KiB/s: rsync --bwlimit (what the host sends), restic --limit-upload/--limit-download for a REST repository. An app's own bandwidthLimitKiBps wins. sshfs, tar streams and dumps are not limited. Unset: no limit.")]
+    public int? BandwidthLimitKiBps { get; init; }
     public required ImmutableArray<AppSpec> Apps { get; init; }
 }
 
@@ -432,8 +436,10 @@ public sealed record AppSpec
     public ImmutableArray<string> Tags { get; init; } = [];
     [Description("restic exit 3 (some files unreadable) fails the job (default); false makes it a warning. The summary names the files either way.")]
     public bool PartialIsFailure { get; init; } = true;
-    [Description("rsync --timeout in seconds: a transfer with no data moving for this long fails instead of holding the services stopped.")]
+    [Description("Seconds without a byte from the host (a frozen rsync sender, file listing or tar stream) before the transfer fails instead of holding the services stopped; also rsync's own --timeout.")]
     public int TransferTimeoutSeconds { get; init; } = 300;
+    [Description("This app's bandwidth limit in KiB/s, instead of its host's bandwidthLimitKiBps.")]
+    public int? BandwidthLimitKiBps { get; init; }
     [Description("rsync: extra passes that re-copy files changed while they were copied; a file still changing after them fails the job (or warns, see changedFileIsFailure).")]
     public int ChangedFileRecopies { get; init; } = 3;
     [Description("A file still changing after changedFileRecopies passes fails the job (default) or is a warning.")]
@@ -458,6 +464,8 @@ public sealed record HooksSpec
     public int SwitchDelayMinutes { get; init; } = 5;
     [Description("Never stop stopServices (for sshfs and tar apps, whose stop lasts the whole copy): the snapshot then holds files being written. Warned.")]
     public bool KeepServicesRunning { get; init; }
+    [Description("Seconds each compose call (list, stop, start) may take on the host; a hung `docker compose stop` fails the run after it.")]
+    public int ComposeTimeoutSeconds { get; init; } = RemoteCommands.ComposeTimeoutSeconds;
     [Description("Dumps streamed straight into restic as their own snapshot.")]
     public ImmutableArray<DumpSpec> Dumps { get; init; } = [];
 }

@@ -177,6 +177,7 @@ internal static class BackupPlanner
                 IdentityFile = PodPaths.SshKeyDir + "/" + PodPaths.SshKeyFileName,
                 KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
                 Gated = gated,
+                BandwidthLimitKiBps = host.BandwidthLimitKiBps,
             },
             App = AppConfigOf(app),
         };
@@ -223,6 +224,7 @@ internal static class BackupPlanner
         ChangedFileRecopies = app.App.ChangedFileRecopies,
         ChangedFileIsFailure = app.App.ChangedFileIsFailure,
         ChecksumIntervalDays = app.App.ChecksumIntervalDays,
+        BandwidthLimitKiBps = app.App.BandwidthLimitKiBps,
         Hooks = new HooksConfig
         {
             Before = [.. app.App.Hooks.Before.Select(Hook)],
@@ -232,6 +234,7 @@ internal static class BackupPlanner
                 ?? (app.App.Hooks.StopServices.IsEmpty ? null : app.App.Paths.FirstOrDefault()),
             SwitchDelaySeconds = app.App.Hooks.SwitchDelayMinutes * 60,
             KeepServicesRunning = app.App.Hooks.KeepServicesRunning,
+            ComposeTimeoutSeconds = app.App.Hooks.ComposeTimeoutSeconds,
             Dumps = [.. app.App.Hooks.Dumps.Select(d => new DumpStream
             {
                 Name = d.Name, Command = d.Command, FileName = d.FileName, TimeoutSeconds = d.TimeoutSeconds,

@@ -33,6 +33,7 @@ internal sealed class PlanContext
             PasswordFile = PodPaths.ResticPasswordDir + "/" + Repo.PasswordSecret.Key,
             CacheDir = PodPaths.CacheDir,
             RetryLockSeconds = Repo.RetryLockSeconds,
+            StallTimeoutSeconds = Repo.StallTimeoutSeconds,
         };
         CacheVolume = new VolumeModel("restic-cache", VolumeKind.EmptyDir, SizeLimit: Repo.CacheSize);
     }

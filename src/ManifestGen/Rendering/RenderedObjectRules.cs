@@ -98,7 +98,7 @@ public static class RenderedObjectRules
             "app" when apps > 0 => sourcePath + rest,
             "host" when apps > 0 => sourcePath[..apps] + rest,
             "host" when sourcePath.StartsWith("hosts[", StringComparison.Ordinal) => sourcePath + rest,
-            "repository" => "repository",
+            "repository" => "repository" + rest,
             _ => sourcePath,
         };
     }

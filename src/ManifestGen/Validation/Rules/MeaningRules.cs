@@ -187,7 +187,7 @@ internal sealed class HookTimeoutValidator : AbstractValidator<AppInInventory>
                     $"{part.What} may run {Seconds(part.TimeoutSeconds)}, but the job is stopped after {Seconds(deadline)} ({deadlinePath}): the timeout never fires" +
                     (hooks.After.IsEmpty && hooks.StopServices.IsEmpty ? "" : ", and the after hooks and the restart of stopped services are cut off")));
             }
-            var compose = hooks.StopServices.IsEmpty ? 0 : ComposeCommands * RemoteCommands.ComposeTimeoutSeconds;
+            var compose = hooks.StopServices.IsEmpty ? 0 : ComposeCommands * (long)hooks.ComposeTimeoutSeconds;
             var total = parts.Sum(p => (long)p.TimeoutSeconds) + compose;
             if (single || total < deadline || parts.Count + compose == 0)
                 return;

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ManifestGen.Contracts;
+using ManifestGen.Runner.Processes;
+using ManifestGen.Testing;
+using Xunit.Abstractions;
+
+namespace ManifestGen.Runner.Tests;
+
+/// <summary>
+/// Every wait of a backup bounded by the setting that names it, with real processes frozen or hung: the
+/// host's rsync sender SIGSTOPped mid-transfer, a hook and a `compose stop` that never end, a REST
+/// repository server SIGSTOPped; and the bandwidth limit measured. A class of its own (its own sshd), so
+/// its waits overlap the other collections'.
+/// </summary>
+public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) : IClassFixture<RealHost>
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(240);
+
+    /// <summary>This fixture's sshd's processes named <paramref name="comm"/> whose command line holds <paramref name="word"/>.</summary>
+    private IEnumerable<int> HostProcesses(string comm, string word) =>
+        ProcessTree.Descendants(host.Ssh.ServerPid).Where(pid =>
+        {
+            try
+            {
+                return File.ReadAllText($"/proc/{pid}/comm").Trim() == comm &&
+                    File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Contains(word, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
+
+    private static long Written(int pid)
+    {
+        try
+        {
+            var line = File.ReadAllLines($"/proc/{pid}/io").FirstOrDefault(l => l.StartsWith("wchar:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line[6..].Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static void WriteRandom(string path, int bytes, int seed)
+    {
+        var data = new byte[bytes];
+        new Random(seed).NextBytes(data);
+        File.WriteAllBytes(path, data);
+    }
+
+    [Fact]
+    public async Task Should_fail_a_transfer_whose_sender_freezes_after_transferTimeoutSeconds_start_the_services_again_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("frozen", dataFiles: 2);
+        // 48 MiB at 4 MiB/s: the sender is still sending when it is frozen.
+        WriteRandom(Path.Combine(dir, "data", "big.bin"), 48 << 20, seed: 7);
+        var config = s.Backup(FaultTests.WithService(s, app, dir) with { TransferTimeoutSeconds = 5, BandwidthLimitKiBps = 4096 })
+            with { ActiveDeadlineSeconds = 900 };
+        await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
+        int? sender = null;
+        Assert.True(await HostState.EventuallyAsync(() =>
+        {
+            sender = HostProcesses("rsync", "--sender").FirstOrDefault(pid => Written(pid) > 4 << 20) is var p and > 0 ? p : null;
+            return sender is not null || runner.HasExited;
+        }, Bound), runner.Stderr);
+        Assert.NotNull(sender);
+        Assert.False(FaultTests.Running(dir, "db"), "the services are stopped during the transfer");
+        try
+        {
+            Assert.True(Signals.Send(sender.Value, 19), "SIGSTOP the host's rsync sender");
+            var frozen = Stopwatch.StartNew();
+            var exit = await runner.WaitForExitAsync(Bound);
+            output.WriteLine($"sender frozen at {Written(sender.Value)} bytes; the run ended {frozen.Elapsed.TotalSeconds:0.0} s later");
+            Assert.True(exit == 1, $"exit {exit}\n{runner.Stdout}\n{runner.Stderr}");
+            var summary = new RunnerRun(exit.Value, runner.Stdout, runner.Stderr).Summary;
+            Assert.Equal(["app.transferTimeoutSeconds = 5"], summary.BoundsFired.ToArray());
+            Assert.Contains("no data arrived from the host for 5 s", summary.Error);
+            Assert.Contains("(the bound app.transferTimeoutSeconds = 5 fired)", runner.Stderr);
+            Assert.True(frozen.Elapsed >= TimeSpan.FromSeconds(5), $"the bound fired early: {frozen.Elapsed}");
+            Assert.True(FaultTests.Running(dir, "db"), "the runner started the services again");
+            Assert.Empty(summary.ServicesLeftStopped);
+        }
+        finally
+        {
+            Signals.Send(sender.Value, Signals.SIGKILL);
+        }
+    }
+
+    [Fact]
+    public async Task Should_end_a_hook_that_never_returns_after_its_timeoutSeconds_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = HostState.UniqueApp("hung-hook");
+        s.CreateApp(app, dataFiles: 1);
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { Before = [new HookCommand { Run = "sleep 600", TimeoutSeconds = 3 }] },
+        }) with { ActiveDeadlineSeconds = 900 };
+        var sw = Stopwatch.StartNew();
+        var r = await s.RunAsync(config, "backup");
+        output.WriteLine($"the run took {sw.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Equal(["app.hooks.before[0].timeoutSeconds = 3"], r.Summary.BoundsFired.ToArray());
+        Assert.Contains("hook before[1]: still running after 3 s (the bound app.hooks.before[0].timeoutSeconds = 3 fired)", r.Summary.Error);
+    }
+
+    [Fact]
+    public async Task Should_end_a_compose_stop_that_never_returns_after_composeTimeoutSeconds_start_the_services_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("hung-stop", dataFiles: 1);
+        // The fake compose takes the service down, then hangs as a stop that never returns does.
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "sleep 600\n");
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = 20 },
+        }) with { ActiveDeadlineSeconds = 900 };
+        var r = await s.RunAsync(config, "backup");
+        File.Delete(Path.Combine(dir, ".on-stop"));
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Equal(["app.hooks.composeTimeoutSeconds = 20"], r.Summary.BoundsFired.ToArray());
+        Assert.Contains("compose stop db: still running after 20 s (the bound app.hooks.composeTimeoutSeconds = 20 fired)", r.Summary.Error);
+        Assert.True(FaultTests.Running(dir, "db"), "the runner started the service again");
+    }
+
+    [Fact]
+    public async Task Should_fail_a_backup_whose_rest_repository_stops_answering_after_stallTimeoutSeconds_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var data = s.Dir.Combine("rest-data");
+        Directory.CreateDirectory(data);
+        await using var server = await RestServer.StartAsync(data, ["kvm-test"], appendOnly: false, privateRepos: true);
+        var repo = s.Repo.ToRepositoryConfig() with
+        {
+            Location = server.Repository("kvm-test"), RestUsername = "kvm-test", RestPasswordFile = server.PasswordFiles["kvm-test"],
+            StallTimeoutSeconds = 5,
+        };
+        var app = HostState.UniqueApp("stalled-repo");
+        s.CreateApp(app, dataFiles: 4);
+        var init = await s.RunAsync(s.Maintenance(new MaintenanceConfig(), JobKind.Init) with { Repository = repo }, "init");
+        Assert.True(init.ExitCode == 0, init + server.Log);
+        // The before hook freezes the server once the runner has checked the repository: the backup's requests hang.
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { Before = [new HookCommand { Run = $"kill -STOP {server.Pid.ToString(CultureInfo.InvariantCulture)}" }] },
+        }) with { Repository = repo, ActiveDeadlineSeconds = 900, TerminationGracePeriodSeconds = 20 };
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var r = await s.RunAsync(config, "backup");
+            output.WriteLine($"the run took {sw.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(r.ExitCode == 1, r.ToString());
+            Assert.Equal(["repository.stallTimeoutSeconds = 5"], r.Summary.BoundsFired.ToArray());
+            Assert.Contains("the repository did not answer for 5 s", r.Summary.Error);
+            Assert.True(r.Summary.Error!.Contains("request timeout", StringComparison.Ordinal), r.ToString());
+        }
+        finally
+        {
+            Signals.Send(server.Pid, 18);
+        }
+    }
+
+    [GeneratedRegex(@"rsync: (?<bytes>\d+) bytes over the wire in (?<seconds>[\d.]+) s")]
+    private static partial Regex RsyncRate();
+
+    /// <summary>
+    /// rsync's own pacing over loopback: what is tested is that the inventory's limit reaches the host's
+    /// sender and holds there; a shaped link would measure the link, not the limit. The same data is pulled
+    /// once without a limit first: its time (ssh's start, the file list, the copy at loopback speed on
+    /// this machine as loaded as it is) is taken off the limited pull's, so the rate is the limit's own.
+    /// </summary>
+    [Fact]
+    public async Task Should_hold_the_bandwidth_limit_within_20_percent_on_a_pull()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        const int limit = 256;
+        async Task<(long Bytes, double Seconds)> PullAsync(int? bandwidthLimit)
+        {
+            var app = HostState.UniqueApp("bwlimit");
+            var dir = s.CreateApp(app, dataFiles: 1);
+            WriteRandom(Path.Combine(dir, "data", "big.bin"), 4 << 20, seed: 3);
+            var config = s.Backup(s.App(app) with { BandwidthLimitKiBps = bandwidthLimit });
+            var r = await s.RunAsync(config, "backup");
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var first = RsyncRate().Match(r.Stderr);
+            Assert.True(first.Success, r.Stderr);
+            output.WriteLine($"limit {bandwidthLimit?.ToString(CultureInfo.InvariantCulture) ?? "none"}: {first.Value}");
+            return (long.Parse(first.Groups["bytes"].Value, CultureInfo.InvariantCulture), double.Parse(first.Groups["seconds"].Value, CultureInfo.InvariantCulture));
+        }
+        var free = await PullAsync(null);
+        var limited = await PullAsync(limit);
+        var rate = limited.Bytes / 1024.0 / (limited.Seconds - free.Seconds);
+        output.WriteLine($"{rate:0} KiB/s at a limit of {limit} KiB/s");
+        Assert.InRange(rate, limit * 0.8, limit * 1.2);
+    }
+}
