@@ -73,7 +73,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         Assert.False(FaultTests.Running(dir, "db"), "the services are stopped during the transfer");
         try
         {
-            Assert.True(Signals.Send(sender.Value, 19), "SIGSTOP the host's rsync sender");
+            Assert.True(Signals.Send(sender.Value, Signals.SIGSTOP), "SIGSTOP the host's rsync sender");
             var frozen = Stopwatch.StartNew();
             var exit = await runner.WaitForExitAsync(Bound);
             output.WriteLine($"sender frozen at {Written(sender.Value)} bytes; the run ended {frozen.Elapsed.TotalSeconds:0.0} s later");
@@ -162,7 +162,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         }
         finally
         {
-            Signals.Send(server.Pid, 18);
+            Signals.Send(server.Pid, Signals.SIGCONT);
         }
     }
 

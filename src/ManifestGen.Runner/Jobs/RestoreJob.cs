@@ -185,8 +185,8 @@ public static class RestoreJob
             return options.At is { } at
                 ? await ResolveAtAsync(restic, host, app, at, ct)
                 : await ResolveSnapshotAsync(restic, host, app, options.Snapshot, ct);
-        var tag = "dump=" + dump;
-        var all = (await restic.SnapshotsAsync(host, [RunContext.AppTag(app)], ct)).Where(s => s.HasTag(tag)).ToList();
+        var tag = SnapshotTags.DumpName(dump);
+        var all = (await restic.SnapshotsAsync(host, [SnapshotTags.App(app)], ct)).Where(s => s.HasTag(tag)).ToList();
         SnapshotInfo? found = options.At is { } when
             ? all.Where(s => s.Time <= when).OrderByDescending(s => s.Time).FirstOrDefault()
             : options.Snapshot == "latest"
