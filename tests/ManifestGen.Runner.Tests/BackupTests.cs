@@ -119,12 +119,14 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
             Hooks = new HooksConfig
             {
                 Before = [new HookCommand { Run = $"cd '{dir}' && echo before-1 >> .calls", TimeoutSeconds = 30 },
-                          new HookCommand { Run = $"cd '{dir}' && echo before-2 >> .calls && rm -rf '{extra}'", TimeoutSeconds = 30 }],
+                          new HookCommand { Run = $"cd '{dir}' && echo before-2 >> .calls", TimeoutSeconds = 30 }],
                 StopServices = ["db", "web", "worker"],
                 ComposeDirectory = dir,
                 After = [new HookCommand { Run = $"cd '{dir}' && echo after-1 >> .calls", TimeoutSeconds = 30 }],
             },
         };
+        // The live pass copies both paths; one of them is gone by the pass under the stop, which fails.
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), $"rm -rf '{extra}'\n");
         var r = await s.RunAsync(s.Backup(app), "backup");
 
         Assert.Equal(1, r.ExitCode);
@@ -148,7 +150,8 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         };
         var r = await s.RunAsync(s.Backup(app), "backup");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("timed out after 6 s", r.Summary.Error);
+        Assert.Contains("still running after 6 s", r.Summary.Error);
+        Assert.Contains("timeoutSeconds = 6 fired", r.Summary.Error);
         Assert.Contains("[hook before[1]] dumping", r.Stderr);
         Assert.Empty(await s.Repo.SnapshotsAsync());
     }

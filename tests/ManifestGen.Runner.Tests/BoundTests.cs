@@ -58,8 +58,9 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
     {
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("frozen", dataFiles: 2);
-        // 48 MiB at 4 MiB/s: the sender is still sending when it is frozen.
-        WriteRandom(Path.Combine(dir, "data", "big.bin"), 48 << 20, seed: 7);
+        // 48 MiB at 4 MiB/s, written once the services are stopped (the stand-in's stop): the pass under the
+        // stop is still sending it when the sender is frozen (the live pass before the stop had little to copy).
+        File.WriteAllText(Path.Combine(dir, ".on-stop"), "head -c 50331648 /dev/urandom > data/big.bin\n");
         var config = s.Backup(FaultTests.WithService(s, app, dir) with { TransferTimeoutSeconds = 5, BandwidthLimitKiBps = 4096 })
             with { ActiveDeadlineSeconds = 900 };
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
@@ -171,32 +172,27 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
 
     /// <summary>
     /// rsync's own pacing over loopback: what is tested is that the inventory's limit reaches the host's
-    /// sender and holds there; a shaped link would measure the link, not the limit. The same data is pulled
-    /// once without a limit first: its time (ssh's start, the file list, the copy at loopback speed on
-    /// this machine as loaded as it is) is taken off the limited pull's, so the rate is the limit's own.
+    /// sender and holds there; a shaped link would measure the link, not the limit. The rate is the pass's
+    /// bytes over its whole time (ssh's start and the file list included), so it can only come out below
+    /// what the sender sent at: above the limit plus 20 % it did not hold. Below the limit is not asserted:
+    /// a loaded machine slows any pull, which says nothing about the limit. Without the limit the same pull
+    /// takes about 2 s here (4 MiB over loopback), far above it.
     /// </summary>
     [Fact]
-    public async Task Should_hold_the_bandwidth_limit_within_20_percent_on_a_pull()
+    public async Task Should_not_pull_faster_than_the_bandwidth_limit_plus_20_percent()
     {
         await using var s = await Scenario.CreateAsync(host);
         const int limit = 256;
-        async Task<(long Bytes, double Seconds)> PullAsync(int? bandwidthLimit)
-        {
-            var app = HostState.UniqueApp("bwlimit");
-            var dir = s.CreateApp(app, dataFiles: 1);
-            WriteRandom(Path.Combine(dir, "data", "big.bin"), 4 << 20, seed: 3);
-            var config = s.Backup(s.App(app) with { BandwidthLimitKiBps = bandwidthLimit });
-            var r = await s.RunAsync(config, "backup");
-            Assert.True(r.ExitCode == 0, r.ToString());
-            var first = RsyncRate().Match(r.Stderr);
-            Assert.True(first.Success, r.Stderr);
-            output.WriteLine($"limit {bandwidthLimit?.ToString(CultureInfo.InvariantCulture) ?? "none"}: {first.Value}");
-            return (long.Parse(first.Groups["bytes"].Value, CultureInfo.InvariantCulture), double.Parse(first.Groups["seconds"].Value, CultureInfo.InvariantCulture));
-        }
-        var free = await PullAsync(null);
-        var limited = await PullAsync(limit);
-        var rate = limited.Bytes / 1024.0 / (limited.Seconds - free.Seconds);
-        output.WriteLine($"{rate:0} KiB/s at a limit of {limit} KiB/s");
-        Assert.InRange(rate, limit * 0.8, limit * 1.2);
+        var app = HostState.UniqueApp("bwlimit");
+        var dir = s.CreateApp(app, dataFiles: 1);
+        WriteRandom(Path.Combine(dir, "data", "big.bin"), 4 << 20, seed: 3);
+        var r = await s.RunAsync(s.Backup(s.App(app) with { BandwidthLimitKiBps = limit }), "backup");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var pass = RsyncRate().Match(r.Stderr);
+        Assert.True(pass.Success, r.Stderr);
+        var rate = long.Parse(pass.Groups["bytes"].Value, CultureInfo.InvariantCulture) / 1024.0
+            / double.Parse(pass.Groups["seconds"].Value, CultureInfo.InvariantCulture);
+        output.WriteLine($"{pass.Value}: {rate:0} KiB/s at a limit of {limit} KiB/s");
+        Assert.True(rate <= limit * 1.2, $"{rate:0} KiB/s at a limit of {limit} KiB/s\n{r.Stderr}");
     }
 }

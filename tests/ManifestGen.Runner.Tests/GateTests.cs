@@ -266,6 +266,8 @@ public sealed class GateTests(RealHost host)
         Assert.Equal("", (await SshAsync(ssh, b, RemoteCommands.GateSwitchMarker(name))).Stdout);
         if (timer[0] == "nohup")
             Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists("/proc/" + timer[1]), TimeSpan.FromSeconds(30)), "the cancelled sleeper is gone");
+        Assert.True(Running("db") && Running("web"), "a cancel starts what the marker named (a no-op after a run started them)");
+        File.WriteAllText(running, ""); // both down again, so the fire below shows what it starts
 
         // Armed and not cancelled (the pod is gone): the gate's timer starts db after the delay.
         Assert.Equal(0, (await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 2, ["db"]))).ExitCode);
@@ -281,6 +283,40 @@ public sealed class GateTests(RealHost host)
         Assert.True(Running("web"));
         Assert.False(File.Exists(HostState.StateFile(name, ".stopped")));
         Assert.DoesNotContain("refused", gate.Log);
+    }
+
+    [Fact]
+    public async Task Should_not_let_the_backup_key_stop_services_without_an_armed_switch_or_cancel_one_over_services_it_stopped()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("dmsdown");
+        var dir = s.CreateApp(name, dataFiles: 1);
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {name}
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db, web]
+                      composeDirectory: {dir}
+            """);
+        var b = gate.BackupKey;
+        File.WriteAllText(Path.Combine(dir, ".running"), "db\nweb\n");
+
+        // A key holder's way to keep the services down for good: stop them with no switch armed, or arm,
+        // stop and cancel (the switch that would have started them is gone).
+        AssertRefused(await SshAsync(host.Ssh, b, RemoteCommands.ComposeStop(dir, ["db"])), "a stop with no switch armed");
+        Assert.True(FaultTests.Running(dir, "db"));
+        Assert.Equal(0, (await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["web"]))).ExitCode);
+        AssertRefused(await SshAsync(host.Ssh, b, RemoteCommands.ComposeStop(dir, ["db", "web"])), "a stop of a service the armed switch does not name");
+        Assert.True(FaultTests.Running(dir, "db"));
+
+        Assert.Equal(0, (await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["db", "web"]))).ExitCode);
+        var stopped = await SshAsync(host.Ssh, b, RemoteCommands.ComposeStop(dir, ["db", "web"]));
+        Assert.True(stopped.ExitCode == 0, stopped.Stderr + gate.Log);
+        Assert.False(FaultTests.Running(dir, "db") || FaultTests.Running(dir, "web"), "the runner's stop under its switch works");
+        var cancelled = await SshAsync(host.Ssh, b, RemoteCommands.GateSwitchCancel(name));
+        Assert.True(cancelled.ExitCode == 0, cancelled.Stderr + gate.Log);
+        Assert.True(FaultTests.Running(dir, "db") && FaultTests.Running(dir, "web"), "the cancel started the services the switch named\n" + gate.Log);
+        Assert.False(File.Exists(HostState.StateFile(name, ".stopped")));
     }
 
     [Fact]
@@ -565,12 +601,12 @@ public sealed class GateTests(RealHost host)
             .. RemoteCommands.FixedBackupCommands(app),
             RemoteCommands.MissingPaths(app.Paths),
             RemoteCommands.ComposeRunning(dir),
+            RemoteCommands.GateSwitchMarker(books),
+            RemoteCommands.GateSwitchArm(books, GatedHost.SwitchBoundSeconds, ["db", "web"]),
             RemoteCommands.ComposeStop(dir, ["db", "web"]),
             RemoteCommands.ComposeStart(dir, ["web"]),
             RemoteCommands.FileMetadata([Path.Combine(dir, "app.conf"), Path.Combine(dir, "data")]),
             RemoteCommands.FileHashes([Path.Combine(dir, "app.conf")]),
-            RemoteCommands.GateSwitchMarker(books),
-            RemoteCommands.GateSwitchArm(books, GatedHost.SwitchBoundSeconds, ["db", "web"]),
             RemoteCommands.GateSwitchCancel(books),
         ];
         Assert.Equal(4, RemoteCommands.FixedBackupCommands(app).Count);

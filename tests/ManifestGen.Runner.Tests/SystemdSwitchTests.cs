@@ -73,6 +73,8 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
         Assert.DoesNotContain(timer[1], await host.TimersAsync());
         Assert.False(File.Exists(host.StateFile(name, ".stopped")));
         Assert.False(File.Exists(host.StateFile(name, ".switch")));
+        Assert.True(Running("db") && Running("web"), "a cancel starts what the marker named (a no-op after a run started them)");
+        File.WriteAllText(running, ""); // both down again, so the fire below shows what it starts
 
         // Armed and not cancelled (the pod is gone): systemd runs the gate's fire after the delay, which starts db.
         var fired = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchArm(name, 2, ["db"]));
