@@ -195,6 +195,9 @@ public sealed class TransferTests(RealHost host)
         var config = s.Backup(s.App(name));
         var first = await s.RunAsync(config, "backup");
         Assert.True(first.ExitCode == 0, first.ToString());
+        // The first copy fetches every file whole: no comparison by content against an empty mirror.
+        Assert.DoesNotContain("comparing every file by checksum", first.Stderr);
+        Assert.Contains("every file is fetched whole", first.Stderr);
 
         // Damage the mirror's copy: same size, same mtime, other bytes.
         var mirror = Path.Combine(s.Mounts(config)[0].Source, "app.conf");

@@ -105,7 +105,11 @@ public static class BackupJob
                         log.Warn(w);
                         warnings.Add(w);
                     }
-                    var checksum = RsyncTransfer.ChecksumDue(checksumStamp, app.ChecksumIntervalDays, DateTimeOffset.UtcNow);
+                    // An empty mirror (the first run, or a mirror volume lost) fetches every file whole: a comparison
+                    // by content would read the whole app on the host once more for nothing, and counts as done.
+                    var firstCopy = RsyncTransfer.MirrorIsEmpty(app);
+                    if (firstCopy) log.Info($"the mirror of {app.Name} is empty: every file is fetched whole, no comparison by checksum");
+                    var checksum = !firstCopy && RsyncTransfer.ChecksumDue(checksumStamp, app.ChecksumIntervalDays, DateTimeOffset.UtcNow);
                     RsyncTransfer.Result pulled;
                     if (running.IsEmpty)
                         pulled = await RsyncTransfer.PullAsync(ssh, app, log, checksum, servicesStopped: false, ct);
@@ -118,7 +122,7 @@ public static class BackupJob
                         var last = await RsyncTransfer.PullAsync(ssh, app, log, checksum: false, servicesStopped: true, ct);
                         pulled = new RsyncTransfer.Result(live.BytesOverWire + last.BytesOverWire, [.. live.Warnings.Union(last.Warnings)]);
                     }
-                    if (checksum) RsyncTransfer.WriteChecksumStamp(checksumStamp, DateTimeOffset.UtcNow);
+                    if (checksum || firstCopy) RsyncTransfer.WriteChecksumStamp(checksumStamp, DateTimeOffset.UtcNow);
                     RsyncTransfer.WriteMirrorStamp(mirrorStamp);
                     wire = pulled.BytesOverWire;
                     warnings.AddRange(pulled.Warnings);

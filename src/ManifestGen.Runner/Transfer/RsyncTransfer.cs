@@ -254,6 +254,11 @@ public static partial class RsyncTransfer
         File.Move(stampFile + ".tmp", stampFile, overwrite: true);
     }
 
+    /// <summary>Whether the mirror holds nothing of the app yet: none of its paths has a file or folder there.</summary>
+    public static bool MirrorIsEmpty(AppConfig app) =>
+        app.Paths.Select(p => LocalPaths.For(app.LocalRoot, p)).All(local =>
+            Directory.Exists(local) ? !Directory.EnumerateFileSystemEntries(local).Any() : !Path.Exists(local));
+
     /// <summary>Whether the periodic checksum pass is due, by the stamp the last one left.</summary>
     public static bool ChecksumDue(string stampFile, int intervalDays, DateTimeOffset now)
     {
