@@ -77,5 +77,16 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${failed_n:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
 [ "$failed" -eq 0 ] || status=1
+# The failed tests again, each with the first lines of its message, right above the closing line: a run's
+# last lines are often all that is kept of it.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk '
+    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1; next }
+    want && /<Message>/ { sub(/.*<Message>/, ""); print "failed: " name; lines = 0; inmsg = 1 }
+    inmsg { if (index($0, "</Message>")) { sub(/<\/Message>.*/, ""); inmsg = 0; want = 0 }
+            if (lines < 4 && length($0) > 0) { print "  " substr($0, 1, 300); lines++ } }
+  ' "$trx"
+done
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status
