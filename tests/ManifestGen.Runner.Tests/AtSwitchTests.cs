@@ -14,8 +14,7 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(260);
 
-    private static string StateFile(string app, string suffix) =>
-        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", RemoteCommands.StateDirectory, app + suffix);
+    private static string StateFile(string app, string suffix) => HostState.StateFile(app, suffix);
 
     private static bool Running(string dir) =>
         File.Exists(Path.Combine(dir, ".running")) && File.ReadAllLines(Path.Combine(dir, ".running")).Contains("db");

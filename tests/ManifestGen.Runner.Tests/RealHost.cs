@@ -140,7 +140,7 @@ public static class HostState
 
     /// <summary>The dead man's switch's file of an app (`.stopped` the marker, `.switch` the timer).</summary>
     public static string StateFile(string app, string suffix) =>
-        Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", RemoteCommands.StateDirectory, app + suffix);
+        Path.Combine(UserDatabase.HomeOf("root"), RemoteCommands.StateDirectory, app + suffix);
 
     /// <summary>Polls a condition until it holds or the bound passes (a bound, not a sleep as synchronisation).</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan bound)

@@ -107,7 +107,7 @@ public sealed class SshHost : IAsyncDisposable
             File.Copy(clientKey + ".pub", dir.Combine("authorized_keys"));
             var hostPub = (await File.ReadAllTextAsync(hostKey + ".pub")).Trim();
             var user = options.LoginUser?.Name ?? "root";
-            var home = System.Environment.GetEnvironmentVariable("HOME") ?? "/root";
+            var home = UserDatabase.HomeOf("root");
             ImmutableArray<string> prefix = options.CommandPrefix;
             // What runs in sshd's own namespace before sshd: $1 the folder for the user database, $2 the
             // passwd line, $3 the group line (all empty without a login user), then sshd's words.
