@@ -13,6 +13,12 @@ internal static class ToolPackage
 {
     public static readonly TimeSpan Generous = TimeSpan.FromMinutes(8);
 
+    /// <summary>
+    /// The bound on a step that compiles the generator natively (minutes idle, far more beside other builds):
+    /// a bound for a hung step, never a measure of speed.
+    /// </summary>
+    public static readonly TimeSpan NativeCompile = TimeSpan.FromMinutes(45);
+
     /// <summary>Release or Debug: the configuration this test assembly (and so the generator) was built in.</summary>
     public static string Configuration { get; } =
         AppContext.BaseDirectory.Replace('\\', '/').Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
