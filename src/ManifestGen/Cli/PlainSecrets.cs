@@ -39,6 +39,10 @@ public static class PlainSecrets
                 ["data"] = data,
             };
             Directory.CreateDirectory(targetDirectory);
+            // Plain keys must never be committed: the folder ignores itself in any git repository, whatever
+            // that repository's own .gitignore says (a GitOps repository has none for it).
+            var ignore = Path.Combine(targetDirectory, ".gitignore");
+            if (!File.Exists(ignore)) File.WriteAllText(ignore, "# written by manifestgen secrets: plain keys, never committed\n*\n", new UTF8Encoding(false));
             // The environment's namespace keeps the plain name; another namespace (sshfs) is named in the file.
             var path = Path.Combine(targetDirectory, secret.Namespace == plan.Namespace
                 ? $"secret-{secret.Name}.yaml" : $"secret-{secret.Namespace}-{secret.Name}.yaml");

@@ -388,9 +388,12 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void I_can_write_plain_test_secrets_from_local_files_into_an_ignored_folder()
+    public async Task I_can_write_plain_test_secrets_from_local_files_into_an_ignored_folder()
     {
         using var ws = new Workspace(copyExampleValues: true);
+        // A GitOps repository of its own, with no .gitignore: the written folder must ignore itself.
+        Assert.False(File.Exists(Path.Combine(ws.Root, ".gitignore")));
+        await ManifestGen.Testing.Proc.CheckedAsync("git", "init", "-q", ws.Root);
         ws.Write("keys/restic-repository/password", "correct horse battery staple");
         ws.Write("keys/ssh-kvm-lab/ssh-privatekey", "not-a-real-key\n");
         ws.Write("keys/ssh-kvm-lab-restore/ssh-privatekey", "not-a-real-restore-key\n");
@@ -406,6 +409,9 @@ public sealed class CliTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 File.GetUnixFileMode(Path.Combine(ws.Root, ".secrets/test-cluster/secret-ssh-kvm-lab.yaml")));
         Assert.DoesNotContain("correct horse", stderr);
+        var status = await ManifestGen.Testing.Proc.CheckedAsync("git", "-C", ws.Root, "status", "--porcelain", "--untracked-files=all");
+        Assert.Contains("values/", status);
+        Assert.DoesNotContain(".secrets", status);
 
         File.Delete(Path.Combine(ws.Root, "keys/restic-repository/password"));
         Assert.Equal(1, Run(ws, "secrets", "test-cluster", "--from", "keys").Code);
