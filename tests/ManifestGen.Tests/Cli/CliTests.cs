@@ -388,6 +388,28 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Should_mark_in_SECRETS_md_which_Secrets_the_manifests_create_and_give_commands_with_namespaces_only_for_the_others()
+    {
+        using var ws = new Workspace(copyExampleValues: true);
+        ws.Write("values/sealed.yaml", File.ReadAllText(Path.Combine(ManifestGen.Testing.RepoPaths.Root, "tests/cases/valid/sealed-secrets-complete/inventory.yaml"))
+            .Replace("out/production/", "out/sealed/", StringComparison.Ordinal).Replace("/restic/production", "/restic/sealed", StringComparison.Ordinal));
+        var (code, _, stderr) = Run(ws, "render");
+        Assert.True(code == 0, stderr);
+        // Sealed, every Secret in the manifests: marked so, and no command to create one by hand.
+        var sealedReport = ws.Read("out/sealed/SECRETS.md");
+        Assert.Contains("| `backup` | `restic-repository` | `Opaque` | `password` | every job (restic repository password) | SealedSecret in manifests/ |", sealedReport);
+        Assert.DoesNotContain("kubectl", sealedReport);
+        Assert.DoesNotContain("**by hand**", sealedReport);
+        // Referenced: every Secret by hand, the namespaces created first (the sync would create them only later).
+        var referenced = ws.Read("out/production/SECRETS.md");
+        Assert.Contains("before the first sync", referenced);
+        var namespaces = referenced.IndexOf("kubectl create namespace backup --dry-run=client -o yaml | kubectl apply -f -\n", StringComparison.Ordinal);
+        Assert.True(namespaces >= 0, referenced);
+        Assert.True(namespaces < referenced.IndexOf("kubectl -n backup create secret", StringComparison.Ordinal), referenced);
+        Assert.Contains("kubectl create namespace backup-sshfs --dry-run=client -o yaml | kubectl apply -f -\n", referenced);
+    }
+
+    [Fact]
     public async Task I_can_write_plain_test_secrets_from_local_files_into_an_ignored_folder()
     {
         using var ws = new Workspace(copyExampleValues: true);
