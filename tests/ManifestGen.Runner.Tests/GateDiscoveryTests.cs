@@ -1,0 +1,132 @@
+using System.Text.Json;
+using ManifestGen.Contracts;
+using ManifestGen.Planning;
+using ManifestGen.Testing;
+
+namespace ManifestGen.Runner.Tests;
+
+/// <summary>
+/// The gate's discovery for the coverage job: one fixed request of the backup key, listed as `discover`,
+/// answered with the compose projects' names, files, images, mounts and states and nothing else. The host's
+/// `docker` answers from tests/fixtures/docker-discovery, whose containers hold secrets in their
+/// environment and labels.
+/// </summary>
+[Collection(GateHostCollection.Name)]
+public sealed class GateDiscoveryTests(RealHost host)
+{
+    /// <summary>What the fixtures hold that must never leave the gate (environment values, a label's password hash, commands).</summary>
+    private static readonly string[] Secrets = ["fixture-secret-", "$apr1$", "POSTGRES_PASSWORD", "Env", "Labels", "daemon off", "traefik", "config-hash"];
+
+    [Fact]
+    public async Task The_discovery_reports_projects_services_images_mounts_and_states_and_no_environment_label_or_command()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var dir = s.CreateApp(HostState.UniqueApp("shop"), dataFiles: 1);
+        var gate = await GatedHost.InstallAsync(s, $"""
+                  - name: {Path.GetFileName(dir)}
+                    paths: [{dir}]
+            """, coverage: true);
+        Assert.Contains("\ndiscover\n", gate.Files[HostGatePlan.BackupAllowFile]);
+        Assert.DoesNotContain("discover", gate.Files[HostGatePlan.RestoreAllowFile]);
+
+        var calls = Logged(host.DockerDiscoveryCalls);
+        var r = await GateTests.SshAsync(host.Ssh, gate.BackupKey, RemoteCommands.Discover);
+        Assert.True(r.ExitCode == 0, r.Stderr + gate.Log);
+        Assert.Equal(
+            [
+                "compose ls --all --format json",
+                "ps --all --quiet --no-trunc --filter label=com.docker.compose.project",
+                "inspect --type container " + string.Join(' ', FixtureIds()),
+            ],
+            Logged(host.DockerDiscoveryCalls)[calls.Length..]);
+        foreach (var secret in Secrets) Assert.DoesNotContain(secret, r.Stdout, StringComparison.Ordinal);
+
+        var discovery = CoverageJson.ParseDiscovery(r.Stdout, "the gate's answer");
+        Assert.Equal(["notes", "shop", "wiki"], discovery.Projects.Select(p => p.Name));
+        var shop = discovery.Projects.Single(p => p.Name == "shop");
+        Assert.Equal("/srv/shop", shop.WorkingDir);
+        Assert.Equal(["/srv/shop/compose.yaml"], shop.ConfigFiles.AsEnumerable());
+        Assert.Equal(["db", "web"], shop.Containers.Select(c => c.Service));
+        var db = shop.Containers[0];
+        Assert.Equal(("postgres:16.4", true, "running"), (db.Image, db.Running, db.State));
+        var volume = Assert.Single(db.Mounts);
+        Assert.Equal(("volume", "shop_pgdata", "/var/lib/docker/volumes/shop_pgdata/_data", "/var/lib/postgresql/data", false),
+            (volume.Type, volume.Name, volume.Source, volume.Destination, volume.ReadOnly));
+        var web = shop.Containers[1];
+        Assert.Equal([("/srv/shop-uploads", false), ("/srv/shop/html", true)], web.Mounts.Select(m => (m.Source, m.ReadOnly)).OrderBy(m => m.Source, StringComparer.Ordinal));
+        Assert.Null(web.Mounts[0].Name);
+        Assert.Equal(["/srv/wiki/compose.yaml", "/srv/wiki/compose.override.yaml"], discovery.Projects.Single(p => p.Name == "wiki").ConfigFiles.AsEnumerable());
+        Assert.False(discovery.Projects.Single(p => p.Name == "notes").Containers.Single().Running);
+        // The filter names each field it passes: the answer holds only those.
+        using var json = JsonDocument.Parse(r.Stdout);
+        Assert.Equal(["format", "projects"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["name", "status", "configFiles", "workingDir", "containers"], json.RootElement.GetProperty("projects")[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["name", "service", "image", "state", "running", "mounts"], json.RootElement.GetProperty("projects")[0].GetProperty("containers")[0].EnumerateObject().Select(p => p.Name));
+        Assert.Contains("discovery: 5 containers", gate.Log);
+    }
+
+    [Fact]
+    public async Task Should_refuse_every_request_that_would_read_more_than_the_discovery_and_the_discovery_without_its_entry()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var dir = s.CreateApp(HostState.UniqueApp("shop"), dataFiles: 1);
+        var marker = s.Dir.Combine("pwned");
+        var apps = $"""
+                  - name: {Path.GetFileName(dir)}
+                    paths: [{dir}]
+                    hooks:
+                      stopServices: [db]
+                      composeDirectory: {dir}
+            """;
+        var gate = await GatedHost.InstallAsync(s, apps, coverage: true);
+        var id = FixtureIds()[0];
+        var calls = Logged(host.DockerDiscoveryCalls).Length;
+        var attacks = new Dictionary<string, string>
+        {
+            ["an argument"] = RemoteCommands.Discover + " --all",
+            ["a trailing space"] = RemoteCommands.Discover + " ",
+            ["a format string"] = RemoteCommands.Discover + " --format '{{json .Config.Env}}'",
+            ["a container to inspect"] = RemoteCommands.Discover + " " + id,
+            ["a command after ;"] = RemoteCommands.Discover + $"; touch {marker}",
+            ["a command after &&"] = RemoteCommands.Discover + $" && touch {marker}",
+            ["a command substitution"] = RemoteCommands.Discover + $" $(touch {marker})",
+            ["a line break"] = RemoteCommands.Discover + $"\ntouch {marker}",
+            ["an environment assignment"] = "DOCKER_HOST=tcp://127.0.0.1:1 " + RemoteCommands.Discover,
+            ["through env"] = "env " + RemoteCommands.Discover,
+            ["a prefix of the word"] = "manifestgen-discove",
+            ["the word with a suffix"] = RemoteCommands.Discover + "x",
+            ["docker compose ls itself"] = "docker compose ls --all --format json",
+            ["docker inspect of a container"] = "docker inspect " + id,
+            ["docker inspect with a format"] = "docker inspect --format '{{json .Config.Env}}' shop-db-1",
+            ["docker inspect of a volume"] = "docker volume inspect shop_pgdata",
+            ["docker inspect of the engine"] = "docker info --format '{{json .}}'",
+            ["docker ps with a format"] = "docker ps --all --format '{{json .}}'",
+            ["docker exec env"] = "docker exec shop-db-1 env",
+            ["compose config (the resolved file, secrets and all)"] = $"cd '{dir}' && docker compose config",
+            ["compose ls in a listed folder"] = $"cd '{dir}' && docker compose ls --all --format json",
+            ["compose ps with a format"] = $"cd '{dir}' && docker compose ps --format json",
+        };
+        foreach (var (what, command) in attacks)
+            GateTests.AssertRefused(await GateTests.SshAsync(host.Ssh, gate.BackupKey, command), what);
+        GateTests.AssertRefused(await GateTests.SshAsync(host.Ssh, gate.RestoreKey, RemoteCommands.Discover), "the discovery with the restore key");
+        Assert.False(File.Exists(marker), "an injected command ran");
+        Assert.Equal(calls, Logged(host.DockerDiscoveryCalls).Length);
+        Assert.False(File.Exists(Path.Combine(dir, ".calls")), "compose ran");
+
+        // A host without a coverage job: its allow-list does not list the discovery, and the gate refuses it.
+        var plain = await GatedHost.InstallAsync(s, apps);
+        Assert.DoesNotContain("discover", plain.Files[HostGatePlan.BackupAllowFile]);
+        var refused = await GateTests.SshAsync(host.Ssh, plain.BackupKey, RemoteCommands.Discover);
+        GateTests.AssertRefused(refused, "the discovery without its entry");
+        Assert.Contains("does not list", refused.Stderr);
+        Assert.Equal(calls, Logged(host.DockerDiscoveryCalls).Length);
+    }
+
+    private static string[] Logged(string file) => File.Exists(file) ? File.ReadAllLines(file) : [];
+
+    private static string[] FixtureIds()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(RealHost.DockerFixtures, "inspect.json")));
+        return [.. doc.RootElement.EnumerateArray().Select(c => c.GetProperty("Id").GetString()!)];
+    }
+}
