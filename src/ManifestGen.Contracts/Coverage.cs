@@ -241,7 +241,7 @@ public static class CoverageAnalysis
             .Any(line => DumpPrograms[database].Any(p => line.Contains(p, StringComparison.Ordinal)));
 }
 
-/// <summary>The JSON form of the discovery and the coverage report (camelCase, enums as camelCase strings).</summary>
+/// <summary>The JSON form of the discovery and the coverage report (camelCase, enums as kebab-case strings, as in the run summary).</summary>
 public static class CoverageJson
 {
     public static readonly JsonSerializerOptions Options = new()
@@ -249,7 +249,7 @@ public static class CoverageJson
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         TypeInfoResolver = CoverageJsonContext.Default,
-        Converters = { new JsonStringEnumConverter<CoverageFindingKind>(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter<CoverageFindingKind>(JsonNamingPolicy.KebabCaseLower) },
     };
 
     private static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));

@@ -122,6 +122,94 @@ public sealed class GateDiscoveryTests(RealHost host)
         Assert.Equal(calls, Logged(host.DockerDiscoveryCalls).Length);
     }
 
+    /// <summary>The fixtures' host as an inventory would have it: shop and wiki have apps, notes has none.</summary>
+    private const string CoverageApps = """
+                  - name: shop
+                    paths: [/srv/shop]
+                    hooks:
+                      stopServices: [web]
+                      composeDirectory: /srv/shop
+                  - name: wiki
+                    paths: [/srv/wiki]
+                    excludes: [cache]
+                    hooks:
+                      composeDirectory: /srv/wiki
+                      dumps:
+                        - name: db
+                          command: "docker compose -f /srv/wiki/compose.yaml exec -T db mariadb-dump --all-databases"
+                          fileName: wiki.sql
+            """;
+
+    /// <summary>The job configuration the coverage CronJob carries for those apps.</summary>
+    private static JobConfig CoverageJobConfig(Scenario s, GatedHost gate, string metrics)
+    {
+        AppConfig shop = s.App("shop", paths: ["/srv/shop"]) with { Hooks = new HooksConfig { StopServices = ["web"], ComposeDirectory = "/srv/shop" } };
+        AppConfig wiki = s.App("wiki", paths: ["/srv/wiki"]) with
+        {
+            Excludes = ["cache"],
+            Hooks = new HooksConfig
+            {
+                ComposeDirectory = "/srv/wiki",
+                Dumps = [new DumpStream { Name = "db", Command = "docker compose -f /srv/wiki/compose.yaml exec -T db mariadb-dump --all-databases", FileName = "wiki.sql" }],
+            },
+        };
+        return gate.Gated(s.Backup(shop)) with
+        {
+            Kind = JobKind.Coverage,
+            App = null,
+            Coverage = new CoverageConfig { Apps = [shop, wiki] },
+            Reporting = new ReportingConfig { MetricsFile = metrics },
+        };
+    }
+
+    [Fact]
+    public async Task The_coverage_run_through_the_rendered_gate_finds_exactly_the_project_without_app_the_mounts_outside_the_apps_the_excluded_mount_and_the_database_without_dump()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var gate = await GatedHost.InstallAsync(s, CoverageApps, coverage: true);
+        var metrics = s.Dir.Combine("metrics.prom");
+        var run = await s.RunAsync(CoverageJobConfig(s, gate, metrics), "coverage");
+        Assert.True(run.ExitCode == 0, run + "\n" + gate.Log);
+        Assert.Equal(Reporting.Outcome.Warning, run.Summary.Outcome);
+        var report = Assert.IsType<CoverageReport>(run.Summary.Coverage);
+        Assert.Equal(s.HostName, report.Host);
+        Assert.Equal(
+            [
+                (CoverageFindingKind.ProjectWithoutApp, "notes", (string?)null, (string?)"/opt/notes"),
+                (CoverageFindingKind.MountNotBackedUp, "shop", "db", "/var/lib/docker/volumes/shop_pgdata/_data"),
+                (CoverageFindingKind.DatabaseWithoutDump, "shop", "db", null),
+                (CoverageFindingKind.MountNotBackedUp, "shop", "web", "/srv/shop-uploads"),
+                (CoverageFindingKind.MountExcluded, "wiki", "app", "/srv/wiki/data/cache"),
+            ],
+            report.Findings.Select(f => (f.Kind, f.Project, f.Service, f.Path)));
+        Assert.Equal("shop_pgdata", report.Findings[1].Volume);
+        Assert.Equal("postgres", report.Findings[2].Database);
+        Assert.Equal("cache", report.Findings[4].Exclude);
+        Assert.Equal(report.Findings.Select(f => f.Message), run.Summary.Warnings.AsEnumerable());
+        // The summary line carries the report in the form `manifestgen discover` reads.
+        Assert.Equal(report.Findings.Select(f => (f.Kind, f.Path, f.Message)), CoverageJson.ParseReport(run.Stdout, "summary").Findings.Select(f => (f.Kind, f.Path, f.Message)));
+        foreach (var secret in Secrets) Assert.DoesNotContain(secret, run.Stdout, StringComparison.Ordinal);
+
+        var prom = await File.ReadAllTextAsync(metrics);
+        var labels = $"command=\"coverage\",app=\"\",host=\"{s.HostName}\"";
+        Assert.Contains($"manifestgen_uncovered_projects{{{labels}}} 1\n", prom);
+        Assert.Contains($"manifestgen_uncovered_mounts{{{labels}}} 2\n", prom);
+        Assert.Contains($"manifestgen_uncovered_excluded_mounts{{{labels}}} 1\n", prom);
+        Assert.Contains($"manifestgen_uncovered_databases{{{labels}}} 1\n", prom);
+    }
+
+    [Fact]
+    public async Task The_coverage_run_fails_naming_the_allow_list_to_install_when_the_gate_does_not_list_the_discovery()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var gate = await GatedHost.InstallAsync(s, CoverageApps);
+        var run = await s.RunAsync(CoverageJobConfig(s, gate, s.Dir.Combine("metrics.prom")), "coverage");
+        Assert.Equal((int)RunnerExit.Failure, run.ExitCode);
+        Assert.Contains($"the gate on host {s.HostName} refused the discovery", run.Summary.Error);
+        Assert.Contains(gate.AllowLists.Backup.File, run.Summary.Error);
+        Assert.Null(run.Summary.Coverage);
+    }
+
     private static string[] Logged(string file) => File.Exists(file) ? File.ReadAllLines(file) : [];
 
     private static string[] FixtureIds()
