@@ -284,6 +284,9 @@ public static class CoverageJson
         {
             using var doc = JsonDocument.Parse(json.Trim().Split('\n').Last(l => l.TrimStart().StartsWith('{')));
             var root = doc.RootElement.TryGetProperty("coverage", out var inner) ? inner : doc.RootElement;
+            if (!root.TryGetProperty("discovery", out _) && doc.RootElement.TryGetProperty("command", out var command))
+                throw new JobConfigException($"{source}: the summary of a `{command}` run holds no coverage report" +
+                    (doc.RootElement.TryGetProperty("error", out var error) ? $" (it failed: {error})" : ""));
             return root.Deserialize(Info<CoverageReport>()) ?? throw new JobConfigException($"{source}: empty");
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ManifestGen.Cli;
 using ManifestGen.Contracts;
 using ManifestGen.Planning;
 using ManifestGen.Testing;
@@ -190,6 +191,30 @@ public sealed class GateDiscoveryTests(RealHost host)
         Assert.Equal(report.Findings.Select(f => (f.Kind, f.Path, f.Message)), CoverageJson.ParseReport(run.Stdout, "summary").Findings.Select(f => (f.Kind, f.Path, f.Message)));
         foreach (var secret in Secrets) Assert.DoesNotContain(secret, run.Stdout, StringComparison.Ordinal);
 
+        // `manifestgen discover` turns the summary line into entries that validate and render through the real generator.
+        var summaryFile = s.Dir.Combine("coverage.json");
+        await File.WriteAllTextAsync(summaryFile, run.Stdout);
+        var entries = Discover(summaryFile);
+        Assert.Contains("#   add to paths: /srv/shop-uploads\n", entries);
+        Assert.Contains("#   add to paths: /var/lib/docker/volumes/shop_pgdata/_data  (volume shop_pgdata)\n", entries);
+        Assert.Contains("#   remove from excludes: cache  (it leaves out /srv/wiki/data/cache)\n", entries);
+        Assert.Contains("#   add to hooks.dumps: { name: db, command: \"docker compose -f /srv/shop/compose.yaml exec -T db sh -c 'pg_dumpall", entries);
+        Assert.Contains("- name: notes\n  paths:\n    - /opt/notes\n    - /var/lib/docker/volumes/notes_index/_data\n  hooks:\n    composeDirectory: /opt/notes\n    stopServices: [app]\n", entries);
+        var withNotes = await GatedHost.InstallAsync(s, CoverageApps + Indent(entries), coverage: true);
+        Assert.Contains("path\tnotes\t/opt/notes\n", withNotes.Files[HostGatePlan.BackupAllowFile]);
+        Assert.Contains("compose\t/opt/notes\tapp\n", withNotes.Files[HostGatePlan.BackupAllowFile]);
+
+        // Without the shop app, its entry carries the postgres dump, which the gate then lists byte for byte.
+        var wikiOnly = CoverageAnalysis.Compare(s.HostName, report.Discovery, [.. CoverageJobConfig(s, gate, metrics).Coverage!.Apps.Where(a => a.Name == "wiki")]);
+        await File.WriteAllTextAsync(summaryFile, CoverageJson.Serialize(wikiOnly));
+        var shopEntries = Discover(summaryFile);
+        const string pgDump = "docker compose -f /srv/shop/compose.yaml exec -T db sh -c 'pg_dumpall --clean --if-exists -U \"${POSTGRES_USER:-postgres}\"'";
+        var wikiApp = CoverageApps[CoverageApps.IndexOf("      - name: wiki", StringComparison.Ordinal)..];
+        var withShop = await GatedHost.InstallAsync(s, wikiApp + Indent(shopEntries), coverage: true);
+        Assert.Contains($"exec\tshop\t-\t{pgDump}\n", withShop.Files[HostGatePlan.BackupAllowFile]);
+        Assert.Contains("compose\t/srv/shop\tweb\n", withShop.Files[HostGatePlan.BackupAllowFile]);
+        Assert.Contains("path\tshop\t/srv/shop-uploads\n", withShop.Files[HostGatePlan.BackupAllowFile]);
+
         var prom = await File.ReadAllTextAsync(metrics);
         var labels = $"command=\"coverage\",app=\"\",host=\"{s.HostName}\"";
         Assert.Contains($"manifestgen_uncovered_projects{{{labels}}} 1\n", prom);
@@ -209,6 +234,19 @@ public sealed class GateDiscoveryTests(RealHost host)
         Assert.Contains(gate.AllowLists.Backup.File, run.Summary.Error);
         Assert.Null(run.Summary.Coverage);
     }
+
+    /// <summary>`manifestgen discover FILE`, run as the CLI runs it; asserts it succeeds.</summary>
+    private static string Discover(string file)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = new CliApp(stdout, stderr).Run(["discover", file], Path.GetDirectoryName(file)!);
+        Assert.True(exit == CliApp.Ok, stderr.ToString());
+        return stdout.ToString();
+    }
+
+    /// <summary>Entries as items of the test inventory's host `apps:` list.</summary>
+    private static string Indent(string entries) => "\n" + string.Concat(entries.Split('\n').Select(l => l.Length == 0 ? "\n" : "      " + l + "\n"));
 
     private static string[] Logged(string file) => File.Exists(file) ? File.ReadAllLines(file) : [];
 
