@@ -235,6 +235,22 @@ public sealed class GateDiscoveryTests(RealHost host)
         Assert.Null(run.Summary.Coverage);
     }
 
+    [Fact]
+    public async Task The_self_test_checks_that_a_host_listing_the_discovery_has_jq_and_docker()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var gate = await GatedHost.InstallAsync(s, CoverageApps, coverage: true);
+        Task<ManifestGen.Runner.Processes.ProcessResult> SelfTest(string path) =>
+            Proc.RunAsync("env", ["PATH=" + path, "bash", GatedHost.GateProgram, "self-test", gate.BackupAllowList], TimeSpan.FromSeconds(60));
+        var ok = await SelfTest(host.FakeBin + ":/usr/local/bin:/usr/bin:/bin");
+        Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
+        Assert.Contains("ok    discovery (coverage): jq and docker are there", ok.Stdout);
+        var noDocker = await SelfTest("/usr/bin:/bin");
+        Assert.Equal(1, noDocker.ExitCode);
+        Assert.Contains("FAIL", noDocker.Stdout);
+        Assert.Contains("docker is not on the PATH", noDocker.Stdout);
+    }
+
     /// <summary>`manifestgen discover FILE`, run as the CLI runs it; asserts it succeeds.</summary>
     private static string Discover(string file)
     {
