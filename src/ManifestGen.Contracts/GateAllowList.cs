@@ -21,6 +21,8 @@ public sealed record GateSettings
     public string? SandboxProgram { get; init; } = GateAllowList.DefaultSandboxProgram;
     public string WindowDirectory { get; init; } = GateAllowList.DefaultWindowDirectory;
     public ImmutableHashSet<string> DeviceApps { get; init; } = [];
+    /// <summary>The backup key may ask for the discovery (<see cref="RemoteCommands.Discover"/>): the host has a coverage job.</summary>
+    public bool Discover { get; init; }
 }
 
 /// <summary>
@@ -45,6 +47,8 @@ public sealed record GateSettings
 /// renewals never reach past TOTAL seconds from the stop (the latest a pod of the job can live).</item>
 /// <item><c>sftp APP PROGRAM</c>: a read-only sftp-server for sshfs, in a sandbox of the sshfs apps' paths.</item>
 /// <item><c>devices APP</c>: a restore of the app may hold device files.</item>
+/// <item><c>discover</c> (backup key): <see cref="RemoteCommands.Discover"/>, the host's compose projects for the
+/// coverage job, filtered by the gate down to names, files, images, mounts and running state.</item>
 /// </list>
 /// Its header states its version (<see cref="VersionHeader"/>): a hash of the entries, which every job
 /// configuration rendered with it carries too (<see cref="HostConfig.AllowLists"/>). The runner sends it
@@ -74,6 +78,7 @@ public static partial class GateAllowList
         };
         if (settings.LogFile is not null) entries.Add(Entry("log", settings.LogFile));
         if (role == GateRole.Restore) entries.Add(Entry("windows", settings.WindowDirectory));
+        if (role == GateRole.Backup && settings.Discover) entries.Add(Entry("discover"));
         foreach (var job in list)
         {
             var app = job.App!;
@@ -206,6 +211,6 @@ public static partial class GateAllowList
     {
         foreach (var a in args)
             if (WhyNotEntryValue(a) is { } why) throw new ArgumentException($"gate entry `{verb}`: `{a}` {why}");
-        return verb + "\t" + string.Join('\t', args);
+        return args.Length == 0 ? verb : verb + "\t" + string.Join('\t', args);
     }
 }

@@ -32,6 +32,8 @@ public sealed record JobConfig
     public AppConfig? App { get; init; }
     /// <summary>Retention groups and check settings (maintenance jobs).</summary>
     public MaintenanceConfig? Maintenance { get; init; }
+    /// <summary>The host's apps the discovery is compared with (coverage jobs).</summary>
+    public CoverageConfig? Coverage { get; init; }
     [JsonRequired]
     public ReportingConfig Reporting { get; init; } = new();
     /// <summary>
@@ -94,7 +96,7 @@ public sealed record ShutdownBudget
     }
 }
 
-public enum JobKind { Backup, Maintain, Check, Init }
+public enum JobKind { Backup, Maintain, Check, Init, Coverage }
 
 public enum TransferStrategy { Rsync, Sshfs, Tar }
 
@@ -298,6 +300,13 @@ public sealed record RetentionPolicy
 }
 
 /// <summary>One restic snapshot group (host + app tag) and the policy that applies to it.</summary>
+/// <summary>What a coverage job compares the host's discovery with: every app the inventory has on the host.</summary>
+public sealed record CoverageConfig
+{
+    [JsonRequired]
+    public ImmutableArray<AppConfig> Apps { get; init; } = [];
+}
+
 public sealed record RetentionGroup
 {
     public required string Host { get; init; }

@@ -63,6 +63,12 @@ public static class JobConfigRules
                 if (config.App is null)
                     Add("app", "a backup job needs the app it backs up");
                 break;
+            case JobKind.Coverage:
+                if (config.Host is not { Gated: true })
+                    Add("host", "a coverage job needs a gated host: the discovery is a request of the host gate");
+                if (config.Coverage is null)
+                    Add("coverage", "a coverage job needs the host's apps");
+                break;
             case JobKind.Maintain:
                 if (config.Maintenance is null)
                     Add("maintenance", "a maintain job needs maintenance settings");

@@ -51,6 +51,12 @@ public static partial class RemoteCommands
     public const string GateSwitch = "manifestgen-switch";
 
     /// <summary>
+    /// The coverage job's one request to a gated host (no arguments): the host's compose projects, their
+    /// services, images, mounts and running state as one JSON line (<c>discover</c> in the backup allow-list).
+    /// </summary>
+    public const string Discover = "manifestgen-discover";
+
+    /// <summary>
     /// Behind the gate: the gate writes the marker and arms the timer itself, for an app of its allow-list,
     /// services of that app's compose entries, and a delay within the bound the allow-list states
     /// (<see cref="JobConfig.PodLifetimeBoundSeconds"/>). Plain words only, nothing for a shell.

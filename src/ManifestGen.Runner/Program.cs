@@ -80,7 +80,7 @@ public static class Program
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
         using var http = Notifier.CreateHttpClient();
         var notifier = new Notifier(config.Reporting, log, http);
-        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill";
+        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill" or "coverage";
         RunSummary summary;
         // A dump on stdout is read from the pod's log, where stderr lands too: only an error may join it.
         var dataOnStdout = cli.Command == "snapshots" || cli.Restore.Stdout;
@@ -103,6 +103,7 @@ public static class Program
                 "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout, cli.Restore.Repository, cli.Restore.PasswordFile),
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
                 "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
+                "coverage" => await CoverageJob.RunAsync(ctx),
                 _ => throw new UnreachableException(),
             };
         }
@@ -163,7 +164,7 @@ public static class Program
     /// <summary>The key (and so the allow-list) a command uses on a gated host; null for a command that does not reach the host.</summary>
     private static GateRole? GateRoleOf(CommandLine cli) => cli.Command switch
     {
-        "backup" or "drill" => GateRole.Backup,
+        "backup" or "drill" or "coverage" => GateRole.Backup,
         "restore" when cli.Restore.ToHost => GateRole.Restore,
         _ => null,
     };
@@ -197,6 +198,7 @@ public static class Program
             "maintain" => JobKind.Maintain,
             "check" => JobKind.Check,
             "init" => JobKind.Init,
+            "coverage" => JobKind.Coverage,
             _ => (JobKind?)null,
         };
         if (expected is { } k && config.Kind != k)

@@ -37,7 +37,7 @@ public sealed class GatedHost
     public const int SwitchBoundSeconds = HooksConfig.DefaultSwitchDelaySeconds;
 
     /// <summary>Renders <paramref name="appsYaml"/> (the host's `apps:` items) and installs the result.</summary>
-    public static async Task<GatedHost> InstallAsync(Scenario s, string appsYaml)
+    public static async Task<GatedHost> InstallAsync(Scenario s, string appsYaml, bool coverage = false)
     {
         var ssh = s.Ssh;
         var tag = Guid.NewGuid().ToString("N")[..8];
@@ -89,6 +89,7 @@ public sealed class GatedHost
                   name: ssh-{s.HostName}
                 backupPublicKey: {(await File.ReadAllTextAsync(backupKey + ".pub")).Trim()}
                 restorePublicKey: {(await File.ReadAllTextAsync(restoreKey + ".pub")).Trim()}
+                coverage: {(coverage ? "true" : "false")}
                 apps:
             {appsYaml}
             """;

@@ -37,6 +37,12 @@ public class RealHost : IAsyncLifetime
         _login = login;
     }
 
+    /// <summary>The committed answers of the stand-in `docker` to the discovery's questions (README there).</summary>
+    public static string DockerFixtures => Path.Combine(RepoPaths.Root, "tests", "fixtures", "docker-discovery");
+
+    /// <summary>Every discovery question (and other non-compose call) the stand-in `docker` was asked, one a line.</summary>
+    public string DockerDiscoveryCalls => Path.Combine(FakeBin, "docker-discovery.calls");
+
     /// <summary>Folder first on the sessions' PATH, empty: a test puts a program there to replace the host's (an older rsync).</summary>
     public string HostBin => Path.Combine(FakeBin, "host-bin");
 
@@ -65,10 +71,26 @@ public class RealHost : IAsyncLifetime
             Container = await SystemdContainer.StartAsync(Path.Combine(GatedHost.RepoRoot(), "image", "make-image.sh"),
                 [Path.GetDirectoryName(GatedHost.GateProgram)!]);
         _bin = new TempDir("mgtest-bin-", TempRoot);
+        // The discovery's answers (tests/fixtures/docker-discovery), copied where a booted host sees them too.
+        var fixtures = Path.Combine(_bin.Path, "docker-fixtures");
+        Directory.CreateDirectory(fixtures);
+        foreach (var f in Directory.GetFiles(DockerFixtures, "*.json")) File.Copy(f, Path.Combine(fixtures, Path.GetFileName(f)));
         var docker = _bin.Write("docker", """
             #!/bin/sh
             # Fake `docker compose` for tests. State: $PWD/.running (one service a line); log: $PWD/.calls
-            [ "$1" = compose ] || { echo "fake docker: only compose is supported" >&2; exit 2; }
+            # The discovery's three questions, exactly as the gate asks them, are answered from the fixtures
+            # next to this script and logged in docker-discovery.calls there; any other question fails.
+            here=$(dirname "$0")
+            case "$*" in
+              "compose ls --all --format json")
+                echo "$*" >> "$here/docker-discovery.calls"; cat "$here/docker-fixtures/compose-ls.json"; exit 0 ;;
+              "ps --all --quiet --no-trunc --filter label=com.docker.compose.project")
+                echo "$*" >> "$here/docker-discovery.calls"; jq -r '.[].Id' "$here/docker-fixtures/inspect.json"; exit 0 ;;
+              "inspect --type container "*)
+                echo "$*" >> "$here/docker-discovery.calls"; shift 3
+                jq '[.[] | select(.Id as $i | $ARGS.positional | index($i))]' "$here/docker-fixtures/inspect.json" --args "$@"; exit 0 ;;
+            esac
+            [ "$1" = compose ] || { echo "$*" >> "$here/docker-discovery.calls"; echo "fake docker: only compose is supported" >&2; exit 2; }
             shift
             echo "compose $*" >> .calls
             case "$1" in

@@ -192,6 +192,10 @@ case("services-kept-running", ["MG0415"], ("          stopServices: [gitea]\n", 
 case("gate-restore-key-is-backup-key", ["MG0733"], ("      name: ssh-kvm-prod-01\n",
      "      name: ssh-kvm-prod-01\n    backupPublicKey: ssh-ed25519 " + ED25519 + "\n    restorePublicKey: ssh-ed25519 " + ED25519 + "\n"))
 
+# ---- coverage ---------------------------------------------------------------------------------------
+case("coverage-without-gate", ["MG1150"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-prod-01\n    coverage: true\n"))
+case("coverage-without-backup-key", ["MG1151"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-prod-01\n    coverage: true\n"), prepend=GATE)
+
 # ---- image ----------------------------------------------------------------------------------------
 DIGEST_LINE = "  digest: sha256:5f0d3c1e8a9b7d6c4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\n"
 case("image-latest", ["MG0801"], ('  tag: "1.4.2"\n' + DIGEST_LINE, "  tag: latest\n"))

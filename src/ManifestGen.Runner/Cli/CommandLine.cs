@@ -17,7 +17,7 @@ public sealed record CommandLine
     /// <summary>Files the drill restores and compares.</summary>
     public int Sample { get; init; } = DrillJob.DefaultSample;
 
-    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore", "drill"];
+    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore", "drill", "coverage"];
 
     public const string Usage = """
         usage: manifestgen-runner COMMAND [--config FILE] [options]
@@ -29,6 +29,8 @@ public sealed record CommandLine
           maintain    unlock stale locks, forget by each retention group's policy, prune
           check       restic check (with the configured --read-data-subset)
           init        initialise the repository if, and only if, it does not exist
+          coverage    ask the host gate what the host runs (compose projects, mounts, databases) and
+                      report what no app of the host backs up
           snapshots   list the app's snapshots        [--all] whole repository  [--json]
                       [--repository LOCATION] [--password-file FILE] another copy of the repository
           drill       restore a random sample of the app's latest snapshot and compare it, byte for byte,

@@ -101,6 +101,8 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
     public const string WarningsMetric = "manifestgen_last_run_warnings";
     /// <summary>1 when the host gate refused the last run for running another allow-list than the job's (host files not installed).</summary>
     public const string HostFilesStaleMetric = "manifestgen_last_run_host_files_stale";
+    /// <summary>The first of the coverage job's metrics (manifestgen_uncovered_*), one a kind of finding.</summary>
+    public const string UncoveredProjectsMetric = "manifestgen_uncovered_projects";
 
     /// <summary>Prometheus text format. On failure the last-success line of the previous file is kept.</summary>
     public static string RenderMetrics(RunSummary s, string labels, double now, string? previousLastSuccess)
@@ -130,6 +132,13 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge("manifestgen_last_run_services_left_stopped", "Services the last run stopped and could not start again.", s.ServicesLeftStopped.Length);
         Gauge("manifestgen_last_run_services_stopped_seconds", "Seconds the last run kept the app's services stopped.", s.ServicesStoppedSeconds);
         Gauge("manifestgen_last_run_services_recovered", "Services a previous run left stopped that the last run started.", s.ServicesRecovered.Length);
+        if (s.Coverage is { } c)
+        {
+            Gauge(UncoveredProjectsMetric, "Compose projects on the host that no app backs up.", c.Count(CoverageFindingKind.ProjectWithoutApp));
+            Gauge("manifestgen_uncovered_mounts", "Bind mounts and named volumes of covered projects that no app path holds.", c.Count(CoverageFindingKind.MountNotBackedUp));
+            Gauge("manifestgen_uncovered_excluded_mounts", "Mounts an app path holds but its excludes leave out.", c.Count(CoverageFindingKind.MountExcluded));
+            Gauge("manifestgen_uncovered_databases", "Database containers of covered projects whose apps have no dump for them.", c.Count(CoverageFindingKind.DatabaseWithoutDump));
+        }
         Gauge(HostFilesStaleMetric, "1 when the host gate refused the last run: the host runs another allow-list than the job was rendered with.", s.InstallHostFile is null ? 0 : 1);
         return sb.ToString();
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ManifestGen.Contracts;
 
 namespace ManifestGen.Runner.Reporting;
 
@@ -42,6 +43,8 @@ public sealed record RunSummary
     public string? Error { get; init; }
     /// <summary>The named bounds that ended a wait in this run ("app.transferTimeoutSeconds = 20"), in order.</summary>
     public ImmutableArray<string> BoundsFired { get; init; } = [];
+    /// <summary>The coverage job's report: what the host runs and every finding of what no app backs up.</summary>
+    public CoverageReport? Coverage { get; init; }
 
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -30,6 +30,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
           validate [env]          render in memory and report every diagnostic; write nothing
           restore ENV HOST/APP    print a restore Job for `kubectl create -f -` (see `manifestgen help restore`)
           explain CODE            print the documentation of a diagnostic code
+          discover FILE|-         print inventory entries for what a coverage run found uncovered
           secrets ENV --from DIR  write plain Secret YAML from DIR/<secret>/<key> files into .secrets/ENV/
                                   (git-ignored; for a test cluster only)
           help [command]          this text, or one command's
@@ -112,6 +113,16 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             Writes plain Secret YAML for a test cluster from DIR/<secret>/<key> files into .secrets/ENV/
             (git-ignored), for `kubectl apply -f`. Never for production: use sealed or external secrets.
             """,
+        ["discover"] = """
+            usage: manifestgen discover FILE|-
+
+            Reads the summary line of a coverage run (`manifestgen-runner coverage`: its pod's log, or the
+            line saved to FILE; - reads stdin) and prints inventory entries for what it found uncovered:
+            an app for each compose project without one (its folder and the mounts outside it, its compose
+            folder, the services to stop, a dump for each postgres, mariadb, mysql or mongodb container),
+            and commented lines of what to add to a covered project's app. Paste them under the host's
+            `apps:` and run `manifestgen validate`.
+            """,
         ["help"] = """
             usage: manifestgen help [command]
 
@@ -179,6 +190,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                 "validate" => Validate(generator, options),
                 "restore" => Restore(generator, options),
                 "explain" => Explain(options.Environment!),
+                "discover" => Discover(options.Environment!),
                 "secrets" => Secrets(generator, options),
                 _ => UsageOrIo,
             };
@@ -263,9 +275,10 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             return new(null, (command is not null && CommandHelp.TryGetValue(command, out var text) ? text : Usage) + "\n", null, null);
         if (command is null || !CommandHelp.ContainsKey(command))
             return new(null, null, command is null ? "no command given" : $"unknown command '{command}'", null);
-        if (command is "explain" or "secrets" or "restore" && env is null)
+        if (command is "explain" or "secrets" or "restore" or "discover" && env is null)
             return Fail(command switch
             {
+                "discover" => "discover needs the coverage run's summary: a file, or - for stdin",
                 "explain" => "explain needs a diagnostic code, e.g. MG0101",
                 "secrets" => "secrets needs an environment",
                 _ => "restore needs an environment and HOST/APP",
@@ -423,6 +436,23 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         stdout.Write(yaml);
         Summary(options, $"restore Job for {options.App} in {plan.Environment}", [.. generation.Diagnostics, .. diagnostics]);
         return result;
+    }
+
+    private int Discover(string file)
+    {
+        var json = file == "-" ? Console.In.ReadToEnd() : File.ReadAllText(file);
+        CoverageReport report;
+        try
+        {
+            report = CoverageJson.ParseReport(json, file == "-" ? "stdin" : file);
+        }
+        catch (JobConfigException ex)
+        {
+            stderr.Write($"manifestgen: {ex.Message}\n");
+            return UsageOrIo;
+        }
+        stdout.Write(Inventory.DiscoveredApps.Entries(report));
+        return Ok;
     }
 
     private int Explain(string code)

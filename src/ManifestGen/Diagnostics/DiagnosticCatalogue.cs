@@ -382,6 +382,16 @@ public static partial class DiagnosticCatalogue
         "A file under out/<env>/hosts/<host>/ differs from the baseline (HEAD, or the revision `--baseline` names) or is new. Argo CD syncs the CronJobs of this commit at once, but the hosts still run their old files: each allow-list carries a version (a hash of its entries, in its header), every job configuration carries the version it was rendered with, and the gate refuses a job rendered for another allow-list before any hook runs, so every run of the host's apps fails (exit 126 from the gate, the run's summary and the metric `manifestgen_last_run_gate_refused` name the file) until the file is installed. A new authorized_keys line (a new key, other source ranges) likewise lets no job in before it is added.",
         "Install the named file on the named host before the sync, e.g. `install -o root -m 0644 out/production/hosts/kvm1/backup.allow /etc/manifestgen-gate/backup.allow` as root on kvm1 (README, host setup); with automated sync, install it before merging.");
 
+    // ---- MG115x: coverage ---------------------------------------------------------------------
+    public static readonly DiagnosticRule CoverageWithoutGate = new("MG1150", Severity.Error,
+        "Coverage: a coverage job without the host gate",
+        "A host's coverage job asks the host what it runs through one read-only request of the host gate (`manifestgen-discover`), which answers with the compose projects' names, files, images, mounts and states and nothing else. Without `hostGate` the backup key has no gate, and the discovery would need docker itself, which is root on the host.",
+        "Add `hostGate` to the inventory (README, host gate), or remove `coverage: true` from the host.");
+    public static readonly DiagnosticRule CoverageWithoutBackupKey = new("MG1151", Severity.Error,
+        "Coverage: a coverage job on a host without its backup public key",
+        "The coverage job uses the host's backup key, which the gate lets in only through the authorized_keys line rendered from `backupPublicKey`. Without it nothing lets the discovery in, and every coverage run fails at the SSH login.",
+        "Add `backupPublicKey` (the `.pub` of the key in `sshKeySecret`) to the host, or remove `coverage: true`.");
+
     private static readonly Lazy<ImmutableArray<DiagnosticRule>> AllRules = new(() =>
         [.. typeof(DiagnosticCatalogue)
             .GetFields(BindingFlags.Public | BindingFlags.Static)

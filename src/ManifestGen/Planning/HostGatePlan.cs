@@ -39,6 +39,7 @@ public static class HostGatePlan
             SandboxProgram = host.GateSandbox ? gate.SandboxProgram : null,
             WindowDirectory = gate.RestoreWindowDirectory,
             DeviceApps = [.. host.Apps.Where(a => a.RestoreDeviceFiles).Select(a => a.Name)],
+            Discover = host.Coverage,
         };
         return
         [

@@ -262,6 +262,8 @@ public static class SettingsAudit
         Row("hosts[].restoreKeySecret.name", "The Secret with the restore key (write access, restore Jobs only).", "runner, ssh", []),
         Row("hosts[].restorePublicKey", "Public half of the restore key.", "sshd", F("malformed or the same as the backup key (backups could write)", Weakens, "MG0733")),
         Row("hosts[].gateSandbox", "false: the gate runs without bubblewrap.", "gate", F("false", Weakens, "MG0734")),
+        Row("hosts[].coverage", "true: the backup allow-list lists the read-only discovery, so a coverage run can report what on the host no app backs up.", "gate, runner",
+            F("true without hostGate or without backupPublicKey", Fails, "MG1150", "MG1151")),
         Row("hosts[].apps", "The host's apps.", "generator", F("an app name twice", Fails, "MG0305")),
         Row("hosts[].apps[].name", "Names the app's jobs and its app= tag.", "generator, restic",
             F("not DNS-1123, twice, or a derived name clash", Fails, "MG0301", "MG0305", "MG0303"), F("a CronJob name over 52 characters (shortened)", Nothing, "MG0302")),
