@@ -36,7 +36,8 @@ public sealed record JobConfig
     /// The offsite copies of the primary repository: the one a copy job writes (Kind copy, exactly one),
     /// or those a restore may read with --from-copy NAME.
     /// </summary>
-    public ImmutableArray<CopyConfig> Copies { get; init; } = [];
+    /// Null (not written) for the jobs of an inventory without copies.
+    public ImmutableArray<CopyConfig>? Copies { get; init; }
     [JsonRequired]
     public ReportingConfig Reporting { get; init; } = new();
     /// <summary>

@@ -68,7 +68,7 @@ public static class JobConfigRules
                     Add("maintenance", "a maintain job needs maintenance settings");
                 break;
             case JobKind.Copy:
-                if (config.Copies.Length != 1)
+                if (config.Copies is not { Length: 1 })
                     Add("copies", "a copy job needs exactly the one copy it writes");
                 break;
         }

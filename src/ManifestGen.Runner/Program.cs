@@ -80,7 +80,7 @@ public static class Program
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
         using var http = Notifier.CreateHttpClient();
         var notifier = new Notifier(config.Reporting, log, http);
-        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill";
+        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill" or "copy";
         RunSummary summary;
         // A dump on stdout is read from the pod's log, where stderr lands too: only an error may join it.
         var dataOnStdout = cli.Command == "snapshots" || cli.Restore.Stdout;
@@ -103,6 +103,7 @@ public static class Program
                 "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout, cli.Restore.Repository, cli.Restore.PasswordFile),
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
                 "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
+                "copy" => await CopyJob.RunAsync(ctx),
                 _ => throw new UnreachableException(),
             };
         }
@@ -197,6 +198,7 @@ public static class Program
             "maintain" => JobKind.Maintain,
             "check" => JobKind.Check,
             "init" => JobKind.Init,
+            "copy" => JobKind.Copy,
             _ => (JobKind?)null,
         };
         if (expected is { } k && config.Kind != k)
