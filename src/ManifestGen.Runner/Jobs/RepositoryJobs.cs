@@ -117,23 +117,10 @@ public static class RepositoryJobs
 
     public static ImmutableArray<string> PolicyArgs(RetentionGroup group)
     {
-        var p = group.Policy;
-        var args = ImmutableArray.CreateBuilder<string>();
-        void Keep(string flag, int? n)
-        {
-            if (n is { } v) args.AddRange(flag, v.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        Keep("--keep-last", p.KeepLast);
-        Keep("--keep-hourly", p.KeepHourly);
-        Keep("--keep-daily", p.KeepDaily);
-        Keep("--keep-weekly", p.KeepWeekly);
-        Keep("--keep-monthly", p.KeepMonthly);
-        Keep("--keep-yearly", p.KeepYearly);
-        if (p.KeepWithin is { } w) args.AddRange("--keep-within", w);
-        foreach (var t in p.KeepTags) args.AddRange("--keep-tag", t);
-        if (args.Count == 0)
+        var args = ResticSyntax.KeepArgs(group.Policy);
+        if (args.IsEmpty)
             throw new RunnerException(RunnerExit.Usage, $"retention {group.Host}/{group.App}: the policy keeps nothing; refused");
-        return args.ToImmutable();
+        return args;
     }
 
     private static ImmutableArray<string> RemovedIds(string forgetJson, Log log)

@@ -162,7 +162,7 @@ public sealed record RepositoryCopySpec
     [Description("IANA time zone of the schedule; default defaults.timeZone.")]
     public string? TimeZone { get; init; }
     public int ActiveDeadlineSeconds { get; init; } = 6 * 3600;
-    [Description("How long the copy keeps snapshots; it must keep at least what the primary keeps (default: the apps' policies, as on the primary). For an append-only copy the copy's owner runs forget and prune with the full credential (the rendered runbook Job); otherwise a forget job is rendered.")]
+    [Description("How long the copy keeps snapshots; it must keep at least what each app's policy keeps on the primary (default: per bucket the most any app keeps). For an append-only copy the copy's owner runs forget and prune with a credential that may delete: the runbook Job rendered into out/<environment>/runbooks/. The cluster never deletes from a copy.")]
     public RetentionSpec? Retention { get; init; }
     [Description("The copy's check job: restic check --read-data-subset n/N, n advancing with each run, so every pack of the copy is read once every N runs.")]
     public CopyCheckSpec Check { get; init; } = new();

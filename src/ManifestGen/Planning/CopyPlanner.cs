@@ -6,7 +6,8 @@ using static ManifestGen.Planning.Planner;
 namespace ManifestGen.Planning;
 
 /// <summary>The objects of the offsite copies, their jobs as the alerts expect them, and the Secrets they mount.</summary>
-internal sealed record CopyPlan(ImmutableArray<RenderUnit> Units, ImmutableArray<ExpectedJob> Expected, ImmutableArray<RequiredSecret> Secrets);
+internal sealed record CopyPlan(ImmutableArray<RenderUnit> Units, ImmutableArray<ExpectedJob> Expected, ImmutableArray<RequiredSecret> Secrets,
+    ImmutableArray<RenderUnit> Runbooks);
 
 /// <summary>
 /// Each offsite copy (<c>repository.copies</c>): a copy CronJob per primary repository (one, or one per
@@ -29,6 +30,7 @@ internal static class CopyPlanner
         var units = new List<RenderUnit>();
         var expected = new List<ExpectedJob>();
         var secrets = new List<RequiredSecret>();
+        var runbooks = new List<RenderUnit>();
         var hosts = groups.Select(g => g.Host).Distinct(StringComparer.Ordinal).ToList();
         for (var c = 0; c < ctx.Repo.Copies.Length; c++)
         {
@@ -49,6 +51,8 @@ internal static class CopyPlanner
                 MaintenancePlanner.Job(ctx, units, expected, "copy", JobRole.Copy, Names.Copy(copy.Name, host), host, JobKind.Copy,
                     copy.TimeZone, copy.ActiveDeadlineSeconds, copy.Resources, null, path,
                     (config, volumes, mounts, Labels(ctx, Component, copy.Name, host)));
+                if (copy.Location.Rest is { AppendOnly: true })
+                    runbooks.Add(PruneRunbook(ctx, copy, host, path));
                 if (copy.Check.Enabled)
                     MaintenancePlanner.Job(ctx, units, expected, "copy-check", JobRole.CopyCheck, Names.CopyCheck(copy.Name, host), host, JobKind.Check,
                         copy.Check.TimeZone, copy.Check.ActiveDeadlineSeconds, copy.Resources, new MaintenanceConfig(), path + ".check",
@@ -66,7 +70,51 @@ internal static class CopyPlanner
                 rest ? $"offsite copy {copy.Name}: its user and password on the copy's REST server (append-only for this user)"
                      : $"offsite copy {copy.Name}: the S3 access key id and secret key of its bucket", ctx.Ns));
         }
-        return new CopyPlan([.. units], [.. expected], [.. secrets]);
+        return new CopyPlan([.. units], [.. expected], [.. secrets], [.. runbooks]);
+    }
+
+    /// <summary>The Secret the copy's owner creates where the runbook runs: a location with the right to delete, and the copy's password.</summary>
+    public static string OwnerSecret(RepositoryCopySpec copy) => Names.Join(Names.DnsLabelMax, copy.Name, "owner");
+
+    /// <summary>
+    /// The forget and prune of an append-only copy, which the cluster's credential cannot do: a Job (not
+    /// scheduled, not synced) the copy's owner runs where a location with the right to delete is reachable
+    /// (the key `repository` of <see cref="OwnerSecret"/>, or `repository-&lt;host&gt;` for one host's folder).
+    /// It keeps by the copy's retention, or, without one, per bucket the most any app keeps.
+    /// </summary>
+    private static RenderUnit PruneRunbook(PlanContext ctx, RepositoryCopySpec copy, string? host, string path)
+    {
+        const string OwnerDir = "/var/run/secrets/manifestgen/copy-owner";
+        var policy = BackupPlanner.Policy(copy.Retention ?? Most(ctx.Apps.Select(a => a.Retention)));
+        var name = Names.CopyPrune(copy.Name, host);
+        var labels = Labels(ctx, "copy-prune", copy.Name, host);
+        var repositoryKey = host is null ? "repository" : "repository-" + host;
+        var pod = new PodModel(labels, ctx.Image, ctx.Inv.Image.PullPolicy, ["restic"],
+            ["forget", "--group-by", "host,tags", .. ResticSyntax.KeepArgs(policy), "--prune"],
+            [new("RESTIC_REPOSITORY_FILE", OwnerDir + "/repository"), new("RESTIC_PASSWORD_FILE", OwnerDir + "/password"),
+             new("RESTIC_CACHE_DIR", PodPaths.CacheDir), new("HOME", PodPaths.TmpDir)],
+            [new("copy-owner", OwnerDir, null, true), ctx.CacheMount, new("tmp", PodPaths.TmpDir, null, false)],
+            [new("copy-owner", VolumeKind.Secret, OwnerSecret(copy), [new(repositoryKey, "repository"), new("password", "password")], DefaultMode: PodSecurity.SecretMode),
+             ctx.CacheVolume, new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize)],
+            PodSecurity.Restricted, Resources(copy.Resources ?? ctx.Inv.Defaults.Resources), null, "default");
+        return new RenderUnit("job.sbn", new JobModel(Meta(name, ctx.Ns, labels, []), new JobSpecModel(copy.ActiveDeadlineSeconds, 0, pod)), path + ".retention");
+    }
+
+    /// <summary>Per bucket the most any of the policies keeps (-1, all, wins), every keep-tag, the longest within.</summary>
+    private static RetentionSpec Most(IEnumerable<RetentionSpec> policies)
+    {
+        static int? Max(int? a, int? b) => a is null ? b : b is null ? a : a == -1 || b == -1 ? -1 : Math.Max(a.Value, b.Value);
+        var most = new RetentionSpec();
+        foreach (var p in policies)
+            most = most with
+            {
+                Last = Max(most.Last, p.Last), Hourly = Max(most.Hourly, p.Hourly), Daily = Max(most.Daily, p.Daily),
+                Weekly = Max(most.Weekly, p.Weekly), Monthly = Max(most.Monthly, p.Monthly), Yearly = Max(most.Yearly, p.Yearly),
+                // Both are valid restic durations (MG0604); the longer keeps more, and the rule compares them the same way.
+                Within = most.Within is null || (p.Within is not null && ResticSyntax.DurationHours(p.Within) > ResticSyntax.DurationHours(most.Within)) ? p.Within ?? most.Within : most.Within,
+                Tags = [.. most.Tags.Union(p.Tags, StringComparer.Ordinal)],
+            };
+        return most;
     }
 
     /// <summary>The copy as its jobs reach it: the host's own folder in it behind the REST server, as on the primary.</summary>

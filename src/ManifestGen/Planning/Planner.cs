@@ -70,6 +70,7 @@ public static class Planner
         {
             HostFiles = hostFiles,
             Apps = backups.AppPods,
+            Runbooks = copies.Runbooks,
         };
     }
 

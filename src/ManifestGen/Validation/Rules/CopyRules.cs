@@ -176,7 +176,7 @@ public sealed partial class CopyRule : InventoryRule
                 sink.Report(DiagnosticCatalogue.CopyRetentionKeepsLess, c is null ? path : path + "." + key,
                     $"the copy keeps {(c is null ? "no" : c.Value.ToString(CultureInfo.InvariantCulture))} {key} snapshot(s), the primary keeps {(keep == -1 ? "all" : keep.ToString(CultureInfo.InvariantCulture))} of {app.Host.Name}/{app.App.Name}");
             }
-            if (primary.Within is { } within && Hours(within) is { } pHours && (copy.Within is null || Hours(copy.Within) is not { } cHours || cHours < pHours) && reported.Add("within"))
+            if (primary.Within is { } within && ResticSyntax.DurationHours(within) is { } pHours && (copy.Within is null || ResticSyntax.DurationHours(copy.Within) is not { } cHours || cHours < pHours) && reported.Add("within"))
                 sink.Report(DiagnosticCatalogue.CopyRetentionKeepsLess, copy.Within is null ? path : path + ".within",
                     $"the copy keeps {(copy.Within is null ? "nothing" : $"snapshots within {copy.Within}")} by age, the primary keeps those within {within} of {app.Host.Name}/{app.App.Name}");
             foreach (var tag in primary.Tags.Where(t => !copy.Tags.Contains(t)))
@@ -184,25 +184,6 @@ public sealed partial class CopyRule : InventoryRule
                     sink.Report(DiagnosticCatalogue.CopyRetentionKeepsLess, path + ".tags",
                         $"the copy does not keep snapshots tagged `{tag}`, the primary does for {app.Host.Name}/{app.App.Name}");
         }
-    }
-
-    /// <summary>A restic duration in hours (a month as 30 days, a year as 365), to compare two; null when not one.</summary>
-    private static long? Hours(string duration)
-    {
-        if (ResticSyntax.WhyNotDuration(duration) is not null)
-            return null;
-        long total = 0, number = 0;
-        foreach (var ch in duration)
-        {
-            if (char.IsAsciiDigit(ch))
-            {
-                number = number * 10 + (ch - '0');
-                continue;
-            }
-            total += number * ch switch { 'y' => 365 * 24, 'm' => 30 * 24, 'w' => 7 * 24, 'd' => 24, _ => 1 };
-            number = 0;
-        }
-        return total;
     }
 
     /// <summary>
