@@ -122,14 +122,25 @@ public static class JobSchedules
         var taken = new Dictionary<string, WindowIndex>(StringComparer.Ordinal);
         WindowIndex Taken(string? repository) =>
             taken.TryGetValue(repository ?? "", out var index) ? index : taken[repository ?? ""] = new WindowIndex();
+        // When each repository's backups end: a copy goes right after them.
+        var backupEnds = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
         for (var j = 0; j < jobs.Count; j++)
         {
             if (jobs[j].IsPlaced)
                 continue;
             placed[j] = Expand(jobs[j], 0);
             if (Runs(placed[j]) is { } runs)
+            {
                 Taken(jobs[j].Repository).Add(runs, j);
+                if (jobs[j].Role == JobRole.Backup)
+                {
+                    var ends = backupEnds.TryGetValue(jobs[j].Repository ?? "", out var list) ? list : backupEnds[jobs[j].Repository ?? ""] = [];
+                    ends.AddRange(runs.Select(r => r.End));
+                }
+            }
         }
+        foreach (var ends in backupEnds.Values)
+            ends.Sort();
         for (var j = 0; j < jobs.Count; j++)
         {
             if (!jobs[j].IsPlaced)
@@ -140,7 +151,22 @@ public static class JobSchedules
             var first = Expand(jobs[j], 0);
             placed[j] = first;
             var firstRuns = Runs(first);
-            if (firstRuns is not null && Meets(firstRuns.Value))
+            if (jobs[j].Role == JobRole.Copy && backupEnds.TryGetValue(jobs[j].Repository ?? "", out var backupsEnd))
+            {
+                // Of the values H may take, the free one whose runs start soonest after the backups before them
+                // end (the smallest total wait): the copy then holds last night's snapshots, not the night's before.
+                long? best = null;
+                for (var shift = 0; shift < Schedules.Candidates(jobs[j].Schedule); shift++)
+                {
+                    var candidate = Expand(jobs[j], shift);
+                    if (Runs(candidate) is not { } runs || Meets(runs) || WaitAfter(runs, backupsEnd) is not { } wait || wait >= best)
+                        continue;
+                    (best, placed[j], firstRuns) = (wait, candidate, runs);
+                    if (wait == 0)
+                        break;
+                }
+            }
+            else if (firstRuns is not null && Meets(firstRuns.Value))
             {
                 for (var shift = 1; shift < Schedules.Candidates(jobs[j].Schedule); shift++)
                 {
@@ -157,6 +183,21 @@ public static class JobSchedules
                     index.Add(kept, j);
         }
         return [.. placed];
+    }
+
+    /// <summary>Seconds from the end of the latest backup before each run to the run's start, summed; null when a run has no backup before it.</summary>
+    private static long? WaitAfter(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> runs, List<DateTimeOffset> sortedEnds)
+    {
+        long total = 0;
+        foreach (var (start, _) in runs)
+        {
+            var at = sortedEnds.BinarySearch(start);
+            var index = at >= 0 ? at : ~at - 1;
+            if (index < 0)
+                continue;
+            total += (long)(start - sortedEnds[index]).TotalSeconds;
+        }
+        return runs.IsEmpty ? null : total;
     }
 
     private static ScheduledJob Expand(ScheduledJob job, int shift)
