@@ -157,7 +157,7 @@ public sealed record RepositoryCopySpec
     public required CopyCredentialsSpec Credentials { get; init; }
     [Description("IP ranges (CIDR) the location's host resolves to: the NetworkPolicy lets only the copy pods reach them, on the location's port. Default: the host itself when it is an IP.")]
     public ImmutableArray<string> EgressCidrs { get; init; } = [];
-    [Description("Cron schedule of the copy job (H allowed in minute and hour). The planner gives H the first value, from the hashed one on, at which the copy meets no backup, drill or maintenance job of the repository it reads: after the night's backups.")]
+    [Description("Cron schedule of the copy job (H allowed in minute and hour). Of the values H may take at which the copy meets no backup, drill or maintenance job of the repository it reads, the planner gives it the one whose runs start soonest after the backups before them end: after the night's backups.")]
     public string Schedule { get; init; } = "H H * * *";
     [Description("IANA time zone of the schedule; default defaults.timeZone.")]
     public string? TimeZone { get; init; }
