@@ -34,6 +34,12 @@ public sealed record JobConfig
     public MaintenanceConfig? Maintenance { get; init; }
     /// <summary>The host's apps the discovery is compared with (coverage jobs).</summary>
     public CoverageConfig? Coverage { get; init; }
+    /// <summary>
+    /// The offsite copies of the primary repository: the one a copy job writes (Kind copy, exactly one),
+    /// or those a restore may read with --from-copy NAME.
+    /// </summary>
+    /// Null (not written) for the jobs of an inventory without copies.
+    public ImmutableArray<CopyConfig>? Copies { get; init; }
     [JsonRequired]
     public ReportingConfig Reporting { get; init; } = new();
     /// <summary>
@@ -96,7 +102,7 @@ public sealed record ShutdownBudget
     }
 }
 
-public enum JobKind { Backup, Maintain, Check, Init, Coverage }
+public enum JobKind { Backup, Maintain, Check, Init, Coverage, Copy }
 
 public enum TransferStrategy { Rsync, Sshfs, Tar }
 
@@ -124,6 +130,25 @@ public sealed record RepositoryConfig
     /// </summary>
     [JsonRequired]
     public int StallTimeoutSeconds { get; init; } = 300;
+}
+
+/// <summary>
+/// An offsite copy as its jobs reach it: a repository of its own (a rest: or s3: location, its own password
+/// file) and its access credential as files, never in the location.
+/// </summary>
+public sealed record CopyConfig
+{
+    /// <summary>The copy's name (repository.copies[].name): what restore --from-copy names.</summary>
+    public required string Name { get; init; }
+    /// <summary>The copy's repository; RestUsername/RestPasswordFile are unset: the access files below carry them.</summary>
+    public required RepositoryConfig Repository { get; init; }
+    /// <summary>REST: files holding the user and password. S3: files holding the access key id and secret key.</summary>
+    public string? UsernameFile { get; init; }
+    public string? SecretFile { get; init; }
+    /// <summary>The inventory says the REST server refuses deletions: the copy job verifies it before copying.</summary>
+    public bool AppendOnly { get; init; }
+    /// <summary>N of the check's --read-data-subset n/N (n advances with each run).</summary>
+    public int CheckSubsets { get; init; } = 12;
 }
 
 public sealed record HostConfig
@@ -379,6 +404,12 @@ public static class PodPaths
     public const string HtpasswdDir = "/var/run/secrets/manifestgen/rest-server";
     public const string HtpasswdKey = "htpasswd";
     public const string CacheDir = "/var/cache/restic";
+    /// <summary>Mount of an offsite copy's repository password (only that copy's pods).</summary>
+    public const string CopyPasswordDir = "/var/run/secrets/manifestgen/copy";
+    /// <summary>Mount of an offsite copy's access credential: the keys <see cref="CopyRestKeys"/> or <see cref="CopyS3Keys"/>.</summary>
+    public const string CopyAccessDir = "/var/run/secrets/manifestgen/copy-access";
+    public static readonly ImmutableArray<string> CopyRestKeys = ["username", "password"];
+    public static readonly ImmutableArray<string> CopyS3Keys = ["access-key-id", "secret-access-key"];
     public const string TmpDir = "/tmp";
     /// <summary>
     /// A restore Job's staging volume (a claim of the app's own size, made for the pod and deleted with it):

@@ -73,6 +73,10 @@ public static class JobConfigRules
                 if (config.Maintenance is null)
                     Add("maintenance", "a maintain job needs maintenance settings");
                 break;
+            case JobKind.Copy:
+                if (config.Copies is not { Length: 1 })
+                    Add("copies", "a copy job needs exactly the one copy it writes");
+                break;
         }
         if (config.Host is { } host)
             CheckHost(host, Add);

@@ -45,4 +45,45 @@ public static partial class ResticSyntax
     /// <summary>Null when the value is a restic duration (<c>1y2m3d4h</c>), otherwise why not.</summary>
     public static string? WhyNotDuration(string duration) =>
         Duration().IsMatch(duration) ? null : "expected a duration such as `30d`, `1y6m` or `2w3d12h` (units y, m, w, d, h)";
+
+    /// <summary>
+    /// restic forget's --keep-* arguments of a policy, in one order (the runner's forget jobs and the copy
+    /// owner's rendered runbook); empty when the policy keeps nothing, which both refuse.
+    /// </summary>
+    public static System.Collections.Immutable.ImmutableArray<string> KeepArgs(RetentionPolicy p)
+    {
+        var args = System.Collections.Immutable.ImmutableArray.CreateBuilder<string>();
+        void Keep(string flag, int? n)
+        {
+            if (n is { } v) args.AddRange(flag, v.ToString(CultureInfo.InvariantCulture));
+        }
+        Keep("--keep-last", p.KeepLast);
+        Keep("--keep-hourly", p.KeepHourly);
+        Keep("--keep-daily", p.KeepDaily);
+        Keep("--keep-weekly", p.KeepWeekly);
+        Keep("--keep-monthly", p.KeepMonthly);
+        Keep("--keep-yearly", p.KeepYearly);
+        if (p.KeepWithin is { } w) args.AddRange("--keep-within", w);
+        foreach (var t in p.KeepTags) args.AddRange("--keep-tag", t);
+        return args.ToImmutable();
+    }
+
+    /// <summary>A restic duration in hours (a month as 30 days, a year as 365), to compare two; null when it is not one.</summary>
+    public static long? DurationHours(string duration)
+    {
+        if (WhyNotDuration(duration) is not null)
+            return null;
+        long total = 0, number = 0;
+        foreach (var ch in duration)
+        {
+            if (char.IsAsciiDigit(ch))
+            {
+                number = number * 10 + (ch - '0');
+                continue;
+            }
+            total += number * ch switch { 'y' => 365 * 24, 'm' => 30 * 24, 'w' => 7 * 24, 'd' => 24, _ => 1 };
+            number = 0;
+        }
+        return total;
+    }
 }

@@ -80,7 +80,7 @@ public static class Program
         var workDir = Directory.CreateTempSubdirectory("manifestgen-runner-").FullName;
         using var http = Notifier.CreateHttpClient();
         var notifier = new Notifier(config.Reporting, log, http);
-        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill" or "coverage";
+        var reported = cli.Command is "backup" or "maintain" or "check" or "init" or "drill" or "coverage" or "copy";
         RunSummary summary;
         // A dump on stdout is read from the pod's log, where stderr lands too: only an error may join it.
         var dataOnStdout = cli.Command == "snapshots" || cli.Restore.Stdout;
@@ -104,6 +104,7 @@ public static class Program
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
                 "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
                 "coverage" => await CoverageJob.RunAsync(ctx),
+                "copy" => await CopyJob.RunAsync(ctx),
                 _ => throw new UnreachableException(),
             };
         }
@@ -199,6 +200,7 @@ public static class Program
             "check" => JobKind.Check,
             "init" => JobKind.Init,
             "coverage" => JobKind.Coverage,
+            "copy" => JobKind.Copy,
             _ => (JobKind?)null,
         };
         if (expected is { } k && config.Kind != k)

@@ -154,6 +154,49 @@ case("rest-server-name-starts-with-digit", ["MG0608"], ("  name: restic\n", "  n
 case("pushgateway-url-without-scheme", ["MG0605"], ("\nmaintenance:\n", "\nreporting:\n  pushgatewayUrl: pushgateway:9091\nnetworkPolicy:\n  pushgateway: { namespace: monitoring, port: 9091 }\nmaintenance:\n"))
 case("keep-within-words", ["MG0604"], ("    monthly: 12\n", "    monthly: 12\n    within: 30 days\n"))
 
+# ---- offsite copies (repository.copies) ------------------------------------------------------------
+COPY_URL = "https://203.0.113.20:8000/cluster-a/"
+COPY_SECRETS = "      credentials: { passwordSecret: { name: restic-offsite }, accessSecret: { name: restic-offsite-access } }\n"
+
+
+def copy(name="offsite", location=f"rest: {{ url: \"{COPY_URL}\" }}", secrets=COPY_SECRETS, more=""):
+    """One entry of repository.copies (a list item under `  copies:`)."""
+    # An hour's deadline: the base backs vaultwarden up every six hours, and the default six hours meet it.
+    return f"    - name: {name}\n      location: {{ {location} }}\n" + secrets + "      activeDeadlineSeconds: 3600\n" + more
+
+
+def copies(*entries):
+    """The base's server line followed by repository.copies with these entries."""
+    return (SERVER, SERVER + "  copies:\n" + "".join(entries))
+
+
+# The copy keeps at least the strictest app policy of the base (daily 14, weekly 8, monthly 12, tier-1).
+COPY_KEEPS = "      retention: { daily: 14, weekly: 8, monthly: 12, tags: [tier-1] }\n"
+case("copy-name-duplicate", ["MG1101"], copies(copy(), copy(secrets=COPY_SECRETS.replace("restic-offsite", "restic-offsite2"))))
+case("copy-shares-primary-password", ["MG1102"], copies(copy(secrets=COPY_SECRETS.replace("{ name: restic-offsite }", "{ name: restic-repository }"))))
+case("copy-access-is-host-ssh-key", ["MG1102"], copies(copy(secrets=COPY_SECRETS.replace("restic-offsite-access", "ssh-kvm-prod-01"))))
+case("copy-dns-name-without-egress", ["MG1103"], copies(copy(location='rest: { url: "https://offsite.example.net:8000/cluster-a/" }')))
+case("copy-address-outside-egress", ["MG1103"], copies(copy(more="      egressCidrs: [198.51.100.0/24]\n")))
+case("copy-egress-not-a-range", ["MG0716"], copies(copy(more="      egressCidrs: [203.0.113.20/24]\n")))
+case("copy-retention-keeps-less", ["MG1104"], copies(copy(more="      retention: { daily: 7, weekly: 8, monthly: 12, tags: [tier-1] }\n")))
+case("copy-retention-without-keep-tag", ["MG1104"], copies(copy(more="      retention: { daily: 14, weekly: 8, monthly: 12 }\n")))
+case("copy-retention-keeps-nothing", ["MG0601", "MG1104"], copies(copy(more="      retention: { tags: [tier-1] }\n")))
+case("copy-schedule-meets-backups", ["MG1105"], copies(copy(more='      schedule: "30 2 * * *"\n')))
+case("copy-schedule-meets-maintenance", ["MG1105"], copies(copy(more='      schedule: "0 5 * * 3"\n')))
+case("copy-check-meets-copy", ["MG1105"], copies(copy(more='      schedule: "0 12 * * *"\n      check: { schedule: "30 12 * * 5" }\n')))
+case("copy-url-without-trailing-slash", ["MG1106"], copies(copy(location='rest: { url: "https://203.0.113.20:8000/cluster-a" }')))
+case("copy-url-without-path", ["MG1106"], copies(copy(location='rest: { url: "https://203.0.113.20:8000/" }')))
+case("copy-url-with-user", ["MG1106"], copies(copy(location='rest: { url: "https://cluster-a@203.0.113.20:8000/cluster-a/" }')))
+case("copy-url-not-http", ["MG1106"], copies(copy(location='rest: { url: "sftp://203.0.113.20/cluster-a/" }')))
+case("copy-s3-bucket-invalid", ["MG1106", "MG1107"], copies(copy(location='s3: { endpoint: "https://203.0.113.30", bucket: Offsite_Backups }')))
+case("copy-rest-not-append-only", ["MG1107"], copies(copy(location=f'rest: {{ url: "{COPY_URL}", appendOnly: false }}')))
+case("copy-is-primary-server", ["MG1108"], copies(copy(location='rest: { url: "http://restic-rest-server.backup.svc:8000/cluster-a/" }',
+                                                       more="      egressCidrs: [10.96.0.0/12]\n")))
+case("copy-check-subsets-zero", ["MG1109"], copies(copy(more="      check: { subsets: 0 }\n")))
+case("copy-location-rest-and-s3", ["MG0105"], copies(copy(location=f'rest: {{ url: "{COPY_URL}" }}, s3: {{ endpoint: "https://203.0.113.30", bucket: offsite }}')))
+case("copy-name-not-a-label", ["MG0301"], copies(copy(name="Offsite_1")))
+case("copy-password-not-sealed", ["MG0204"], copies(copy()), append=sealed())
+
 # ---- SSH and paths --------------------------------------------------------------------------------
 case("host-key-missing", ["MG0701"], ("    hostKeys:\n" + HOSTKEY1, ""))
 case("host-key-type-mismatch", ["MG0702"], (HOSTKEY1, "      - ssh-rsa " + ED25519 + "\n"))
@@ -305,6 +348,8 @@ valid("yaml-tab-inside-block-text", ("              timeoutSeconds: 1800\n", "  
 valid("retention-keep-tag-dump", (NC_HOOK, NC_DUMP + "              fileName: nextcloud.sql\n"), ("          tags: [tier-1]\n", "          tags: [dump]\n"))
 valid("starting-deadline-at-controller-pass", ("  activeDeadlineSeconds: 7200\n", "  activeDeadlineSeconds: 7200\n  startingDeadlineSeconds: 10\n"))
 valid("strategy-setting-read", ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        transferTimeoutSeconds: 60\n"))
+valid("copy-rest-append-only", copies(copy(more=COPY_KEEPS)))
+valid("copy-dns-name-with-egress", copies(copy(location='rest: { url: "https://offsite.example.net:8000/cluster-a/" }', more="      egressCidrs: [203.0.113.16/28]\n" + COPY_KEEPS)))
 valid("drill-sample-one", (CHECK_END, CHECK_END + "  drill:\n    enabled: true\n    sampleFiles: 1\n"))
 valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",
                         "    local:\n      path: /var/lib/manifestgen/restic\n      node: lab-node-1\n"), ("accessModes: [ReadWriteMany]", "accessModes: [ReadWriteOnce]"))

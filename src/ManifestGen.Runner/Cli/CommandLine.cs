@@ -17,7 +17,7 @@ public sealed record CommandLine
     /// <summary>Files the drill restores and compares.</summary>
     public int Sample { get; init; } = DrillJob.DefaultSample;
 
-    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore", "drill", "coverage"];
+    public static readonly ImmutableArray<string> Commands = ["backup", "maintain", "check", "init", "snapshots", "restore", "drill", "coverage", "copy"];
 
     public const string Usage = """
         usage: manifestgen-runner COMMAND [--config FILE] [options]
@@ -27,7 +27,10 @@ public sealed record CommandLine
         the rendered CronJobs set the variable to /etc/manifestgen/job/job.json):
           backup      back up the app: hooks, transfer (rsync|sshfs|tar), restic backup
           maintain    unlock stale locks, forget by each retention group's policy, prune
-          check       restic check (with the configured --read-data-subset)
+          check       restic check (with the configured --read-data-subset; a copy's check job checks the
+                      copy, reading the day's subset n/N of its packs)
+          copy        restic copy of the snapshots the offsite copy does not have yet (it is initialised with
+                      the primary's chunker parameters if missing; an append-only copy is probed first)
           init        initialise the repository if, and only if, it does not exist
           coverage    ask the host gate what the host runs (compose projects, mounts, databases) and
                       report what no app of the host backs up
@@ -52,6 +55,8 @@ public sealed record CommandLine
                         --staging DIR          restore into DIR first (default: a temporary folder)
                         --repository LOCATION  another copy of the repository (default: the configuration's)
                         --password-file FILE   its password (default: the configuration's)
+                        --from-copy NAME       the offsite copy NAME of the configuration (its location, password
+                                               and access credential); not with --repository
                         --force                overwrite existing files (otherwise refused)
 
         Output: one JSON summary line on stdout (not for snapshots), progress on stderr.
@@ -67,7 +72,7 @@ public sealed record CommandLine
         if (args[0] is "--version" && args.Count == 1) return new CommandLine { Command = "version", Version = true };
         var command = args[0];
         if (!Commands.Contains(command)) throw new RunnerException(RunnerExit.Usage, $"unknown command '{command}'");
-        string? config = null, snapshot = null, target = null, archive = null, dump = null, staging = null, repository = null, passwordFile = null;
+        string? config = null, snapshot = null, target = null, archive = null, dump = null, staging = null, repository = null, passwordFile = null, fromCopy = null;
         DateTimeOffset? at = null;
         bool toHost = false, force = false, all = false, json = false, help = false, toStdout = false;
         var sample = DrillJob.DefaultSample;
@@ -99,6 +104,7 @@ public sealed record CommandLine
                 case "--repository" when command is "restore" or "snapshots": repository = Value(); break;
                 case "--password-file" when command is "restore" or "snapshots": passwordFile = Value(); break;
                 case "--force": RestoreOnly(); force = true; break;
+                case "--from-copy": RestoreOnly(); fromCopy = Value(); break;
                 case "--all" when command == "snapshots": all = true; break;
                 case "--sample" when command == "drill":
                     var text = Value();
@@ -130,6 +136,9 @@ public sealed record CommandLine
                 Staging = staging,
                 Repository = repository,
                 PasswordFile = passwordFile,
+                FromCopy = fromCopy is not null && (repository is not null || passwordFile is not null)
+                    ? throw new RunnerException(RunnerExit.Usage, "--from-copy names the copy's location and password: not with --repository or --password-file")
+                    : fromCopy,
                 ToHost = toHost,
                 Force = force,
             },

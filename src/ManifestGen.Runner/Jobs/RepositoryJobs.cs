@@ -39,14 +39,24 @@ public static class RepositoryJobs
         return Done("init", sw);
     }
 
-    /// <summary>restic check, with a read-data subset when configured.</summary>
+    /// <summary>
+    /// restic check, with a read-data subset when configured. A copy's check job (its configuration names
+    /// the copy) checks the copy instead, reading the subset n/N of this day (<see cref="CopyJob.Subset"/>).
+    /// </summary>
     public static async Task<RunSummary> CheckAsync(RunContext ctx)
     {
         var sw = Stopwatch.StartNew();
-        var restic = ctx.Restic();
+        var copy = ctx.Config.Copies is [var only] ? only : null;
+        var restic = copy is null ? ctx.Restic() : ctx.CopyRestic(copy);
         await restic.RequireVersionAsync(ctx.Cancel);
         var args = new List<string> { "check" };
-        if (ctx.Config.Maintenance?.ReadDataSubset is { } subset) args.Add("--read-data-subset=" + subset);
+        if (copy is not null)
+        {
+            var n = CopyJob.Subset(DateTimeOffset.UtcNow, copy.CheckSubsets);
+            args.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--read-data-subset={n}/{copy.CheckSubsets}"));
+            ctx.Log.Info($"checking copy {copy.Name}, pack subset {n} of {copy.CheckSubsets}");
+        }
+        else if (ctx.Config.Maintenance?.ReadDataSubset is { } subset) args.Add("--read-data-subset=" + subset);
         var r = await restic.RunAsync(args, ctx.Cancel, onStdout: line => ctx.Log.Output("restic", line));
         ResticClient.Throw(r, "restic check");
         return Done("check", sw);
@@ -107,23 +117,10 @@ public static class RepositoryJobs
 
     public static ImmutableArray<string> PolicyArgs(RetentionGroup group)
     {
-        var p = group.Policy;
-        var args = ImmutableArray.CreateBuilder<string>();
-        void Keep(string flag, int? n)
-        {
-            if (n is { } v) args.AddRange(flag, v.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        Keep("--keep-last", p.KeepLast);
-        Keep("--keep-hourly", p.KeepHourly);
-        Keep("--keep-daily", p.KeepDaily);
-        Keep("--keep-weekly", p.KeepWeekly);
-        Keep("--keep-monthly", p.KeepMonthly);
-        Keep("--keep-yearly", p.KeepYearly);
-        if (p.KeepWithin is { } w) args.AddRange("--keep-within", w);
-        foreach (var t in p.KeepTags) args.AddRange("--keep-tag", t);
-        if (args.Count == 0)
+        var args = ResticSyntax.KeepArgs(group.Policy);
+        if (args.IsEmpty)
             throw new RunnerException(RunnerExit.Usage, $"retention {group.Host}/{group.App}: the policy keeps nothing; refused");
-        return args.ToImmutable();
+        return args;
     }
 
     private static ImmutableArray<string> RemovedIds(string forgetJson, Log log)

@@ -33,6 +33,8 @@ public sealed record RestoreOptions
     public string? Repository { get; init; }
     /// <summary>Instead of the job configuration's: the file holding the repository password.</summary>
     public string? PasswordFile { get; init; }
+    /// <summary>Restore from this offsite copy of the configuration (<see cref="JobConfig.Copies"/>).</summary>
+    public string? FromCopy { get; init; }
     /// <summary>Overwrite existing files; without it an existing target path is a refusal.</summary>
     public bool Force { get; init; }
 }
@@ -59,7 +61,7 @@ public static class RestoreJob
         foreach (var p in options.Paths)
             if (!p.StartsWith('/')) throw new RunnerException(RunnerExit.Usage, $"--path '{p}' must be an absolute host path");
 
-        var restic = ctx.Restic(options.Repository, options.PasswordFile);
+        var restic = options.FromCopy is { } copy ? ctx.CopyRestic(ctx.RequireCopy(copy)) : ctx.Restic(options.Repository, options.PasswordFile);
         await restic.RequireVersionAsync(ctx.Cancel);
         var snapshot = await ResolveAsync(restic, host.Name, app.Name, options, ctx.Cancel);
         // The snapshot's paths to restore: a dump's one file, else the requested (default: all of the app's).

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using ManifestGen.Contracts;
 using ManifestGen.Runner.Reporting;
@@ -36,6 +37,33 @@ public sealed class RunContext : IDisposable
     /// <summary>restic for this job; a backup's configuration paces a REST repository with the app's (or host's) bandwidth limit.</summary>
     public ResticClient Restic() => new(Config.Repository, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds),
         bandwidthLimitKiBps: Config.App?.BandwidthLimitKiBps ?? Config.Host?.BandwidthLimitKiBps);
+
+    /// <summary>
+    /// restic on an offsite copy (<see cref="CopyConfig"/>): its location and password, its access credential
+    /// read from the mounted files (REST user and password, or S3 keys); with <paramref name="fromPrimary"/>
+    /// the configuration's repository is restic copy's source.
+    /// </summary>
+    public ResticClient CopyRestic(CopyConfig copy, bool fromPrimary = false)
+    {
+        var rest = copy.Repository.Location.StartsWith("rest:", StringComparison.Ordinal);
+        var repo = copy.Repository with
+        {
+            RestUsername = rest && copy.UsernameFile is { } user ? ResticClient.ReadSecretFile(user, $"copy {copy.Name}'s user") : null,
+            RestPasswordFile = rest ? copy.SecretFile : null,
+        };
+        var env = ImmutableDictionary<string, string?>.Empty;
+        if (!rest && copy.UsernameFile is { } keyId && copy.SecretFile is { } secret)
+            env = env.Add("AWS_ACCESS_KEY_ID", ResticClient.ReadSecretFile(keyId, $"copy {copy.Name}'s access key id"))
+                .Add("AWS_SECRET_ACCESS_KEY", ResticClient.ReadSecretFile(secret, $"copy {copy.Name}'s secret key"));
+        if (fromPrimary)
+            env = env.Add("RESTIC_FROM_REPOSITORY", Config.Repository.Location).Add("RESTIC_FROM_PASSWORD_FILE", Config.Repository.PasswordFile);
+        return new ResticClient(repo, Log, TimeSpan.FromSeconds(Budget.ResticInterruptSeconds), extraEnvironment: env);
+    }
+
+    /// <summary>The copy a restore names with --from-copy, from the configuration's copies.</summary>
+    public CopyConfig RequireCopy(string name) =>
+        (Config.Copies ?? []).FirstOrDefault(c => c.Name == name) ?? throw new RunnerException(RunnerExit.Usage,
+            $"--from-copy {name}: the job configuration has no copy of that name ({(Config.Copies is not { IsEmpty: false } copies ? "it has none" : "it has " + string.Join(", ", copies.Select(c => c.Name)))})");
 
     /// <summary>
     /// restic on another copy of the repository than the configuration's (a recovery on a machine outside

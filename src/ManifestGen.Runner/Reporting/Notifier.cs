@@ -128,6 +128,7 @@ public sealed class Notifier(ReportingConfig config, Log log, HttpClient http)
         Gauge("manifestgen_last_run_files_unmodified", "Files restic skipped as unmodified.", s.FilesUnmodified);
         Gauge("manifestgen_last_run_bytes_over_wire", "Bytes transferred from the host.", s.BytesOverWire);
         Gauge("manifestgen_last_run_bytes_added", "Bytes added to the repository (packed).", s.BytesAdded);
+        Gauge("manifestgen_last_run_snapshots_copied", "Snapshots the last copy added to the offsite copy.", s.SnapshotsCopied);
         Gauge(WarningsMetric, "Warnings of the last run (listed in its summary line).", s.Warnings.Length);
         Gauge("manifestgen_last_run_services_left_stopped", "Services the last run stopped and could not start again.", s.ServicesLeftStopped.Length);
         Gauge("manifestgen_last_run_services_stopped_seconds", "Seconds the last run kept the app's services stopped.", s.ServicesStoppedSeconds);

@@ -24,6 +24,8 @@ public sealed record RunSummary
     public long? BytesOverWire { get; init; }
     public long? BytesAdded { get; init; }
     public long? SnapshotsRemoved { get; init; }
+    /// <summary>copy: snapshots the run added to the offsite copy (0 when it had them all).</summary>
+    public long? SnapshotsCopied { get; init; }
     public long? FilesRestored { get; init; }
     public required double DurationSeconds { get; init; }
     /// <summary>Services a previous run left stopped (its pod was killed or the host was cut off) that this run started.</summary>

@@ -14,11 +14,16 @@ namespace ManifestGen.Runner.Restic;
 /// file: never into the rest: URL, which restic may print, nor onto a command line.
 /// Cancellation sends SIGINT and waits, so restic removes its own lock.
 /// </summary>
-public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interruptGrace, string executable = "restic", int? bandwidthLimitKiBps = null)
+/// <paramref name="extraEnvironment"/>: what a copy adds (the primary as restic copy's source, an S3
+/// copy's keys), read from mounted files by the caller.
+public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interruptGrace, string executable = "restic", int? bandwidthLimitKiBps = null,
+    ImmutableDictionary<string, string?>? extraEnvironment = null)
 {
     public RepositoryConfig Repository => repo;
 
-    private ImmutableDictionary<string, string?> Environment => ImmutableDictionary<string, string?>.Empty
+    private ImmutableDictionary<string, string?> Environment => BaseEnvironment.SetItems(extraEnvironment ?? ImmutableDictionary<string, string?>.Empty);
+
+    private ImmutableDictionary<string, string?> BaseEnvironment => ImmutableDictionary<string, string?>.Empty
         .Add("RESTIC_REPOSITORY", repo.Location)
         .Add("RESTIC_PASSWORD_FILE", repo.PasswordFile)
         .Add("RESTIC_CACHE_DIR", repo.CacheDir)
@@ -27,24 +32,28 @@ public sealed class ResticClient(RepositoryConfig repo, Log log, TimeSpan interr
         .Add("RESTIC_REPOSITORY_FILE", null)
         .Add("RESTIC_PROGRESS_FPS", "0.2")
         .Add("RESTIC_REST_USERNAME", repo.RestUsername)
-        .Add("RESTIC_REST_PASSWORD", RestPassword.Value);
+        .Add("RESTIC_REST_PASSWORD", RestPassword.Value)
+        // Only a copy names a source repository; an inherited one must not make another command read elsewhere.
+        .Add("RESTIC_FROM_REPOSITORY", null)
+        .Add("RESTIC_FROM_PASSWORD_FILE", null)
+        .Add("RESTIC_FROM_PASSWORD", null);
 
-    private readonly Lazy<string?> RestPassword = new(() => ReadRestPassword(repo));
+    private readonly Lazy<string?> RestPassword = new(() => repo.RestPasswordFile is { } file ? ReadSecretFile(file, "REST server password") : null);
 
-    private static string? ReadRestPassword(RepositoryConfig repo)
+    /// <summary>A credential from its mounted file (trailing line breaks removed); a clear usage error naming the file otherwise.</summary>
+    public static string ReadSecretFile(string file, string what)
     {
-        if (repo.RestPasswordFile is not { } file) return null;
         try
         {
             return File.ReadAllText(file).TrimEnd('\r', '\n');
         }
         catch (IOException e)
         {
-            throw new RunnerException(RunnerExit.Usage, $"cannot read the REST server password file {file}: {e.Message}");
+            throw new RunnerException(RunnerExit.Usage, $"cannot read the {what} file {file}: {e.Message}");
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new RunnerException(RunnerExit.Usage, $"cannot read the REST server password file {file}: {e.Message}");
+            throw new RunnerException(RunnerExit.Usage, $"cannot read the {what} file {file}: {e.Message}");
         }
     }
 

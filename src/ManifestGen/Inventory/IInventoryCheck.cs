@@ -19,6 +19,7 @@ public static class InventoryChecks
     // scanning an assembly's types is neither reliable nor cheap. Ordered by type name.
     private static readonly IReadOnlyList<IInventoryCheck> All =
     [
+        new Validation.Rules.CopyRule(),
         new Validation.Rules.CoverageRule(),
         new Validation.Rules.DrillSampleRule(),
         new Validation.Rules.ExcludeScopeRule(),

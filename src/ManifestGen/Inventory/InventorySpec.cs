@@ -138,6 +138,81 @@ public sealed record RepositorySpec
     public int StallTimeoutSeconds { get; init; } = 300;
     [Description("Append-only mode: restic's REST server serves the repository volume with --append-only --private-repos. Backup pods reach it with a credential of their host's own (they can add snapshots, not delete them, and see no other host's repository); only the maintenance jobs mount the volume and can forget and prune. Unset: every job mounts the volume and can delete every snapshot.")]
     public RepositoryServerSpec? Server { get; init; }
+    [Description("Offsite copies: other restic repositories, away from the NAS, that a copy job adds the primary's new snapshots to (restic copy) after the night's backups. Each has its own password and credential, never the primary's.")]
+    public ImmutableArray<RepositoryCopySpec> Copies { get; init; } = [];
+}
+
+/// <summary>
+/// An offsite copy of the primary repository (3-2-1): restic's REST server in append-only mode (the
+/// recommended form: the cluster's credential can add snapshots, never remove one) or S3-compatible
+/// object storage. The copy job reads the primary from its volume and writes only to the copy.
+/// </summary>
+public sealed record RepositoryCopySpec
+{
+    [Description("Name of the copy (lower-case DNS label): part of its jobs' names and the `--from-copy` of a restore.")]
+    public required string Name { get; init; }
+    [Description("Where the copy lives: exactly one of rest and s3.")]
+    public required CopyLocationSpec Location { get; init; }
+    [Description("The copy's own Secrets: its repository password and its access credential (never the primary's).")]
+    public required CopyCredentialsSpec Credentials { get; init; }
+    [Description("IP ranges (CIDR) the location's host resolves to: the NetworkPolicy lets only the copy pods reach them, on the location's port. Default: the host itself when it is an IP.")]
+    public ImmutableArray<string> EgressCidrs { get; init; } = [];
+    [Description("Cron schedule of the copy job (H allowed in minute and hour). Of the values H may take at which the copy meets no backup, drill or maintenance job of the repository it reads, the planner gives it the one whose runs start soonest after the backups before them end: after the night's backups.")]
+    public string Schedule { get; init; } = "H H * * *";
+    [Description("IANA time zone of the schedule; default defaults.timeZone.")]
+    public string? TimeZone { get; init; }
+    public int ActiveDeadlineSeconds { get; init; } = 6 * 3600;
+    [Description("How long the copy keeps snapshots; it must keep at least what each app's policy keeps on the primary (default: per bucket the most any app keeps). For an append-only copy the copy's owner runs forget and prune with a credential that may delete: the runbook Job rendered into out/<environment>/runbooks/. The cluster never deletes from a copy.")]
+    public RetentionSpec? Retention { get; init; }
+    [Description("The copy's check job: restic check --read-data-subset n/N, n advancing with each run, so every pack of the copy is read once every N runs.")]
+    public CopyCheckSpec Check { get; init; } = new();
+    public ResourcesSpec? Resources { get; init; }
+}
+
+[ExactlyOneOf]
+public sealed record CopyLocationSpec
+{
+    [Description("restic's REST server (rest-server) at another site.")]
+    public RestCopyLocationSpec? Rest { get; init; }
+    [Description("S3-compatible object storage.")]
+    public S3CopyLocationSpec? S3 { get; init; }
+}
+
+public sealed record RestCopyLocationSpec
+{
+    [Description("http(s) URL of the repository on the server, ending in `/`, without credentials, e.g. https://offsite.example.net:8000/cluster-a/. With a server run with --private-repos, the first path segment is the user.")]
+    public required string Url { get; init; }
+    [Description("The server runs with --append-only for this credential: the cluster can add snapshots but never remove one. The copy job verifies it before each copy (a deletion must be refused) and fails when the server would delete.")]
+    public bool AppendOnly { get; init; } = true;
+}
+
+public sealed record S3CopyLocationSpec
+{
+    [Description("http(s) URL of the S3 endpoint, e.g. https://s3.example.net.")]
+    public required string Endpoint { get; init; }
+    [Description("Bucket name.")]
+    public required string Bucket { get; init; }
+    [Description("Folder of the repository in the bucket (no leading `/`).")]
+    public string Prefix { get; init; } = "";
+}
+
+public sealed record CopyCredentialsSpec
+{
+    [Description("Secret holding the copy's repository password (another password than the primary's).")]
+    public required SecretKeyRefSpec PasswordSecret { get; init; }
+    [Description("Secret holding the access credential: keys `username` and `password` for a REST server, `access-key-id` and `secret-access-key` for S3.")]
+    public required SecretRefSpec AccessSecret { get; init; }
+}
+
+public sealed record CopyCheckSpec
+{
+    public bool Enabled { get; init; } = true;
+    [Description("Cron schedule (H allowed in minute and hour), placed like the copy.")]
+    public string Schedule { get; init; } = "H H * * 5";
+    public string? TimeZone { get; init; }
+    [Description("N of --read-data-subset n/N: each run reads one N-th of the copy's packs, the next run the next one.")]
+    public int Subsets { get; init; } = 12;
+    public int ActiveDeadlineSeconds { get; init; } = 6 * 3600;
 }
 
 public sealed record RepositoryServerSpec

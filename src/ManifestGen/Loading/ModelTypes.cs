@@ -27,6 +27,8 @@ public static class ModelTypes
         Record<ExternalSecretsSpec>(), Record<HostSpec>(), Record<HostGateSpec>(), Record<SecretRefSpec>(), Record<AppSpec>(),
         Record<HooksSpec>(), Record<HookSpec>(), Record<DumpSpec>(), Record<OutputSpec>(), Record<HelmChartSpec>(),
         Record<NetworkPolicySpec>(), Record<EgressPeerSpec>(),
+        Record<RepositoryCopySpec>(), Record<CopyLocationSpec>(), Record<RestCopyLocationSpec>(), Record<S3CopyLocationSpec>(),
+        Record<CopyCredentialsSpec>(), Record<CopyCheckSpec>(), List<RepositoryCopySpec>(),
         Enum<SecretsMode>(), Enum<TransferStrategy>(),
         List<string>(), List<HostSpec>(), List<AppSpec>(), List<HookSpec>(), List<DumpSpec>(),
         Map<string>(), Map<ImmutableSortedDictionary<string, string>>(),

@@ -259,6 +259,14 @@ public sealed class Generator(GeneratorPaths paths)
             CrossObjectChecks.CheckText(files[i].Content, "out/" + files[i].Path, placed[i].Placed.Origin, inventory.Model.Placeholders).ToList()).SelectMany(f => f));
         files.Add(new OutputFile($"{env}/{SecretsFile}", SecretsReport.Write(plan)));
         files.AddRange(plan.HostFiles.Select(f => new OutputFile($"{env}/{f.Path}", f.Content)));
+        // Runbooks are rendered and checked like every object, but outside manifests/: Argo CD never applies them.
+        foreach (var runbook in plan.Runbooks)
+        {
+            var (yaml, found) = RenderObject(runbook);
+            diagnostics.AddRange(found);
+            if (yaml is not null && runbook.Model is JobModel job)
+                files.Add(new OutputFile($"{env}/{EnvironmentPlan.RunbookFolder}/job-{job.Meta.Name}.yaml", yaml));
+        }
 
         var sorted = DiagnosticOrder.Sort(diagnostics);
         var failed = sorted.Any(d => d.Severity == Severity.Error);

@@ -136,6 +136,8 @@ public static class AlertsPlanner
             JobRole.Forget => $"forget of host {job.Host}'s snapshots ({job.Name})",
             JobRole.Prune => $"prune of {of} ({job.Name})",
             JobRole.Check => $"restic check of {of} ({job.Name})",
+            JobRole.Copy => $"offsite copy of {of} ({job.Name})",
+            JobRole.CopyCheck => $"restic check of the offsite copy of {of} ({job.Name})",
             _ => $"initialisation of {of} ({job.Name})",
         };
     }
@@ -147,6 +149,8 @@ public static class AlertsPlanner
         JobRole.Forget => "Retention was not applied: snapshots are kept beyond the policy (with `repository.server` this job also prunes, so nothing was pruned either). The Job's log names the group and restic's error.",
         JobRole.Prune => "Unreferenced data was not removed: the repository keeps growing. The Job's log has restic's error (a lock held too long, a damaged pack).",
         JobRole.Init => "The repository could not be opened or created: every job that uses it fails. The Job's log has restic's error.",
+        JobRole.Copy => "The new snapshots did not reach the offsite copy: if the NAS is lost now, they are lost with it. The Job's log has restic's error (the copy's server unreachable, a wrong password, a server that would delete although the inventory says append-only). A rerun copies only what is missing.",
+        JobRole.CopyCheck => "The offsite copy's structure or the packs read this time are damaged: the copy may not restore. Tell the copy's owner; see the check Job's log.",
         _ => "See the Job's log: one JSON summary line names the error; `kubectl logs job/...`.",
     };
 

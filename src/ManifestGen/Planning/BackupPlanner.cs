@@ -244,7 +244,7 @@ internal static class BackupPlanner
 
     private static HookCommand Hook(HookSpec h) => new() { Run = h.Run, TimeoutSeconds = h.TimeoutSeconds, Writes = h.Writes };
 
-    private static RetentionPolicy Policy(RetentionSpec r) => new()
+    internal static RetentionPolicy Policy(RetentionSpec r) => new()
     {
         KeepLast = r.Last, KeepHourly = r.Hourly, KeepDaily = r.Daily, KeepWeekly = r.Weekly, KeepMonthly = r.Monthly,
         KeepYearly = r.Yearly, KeepWithin = r.Within, KeepTags = r.Tags,

@@ -13,8 +13,17 @@ namespace ManifestGen.Planning;
 public sealed record ScheduledJob(string Name, JobRole Role, string Description, string Seed, string Schedule, string SchedulePath,
     string TimeZone, string TimeZonePath, int DeadlineSeconds, string DeadlinePath, string? Repository)
 {
-    /// <summary>forget, prune and check take restic's exclusive lock; backups and drills a shared one.</summary>
-    public bool IsExclusive => Role is JobRole.Forget or JobRole.Prune or JobRole.Check;
+    /// <summary>forget, prune and check take restic's exclusive lock; backups, drills and copies a shared one.</summary>
+    public bool IsExclusive => Role is JobRole.Forget or JobRole.Prune or JobRole.Check or JobRole.CopyCheck;
+
+    /// <summary>
+    /// A copy job also locks the copy's repository (<see cref="Names.CopyLock"/>), which its check job
+    /// (whose <see cref="Repository"/> that key is) must not meet.
+    /// </summary>
+    public string? CopyRepository { get; init; }
+
+    /// <summary>The planner moves H of these: jobs of the exclusive lock, and copies (after the night's backups).</summary>
+    public bool IsPlaced => IsExclusive || Role == JobRole.Copy;
 
     /// <summary>The schedule as the CronJob gets it (H expanded), or null when it cannot be expanded (<see cref="ExpandError"/>).</summary>
     public string? Expanded { get; init; }
@@ -78,8 +87,28 @@ public static class JobSchedules
             foreach (var host in model.Repository.Server is null ? [null] : hosts.Select(h => (string?)h))
                 jobs.Add(Maintenance(model, Names.Check(repo, host), JobRole.Check, host is null ? "the check job" : $"the check job of host {host}",
                     Names.MaintenanceSeed(repo, "check", host), "maintenance.check", check.Schedule, check.TimeZone, check.ActiveDeadlineSeconds, host));
+        // The offsite copies: a copy job per repository the copy reads (per host behind the REST server),
+        // after the maintenance jobs so that it is placed around them too, then each copy's check job.
+        for (var c = 0; c < model.Repository.Copies.Length; c++)
+        {
+            var copy = model.Repository.Copies[c];
+            var path = $"repository.copies[{c}]";
+            foreach (var host in CopyRepositories(model, hosts))
+            {
+                var of = host is null ? "" : $" of host {host}";
+                jobs.Add(Maintenance(model, Names.Copy(copy.Name, host), JobRole.Copy, $"the copy to {copy.Name}{of}", Names.CopySeed(copy.Name, "copy", host),
+                    path, copy.Schedule, copy.TimeZone, copy.ActiveDeadlineSeconds, Locks(host ?? "")) with { CopyRepository = Names.CopyLock(copy.Name, host) });
+                if (copy.Check.Enabled)
+                    jobs.Add(Maintenance(model, Names.CopyCheck(copy.Name, host), JobRole.CopyCheck, $"the check of copy {copy.Name}{of}", Names.CopySeed(copy.Name, "check", host),
+                        path + ".check", copy.Check.Schedule, copy.Check.TimeZone, copy.Check.ActiveDeadlineSeconds, Names.CopyLock(copy.Name, host)));
+            }
+        }
         return jobs;
     }
+
+    /// <summary>The primary repositories a copy reads: the one shared repository, or each host's behind the REST server.</summary>
+    public static IEnumerable<string?> CopyRepositories(InventorySpec model, IEnumerable<string> hostsWithApps) =>
+        model.Repository.Server is null ? [null] : hostsWithApps.Select(h => (string?)h);
 
     private static ScheduledJob Maintenance(InventorySpec model, string name, JobRole role, string description, string seed, string path,
         string schedule, string? timeZone, int deadline, string? repository) =>
@@ -93,28 +122,56 @@ public static class JobSchedules
         var taken = new Dictionary<string, WindowIndex>(StringComparer.Ordinal);
         WindowIndex Taken(string? repository) =>
             taken.TryGetValue(repository ?? "", out var index) ? index : taken[repository ?? ""] = new WindowIndex();
+        // When each repository's backups end: a copy goes right after them.
+        var backupEnds = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
         for (var j = 0; j < jobs.Count; j++)
         {
-            if (jobs[j].IsExclusive)
+            if (jobs[j].IsPlaced)
                 continue;
             placed[j] = Expand(jobs[j], 0);
             if (Runs(placed[j]) is { } runs)
+            {
                 Taken(jobs[j].Repository).Add(runs, j);
+                if (jobs[j].Role == JobRole.Backup)
+                {
+                    var ends = backupEnds.TryGetValue(jobs[j].Repository ?? "", out var list) ? list : backupEnds[jobs[j].Repository ?? ""] = [];
+                    ends.AddRange(runs.Select(r => r.End));
+                }
+            }
         }
+        foreach (var ends in backupEnds.Values)
+            ends.Sort();
         for (var j = 0; j < jobs.Count; j++)
         {
-            if (!jobs[j].IsExclusive)
+            if (!jobs[j].IsPlaced)
                 continue;
-            var index = Taken(jobs[j].Repository);
+            // A copy avoids the jobs of both repositories it locks.
+            WindowIndex[] indexes = jobs[j].CopyRepository is { } copyLock ? [Taken(jobs[j].Repository), Taken(copyLock)] : [Taken(jobs[j].Repository)];
+            bool Meets(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> runs) => indexes.Any(i => i.Meets(runs));
             var first = Expand(jobs[j], 0);
             placed[j] = first;
             var firstRuns = Runs(first);
-            if (firstRuns is not null && index.Meets(firstRuns.Value))
+            if (jobs[j].Role == JobRole.Copy && backupEnds.TryGetValue(jobs[j].Repository ?? "", out var backupsEnd))
+            {
+                // Of the values H may take, the free one whose runs start soonest after the backups before them
+                // end (the smallest total wait): the copy then holds last night's snapshots, not the night's before.
+                long? best = null;
+                for (var shift = 0; shift < Schedules.Candidates(jobs[j].Schedule); shift++)
+                {
+                    var candidate = Expand(jobs[j], shift);
+                    if (Runs(candidate) is not { } runs || Meets(runs) || WaitAfter(runs, backupsEnd) is not { } wait || wait >= best)
+                        continue;
+                    (best, placed[j], firstRuns) = (wait, candidate, runs);
+                    if (wait == 0)
+                        break;
+                }
+            }
+            else if (firstRuns is not null && Meets(firstRuns.Value))
             {
                 for (var shift = 1; shift < Schedules.Candidates(jobs[j].Schedule); shift++)
                 {
                     var candidate = Expand(jobs[j], shift);
-                    if (Runs(candidate) is { } runs && !index.Meets(runs))
+                    if (Runs(candidate) is { } runs && !Meets(runs))
                     {
                         (placed[j], firstRuns) = (candidate, runs);
                         break;
@@ -122,9 +179,25 @@ public static class JobSchedules
                 }
             }
             if (firstRuns is { } kept)
-                index.Add(kept, j);
+                foreach (var index in indexes)
+                    index.Add(kept, j);
         }
         return [.. placed];
+    }
+
+    /// <summary>Seconds from the end of the latest backup before each run to the run's start, summed; null when a run has no backup before it.</summary>
+    private static long? WaitAfter(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> runs, List<DateTimeOffset> sortedEnds)
+    {
+        long total = 0;
+        foreach (var (start, _) in runs)
+        {
+            var at = sortedEnds.BinarySearch(start);
+            var index = at >= 0 ? at : ~at - 1;
+            if (index < 0)
+                continue;
+            total += (long)(start - sortedEnds[index]).TotalSeconds;
+        }
+        return runs.IsEmpty ? null : total;
     }
 
     private static ScheduledJob Expand(ScheduledJob job, int shift)

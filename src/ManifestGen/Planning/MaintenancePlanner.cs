@@ -80,23 +80,32 @@ internal static class MaintenancePlanner
         return new MaintenancePlan([.. units], [.. expected]);
     }
 
-    private static void Job(PlanContext ctx, List<RenderUnit> units, List<ExpectedJob> expected, string command, JobRole role, string name,
-        string? host, JobKind kind, string? timeZone, int deadline, ResourcesSpec? resources, MaintenanceConfig config, string path)
+    /// <summary>
+    /// One scheduled repository job: its ConfigMap, its CronJob and what the alerts expect of it. The copy
+    /// planner's jobs pass their copy (<paramref name="copy"/>: its Secrets' volumes and mounts, and the
+    /// copy in the configuration) and their labels.
+    /// </summary>
+    internal static void Job(PlanContext ctx, List<RenderUnit> units, List<ExpectedJob> expected, string command, JobRole role, string name,
+        string? host, JobKind kind, string? timeZone, int deadline, ResourcesSpec? resources, MaintenanceConfig? config, string path,
+        (CopyConfig Config, VolumeModel[] Volumes, MountModel[] Mounts, ImmutableArray<KeyValue> Labels)? copy = null)
     {
         var inv = ctx.Inv;
-        var labels = Labels(ctx, command, host);
+        var labels = copy?.Labels ?? Labels(ctx, command, host);
         // `command` names the job (label, schedule seed); the runner's command follows from the kind.
-        var runnerCommand = kind == JobKind.Check ? "check" : "maintain";
+        var runnerCommand = kind switch { JobKind.Check => "check", JobKind.Copy => "copy", _ => "maintain" };
         units.Add(ctx.ConfigUnit(name, ctx.Ns, labels, new JobConfig
         {
             Version = JobConfig.CurrentVersion, Kind = kind, Environment = ctx.Env, Maintenance = config,
             Repository = ctx.RepositoryConfig with { Location = ctx.RepositoryLocation(host) },
+            Copies = copy is { } c ? [c.Config] : null,
             Reporting = ReportingPlanner.Config(ctx, role, (runnerCommand, name)),
             ActiveDeadlineSeconds = deadline,
         }, path));
         var (volumes, mounts) = ReportingPlanner.PingMount(ctx, name, role) is var (pingVolume, pingMount)
             ? (new[] { ctx.CacheVolume, pingVolume }, new[] { ctx.CacheMount, pingMount })
             : (new[] { ctx.CacheVolume }, new[] { ctx.CacheMount });
+        if (copy is { } extra)
+            (volumes, mounts) = ([.. volumes, .. extra.Volumes], [.. mounts, .. extra.Mounts]);
         var pod = ctx.RunnerPod(labels, runnerCommand, name, volumes, mounts, PodSecurity.Restricted, resources ?? inv.Defaults.Resources);
         var schedule = ctx.ScheduleOf(name);
         var zone = timeZone ?? inv.Defaults.TimeZone;

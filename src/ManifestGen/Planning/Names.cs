@@ -70,6 +70,25 @@ public static class Names
     /// <summary>The dashboard ConfigMap of one environment.</summary>
     public static string Dashboard(string managedBy, string environment) => Join(DnsLabelMax, managedBy, "dashboard", environment);
 
+    /// <summary>
+    /// The copy CronJob (and its ConfigMap) of one offsite copy: one per primary repository, so per host
+    /// behind the REST server, where each host has a repository of its own.
+    /// </summary>
+    public static string Copy(string copy, string? host = null) => Join(CronJobMax, "copy", copy, host ?? "");
+
+    /// <summary>The check CronJob of one offsite copy (of one host's repository in it behind the REST server).</summary>
+    public static string CopyCheck(string copy, string? host = null) => Join(CronJobMax, "copy", copy, "check", host ?? "");
+
+    /// <summary>The runbook Job (never scheduled) with which the copy's owner forgets and prunes the copy.</summary>
+    public static string CopyPrune(string copy, string? host = null) => Join(DnsLabelMax, "copy", copy, "prune", host ?? "");
+
+    /// <summary>The seed H is hashed from for a copy's jobs (copy, check).</summary>
+    public static string CopySeed(string copy, string command, string? host) =>
+        host is null ? $"copy/{copy}/{command}" : $"copy/{copy}/{command}/{host}";
+
+    /// <summary>The key the schedule planner uses for the copy repository a job locks (never a host name: it has a colon).</summary>
+    public static string CopyLock(string copy, string? host) => host is null ? $"copy:{copy}" : $"copy:{copy}:{host}";
+
     /// <summary>The seed H is hashed from for an app's backup schedule.</summary>
     public static string BackupSeed(string host, string app) => $"{host}/{app}";
 

@@ -51,9 +51,12 @@ public static class Planner
         units.AddRange(backups.Units);
         var maintenance = MaintenancePlanner.Jobs(ctx, backups.Groups);
         units.AddRange(maintenance.Units);
+        var copies = CopyPlanner.Plan(ctx, backups.Groups);
+        units.AddRange(copies.Units);
+        secrets.AddRange(copies.Secrets);
         // Every job that reports, in the order its objects are listed: what the alerts, the dashboard and
         // the ping Secret expect.
-        ImmutableArray<ExpectedJob> expected = [.. init.Expected, .. backups.Expected, .. maintenance.Expected];
+        ImmutableArray<ExpectedJob> expected = [.. init.Expected, .. backups.Expected, .. maintenance.Expected, .. copies.Expected];
         units.AddRange(AlertsPlanner.Units(ctx, expected));
         secrets.AddRange(ReportingPlanner.PingSecrets(ctx, expected));
         units.AddRange(SecretsPlanner.Units(ctx, secrets));
@@ -67,6 +70,7 @@ public static class Planner
         {
             HostFiles = hostFiles,
             Apps = backups.AppPods,
+            Runbooks = copies.Runbooks,
         };
     }
 

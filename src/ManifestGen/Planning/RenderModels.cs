@@ -152,6 +152,13 @@ public sealed record EnvironmentPlan(
     public ImmutableArray<HostFile> HostFiles { get; init; } = [];
     /// <summary>Each app's backup pod, for the Jobs run on demand against that app (restore).</summary>
     public ImmutableArray<AppPod> Apps { get; init; } = [];
+    /// <summary>
+    /// Jobs for someone outside the cluster (an append-only copy's owner: its forget and prune), written to
+    /// out/&lt;env&gt;/<see cref="RunbookFolder"/>/, never into the synced manifests.
+    /// </summary>
+    public ImmutableArray<RenderUnit> Runbooks { get; init; } = [];
+
+    public const string RunbookFolder = "runbooks";
 }
 
 /// <summary>

@@ -52,9 +52,7 @@ internal static class ScopePlanner
         };
         foreach (var host in apps.Select(a => a.Host).Distinct().OrderBy(h => h.Name, StringComparer.Ordinal))
         {
-            var cidrs = host.EgressCidrs.IsEmpty && System.Net.IPAddress.TryParse(host.Address, out var ip)
-                ? [host.Address + (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "/128" : "/32")]
-                : host.EgressCidrs;
+            var cidrs = host.EgressCidrs.IsEmpty && AddressRange(host.Address) is { } own ? [own] : host.EgressCidrs;
             rules.Add(new EgressRuleModel(cidrs, null, [], [new PortModel("TCP", host.Port)]));
         }
         if (inv.Reporting.PushgatewayUrl is not null && policy.Pushgateway is { } push)
@@ -68,4 +66,10 @@ internal static class ScopePlanner
         static EgressRuleModel Peer(EgressPeerSpec peer, ImmutableArray<PortModel> ports) =>
             new(peer.Cidrs, peer.Namespace, [.. peer.PodLabels.Select(kv => new KeyValue(kv.Key, kv.Value))], ports);
     }
+
+    /// <summary>The range of exactly one IP address (/32 or /128), or null when <paramref name="address"/> is a DNS name.</summary>
+    public static string? AddressRange(string address) =>
+        System.Net.IPAddress.TryParse(address, out var ip)
+            ? address + (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "/128" : "/32")
+            : null;
 }

@@ -99,7 +99,7 @@ public sealed class RetentionRule : InventoryRule
 }
 
 /// <summary>MG0204: in sealed or external mode, every Secret the jobs reference is provided.</summary>
-public sealed class SecretProvisioningRule : InventoryRule
+public sealed partial class SecretProvisioningRule : InventoryRule
 {
     protected override void Run(LoadedInventory inventory, RuleSink sink)
     {
@@ -117,6 +117,9 @@ public sealed class SecretProvisioningRule : InventoryRule
                 needed.Add((ManifestGen.Planning.Names.RestCredentials(model.Repository.Name, model.Hosts[h].Name),
                     ManifestGen.Contracts.PodPaths.RestPasswordKey, "repository.server"));
         }
+        for (int c = 0; c < model.Repository.Copies.Length; c++)
+            foreach (var (name, key, path) in CopySecrets(model.Repository.Copies[c]))
+                needed.Add((name, key, $"repository.copies[{c}].credentials.{path}"));
         switch (model.Secrets.Mode)
         {
             case SecretsMode.Sealed:
@@ -138,6 +141,18 @@ public sealed class SecretProvisioningRule : InventoryRule
                             $"Secret `{name}` key `{key}` has no remote reference in secrets.external.remoteRefs", $"add secrets.external.remoteRefs.{name}.{key}");
                 break;
         }
+    }
+}
+
+public sealed partial class SecretProvisioningRule
+{
+    /// <summary>The Secret keys a copy's pods mount: its password, and its access credential (REST user and password, or S3 keys).</summary>
+    public static IEnumerable<(string Name, string Key, string Path)> CopySecrets(RepositoryCopySpec copy)
+    {
+        var (password, access) = (copy.Credentials.PasswordSecret, copy.Credentials.AccessSecret.Name);
+        yield return (password.Name, password.Key, "passwordSecret");
+        foreach (var key in copy.Location.S3 is null ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys)
+            yield return (access, key, "accessSecret");
     }
 }
 

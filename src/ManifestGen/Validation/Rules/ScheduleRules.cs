@@ -81,12 +81,13 @@ public sealed class ScheduleRule : InventoryRule
     {
         // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
         var windows = Windows(jobs);
-        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsExclusive);
+        // A copy's meetings are MG1105's (CopyRule), which names them as a copy's.
+        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsExclusive && jobs[b].Job.Role != JobRole.Copy);
         // One finding per maintenance job, computed side by side and reported in the jobs' order.
         var findings = PerCore.Map(jobs.Count, m =>
         {
             var maintenance = jobs[m];
-            if (!maintenance.Job.IsExclusive)
+            if (!maintenance.Job.IsExclusive || maintenance.Job.Role == JobRole.CopyCheck)
                 return null;
             // Behind the REST server a host's maintenance locks only that host's repository.
             var (count, earliest) = Earliest(backups.Meeting(windows[m]).Where(b => jobs[b].Job.Repository == maintenance.Job.Repository),
@@ -173,7 +174,7 @@ public sealed class ScheduleRule : InventoryRule
     }
 
 
-    private static ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B)? FirstOverlap(
+    internal static ((DateTimeOffset Start, DateTimeOffset End) M, (DateTimeOffset Start, DateTimeOffset End) B)? FirstOverlap(
         ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> maintenance, ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> backups)
     {
         int i = 0, j = 0;
@@ -187,7 +188,7 @@ public sealed class ScheduleRule : InventoryRule
         return null;
     }
 
-    private static string Time(DateTimeOffset at, TimeZoneInfo zone) =>
+    internal static string Time(DateTimeOffset at, TimeZoneInfo zone) =>
         TimeZoneInfo.ConvertTime(at, zone).ToString("ddd yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " " + zone.Id;
 
     internal static string Duration(TimeSpan span)
