@@ -51,7 +51,7 @@ public static class AlertsPlanner
             yield return new RenderUnit("config-map.sbn", new ConfigMapModel(
                 Planner.Meta(Names.Dashboard(Planner.ManagedBy, env), ctx.Ns,
                     Planner.With(ctx.BaseLabels, ("app.kubernetes.io/component", "dashboard"), ("grafana_dashboard", "1")), Planner.Wave(2)),
-                [new($"manifestgen-{env}.json", Dashboard(env))]), "reporting.alerts.dashboard");
+                [new($"manifestgen-{env}.json", Dashboard(env, coverage: jobs.Any(j => j.Role == JobRole.Coverage)))]), "reporting.alerts.dashboard");
     }
 
     /// <summary>
@@ -67,8 +67,11 @@ public static class AlertsPlanner
             new AlertRuleModel(null, "vector(1)", null, IdentityLabels(job), []) { Record = ExpectedMetric })]));
         foreach (var app in jobs.Where(j => j.App is not null).GroupBy(j => (j.Host, j.App)))
             groups.Add(new AlertGroupModel($"manifestgen-{app.Key.Host}-{app.Key.App}", [.. app.SelectMany(JobRules)]));
-        if (jobs.Where(j => j.App is null).ToList() is { Count: > 0 } repository)
+        if (jobs.Where(j => j.App is null && j.Role != JobRole.Coverage).ToList() is { Count: > 0 } repository)
             groups.Add(new AlertGroupModel("manifestgen-repository", [.. repository.SelectMany(JobRules)]));
+        // The coverage jobs read hosts, not the repository: a group of their own.
+        if (jobs.Where(j => j.Role == JobRole.Coverage).ToList() is { Count: > 0 } coverage)
+            groups.Add(new AlertGroupModel("manifestgen-coverage", [.. coverage.SelectMany(JobRules)]));
         return new PrometheusRuleModel(meta, groups.ToImmutable());
     }
 
@@ -112,19 +115,30 @@ public static class AlertsPlanner
             $"max(manifestgen_last_run_success{selector}) == 0", "0m",
             Labels(job.Role is JobRole.Backup or JobRole.Forget or JobRole.Prune or JobRole.Init ? "warning" : "critical"),
             [new("summary", $"The last {what} failed"), new("description", FailedDescription(job))]);
-        // Backups and drills reach the host: behind the gate, a run refused for an allow-list other than the
-        // job's says which file to install (the runner's summary line names it too).
-        if (job.Role is JobRole.Backup or JobRole.Drill)
+        // Backups, drills and coverage runs reach the host: behind the gate, a run refused for an allow-list
+        // other than the job's says which file to install (the runner's summary line names it too).
+        if (job.Role is JobRole.Backup or JobRole.Drill or JobRole.Coverage)
             yield return new AlertRuleModel("ManifestGenHostFilesStale",
                 $"max(manifestgen_last_run_host_files_stale{selector}) > 0", "0m", Labels("critical"),
                 [new("summary", $"The host gate on {job.Host} refused the last {what}: its allow-list is not the one this commit rendered"),
                  new("description", $"Argo CD synced jobs rendered with host files that {job.Host} does not have yet. Install the host's files of this commit (out/<environment>/hosts/{job.Host}/backup.allow, restore.allow; the Job's summary line names the file as installHostFile) on {job.Host}; every run of the host's apps fails until then.")]);
+        // Each kind of finding is one metric (the runner's manifestgen_uncovered_*); any of them above 0 is
+        // data on the host that no app backs up.
+        if (job.Role == JobRole.Coverage)
+            yield return new AlertRuleModel("ManifestGenUncovered",
+                string.Join(" or ", UncoveredMetrics.Select(m => $"max({m}{selector}) > 0")), "0m", Labels("warning"),
+                [new("summary", $"Host {job.Host} has data that no app backs up"),
+                 new("description", $"The last coverage run on {job.Host} found compose projects without an app, mounts outside every app path or left out by an exclude, or databases without a dump. Its Job's summary line lists each finding; `manifestgen discover` turns that line into inventory entries.")]);
         if (job.Role == JobRole.Backup)
             yield return new AlertRuleModel("ManifestGenBackupWarnings",
                 $"max(manifestgen_last_run_warnings{selector}) > 0", "0m", Labels("info"),
                 [new("summary", $"The last {what} ended with warnings"),
                  new("description", "The snapshot was written, but something was skipped or vanished (unreadable files, rsync exit 24); the Job's log lists the warnings.")]);
     }
+
+    /// <summary>The coverage job's metrics, one a kind of finding (names in <c>ManifestGen.Runner.Reporting.Notifier</c>).</summary>
+    public static readonly ImmutableArray<string> UncoveredMetrics =
+        ["manifestgen_uncovered_projects", "manifestgen_uncovered_mounts", "manifestgen_uncovered_excluded_mounts", "manifestgen_uncovered_databases"];
 
     private static string What(ExpectedJob job)
     {
@@ -138,6 +152,7 @@ public static class AlertsPlanner
             JobRole.Check => $"restic check of {of} ({job.Name})",
             JobRole.Copy => $"offsite copy of {of} ({job.Name})",
             JobRole.CopyCheck => $"restic check of the offsite copy of {of} ({job.Name})",
+            JobRole.Coverage => $"coverage run on host {job.Host} ({job.Name})",
             _ => $"initialisation of {of} ({job.Name})",
         };
     }
@@ -150,6 +165,7 @@ public static class AlertsPlanner
         JobRole.Prune => "Unreferenced data was not removed: the repository keeps growing. The Job's log has restic's error (a lock held too long, a damaged pack).",
         JobRole.Init => "The repository could not be opened or created: every job that uses it fails. The Job's log has restic's error.",
         JobRole.Copy => "The new snapshots did not reach the offsite copy: if the NAS is lost now, they are lost with it. The Job's log has restic's error (the copy's server unreachable, a wrong password, a server that would delete although the inventory says append-only). A rerun copies only what is missing.",
+        JobRole.Coverage => "The host could not be asked what it runs: the gate refused the discovery (the host's backup.allow without it, or no jq on the host) or SSH failed. The Job's summary line names the error and the file to install.",
         JobRole.CopyCheck => "The offsite copy's structure or the packs read this time are damaged: the copy may not restore. Tell the copy's owner; see the check Job's log.",
         _ => "See the Job's log: one JSON summary line names the error; `kubectl logs job/...`.",
     };
@@ -173,7 +189,7 @@ public static class AlertsPlanner
         $"({perInstance}) * on (instance) group_left (role, host, app) {ExpectedMetric} or {ExpectedMetric} * -1";
 
     /// <summary>The Grafana dashboard (JSON, keys in a fixed order) over the pushed metrics, per host and app.</summary>
-    public static string Dashboard(string environment)
+    public static string Dashboard(string environment, bool coverage = false)
     {
         JsonObject Panel(int id, string title, string type, string expr, string unit, int x, int y, int w, int h, bool never = false) => new()
         {
@@ -223,6 +239,10 @@ public static class AlertsPlanner
                     "manifestgen_last_run_files_new{command=\"backup\"} + manifestgen_last_run_files_changed{command=\"backup\"}", "none", 12, 16, 12, 8),
                 Panel(7, "Warnings of the last run", "table", "manifestgen_last_run_warnings", "none", 0, 24, 24, 6)),
         };
+        // Only with a coverage job: an inventory without one keeps its dashboard as it was.
+        if (coverage)
+            dashboard["panels"]!.AsArray().Add((JsonNode)Panel(8, "Uncovered on each host (coverage jobs)", "table",
+                "{__name__=~\"manifestgen_uncovered_.*\"}", "none", 0, 30, 24, 6));
         return dashboard.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
     }
 

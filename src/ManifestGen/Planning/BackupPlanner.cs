@@ -11,7 +11,15 @@ internal sealed record BackupPlan(
     ImmutableArray<RetentionGroup> Groups,
     ImmutableDictionary<string, ImmutableArray<JobConfig>> GatedApps,
     ImmutableArray<AppPod> AppPods,
-    ImmutableArray<ExpectedJob> Expected);
+    ImmutableArray<ExpectedJob> Expected)
+{
+    /// <summary>
+    /// Each host's backup configurations as their ConfigMaps hold them (allow-list versions included), in
+    /// the inventory's order: a coverage job compares its host with exactly these apps.
+    /// </summary>
+    public ImmutableDictionary<string, ImmutableArray<JobConfig>> Configs { get; init; } =
+        ImmutableDictionary<string, ImmutableArray<JobConfig>>.Empty;
+}
 
 /// <summary>
 /// One backup per app: its job configuration (the runner contract), its CronJob, the pod's volumes and
@@ -35,6 +43,7 @@ internal static class BackupPlanner
         var gatedApps = new Dictionary<string, List<JobConfig>>(StringComparer.Ordinal);
         var appPods = new List<AppPod>();
         var expected = new List<ExpectedJob>();
+        var rendered = new Dictionary<string, List<JobConfig>>(StringComparer.Ordinal);
         // The configurations first: a host's allow-lists are decided by all of its apps' configurations, and
         // each configuration carries the versions of its host's allow-lists.
         var configs = ctx.Apps.Select(app => Config(ctx, app, gate is not null)).ToList();
@@ -57,18 +66,9 @@ internal static class BackupPlanner
             groups.Add(new RetentionGroup { Host = host.Name, App = app.App.Name, Policy = Policy(app.Retention) });
             var backupConfig = allowLists.TryGetValue(host.Name, out var lists) ? config with { Host = config.Host! with { AllowLists = lists } } : config;
             units.Add(ctx.ConfigUnit(baseName, appNs, labels, backupConfig, app.Path));
+            (rendered.TryGetValue(host.Name, out var hostConfigs) ? hostConfigs : rendered[host.Name] = []).Add(backupConfig);
 
-            var volumes = new List<VolumeModel>
-            {
-                new("known-hosts", VolumeKind.ConfigMap, Names.KnownHosts(host.Name),
-                    [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
-                new(SshKeyVolume, VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
-            };
-            var mounts = new List<MountModel>
-            {
-                new("known-hosts", PodPaths.KnownHostsDir, null, true),
-                new(SshKeyVolume, PodPaths.SshKeyDir, null, true),
-            };
+            var (volumes, mounts) = HostAccess(host);
             if (ReportingPlanner.PingMount(ctx, baseName, JobRole.Backup) is var (pingVolume, pingMount))
             {
                 volumes.Add(pingVolume);
@@ -144,9 +144,28 @@ internal static class BackupPlanner
         }
         return new BackupPlan([.. units], [.. groups],
             gatedApps.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal),
-            [.. appPods], [.. expected]);
+            [.. appPods], [.. expected])
+        {
+            Configs = rendered.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.ToImmutableArray(), StringComparer.Ordinal),
+        };
     }
 
+
+    /// <summary>
+    /// What a pod needs to reach a host over SSH: its pinned known_hosts and the backup key. The backup and
+    /// coverage pods of a host get exactly these.
+    /// </summary>
+    internal static (List<VolumeModel> Volumes, List<MountModel> Mounts) HostAccess(HostSpec host) =>
+    (
+        [
+            new("known-hosts", VolumeKind.ConfigMap, Names.KnownHosts(host.Name), [new(PodPaths.KnownHostsFileName, PodPaths.KnownHostsFileName)]),
+            new(SshKeyVolume, VolumeKind.Secret, host.SshKeySecret.Name, [new(PodPaths.SshKeyFileName, PodPaths.SshKeyFileName)], DefaultMode: PodSecurity.SecretMode),
+        ],
+        [
+            new("known-hosts", PodPaths.KnownHostsDir, null, true),
+            new(SshKeyVolume, PodPaths.SshKeyDir, null, true),
+        ]
+    );
 
     /// <summary>
     /// The backup's job configuration (the runner contract); the drill runs from it as a job of its own, and

@@ -22,8 +22,17 @@ public sealed record ScheduledJob(string Name, JobRole Role, string Description,
     /// </summary>
     public string? CopyRepository { get; init; }
 
-    /// <summary>The planner moves H of these: jobs of the exclusive lock, and copies (after the night's backups).</summary>
-    public bool IsPlaced => IsExclusive || Role == JobRole.Copy;
+    /// <summary>
+    /// The host whose backups and drills are filed under <see cref="Names.HostReach"/> (a backup's or drill's
+    /// own host), or that a coverage job must not meet (its host): null for the repository's jobs.
+    /// </summary>
+    public string? Host { get; init; }
+
+    /// <summary>
+    /// The planner moves H of these: jobs of the exclusive lock, copies (after the night's backups), and
+    /// coverage jobs (away from their host's backups, which the discovery would otherwise see mid-run).
+    /// </summary>
+    public bool IsPlaced => IsExclusive || Role is JobRole.Copy or JobRole.Coverage;
 
     /// <summary>The schedule as the CronJob gets it (H expanded), or null when it cannot be expanded (<see cref="ExpandError"/>).</summary>
     public string? Expanded { get; init; }
@@ -65,10 +74,10 @@ public static class JobSchedules
             var (host, name) = (app.Host.Name, app.App.Name);
             jobs.Add(new ScheduledJob(Names.Backup(host, name), JobRole.Backup, $"the backup of {host}/{name}", Names.BackupSeed(host, name),
                 app.Schedule, app.PathOf("schedule", map), app.TimeZone, app.PathOf("timeZone", map),
-                app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), Locks(host)));
+                app.ActiveDeadlineSeconds, app.PathOf("activeDeadlineSeconds", map), Locks(host)) { Host = host });
             if (drill.Enabled)
                 jobs.Add(Maintenance(model, Names.Drill(host, name), JobRole.Drill, $"the drill of {host}/{name}", Names.DrillSeed(host, name),
-                    "maintenance.drill", drill.Schedule, drill.TimeZone, drill.ActiveDeadlineSeconds, Locks(host)));
+                    "maintenance.drill", drill.Schedule, drill.TimeZone, drill.ActiveDeadlineSeconds, Locks(host)) with { Host = host });
         }
         // The jobs MaintenancePlanner.Jobs renders: a forget job per host with apps (behind the REST server
         // it also prunes that host's repository), the repository's prune job only without the server, and
@@ -103,8 +112,30 @@ public static class JobSchedules
                         path + ".check", copy.Check.Schedule, copy.Check.TimeZone, copy.Check.ActiveDeadlineSeconds, Names.CopyLock(copy.Name, host)));
             }
         }
+        // The coverage jobs (CoveragePlanner renders them): one per gated host with coverage and apps. A
+        // repository key of its own, since it locks nothing: no repository job counts it as a backup.
+        foreach (var (host, h) in CoverageHosts(model).Select(h => (h, model.Hosts.IndexOf(h))))
+            jobs.Add(new ScheduledJob(Names.Coverage(host.Name), JobRole.Coverage, $"the coverage job of host {host.Name}", Names.CoverageSeed(host.Name),
+                CoverageSchedule, $"hosts[{h}].coverage", model.Defaults.TimeZone, "defaults.timeZone", CoverageDeadlineSeconds,
+                $"hosts[{h}].coverage", Names.Coverage(host.Name)) { Host = host.Name });
         return jobs;
     }
+
+    /// <summary>Daily, at an hour and minute the planner chooses away from the host's backups.</summary>
+    public const string CoverageSchedule = "H H * * *";
+
+    /// <summary>
+    /// How long a coverage run may take: the gate's discovery may take five minutes (the runner's own
+    /// timeout); the rest is the SSH connection and the report.
+    /// </summary>
+    public const int CoverageDeadlineSeconds = 900;
+
+    /// <summary>
+    /// The hosts that get a coverage job: coverage on, a host gate (the discovery is one of its requests) and
+    /// at least one app (the backup key, its allow-list and the host's known_hosts come with the apps).
+    /// </summary>
+    public static IEnumerable<HostSpec> CoverageHosts(InventorySpec model) =>
+        model.HostGate is null ? [] : model.Hosts.Where(h => h.Coverage && !h.Apps.IsDefaultOrEmpty);
 
     /// <summary>The primary repositories a copy reads: the one shared repository, or each host's behind the REST server.</summary>
     public static IEnumerable<string?> CopyRepositories(InventorySpec model, IEnumerable<string> hostsWithApps) =>
@@ -132,6 +163,8 @@ public static class JobSchedules
             if (Runs(placed[j]) is { } runs)
             {
                 Taken(jobs[j].Repository).Add(runs, j);
+                if (jobs[j].Host is { } reached)
+                    Taken(Names.HostReach(reached)).Add(runs, j);
                 if (jobs[j].Role == JobRole.Backup)
                 {
                     var ends = backupEnds.TryGetValue(jobs[j].Repository ?? "", out var list) ? list : backupEnds[jobs[j].Repository ?? ""] = [];
@@ -146,7 +179,9 @@ public static class JobSchedules
             if (!jobs[j].IsPlaced)
                 continue;
             // A copy avoids the jobs of both repositories it locks.
-            WindowIndex[] indexes = jobs[j].CopyRepository is { } copyLock ? [Taken(jobs[j].Repository), Taken(copyLock)] : [Taken(jobs[j].Repository)];
+            // A coverage job avoids only its host's backups and drills (it locks no repository).
+            WindowIndex[] indexes = jobs[j] is { Role: JobRole.Coverage, Host: { } covered } ? [Taken(Names.HostReach(covered))]
+                : jobs[j].CopyRepository is { } copyLock ? [Taken(jobs[j].Repository), Taken(copyLock)] : [Taken(jobs[j].Repository)];
             bool Meets(ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)> runs) => indexes.Any(i => i.Meets(runs));
             var first = Expand(jobs[j], 0);
             placed[j] = first;

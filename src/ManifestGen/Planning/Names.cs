@@ -99,6 +99,18 @@ public static class Names
     public static string MaintenanceSeed(string repository, string command, string? host) =>
         host is null ? $"{repository}/{command}" : $"{repository}/{command}/{host}";
 
+    /// <summary>A host's coverage CronJob (the runner's `coverage` command through the host's gate).</summary>
+    public static string Coverage(string host) => Join(CronJobMax, "coverage", host);
+
+    /// <summary>The seed H is hashed from for a host's coverage schedule (a colon: never an app's backup seed).</summary>
+    public static string CoverageSeed(string host) => $"coverage:{host}";
+
+    /// <summary>
+    /// The key the schedule planner files a host's backups and drills under, which that host's coverage job
+    /// avoids (a colon: never a host name or a copy's key).
+    /// </summary>
+    public static string HostReach(string host) => $"host:{host}";
+
     /// <summary>The seed H is hashed from for an app's restore drill schedule.</summary>
     public static string DrillSeed(string host, string app) => $"{host}/{app}/drill";
 

@@ -54,9 +54,11 @@ public static class Planner
         var copies = CopyPlanner.Plan(ctx, backups.Groups);
         units.AddRange(copies.Units);
         secrets.AddRange(copies.Secrets);
+        var coverage = CoveragePlanner.Plan(ctx, backups);
+        units.AddRange(coverage.Units);
         // Every job that reports, in the order its objects are listed: what the alerts, the dashboard and
         // the ping Secret expect.
-        ImmutableArray<ExpectedJob> expected = [.. init.Expected, .. backups.Expected, .. maintenance.Expected, .. copies.Expected];
+        ImmutableArray<ExpectedJob> expected = [.. init.Expected, .. backups.Expected, .. maintenance.Expected, .. copies.Expected, .. coverage.Expected];
         units.AddRange(AlertsPlanner.Units(ctx, expected));
         secrets.AddRange(ReportingPlanner.PingSecrets(ctx, expected));
         units.AddRange(SecretsPlanner.Units(ctx, secrets));

@@ -5,7 +5,7 @@ using ManifestGen.Inventory;
 namespace ManifestGen.Planning;
 
 /// <summary>What a job is for the alerts, the dashboard and the ping Secret.</summary>
-public enum JobRole { Backup, Drill, Forget, Prune, Check, Init, Copy, CopyCheck }
+public enum JobRole { Backup, Drill, Forget, Prune, Check, Init, Copy, CopyCheck, Coverage }
 
 /// <summary>
 /// One job the inventory renders and expects to report: its name (a <see cref="Names"/> name: the CronJob's

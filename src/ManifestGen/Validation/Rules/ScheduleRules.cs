@@ -82,7 +82,8 @@ public sealed class ScheduleRule : InventoryRule
         // Keyed by position: two jobs may be equal records (an app defined twice is reported elsewhere).
         var windows = Windows(jobs);
         // A copy's meetings are MG1105's (CopyRule), which names them as a copy's.
-        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsExclusive && jobs[b].Job.Role != JobRole.Copy);
+        // A coverage job takes no lock of the repository: the exclusive jobs may meet it.
+        var backups = new WindowIndex(windows, b => !jobs[b].Job.IsExclusive && jobs[b].Job.Role is not (JobRole.Copy or JobRole.Coverage));
         // One finding per maintenance job, computed side by side and reported in the jobs' order.
         var findings = PerCore.Map(jobs.Count, m =>
         {
