@@ -237,11 +237,9 @@ public sealed class GateTests(RealHost host)
         Assert.Contains("moved into place", gate.Log[logged..]);
     }
 
-    [Fact]
-    public async Task The_gate_arms_the_dead_mans_switch_which_starts_the_listed_services_unless_cancelled()
+    /// <summary>An app whose folder is also its compose folder, with db and web to stop, behind the rendered gate.</summary>
+    private static async Task<(string Dir, GatedHost Gate)> InstallWithTwoServicesAsync(Scenario s, string name)
     {
-        await using var s = await Scenario.CreateAsync(host);
-        var name = HostState.UniqueApp("dms");
         var dir = s.CreateApp(name, dataFiles: 1);
         var gate = await GatedHost.InstallAsync(s, $"""
                   - name: {name}
@@ -250,6 +248,15 @@ public sealed class GateTests(RealHost host)
                       stopServices: [db, web]
                       composeDirectory: {dir}
             """);
+        return (dir, gate);
+    }
+
+    [Fact]
+    public async Task The_gate_arms_the_dead_mans_switch_which_starts_the_listed_services_unless_cancelled()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("dms");
+        var (dir, gate) = await InstallWithTwoServicesAsync(s, name);
         var ssh = host.Ssh;
         var b = gate.BackupKey;
         var running = Path.Combine(dir, ".running");
@@ -291,14 +298,7 @@ public sealed class GateTests(RealHost host)
     {
         await using var s = await Scenario.CreateAsync(host);
         var name = HostState.UniqueApp("dmsdown");
-        var dir = s.CreateApp(name, dataFiles: 1);
-        var gate = await GatedHost.InstallAsync(s, $"""
-                  - name: {name}
-                    paths: [{dir}]
-                    hooks:
-                      stopServices: [db, web]
-                      composeDirectory: {dir}
-            """);
+        var (dir, gate) = await InstallWithTwoServicesAsync(s, name);
         var b = gate.BackupKey;
         File.WriteAllText(Path.Combine(dir, ".running"), "db\nweb\n");
 
