@@ -88,5 +88,11 @@ for trx in "$results"/*.trx; do
             if (lines < 4 && length($0) > 0) { print "  " substr($0, 1, 300); lines++ } }
   ' "$trx"
 done
+# Then their names alone (class and method), so that even a short tail of the log names every one.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/\1/p' |
+    awk -F. '{ n = NF >= 2 ? $(NF - 1) "." $NF : $0; print "FAILED " n }'
+done
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status
