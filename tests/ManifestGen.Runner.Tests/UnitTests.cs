@@ -321,3 +321,41 @@ public sealed class ExcludeTests
     public void Should_escape_glob_characters_of_a_literal_restore_path(string path, string expected) =>
         Assert.Equal(expected, Excludes.LiteralPattern(path));
 }
+
+public sealed class ProcessRunnerTests
+{
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 1)..].TrimStart()[0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task Should_end_what_an_interrupted_command_started_also_when_the_command_itself_ends_on_its_interrupt()
+    {
+        using var dir = new TempDir("mgtest-tree-");
+        var pidFile = Path.Combine(dir.Path, "pid");
+        // sh ends on SIGTERM at once; the sleep it started would live on under init, out of reach of a kill of sh's
+        // tree, and hold sh's output open: before, the interrupted run waited for the sleep to end.
+        using var cancel = new CancellationTokenSource();
+        var run = Processes.ProcessRunner.RunAsync(new Processes.ProcessSpec("sh", ["-c", "sleep 3600 & echo $! > \"$1\"; wait", "sh", pidFile])
+        {
+            Timeout = Patience.Progress,
+            InterruptSignal = Processes.Signals.SIGTERM,
+            InterruptGrace = TimeSpan.FromSeconds(1),
+        }, cancel.Token);
+        Assert.True(await HostState.EventuallyAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), Patience.Progress));
+        var sleeper = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Alive(sleeper));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Patience.Command));
+        Assert.True(await HostState.EventuallyAsync(() => !Alive(sleeper), Patience.Command), $"the sleep the command started ({sleeper}) outlived it");
+    }
+}

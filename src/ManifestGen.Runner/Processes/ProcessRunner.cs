@@ -6,7 +6,8 @@ namespace ManifestGen.Runner.Processes;
 /// <summary>
 /// The one way the runner starts a process: an argument list, a timeout and cancellation. On either,
 /// the process first gets its interrupt signal and time to clean up (restic removes its lock), and only
-/// then is killed. A timeout is a result (<see cref="ProcessResult.TimedOut"/>); cancellation throws
+/// then is killed, together with whatever it started (also what it left behind when it ended on the
+/// interrupt). A timeout is a result (<see cref="ProcessResult.TimedOut"/>); cancellation throws
 /// <see cref="OperationCanceledException"/> once the process is gone, so no caller can mistake an
 /// interrupted child's exit code for an answer.
 /// </summary>
@@ -100,17 +101,18 @@ public static class ProcessRunner
         {
             timedOut = !cancellationToken.IsCancellationRequested;
             if (timedOut) fired = stallCts.IsCancellationRequested ? spec.Watchdogs.First(w => w.HasFired).Bound : spec.TimeoutBound;
+            // The tree as it is before the interrupt. What the child leaves behind when it ends on it (its own
+            // children, now under init, where a kill of its tree no longer finds them) is ended too: it would
+            // go on working past the bound and hold the output pipes open.
+            var tree = ProcessTree.Snapshot(process.Id);
             Signals.Send(process.Id, spec.InterruptSignal);
-            using var grace = new CancellationTokenSource(spec.InterruptGrace);
-            try
-            {
-                await process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
+            if (!await ExitedAsync(process, spec.InterruptGrace))
             {
                 process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
+                if (!await ExitedAsync(process, TimeSpan.FromMinutes(1)))
+                    throw new RunnerException(RunnerExit.Failure, $"{spec.FileName} did not end a minute after SIGKILL");
             }
+            ProcessTree.KillSurvivors(tree);
         }
         await watchStop.CancelAsync();
         await watch;
@@ -120,6 +122,21 @@ public static class ProcessRunner
         if (!timedOut) cancellationToken.ThrowIfCancellationRequested();
         if (handlerError is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handlerError);
         return result;
+    }
+
+    /// <summary>
+    /// Whether the process ended within <paramref name="bound"/>. Not WaitForExitAsync, which also waits until its
+    /// output pipes close: a grandchild holding them open would stretch an interrupt's grace without bound.
+    /// </summary>
+    private static async Task<bool> ExitedAsync(Process process, TimeSpan bound)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!process.HasExited)
+        {
+            if (sw.Elapsed >= bound) return false;
+            await Task.Delay(50, CancellationToken.None);
+        }
+        return true;
     }
 
     /// <summary>Keeps the last <c>limit</c> characters, so a chatty process cannot exhaust memory.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -105,6 +106,36 @@ public static class ProcessTree
                 }
         }
         return found ? total : null;
+    }
+
+    /// <summary>
+    /// The descendants of <paramref name="rootPid"/> (not itself) as they are now, each with its start time
+    /// (field 22 of /proc/PID/stat), so that <see cref="KillSurvivors"/> never hits a pid reused since.
+    /// </summary>
+    public static ImmutableArray<(int Pid, string Start)> Snapshot(int rootPid) =>
+        [.. Descendants(rootPid).Where(pid => pid != rootPid).Select(pid => (pid, StartTime(pid))).Where(p => p.Item2 is not null).Select(p => (p.pid, p.Item2!))];
+
+    /// <summary>
+    /// SIGKILLs what is left of a <see cref="Snapshot"/>: a child that ends on its interrupt (a shell, a
+    /// CLI driver) leaves its own children to init, where a kill of its tree no longer finds them, and a
+    /// bound that fired must not leave work running.
+    /// </summary>
+    public static int KillSurvivors(ImmutableArray<(int Pid, string Start)> snapshot)
+    {
+        var killed = 0;
+        foreach (var (pid, start) in snapshot)
+            if (StartTime(pid) == start && Signals.Send(pid, Signals.SIGKILL)) killed++;
+        return killed;
+    }
+
+    private static string? StartTime(int pid)
+    {
+        var stat = Read($"/proc/{pid}/stat");
+        // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+        var close = stat?.LastIndexOf(')') ?? -1;
+        if (close < 0) return null;
+        var fields = stat![(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 19 ? fields[19] : null;
     }
 
     /// <summary>The process and its descendants (bounded: a tree of the runner's children is small).</summary>
