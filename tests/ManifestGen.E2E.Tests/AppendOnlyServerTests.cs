@@ -32,7 +32,6 @@ public sealed class AppendOnlyServerTests(ITestOutputHelper output)
         await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
         {
             RepositoryRoot = RepoPaths.Root,
-            RunTimeout = TimeSpan.FromMinutes(3),
         });
         var server = Assert.Single(env.Servers);
         var host = env.BackupConfig.Host!.Name;

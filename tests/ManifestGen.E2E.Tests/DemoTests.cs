@@ -21,7 +21,7 @@ public sealed class DemoTests(ITestOutputHelper output)
         // The bound scripts/demo.sh gives it; everything the demo writes goes below its own TMPDIR, as there.
         var r = await Proc.RunAsync(DotnetHost.Path, [harness, "demo", "--root", RenderedExampleTests.RepositoryRoot(),
                 "--generator", Path.Combine(AppContext.BaseDirectory, "manifestgen.dll")],
-            TimeSpan.FromMinutes(15), environment);
+            ManifestGen.Testing.Patience.Progress, environment);
         output.WriteLine(r.Stdout);
         output.WriteLine(r.Stderr);
         Assert.True(r.Succeeded, $"demo: exit {r.ExitCode} (timed out: {r.TimedOut})\n{r.Stdout}\n{r.Stderr}");

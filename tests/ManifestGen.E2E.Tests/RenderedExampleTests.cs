@@ -22,7 +22,6 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
         {
             RepositoryRoot = RepoPaths.Root,
             MutateTemplates = mutateTemplates,
-            RunTimeout = TimeSpan.FromMinutes(3),
         });
 
     private PodRunResult Ok(PodRunResult r, string what)
@@ -134,7 +133,6 @@ public sealed class RenderedExampleTests(ITestOutputHelper output)
             RepositoryRoot = RepoPaths.Root,
             Environment = "production",
             App = "mailserver",
-            RunTimeout = TimeSpan.FromMinutes(3),
         });
         var tar = env.Workload(JobKind.Backup, "mailserver");
         var sshfs = env.Workload(JobKind.Backup, "wiki");

@@ -27,7 +27,6 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
         {
             RepositoryRoot = RepoPaths.Root,
-            RunTimeout = TimeSpan.FromMinutes(3),
         });
         var host = env.BackupConfig.Host!;
         var app = env.BackupConfig.App!;
@@ -80,7 +79,7 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         var extracted = Path.Join(env.StateDirectory, "extracted");
         Directory.CreateDirectory(extracted);
         (await PodHarness.Processes.Proc.RunAsync("tar", ["--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", archive, "-C", extracted],
-            TimeSpan.FromMinutes(1))).EnsureSuccess("tar -x of the restored archive");
+            Patience.Command)).EnsureSuccess("tar -x of the restored archive");
         Assert.Equal(backedUp, Tree(extracted, app.Paths));
 
         // The whole app onto a host whose data is gone (the runbook's new machine: same paths, empty).
@@ -99,7 +98,6 @@ public sealed class RestoreJobTests(ITestOutputHelper output)
         await using var env = await ExampleEnvironment.StartAsync(new ExampleOptions
         {
             RepositoryRoot = RenderedExampleTests.RepositoryRoot(),
-            RunTimeout = TimeSpan.FromMinutes(4),
         });
         var host = env.BackupConfig.Host!;
         var app = env.BackupConfig.App!;

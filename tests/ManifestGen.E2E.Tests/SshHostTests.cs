@@ -18,7 +18,7 @@ public sealed class SshHostTests : IDisposable
     public void Dispose() => _tmp.Dispose();
 
     private static async Task<string> Ip(params string[] args) =>
-        (await Proc.RunAsync("/usr/sbin/ip", args, TimeSpan.FromSeconds(20))).EnsureSuccess("ip").Stdout;
+        (await Proc.RunAsync("/usr/sbin/ip", args, ManifestGen.Testing.Patience.Command)).EnsureSuccess("ip").Stdout;
 
     [Fact]
     public async Task I_can_reach_the_host_from_a_pod_in_its_namespace_at_an_address_that_exists_only_there()
@@ -82,7 +82,7 @@ public sealed class SshHostTests : IDisposable
         // The export root reaches the Job as the claim restic-export; the repository folder is restic/production below it.
         var created = Path.Combine(options.StateDirectory, "claims", "restic-export", "restic", "production");
         Assert.True(Directory.Exists(created), created);
-        var owner = await ManifestGen.PodHarness.Processes.Proc.RunAsync("stat", ["-c", "%u:%g", created], TimeSpan.FromSeconds(30));
+        var owner = await ManifestGen.PodHarness.Processes.Proc.RunAsync("stat", ["-c", "%u:%g", created], ManifestGen.Testing.Patience.Command);
         Assert.Equal($"{PodIdentity.RunnerUid}:{PodIdentity.RunnerGid}", owner.Stdout.Trim());
     }
 

@@ -27,7 +27,7 @@ internal static class TestSupport
     {
         StateDirectory = state.Combine("state"),
         Secrets = secrets.ToImmutableDictionary(s => s.Name, s => s.Keys, StringComparer.Ordinal),
-        Timeout = TimeSpan.FromMinutes(3),
+        Timeout = Patience.Progress,
     };
 
     /// <summary>"key=value" lines of a probe's report.</summary>

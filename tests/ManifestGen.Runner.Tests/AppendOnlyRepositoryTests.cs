@@ -53,7 +53,7 @@ public sealed class AppendOnlyRepositoryTests(RealHost host) : IClassFixture<Rea
             ["RESTIC_REST_PASSWORD"] = File.ReadAllText(appendOnly.PasswordFiles["kvm-test"]).Trim(),
         };
         Task<Runner.Processes.ProcessResult> Restic(IReadOnlyDictionary<string, string?> e, params string[] args) =>
-            Proc.RunAsync("restic", args, TimeSpan.FromMinutes(5), e);
+            Proc.RunAsync("restic", args, Patience.Command, e);
         Assert.Contains("refused the deletion", forget.Summary.Error);
         // restic itself exits 0 here (it only prints the server's 403); the snapshots are what count.
         var forgetOne = await Restic(env, "forget", first.Summary.SnapshotId!);

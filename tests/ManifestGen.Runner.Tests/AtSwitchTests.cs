@@ -12,8 +12,6 @@ namespace ManifestGen.Runner.Tests;
 /// </summary>
 public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(260);
-
     private static string StateFile(string app, string suffix) => HostState.StateFile(app, suffix);
 
     private static bool Running(string dir) =>
@@ -32,7 +30,7 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
 
     private static async Task<string> AtqAsync(SshHost sshd)
     {
-        var r = await Proc.RunAsync("ssh", [.. sshd.SshArgs(), "atq"], TimeSpan.FromSeconds(60));
+        var r = await Proc.RunAsync("ssh", [.. sshd.SshArgs(), "atq"], Patience.Command);
         Assert.True(r.ExitCode == 0, r.Stderr);
         return r.Stdout;
     }
@@ -64,21 +62,21 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(Running(dir));
 
         // Killed while db is stopped: atd runs the job and starts db, and the marker goes.
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
+        FaultTests.HoldStop(dir);
         await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
         {
-            Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited), Bound), runner.Stderr);
+            Assert.True(await EventuallyAsync(() => Task.FromResult(File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited), Patience.Progress), runner.Stderr);
             Assert.False(runner.HasExited, runner.Stderr);
             await runner.KillTreeAsync();
         }
-        File.Delete(Path.Combine(dir, ".on-stop"));
+        FaultTests.ReleaseStop(dir);
         Assert.False(Running(dir));
         var sw = File.ReadAllText(StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
         Assert.Equal("at", sw[0]);
         Assert.StartsWith(sw[1] + "\t", await AtqAsync(sshd));
 
-        Assert.True(await EventuallyAsync(() => Task.FromResult(Running(dir)), Bound), "atd started db again");
-        Assert.True(await EventuallyAsync(async () => !File.Exists(StateFile(app, ".stopped")) && await AtqAsync(sshd) == "", TimeSpan.FromSeconds(30)),
+        Assert.True(await EventuallyAsync(() => Task.FromResult(Running(dir)), TimeSpan.FromMinutes(2) + Heartbeat.Slack), "atd started db again");
+        Assert.True(await EventuallyAsync(async () => !File.Exists(StateFile(app, ".stopped")) && await AtqAsync(sshd) == "", Patience.Progress),
             "the job removed the marker and is done");
         // (A long deadline: the next run must finish on its own, however loaded the machine is.)
         var next = await s.RunAsync(config, "backup");

@@ -346,18 +346,18 @@ public sealed class BackupRefusalAndReportingTests(RealHost host)
         {
             Hooks = new HooksConfig
             {
-                Dumps = [new DumpStream { Name = "db", Command = "head -c 100000 /dev/zero; sleep 20", FileName = "db.sql", TimeoutSeconds = 120 }],
+                Dumps = [new DumpStream { Name = "db", Command = "head -c 100000 /dev/zero; sleep 1800", FileName = "db.sql", TimeoutSeconds = 3600 }],
             },
         };
         var config = s.Backup(app);
         await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
         {
-            Assert.True(await runner.WaitForStderrAsync("restic backup started", TimeSpan.FromSeconds(60)), runner.Stderr);
+            Assert.True(await runner.WaitForStderrAsync("restic backup started", Patience.Progress), runner.Stderr);
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+            while (s.Repo.Locks().IsEmpty && sw.Elapsed < Patience.Progress) await Task.Delay(50);
             Assert.NotEmpty(s.Repo.Locks());
             runner.Signal(Processes.Signals.SIGTERM);
-            var code = await runner.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            var code = await runner.WaitForExitAsync(Patience.Progress);
             Assert.Equal(130, code);
             Assert.Contains("\"outcome\":\"failure\"", runner.Stdout);
         }
@@ -386,12 +386,12 @@ public sealed class BackupRefusalAndReportingTests(RealHost host)
         {
             // rsync writes into a hidden temporary file next to the target: the transfer is under way.
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            while (sw.Elapsed < TimeSpan.FromSeconds(60) && !runner.HasExited &&
+            while (sw.Elapsed < Patience.Progress && !runner.HasExited &&
                    !(Directory.Exists(mirror) && Directory.EnumerateFiles(mirror, ".large.bin.*").Any()))
                 await Task.Delay(10);
             Assert.False(runner.HasExited, runner.Stderr);
             runner.Signal(Processes.Signals.SIGTERM);
-            Assert.Equal(130, await runner.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(130, await runner.WaitForExitAsync(Patience.Progress));
             Assert.Contains("interrupted", runner.Stdout);
         }
         Assert.Empty(await s.Repo.SnapshotsAsync());

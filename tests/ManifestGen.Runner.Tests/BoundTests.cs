@@ -16,8 +16,6 @@ namespace ManifestGen.Runner.Tests;
 /// </summary>
 public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) : IClassFixture<RealHost>
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(240);
-
     /// <summary>This fixture's sshd's processes named <paramref name="comm"/> whose command line holds <paramref name="word"/>.</summary>
     private IEnumerable<int> HostProcesses(string comm, string word) =>
         ProcessTree.Descendants(host.Ssh.ServerPid).Where(pid =>
@@ -65,20 +63,20 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         WriteRandom(Path.Combine(dir, "data", "big.bin"), 96 << 20, seed: 7);
         const int stall = 20;
         var config = s.Backup(FaultTests.WithService(s, app, dir) with { TransferTimeoutSeconds = stall, BandwidthLimitKiBps = 4096 })
-            with { ActiveDeadlineSeconds = 900 };
+            with { ActiveDeadlineSeconds = 3600 };
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
         int? sender = null;
         Assert.True(await HostState.EventuallyAsync(() =>
         {
             sender = HostProcesses("rsync", "--sender").FirstOrDefault(pid => Written(pid) > 4 << 20) is var p and > 0 ? p : null;
             return sender is not null || runner.HasExited;
-        }, Bound), runner.Stderr);
+        }, Patience.Progress), runner.Stderr);
         Assert.True(sender is not null, "no sender found before the run ended\n" + runner.Stderr);
         try
         {
             Assert.True(Signals.Send(sender.Value, Signals.SIGSTOP), "SIGSTOP the host's rsync sender");
             var frozen = Stopwatch.StartNew();
-            var exit = await runner.WaitForExitAsync(Bound);
+            var exit = await runner.WaitForExitAsync(Patience.Progress);
             output.WriteLine($"sender frozen at {Written(sender.Value)} bytes; the run ended {frozen.Elapsed.TotalSeconds:0.0} s later");
             Assert.True(exit == 1, $"exit {exit}\n{runner.Stdout}\n{runner.Stderr}");
             var summary = new RunnerRun(exit.Value, runner.Stdout, runner.Stderr).Summary;
@@ -104,7 +102,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         var config = s.Backup(s.App(app) with
         {
             Hooks = new HooksConfig { Before = [new HookCommand { Run = "sleep 600", TimeoutSeconds = 3 }] },
-        }) with { ActiveDeadlineSeconds = 900 };
+        }) with { ActiveDeadlineSeconds = 3600 };
         var sw = Stopwatch.StartNew();
         var r = await s.RunAsync(config, "backup");
         output.WriteLine($"the run took {sw.Elapsed.TotalSeconds:0.0} s");
@@ -123,7 +121,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         var config = s.Backup(s.App(app) with
         {
             Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = 20 },
-        }) with { ActiveDeadlineSeconds = 900 };
+        }) with { ActiveDeadlineSeconds = 3600 };
         var r = await s.RunAsync(config, "backup");
         File.Delete(Path.Combine(dir, ".on-stop"));
         Assert.True(r.ExitCode == 1, r.ToString());
@@ -152,7 +150,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         var config = s.Backup(s.App(app) with
         {
             Hooks = new HooksConfig { Before = [new HookCommand { Run = $"kill -STOP {server.Pid.ToString(CultureInfo.InvariantCulture)}" }] },
-        }) with { Repository = repo, ActiveDeadlineSeconds = 900, TerminationGracePeriodSeconds = 20 };
+        }) with { Repository = repo, ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
         try
         {
             var sw = Stopwatch.StartNew();

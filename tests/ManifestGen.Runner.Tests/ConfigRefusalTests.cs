@@ -68,7 +68,7 @@ public sealed class ConfigRefusalTests
         Assert.Contains(problems, p => p.Field == field);
 
         using var dir = new TempDir();
-        var run = await RunnerProcess.RunAsync(RunnerProcess.WriteConfig(dir.Path, config), [command], timeout: TimeSpan.FromMinutes(3));
+        var run = await RunnerProcess.RunAsync(RunnerProcess.WriteConfig(dir.Path, config), [command]);
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Contains("job configuration refused", run.Stderr);
         Assert.Contains(field + ":", run.Stderr);

@@ -48,7 +48,7 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
 
     private static async Task<int> CountAsync(Dictionary<string, string?> env)
     {
-        var r = await Proc.RunAsync("restic", ["snapshots", "--json", "--no-lock"], TimeSpan.FromMinutes(5), env);
+        var r = await Proc.RunAsync("restic", ["snapshots", "--json", "--no-lock"], Patience.Command, env);
         Assert.True(r.ExitCode == 0, r.Stderr);
         return JsonDocument.Parse(r.Stdout).RootElement.GetArrayLength();
     }
@@ -96,10 +96,10 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
 
         // forget and prune with the cluster's credential: restic prints the server's 403, every snapshot stays.
         var env = CopyEnvironment(copy);
-        var forget = await Proc.RunAsync("restic", ["forget", "--keep-last", "1", "--prune"], TimeSpan.FromMinutes(5), env);
+        var forget = await Proc.RunAsync("restic", ["forget", "--keep-last", "1", "--prune"], Patience.Command, env);
         Assert.Contains("403", forget.Stderr + forget.Stdout);
         Assert.Equal(2, await CountAsync(env));
-        var check2 = await Proc.RunAsync("restic", ["check", "--read-data"], TimeSpan.FromMinutes(5), env);
+        var check2 = await Proc.RunAsync("restic", ["check", "--read-data"], Patience.Command, env);
         Assert.True(check2.ExitCode == 0, check2.Stdout + check2.Stderr);
     }
 
@@ -122,7 +122,7 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
             // The first pack on the server is the event: freeze the server there, kill the runner, thaw it.
             Assert.True(await HostState.EventuallyAsync(
                 () => runner.HasExited || (Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any()),
-                TimeSpan.FromMinutes(3)), runner.Stderr);
+                Patience.Progress), runner.Stderr);
             Signals.Send(server.Pid, Signals.SIGSTOP);
             try
             {
@@ -141,8 +141,8 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(rerun.ExitCode == 0, rerun + server.Log);
         Assert.Equal(1, rerun.Summary.SnapshotsCopied);
         // The killed run's lock is stale (its PID is gone); an append-only server lets locks be removed.
-        Assert.Equal(0, (await Proc.RunAsync("restic", ["unlock"], TimeSpan.FromMinutes(5), env)).ExitCode);
-        var check = await Proc.RunAsync("restic", ["check", "--read-data"], TimeSpan.FromMinutes(5), env);
+        Assert.Equal(0, (await Proc.RunAsync("restic", ["unlock"], Patience.Command, env)).ExitCode);
+        var check = await Proc.RunAsync("restic", ["check", "--read-data"], Patience.Command, env);
         Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
     }
 

@@ -15,8 +15,6 @@ namespace ManifestGen.Runner.Tests;
 [Collection(FaultHostCollection.Name)]
 public sealed class FaultTests(RealHost host)
 {
-    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(150);
-
     internal static AppConfig WithService(Scenario s, string app, string dir) => s.App(app) with
     {
         Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir },
@@ -25,17 +23,31 @@ public sealed class FaultTests(RealHost host)
     internal static bool Running(string dir, string service) =>
         File.Exists(Path.Combine(dir, ".running")) && File.ReadAllLines(Path.Combine(dir, ".running")).Contains(service);
 
+    /// <summary>
+    /// The fake compose's stop takes the services down, says so (.stopped-now), and then holds until the test
+    /// calls <see cref="ReleaseStop"/> (or an hour passes): the runner is mid-stop for as long as the test
+    /// needs, however slowly a loaded machine gets it there. (A fixed `sleep 120` ended under load before
+    /// the test had seen a renewal, and the run went on to start the services.)
+    /// </summary>
+    internal static void HoldStop(string dir) => File.WriteAllText(Path.Combine(dir, ".on-stop"),
+        "touch .stopped-now; i=0; while [ ! -e .release-stop ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; rm -f .release-stop\n");
+
+    /// <summary>Ends a held stop (the runner was killed meanwhile) and stops holding the next ones.</summary>
+    internal static void ReleaseStop(string dir)
+    {
+        File.Delete(Path.Combine(dir, ".on-stop"));
+        File.WriteAllText(Path.Combine(dir, ".release-stop"), "");
+    }
+
     /// <summary>Starts the runner, waits until the fake compose has stopped the services, then SIGKILLs the whole tree.</summary>
     internal static async Task KillWhileStoppedAsync(Scenario s, JobConfig config, string dir)
     {
-        // The fake compose stops the services, says so, and then hangs (longer than any load makes the test's
-        // wait for that word): the runner is killed mid-stop.
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 300\n");
+        HoldStop(dir);
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
-        Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Bound), runner.Stderr);
+        Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Patience.Progress), runner.Stderr);
         Assert.False(runner.HasExited, runner.Stderr);
         await runner.KillTreeAsync();
-        File.Delete(Path.Combine(dir, ".on-stop"));
+        ReleaseStop(dir);
         Assert.False(Running(dir, "db"), "the service is stopped when the runner dies");
         Assert.Contains("dead man's switch armed", runner.Stderr);
     }
@@ -59,7 +71,7 @@ public sealed class FaultTests(RealHost host)
         Assert.Contains(next.Summary.Warnings, w => w.Contains("left stopped by a previous run", StringComparison.Ordinal));
         Assert.True(Running(dir, "db"));
         Assert.False(File.Exists(HostState.StateFile(app, ".stopped")));
-        Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists($"/proc/{sleeper}"), TimeSpan.FromSeconds(30)), "the old timer is cancelled");
+        Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists($"/proc/{sleeper}"), Patience.Progress), "the old timer is cancelled");
         Assert.NotNull(next.Summary.SnapshotId);
     }
 
@@ -169,8 +181,15 @@ public sealed class FaultTests(RealHost host)
 public static class Heartbeat
 {
     public const int DelaySeconds = 60;
+
+    /// <summary>
+    /// The fire path under load (the host's shell, compose, the test's poll). Generous, since load only ever
+    /// adds to it, and still far below the hour's deadline at which the host would act without a heartbeat.
+    /// </summary>
+    public static readonly TimeSpan Slack = TimeSpan.FromMinutes(5);
+
     /// <summary>From the last renewal to the services running: the delay, plus the fire path under load.</summary>
-    public static readonly TimeSpan Within = TimeSpan.FromSeconds(DelaySeconds + 40);
+    public static readonly TimeSpan Within = TimeSpan.FromSeconds(DelaySeconds) + Slack;
 
     public static AppConfig WithDelay(AppConfig app) => app with { Hooks = app.Hooks with { SwitchDelaySeconds = DelaySeconds } };
 }
@@ -182,25 +201,27 @@ public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost
     {
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("dms-kill", dataFiles: 2);
-        var config = s.Backup(Heartbeat.WithDelay(FaultTests.WithService(s, app, dir))) with { ActiveDeadlineSeconds = 3600 };
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
+        // The stop is held while the test watches renewals: compose's own bound must not end it first.
+        var withService = Heartbeat.WithDelay(FaultTests.WithService(s, app, dir));
+        var config = s.Backup(withService with { Hooks = withService.Hooks with { ComposeTimeoutSeconds = 3600 } }) with { ActiveDeadlineSeconds = 3600 };
+        FaultTests.HoldStop(dir);
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
-        Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, FaultTests.Bound), runner.Stderr);
+        Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Patience.Progress), runner.Stderr);
         var armed = File.ReadAllText(HostState.StateFile(app, ".switch"));
         // Renewed while the runner lives: a new timer replaces the armed one, and the services stay stopped
         // past the delay (the first timer alone would have started them).
         var sinceStop = Stopwatch.StartNew();
-        Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(app, ".switch")) != armed, FaultTests.Bound), runner.Stderr);
+        Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(app, ".switch")) != armed, Patience.Progress), runner.Stderr);
         while (sinceStop.Elapsed < TimeSpan.FromSeconds(Heartbeat.DelaySeconds * 1.5)) await Task.Delay(500);
         Assert.False(runner.HasExited, runner.Stderr);
         Assert.False(FaultTests.Running(dir, "db"), "renewals keep the switch from firing under a live run");
 
         await runner.KillTreeAsync();
-        File.Delete(Path.Combine(dir, ".on-stop"));
+        FaultTests.ReleaseStop(dir);
         Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), Heartbeat.Within), "the host's dead man's switch started db within the delay");
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(app, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes the marker");
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(app, ".stopped")), Patience.Progress), "the switch removes the marker");
 
-        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        var next = await s.RunAsync(config, "backup");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Empty(next.Summary.ServicesRecovered);
     }
@@ -245,7 +266,7 @@ public sealed class LockFaultTests(RealHost host)
     private static async Task WaitForLockAsync(Scenario s)
     {
         var sw = Stopwatch.StartNew();
-        while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
+        while (s.Repo.Locks().IsEmpty && sw.Elapsed < Patience.Progress) await Task.Delay(20);
         Assert.NotEmpty(s.Repo.Locks());
     }
 
@@ -270,11 +291,11 @@ public sealed class LockFaultTests(RealHost host)
         s.CreateApp(app, dataFiles: 1);
         var config = s.Backup(s.App(app) with
         {
-            Hooks = new HooksConfig { Dumps = [new DumpStream { Name = "db", Command = "head -c 1000 /dev/zero; sleep 60", FileName = "db.sql" }] },
+            Hooks = new HooksConfig { Dumps = [new DumpStream { Name = "db", Command = "head -c 1000 /dev/zero; sleep 1800", FileName = "db.sql", TimeoutSeconds = 3600 }] },
         });
         await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
         {
-            Assert.True(await runner.WaitForStderrAsync("restic backup started", TimeSpan.FromSeconds(90)), runner.Stderr);
+            Assert.True(await runner.WaitForStderrAsync("restic backup started", Patience.Progress), runner.Stderr);
             await WaitForLockAsync(s);
             await runner.KillTreeAsync();
         }

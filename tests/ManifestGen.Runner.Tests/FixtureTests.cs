@@ -16,7 +16,7 @@ public sealed class FixtureTests
             Assert.True(r.Succeeded, r.Stderr);
             Assert.Equal("reached", r.Stdout.Trim());
             // Outside the namespace nothing listens on that port.
-            var outside = await Proc.RunAsync("ssh", [.. ssh.SshArgs(), "--", "true"], TimeSpan.FromSeconds(30));
+            var outside = await Proc.RunAsync("ssh", [.. ssh.SshArgs(), "--", "true"], Patience.Command);
             Assert.Equal(255, outside.ExitCode);
         }
         var after = await Proc.RunAsync("ip", [.. ns.Prefix.Skip(1), "ssh-keyscan", "-T", "2", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1"]);
@@ -43,7 +43,7 @@ public sealed class PrivateUserDatabaseTests
             // What useradd does: the new file is renamed over the old one.
             "cp -p /etc/passwd /etc/passwd+; mv /etc/passwd+ /etc/passwd; cp -p /etc/group /etc/group+; mv /etc/group+ /etc/group; " +
             "echo go > \"$w/go\"; wait $!";
-        var r = await Proc.RunAsync("unshare", ["-m", "--propagation", "private", "--", "sh", "-c", outer, "sh", dir.Path, inner], TimeSpan.FromSeconds(60));
+        var r = await Proc.RunAsync("unshare", ["-m", "--propagation", "private", "--", "sh", "-c", outer, "sh", dir.Path, inner], Patience.Command);
         Assert.True(r.Succeeded, $"exit {r.ExitCode}: {r.Stdout}{r.Stderr}");
         Assert.Equal(["runner:x:10001:10001::/nonexistent:/usr/sbin/nologin", "runner:x:10001:"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

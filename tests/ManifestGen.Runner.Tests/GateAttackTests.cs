@@ -68,7 +68,7 @@ public sealed class GateAttackTests(NonRootGateHost host) : IClassFixture<NonRoo
         $"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={host.Ssh.KnownHostsFile} -o GlobalKnownHostsFile=/dev/null";
 
     private Task<ProcessResult> RsyncAsync(Setup x, string key, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null) =>
-        Proc.RunAsync(x.Client, ["-e", SshCommand(key), .. args], TimeSpan.FromSeconds(120), env);
+        Proc.RunAsync(x.Client, ["-e", SshCommand(key), .. args], Patience.Command, env);
 
     private string Remote(string path) => $"{host.Ssh.User}@{host.Ssh.Address}:{path}";
 
@@ -282,7 +282,7 @@ public sealed class GateAttackTests(NonRootGateHost host) : IClassFixture<NonRoo
             {
                 ["SSH_ORIGINAL_COMMAND"] = evil, ["LC_ALL"] = "C.UTF-8", ["LANG"] = "C.UTF-8", ["HOME"] = host.Ssh.Home,
             };
-            var r = await Proc.RunAsync("bash", [GatedHost.GateProgram, allow], TimeSpan.FromSeconds(60), env);
+            var r = await Proc.RunAsync("bash", [GatedHost.GateProgram, allow], Patience.Command, env);
             Assert.Equal(126, r.ExitCode);
             Assert.DoesNotContain(r.Stderr, c => c != '\n' && (c < ' ' || c > '~'));
         }
@@ -316,7 +316,7 @@ public sealed class GateAttackTests(NonRootGateHost host) : IClassFixture<NonRoo
         var lists = new[] { HostGatePlan.BackupAllowFile, HostGatePlan.RestoreAllowFile }.Select(f => Path.Combine(x.S.Dir.Path, "gate", f)).ToArray();
         string[] asUser = ["--reuid", NonRootGateHost.User.Uid.ToString(CultureInfo.InvariantCulture),
             "--regid", NonRootGateHost.User.Gid.ToString(CultureInfo.InvariantCulture), "--clear-groups", "env", "HOME=" + host.Ssh.Home];
-        var ok = await Proc.RunAsync("setpriv", [.. asUser, "bash", GatedHost.GateProgram, "self-test", .. lists], TimeSpan.FromSeconds(60));
+        var ok = await Proc.RunAsync("setpriv", [.. asUser, "bash", GatedHost.GateProgram, "self-test", .. lists], Patience.Command);
         Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
         Assert.Contains("runs in the sandbox", ok.Stdout);
         Assert.Contains($"app {x.App}: path {x.Dir}, no link on its way", ok.Stdout);
@@ -324,7 +324,7 @@ public sealed class GateAttackTests(NonRootGateHost host) : IClassFixture<NonRoo
         Assert.Contains("read as owned by nobody", ok.Stdout);
 
         File.Delete(x.Gate.LogFile);
-        var bad = await Proc.RunAsync("setpriv", [.. asUser, "bash", GatedHost.GateProgram, "self-test", .. lists], TimeSpan.FromSeconds(60));
+        var bad = await Proc.RunAsync("setpriv", [.. asUser, "bash", GatedHost.GateProgram, "self-test", .. lists], Patience.Command);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("FAIL", bad.Stdout);
         Assert.Contains("log file", bad.Stdout);

@@ -241,7 +241,7 @@ public sealed class GateDiscoveryTests(RealHost host)
         await using var s = await Scenario.CreateAsync(host, initRepo: false);
         var gate = await GatedHost.InstallAsync(s, CoverageApps, coverage: true);
         Task<ManifestGen.Runner.Processes.ProcessResult> SelfTest(string path) =>
-            Proc.RunAsync("env", ["PATH=" + path, "bash", GatedHost.GateProgram, "self-test", gate.BackupAllowList], TimeSpan.FromSeconds(60));
+            Proc.RunAsync("env", ["PATH=" + path, "bash", GatedHost.GateProgram, "self-test", gate.BackupAllowList], Patience.Command);
         var ok = await SelfTest(host.FakeBin + ":/usr/local/bin:/usr/bin:/bin");
         Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
         Assert.Contains("ok    discovery (coverage): jq and docker are there", ok.Stdout);

@@ -124,7 +124,7 @@ public sealed class GatedHost
     /// <summary>What a person on the host does before a restore: `manifestgen-gate open-restore APP DURATION` as root.</summary>
     public async Task OpenRestoreWindowAsync(string app, string duration = "1h")
     {
-        var r = await Proc.RunAsync("bash", [GateProgram, "open-restore", app, duration, RestoreAllowList], TimeSpan.FromSeconds(60));
+        var r = await Proc.RunAsync("bash", [GateProgram, "open-restore", app, duration, RestoreAllowList], Patience.Command);
         Assert.True(r.ExitCode == 0, $"open-restore {app}: exit {r.ExitCode}\n{r.Stdout}{r.Stderr}");
     }
 
@@ -153,10 +153,10 @@ public sealed class GatedHost
     /// </summary>
     public async Task AssertSwitchFiredAndNextRunSucceedsAsync(Scenario s, JobConfig config, string dir, string name, string marker)
     {
-        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), FaultTests.Bound), "the switch started db again\n" + Log);
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(marker), TimeSpan.FromSeconds(30)), "the switch removes its marker");
+        Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), Heartbeat.Within), "the switch started db again\n" + Log);
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(marker), Patience.Progress), "the switch removes its marker");
         Assert.Contains($"switch of {name} fired", Log);
-        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        var next = await s.RunAsync(config, "backup");
         Assert.True(next.ExitCode == 0, next + "\n" + Log);
         Assert.Empty(next.Summary.ServicesRecovered);
         Assert.DoesNotContain("refused", Log);
@@ -273,14 +273,14 @@ public sealed class GateTests(RealHost host)
         Assert.False(File.Exists(HostState.StateFile(name, ".stopped")));
         Assert.Equal("", (await SshAsync(ssh, b, RemoteCommands.GateSwitchMarker(name))).Stdout);
         if (timer[0] == "nohup")
-            Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists("/proc/" + timer[1]), TimeSpan.FromSeconds(30)), "the cancelled sleeper is gone");
+            Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists("/proc/" + timer[1]), Patience.Progress), "the cancelled sleeper is gone");
         Assert.True(Running("db") && Running("web"), "a cancel starts what the marker named (a no-op after a run started them)");
         File.WriteAllText(running, ""); // both down again, so the fire below shows what it starts
 
         // Armed and not cancelled (the pod is gone): the gate's timer starts db after the delay.
         Assert.Equal(0, (await SshAsync(ssh, b, RemoteCommands.GateSwitchArm(name, 2, ["db"]))).ExitCode);
-        Assert.True(await HostState.EventuallyAsync(() => Running("db"), TimeSpan.FromSeconds(120)), "the switch started db\n" + gate.Log);
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the switch removes its marker");
+        Assert.True(await HostState.EventuallyAsync(() => Running("db"), Patience.Progress), "the switch started db\n" + gate.Log);
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(HostState.StateFile(name, ".stopped")), Patience.Progress), "the switch removes its marker");
         Assert.False(Running("web"), "only the services the switch was armed with are started");
         Assert.Contains($"switch of {name} fired", gate.Log);
 
@@ -487,7 +487,7 @@ public sealed class GateTests(RealHost host)
     internal static async Task<ProcessResultView> SshAsync(SshHost ssh, string key, string? command)
     {
         string[] args = command is null ? [.. ssh.SshArgs(key)] : [.. ssh.SshArgs(key), "--", command];
-        var r = await Proc.RunAsync("ssh", args, TimeSpan.FromSeconds(60), stdin: "");
+        var r = await Proc.RunAsync("ssh", args, Patience.Command, stdin: "");
         return new ProcessResultView(r.ExitCode, r.Stdout, r.Stderr);
     }
 
@@ -613,7 +613,7 @@ public sealed class GateTests(RealHost host)
         Assert.Equal(4, RemoteCommands.FixedBackupCommands(app).Count);
         foreach (var request in requests)
         {
-            var r = await Proc.RunAsync("bash", [GatedHost.GateProgram, allow], TimeSpan.FromSeconds(60), new Dictionary<string, string?>
+            var r = await Proc.RunAsync("bash", [GatedHost.GateProgram, allow], Patience.Command, new Dictionary<string, string?>
             {
                 ["SSH_ORIGINAL_COMMAND"] = request,
                 ["PATH"] = host.FakeBin + ":/usr/local/bin:/usr/bin:/bin",
@@ -667,7 +667,7 @@ public sealed class GateTests(RealHost host)
     [Fact]
     public async Task The_gate_passes_shellcheck()
     {
-        var r = await Proc.RunAsync("shellcheck", ["--shell=bash", "--severity=style", GatedHost.GateProgram], TimeSpan.FromSeconds(120));
+        var r = await Proc.RunAsync("shellcheck", ["--shell=bash", "--severity=style", GatedHost.GateProgram], Patience.Command);
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         await Task.CompletedTask;
     }
@@ -695,17 +695,18 @@ public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<Real
         // A one-minute heartbeat (the allow-list's delay) under an hour's deadline: the gate acts a minute after
         // the last renewal, not at the deadline.
         var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, SwitchDelaySeconds = 60 } };
-        var config = gate.Gated(s.Backup(app)) with { ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "touch .stopped-now; sleep 120\n");
+        // The stop is held while the test waits for a renewal: compose's own bound must not end it first.
+        var config = gate.Gated(s.Backup(app with { Hooks = app.Hooks with { ComposeTimeoutSeconds = 3600 } })) with { ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
+        FaultTests.HoldStop(dir);
         await using (var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config)))
         {
-            Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, FaultTests.Bound), runner.Stderr);
+            Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Patience.Progress), runner.Stderr);
             var armed = File.ReadAllText(HostState.StateFile(name, ".switch"));
-            Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(name, ".switch")) != armed || runner.HasExited, FaultTests.Bound), runner.Stderr);
+            Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(name, ".switch")) != armed || runner.HasExited, Patience.Progress), runner.Stderr);
             Assert.False(runner.HasExited, runner.Stderr);
             await runner.KillTreeAsync();
         }
-        File.Delete(Path.Combine(dir, ".on-stop"));
+        FaultTests.ReleaseStop(dir);
         Assert.True(File.Exists(HostState.StateFile(name, ".stopped")), "the gate's marker records the stopped service\n" + gate.Log);
         Assert.Contains($"switch of {name} armed", gate.Log);
 

@@ -67,7 +67,7 @@ public sealed class MaintenanceTests(RealHost host)
             ["backup", "--host", "other", "--stdin-filename", "x", "--stdin-from-command", "--", "sleep", "60"],
             s.Repo.Environment);
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (s.Repo.Locks().IsEmpty && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+        while (s.Repo.Locks().IsEmpty && sw.Elapsed < Patience.Progress) await Task.Delay(50);
         Assert.NotEmpty(s.Repo.Locks());
 
         var maintain = OneGroup(s, "epsilon", new RetentionPolicy { KeepLast = 1 });
@@ -79,7 +79,7 @@ public sealed class MaintenanceTests(RealHost host)
         Assert.Equal(2, (await s.Repo.SnapshotsAsync("--tag", "app=epsilon")).Length);
 
         holder.Signal(Processes.Signals.SIGINT);
-        Assert.NotNull(await holder.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.NotNull(await holder.WaitForExitAsync(Patience.Progress));
         Assert.Empty(s.Repo.Locks());
     }
 

@@ -32,7 +32,7 @@ public sealed class QuotingRoundTripTests(RealHost host) : IClassFixture<RealHos
         var file = Path.Combine(dir.Path, name);
         File.WriteAllText(file, "content of " + name);
         var ssh = new SshSession(host.Ssh.ToHostConfig("t"), dir.Path);
-        var r = await ssh.RunAsync("cat -- " + ShellQuote.Quote(file), TimeSpan.FromSeconds(30), CancellationToken.None);
+        var r = await ssh.RunAsync("cat -- " + ShellQuote.Quote(file), Patience.Command, CancellationToken.None);
         Assert.True(r.Succeeded, r.Stderr);
         Assert.Equal("content of " + name, r.Stdout.TrimEnd('\n'));
         Assert.False(File.Exists(Path.Combine(dir.Path, "PWNED")));

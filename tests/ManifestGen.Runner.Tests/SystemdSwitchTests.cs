@@ -80,9 +80,9 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
         var fired = await GateTests.SshAsync(s.Ssh, b, RemoteCommands.GateSwitchArm(name, 2, ["db"]));
         Assert.True(fired.ExitCode == 0, fired.Stderr + gate.Log);
         Assert.StartsWith("systemd ", fired.Stdout);
-        Assert.True(await HostState.EventuallyAsync(() => Running("db"), TimeSpan.FromSeconds(60)),
+        Assert.True(await HostState.EventuallyAsync(() => Running("db"), Patience.Progress),
             "systemd's timer started db\n" + gate.Log + await host.InsideAsync("journalctl", "--no-pager", "-n", "50"));
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(host.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the fire removes the marker");
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(host.StateFile(name, ".stopped")), Patience.Progress), "the fire removes the marker");
         Assert.False(Running("web"), "only the services the switch was armed with are started");
         Assert.Contains($"switch of {name} fired", gate.Log);
 
@@ -157,7 +157,7 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
             : [RemoteCommands.DeadMansSwitchArm(name, Guid.NewGuid().ToString("N")[..12], dir, ["db"], 600)];
         var r = await Proc.RunAsync(Container.Enter[0],
             [.. Container.Enter.Skip(1), "unshare", "-m", "--propagation", "private", "--", "sh", "-c", hide, .. run],
-            TimeSpan.FromSeconds(60), new Dictionary<string, string?>
+            Patience.Command, new Dictionary<string, string?>
             {
                 ["SSH_ORIGINAL_COMMAND"] = RemoteCommands.GateSwitchArm(name, GatedHost.SwitchBoundSeconds, ["db"]),
                 ["PATH"] = host.FakeBin + ":/usr/local/bin:/usr/bin:/bin",
@@ -178,7 +178,7 @@ public sealed class SystemdSwitchTests(SystemdHost host) : IClassFixture<Systemd
             ? await GateTests.SshAsync(s.Ssh, gate.BackupKey, RemoteCommands.GateSwitchCancel(name))
             : await GateTests.SshAsync(s.Ssh, s.Ssh.IdentityFile, RemoteCommands.DeadMansSwitchDisarm(name));
         Assert.True(cancelled.ExitCode == 0, cancelled.Stderr + gate.Log);
-        Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists(sleeper), TimeSpan.FromSeconds(30)), "the cancelled sleeper is gone");
+        Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists(sleeper), Patience.Progress), "the cancelled sleeper is gone");
         Assert.False(File.Exists(host.StateFile(name, ".stopped")));
     }
 }
@@ -203,8 +203,8 @@ public sealed class SystemdRunnerSwitchTests(SystemdHost host) : IClassFixture<S
 
         Assert.True(await HostState.EventuallyAsync(() => FaultTests.Running(dir, "db"), Heartbeat.Within),
             "systemd started db again\n" + await host.InsideAsync("journalctl", "--no-pager", "-n", "50"));
-        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(host.StateFile(name, ".stopped")), TimeSpan.FromSeconds(30)), "the fire removes its marker");
-        var next = await s.RunAsync(config with { ActiveDeadlineSeconds = 600 }, "backup");
+        Assert.True(await HostState.EventuallyAsync(() => !File.Exists(host.StateFile(name, ".stopped")), Patience.Progress), "the fire removes its marker");
+        var next = await s.RunAsync(config, "backup");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Empty(next.Summary.ServicesRecovered);
     }

@@ -120,7 +120,7 @@ public sealed class TransferTests(RealHost host)
         File.WriteAllText(Path.Combine(closed, "inner.txt"), "hidden\n");
         File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var readable = Path.Combine(dir, "app.conf");
-        var probe = await Proc.RunAsync("ssh", [.. sshd.SshArgs(), "id -u; cat " + ShellQuote.Quote(readable) + "; cat " + ShellQuote.Quote(secret)], TimeSpan.FromSeconds(60));
+        var probe = await Proc.RunAsync("ssh", [.. sshd.SshArgs(), "id -u; cat " + ShellQuote.Quote(readable) + "; cat " + ShellQuote.Quote(secret)], Patience.Command);
         Assert.StartsWith("59998\n", probe.Stdout);
         Assert.Contains("Permission denied", probe.Stderr);
 
@@ -203,12 +203,12 @@ public sealed class TransferTests(RealHost host)
         var mirror = Path.Combine(s.Mounts(config)[0].Source, "app.conf");
         // The timestamp is kept to the nanosecond with touch -r (.NET's 100 ns ticks would change it).
         var reference = mirror + ".mtime";
-        Assert.True((await Proc.RunAsync("cp", ["-p", mirror, reference], TimeSpan.FromSeconds(30))).ExitCode == 0);
+        Assert.True((await Proc.RunAsync("cp", ["-p", mirror, reference], Patience.Command)).ExitCode == 0);
         var good = File.ReadAllBytes(mirror);
         var bad = (byte[])good.Clone();
         bad[0] ^= 0x20;
         File.WriteAllBytes(mirror, bad);
-        Assert.True((await Proc.RunAsync("touch", ["-r", reference, mirror], TimeSpan.FromSeconds(30))).ExitCode == 0);
+        Assert.True((await Proc.RunAsync("touch", ["-r", reference, mirror], Patience.Command)).ExitCode == 0);
         File.Delete(reference);
 
         // The checksum pass is not due (weekly by default) and rsync's quick check would keep the damage; the

@@ -12,7 +12,7 @@ public static class Proc
         ProcessRunner.RunAsync(new ProcessSpec(file, [.. args])
         {
             WorkingDirectory = workingDirectory,
-            Timeout = timeout ?? TimeSpan.FromMinutes(2),
+            Timeout = timeout ?? Patience.Command,
             Environment = env is null ? ImmutableDictionary<string, string?>.Empty : env.ToImmutableDictionary(),
             StandardInput = stdin,
         }, CancellationToken.None);

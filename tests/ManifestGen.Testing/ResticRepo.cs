@@ -97,7 +97,7 @@ public sealed class ResticRepo : IDisposable
     };
 
     public Task<ProcessResult> RunAsync(params string[] args) =>
-        Proc.RunAsync("restic", args, TimeSpan.FromMinutes(5), Environment);
+        Proc.RunAsync("restic", args, Patience.Progress, Environment);
 
     public async Task<string> CheckedAsync(params string[] args)
     {

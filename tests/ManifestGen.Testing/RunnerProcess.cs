@@ -94,7 +94,7 @@ public static class RunnerProcess
         var r = await ProcessRunner.RunAsync(new ProcessSpec(file, argv)
         {
             Environment = Environment(configFile, pathPrefix, runAs).ToImmutableDictionary(),
-            Timeout = timeout ?? TimeSpan.FromMinutes(5),
+            Timeout = timeout ?? Patience.Progress,
             InterruptSignal = Signals.SIGTERM,
         }, CancellationToken.None);
         return new RunnerRun(r.TimedOut ? -1 : r.ExitCode, r.Stdout, r.Stderr);

@@ -21,7 +21,7 @@ public sealed record SshHostOptions
     /// How long sshd may take to accept connections: a bound for a hung start, never reached by a working one
     /// however loaded the machine is (a 2-core machine building images beside the tests takes seconds).
     /// </summary>
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan StartTimeout { get; init; } = Patience.Progress;
     /// <summary>
     /// Log in as this non-root user instead of root. The user exists only for this sshd: a passwd and group
     /// entry are added in a mount namespace of sshd's own (unshare -m, <see cref="PrivateUserDatabase"/>), so
@@ -208,8 +208,8 @@ public sealed class SshHost : IAsyncDisposable
             if (sshd.HasExited) return false;
             string[] probe = ["ssh-keyscan", "-T", "2", "-t", "ed25519", "-p", port.ToString(CultureInfo.InvariantCulture), o.ListenAddress];
             var r = o.CommandPrefix.IsEmpty
-                ? await Proc.RunAsync(probe[0], probe.Skip(1), TimeSpan.FromSeconds(5))
-                : await Proc.RunAsync(o.CommandPrefix[0], [.. o.CommandPrefix.Skip(1), .. probe], TimeSpan.FromSeconds(5));
+                ? await Proc.RunAsync(probe[0], probe.Skip(1), Patience.Command)
+                : await Proc.RunAsync(o.CommandPrefix[0], [.. o.CommandPrefix.Skip(1), .. probe], Patience.Command);
             if (r.Stdout.Contains(hostKey, StringComparison.Ordinal)) return true;
             await Task.Delay(100);
         }
@@ -225,7 +225,7 @@ public sealed class SshHost : IAsyncDisposable
         User = User,
         IdentityFile = IdentityFile,
         KnownHostsFile = knownHostsFile ?? KnownHostsFile,
-        ConnectTimeoutSeconds = 10,
+        ConnectTimeoutSeconds = 120,
         ServerAliveIntervalSeconds = 5,
     };
 

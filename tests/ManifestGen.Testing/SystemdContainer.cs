@@ -84,7 +84,7 @@ public sealed class SystemdContainer : IAsyncDisposable
         var c = new SystemdContainer(new TempDir("mgtest-systemd-"));
         try
         {
-            await c.BootAsync(Path.Combine(image, "rootfs"), readOnlyFolders, bootTimeout ?? TimeSpan.FromSeconds(120));
+            await c.BootAsync(Path.Combine(image, "rootfs"), readOnlyFolders, bootTimeout ?? Patience.Progress);
             return c;
         }
         catch
@@ -110,7 +110,7 @@ public sealed class SystemdContainer : IAsyncDisposable
         {
             if (_runc.HasExited || sw.Elapsed > bootTimeout)
                 throw new InvalidOperationException($"runc did not start {Id}: {_runc.Stderr}");
-            var state = await Proc.RunAsync(Runc, ["--root", StateRoot, "state", Id], TimeSpan.FromSeconds(30));
+            var state = await Proc.RunAsync(Runc, ["--root", StateRoot, "state", Id], Patience.Command);
             if (state.Succeeded && JsonNode.Parse(state.Stdout)?["pid"]?.GetValue<int>() is > 0 and var pid) Pid = pid;
             else await Task.Delay(100);
         }
@@ -202,11 +202,11 @@ public sealed class SystemdContainer : IAsyncDisposable
 
     /// <summary>Runs a command inside the container (bounded).</summary>
     public Task<ProcessResult> ExecAsync(params string[] command) =>
-        Proc.RunAsync(Enter[0], [.. Enter.Skip(1), .. command], TimeSpan.FromSeconds(60));
+        Proc.RunAsync(Enter[0], [.. Enter.Skip(1), .. command], Patience.Command);
 
     private static async Task CheckedAsync(string file, params string[] args)
     {
-        var r = await Proc.RunAsync(file, args, TimeSpan.FromSeconds(60));
+        var r = await Proc.RunAsync(file, args, Patience.Command);
         if (!r.Succeeded) throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (exit {r.ExitCode}): {r.Stderr}");
     }
 

@@ -22,7 +22,7 @@ public sealed record NetnsSshHostOptions
     /// <summary>Files placed on the SSH host (for example a recording stand-in for the docker CLI).</summary>
     public ImmutableArray<SandboxFile> Files { get; init; } = [];
     /// <summary>A bound for a hung start, never reached by a working one however loaded the machine is.</summary>
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan StartTimeout { get; init; } = ManifestGen.Testing.Patience.Progress;
     /// <summary>A private host key to serve (made with <see cref="NetnsSshHost.NewKeyAsync"/>); default: one generated here.</summary>
     public string? HostKeyFile { get; init; }
     /// <summary>

@@ -23,7 +23,7 @@ public sealed record PodRunOptions
     public string? NetworkNamespace { get; init; }
 
     /// <summary>Upper bound of one run; the Job's or pod's activeDeadlineSeconds shortens it.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Timeout { get; init; } = ManifestGen.Testing.Patience.Progress;
 
     /// <summary>Upper bound of a Deployment's pod started in the background (<see cref="PodRunner.StartAsync"/>).</summary>
     public TimeSpan LongRunningTimeout { get; init; } = TimeSpan.FromMinutes(30);

@@ -26,7 +26,7 @@ public sealed record ExampleOptions
     /// <summary>Network namespace name; default a random one.</summary>
     public string? NamespaceName { get; init; }
     public Action<string>? OnStderrLine { get; init; }
-    public TimeSpan RunTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan RunTimeout { get; init; } = ManifestGen.Testing.Patience.Progress;
 }
 
 /// <summary>
@@ -217,7 +217,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
                 File.WriteAllText(localList, restoreList.Replace("windows\t" + windows.Groups[1].Value + "\n", "windows\t" + local + "\n", StringComparison.Ordinal));
                 foreach (var gatedApp in Regex.Matches(restoreList, "(?m)^path\t([^\t]+)\t").Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal))
                     (await Proc.RunAsync("bash", [Path.Combine(_options.RepositoryRoot, "host", "manifestgen-gate"), "open-restore", gatedApp, "1d", localList],
-                        TimeSpan.FromSeconds(60)).ConfigureAwait(false)).EnsureSuccess($"manifestgen-gate open-restore {gatedApp}");
+                        ManifestGen.Testing.Patience.Command).ConfigureAwait(false)).EnsureSuccess($"manifestgen-gate open-restore {gatedApp}");
                 mounts.Add(new SandboxMount(local, windows.Groups[1].Value, ReadOnly: true, IsFile: false));
                 notes.Add("host gate: a restore window is open for every app while the environment lives (an operator opens one per restore)");
             }
@@ -309,7 +309,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
                 throw new HarnessException($"{pod.Name}: the pod ended before listening on port {port}: {await pod.Exited.ConfigureAwait(false)}");
             // bash's /dev/tcp inside the pods' network namespace: a connect, nothing sent.
             var probe = await Proc.RunAsync("/usr/sbin/ip", ["netns", "exec", Host.Namespace, "/usr/bin/bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/$1\"", "probe",
-                port.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10), cancellationToken: ct).ConfigureAwait(false);
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture)], ManifestGen.Testing.Patience.Command, cancellationToken: ct).ConfigureAwait(false);
             if (probe.Succeeded) return;
             if (DateTime.UtcNow > deadline)
                 throw new HarnessException($"{pod.Name}: not listening on port {port} after {bound.TotalMinutes:0.#} minutes");
@@ -324,7 +324,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
         if (!File.Exists(_options.GeneratorDll))
             throw new HarnessException($"{_options.GeneratorDll}: generator not built");
         var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, "render", _options.Environment, "--root", RenderRoot],
-            TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
+            ManifestGen.Testing.Patience.Progress, cancellationToken: ct).ConfigureAwait(false);
         r.EnsureSuccess($"manifestgen render {_options.Environment}");
         // The synced folder: out/<env>/chart holds the same objects as Helm templates, not plain YAML.
         return RenderedManifests.Load(Path.Combine(OutDir, "manifests"));
@@ -334,7 +334,7 @@ public sealed class ExampleEnvironment : IAsyncDisposable
     public async Task<string> GenerateAsync(IEnumerable<string> args, CancellationToken ct = default)
     {
         var r = await Proc.RunAsync(DotnetHost.Path, [_options.GeneratorDll, .. args, "--root", RenderRoot],
-            TimeSpan.FromMinutes(3), cancellationToken: ct).ConfigureAwait(false);
+            ManifestGen.Testing.Patience.Progress, cancellationToken: ct).ConfigureAwait(false);
         r.EnsureSuccess($"manifestgen {string.Join(' ', args)}");
         return r.Stdout;
     }
