@@ -483,6 +483,40 @@ public sealed class GateTests(RealHost host)
         Assert.Matches(@"manifestgen_last_run_host_files_stale\{[^}]*\} 0\n", await File.ReadAllTextAsync(metrics));
     }
 
+    [Fact]
+    public async Task Should_refuse_a_restore_to_the_host_before_anything_is_written_when_the_host_runs_a_restore_allow_list_of_another_commit()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var name = HostState.UniqueApp("stale-restore");
+        var dir = s.CreateApp(name, dataFiles: 1);
+        var other = s.CreateApp(name + "-media", dataFiles: 1);
+        // The commit the host still has: the app with a second path. The commit Argo CD synced: one path.
+        var old = await GatedHost.InstallAsync(s, $"      - name: {name}\n        paths: [{dir}, {other}]\n");
+        var gate = await GatedHost.InstallAsync(s, $"      - name: {name}\n        paths: [{dir}]\n");
+        Assert.NotEqual(GateAllowList.VersionIn(old.Files[HostGatePlan.RestoreAllowFile]), gate.AllowLists.Restore.Version);
+        var app = s.App(name);
+        var backup = await s.RunAsync(gate.Gated(s.Backup(app)), "backup");
+        Assert.True(backup.ExitCode == 0, backup + "\ngate log:\n" + gate.Log);
+
+        await File.WriteAllTextAsync(gate.RestoreAllowList, old.Files[HostGatePlan.RestoreAllowFile]);
+        await gate.OpenRestoreWindowAsync(name);
+        var conf = Path.Combine(dir, "app.conf");
+        var original = await File.ReadAllTextAsync(conf);
+        await File.WriteAllTextAsync(conf, "damaged\n");
+        var stale = await s.RunAsync(gate.Gated(s.Backup(app), restore: true), "restore", "--path", conf, "--to-host", "--force");
+        Assert.True(stale.ExitCode == (int)RunnerExit.HostFilesStale, stale + "\ngate log:\n" + gate.Log);
+        Assert.Equal("damaged\n", await File.ReadAllTextAsync(conf));
+        Assert.Equal($"out/gate/{HostGatePlan.Folder}/{s.HostName}/{HostGatePlan.RestoreAllowFile}", stale.Summary.InstallHostFile);
+        Assert.Contains($"install {stale.Summary.InstallHostFile} on {s.HostName}", stale.Summary.Error);
+        Assert.DoesNotContain("rsync receiver", gate.Log);
+
+        // The synced commit's file installed: the same restore writes the file back.
+        await File.WriteAllTextAsync(gate.RestoreAllowList, gate.Files[HostGatePlan.RestoreAllowFile]);
+        var restored = await s.RunAsync(gate.Gated(s.Backup(app), restore: true), "restore", "--path", conf, "--to-host", "--force");
+        Assert.True(restored.ExitCode == 0, restored + "\ngate log:\n" + gate.Log);
+        Assert.Equal(original, await File.ReadAllTextAsync(conf));
+    }
+
     /// <summary>One request through the gate with <paramref name="key"/> (no stdin, bounded).</summary>
     internal static async Task<ProcessResultView> SshAsync(SshHost ssh, string key, string? command)
     {
