@@ -29,8 +29,13 @@ public sealed class FaultTests(RealHost host)
     /// needs, however slowly a loaded machine gets it there. (A fixed `sleep 120` ended under load before
     /// the test had seen a renewal, and the run went on to start the services.)
     /// </summary>
-    internal static void HoldStop(string dir) => File.WriteAllText(Path.Combine(dir, ".on-stop"),
-        "touch .stopped-now; i=0; while [ ! -e .release-stop ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; rm -f .release-stop\n");
+    internal static void HoldStop(string dir)
+    {
+        // A release left from an earlier hold whose stop was already gone must not end this one.
+        File.Delete(Path.Combine(dir, ".release-stop"));
+        File.WriteAllText(Path.Combine(dir, ".on-stop"),
+            "touch .stopped-now; i=0; while [ ! -e .release-stop ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; rm -f .release-stop\n");
+    }
 
     /// <summary>Ends a held stop (the runner was killed meanwhile) and stops holding the next ones.</summary>
     internal static void ReleaseStop(string dir)
