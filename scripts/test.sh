@@ -67,32 +67,6 @@ for name in ManifestGen.Tests ManifestGen.Runner.Tests ManifestGen.E2E.Tests; do
 done
 echo "test: all projects done at +$((SECONDS - started)) s"
 
-# One plain closing line over all projects, read from the TRX counters.
-passed=0; failed=0; skipped=0
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); failed_n=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters"); e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${failed_n:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
-done
-[ "$failed" -eq 0 ] || status=1
-# The failed tests again, each with the first lines of its message, right above the closing line: a run's
-# last lines are often all that is kept of it.
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  awk '
-    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); want = 1; next }
-    want && /<Message>/ { sub(/.*<Message>/, ""); print "failed: " name; lines = 0; inmsg = 1 }
-    inmsg { if (index($0, "</Message>")) { sub(/<\/Message>.*/, ""); inmsg = 0; want = 0 }
-            if (lines < 4 && length($0) > 0) { print "  " substr($0, 1, 300); lines++ } }
-  ' "$trx"
-done
-# Then their names alone (class and method), so that even a short tail of the log names every one.
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/\1/p' |
-    awk -F. '{ n = NF >= 2 ? $(NF - 1) "." $NF : $0; print "FAILED " n }'
-done
-echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+# One plain closing line over all projects, the failed tests above it.
+bash scripts/test-summary.sh "$results" || status=1
 exit $status
