@@ -3,7 +3,7 @@ namespace ManifestGen.Testing;
 /// <summary>
 /// How long a test waits for something the code under test will do. These bounds decide how soon a hang
 /// is reported, never whether healthy code passes on a slow machine: the suite runs beside other builds on
-/// two cores (load 70 seen), where a backup of a small test app took over 5 minutes, and a bound sized to
+/// two cores (load up to 70 seen), where a backup of a small test app took over 5 minutes in CI, and a bound sized to
 /// the machine's speed failed healthy runs. A test that asserts the product's own timing (a delay, a grace
 /// period, a bound that must fire) measures it against the product's setting, not against these.
 /// </summary>
