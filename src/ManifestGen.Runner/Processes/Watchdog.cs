@@ -112,8 +112,13 @@ public static class ProcessTree
     /// The descendants of <paramref name="rootPid"/> (not itself) as they are now, each with its start time
     /// (field 22 of /proc/PID/stat), so that <see cref="KillSurvivors"/> never hits a pid reused since.
     /// </summary>
-    public static ImmutableArray<(int Pid, string Start)> Snapshot(int rootPid) =>
-        [.. Descendants(rootPid).Where(pid => pid != rootPid).Select(pid => (pid, StartTime(pid))).Where(p => p.Item2 is not null).Select(p => (p.pid, p.Item2!))];
+    public static ImmutableArray<(int Pid, string Start)> Snapshot(int rootPid)
+    {
+        var tree = ImmutableArray.CreateBuilder<(int Pid, string Start)>();
+        foreach (var pid in Descendants(rootPid))
+            if (pid != rootPid && StartTime(pid) is { } start) tree.Add((pid, start));
+        return tree.ToImmutable();
+    }
 
     /// <summary>
     /// SIGKILLs what is left of a <see cref="Snapshot"/>: a child that ends on its interrupt (a shell, a
