@@ -94,7 +94,7 @@ public static partial class RemoteCommands
     private static string Compose(string directory, string verb, IEnumerable<string> services) =>
         "cd " + ShellQuote.Quote(directory) + " && docker compose " + verb + (services.Any() ? " " + ShellQuote.Join(services) : "");
 
-    /// <summary>The default of <c>hooks.composeTimeoutSeconds</c>: how long one compose command (list running services, stop, start) may take on the host.</summary>
+    /// <summary>The default of <c>hooks.composeTimeoutSeconds</c>: how long one compose command (list running services, stop, start) or one request of the dead man's switch may take on the host.</summary>
     public const int ComposeTimeoutSeconds = 300;
 
     /// <summary>`docker compose ps --services --status running` in the compose directory.</summary>

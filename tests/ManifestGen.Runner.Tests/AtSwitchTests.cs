@@ -43,9 +43,9 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         var app = "dms-at-" + Guid.NewGuid().ToString("N")[..8];
         var dir = s.CreateApp(app, dataFiles: 2);
         File.WriteAllText(Path.Combine(dir, ".running"), "db\n");
-        // A one-minute heartbeat under an hour's deadline: at gets two minutes (one more than the delay
-        // rounded up, so it never fires early); renewals replace the job until the runner is killed.
-        var config = s.Backup(s.App(app) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, SwitchDelaySeconds = 60 } }) with
+        // The heartbeat's delay under an hour's deadline: at gets a minute more than the delay rounded up (so it
+        // never fires early); renewals replace the job until the runner is killed.
+        var config = s.Backup(Heartbeat.WithDelay(s.App(app) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } })) with
         {
             Host = sshd.ToHostConfig(s.HostName),
             ActiveDeadlineSeconds = 3600,
@@ -75,7 +75,7 @@ public sealed class AtSwitchTests(RealHost host) : IClassFixture<RealHost>
         Assert.Equal("at", sw[0]);
         Assert.StartsWith(sw[1] + "\t", await AtqAsync(sshd));
 
-        Assert.True(await EventuallyAsync(() => Task.FromResult(Running(dir)), TimeSpan.FromMinutes(2) + Heartbeat.Slack), "atd started db again");
+        Assert.True(await EventuallyAsync(() => Task.FromResult(Running(dir)), Heartbeat.Within), "atd started db again");
         Assert.True(await EventuallyAsync(async () => !File.Exists(StateFile(app, ".stopped")) && await AtqAsync(sshd) == "", Patience.Progress),
             "the job removed the marker and is done");
         // (A long deadline: the next run must finish on its own, however loaded the machine is.)

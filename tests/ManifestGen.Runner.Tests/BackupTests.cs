@@ -118,11 +118,11 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
         {
             Hooks = new HooksConfig
             {
-                Before = [new HookCommand { Run = $"cd '{dir}' && echo before-1 >> .calls", TimeoutSeconds = 30 },
-                          new HookCommand { Run = $"cd '{dir}' && echo before-2 >> .calls", TimeoutSeconds = 30 }],
+                Before = [new HookCommand { Run = $"cd '{dir}' && echo before-1 >> .calls" },
+                          new HookCommand { Run = $"cd '{dir}' && echo before-2 >> .calls" }],
                 StopServices = ["db", "web", "worker"],
                 ComposeDirectory = dir,
-                After = [new HookCommand { Run = $"cd '{dir}' && echo after-1 >> .calls", TimeoutSeconds = 30 }],
+                After = [new HookCommand { Run = $"cd '{dir}' && echo after-1 >> .calls" }],
             },
         };
         // The live pass copies both paths; one of them is gone by the pass under the stop, which fails.

@@ -116,17 +116,22 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
     {
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("hung-stop", dataFiles: 1);
-        // The fake compose takes the service down, then hangs as a stop that never returns does.
-        File.WriteAllText(Path.Combine(dir, ".on-stop"), "sleep 600\n");
+        // The fake compose takes the service down, then hangs as a stop that never returns does (held until the
+        // test releases it, an hour at most).
+        FaultTests.HoldStop(dir);
+        // The same bound covers the listing, the switch's arm and the start, which must answer within it however
+        // loaded the machine is: a test command's patience, not seconds.
+        var bound = (int)Patience.Command.TotalSeconds;
         var config = s.Backup(s.App(app) with
         {
-            Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = 20 },
+            Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = bound },
         }) with { ActiveDeadlineSeconds = 3600 };
         var r = await s.RunAsync(config, "backup");
-        File.Delete(Path.Combine(dir, ".on-stop"));
+        FaultTests.ReleaseStop(dir);
         Assert.True(r.ExitCode == 1, r.ToString());
-        Assert.Equal(["app.hooks.composeTimeoutSeconds = 20"], r.Summary.BoundsFired.ToArray());
-        Assert.Contains("compose stop db: still running after 20 s (the bound app.hooks.composeTimeoutSeconds = 20 fired)", r.Summary.Error);
+        var named = $"app.hooks.composeTimeoutSeconds = {bound.ToString(CultureInfo.InvariantCulture)}";
+        Assert.Equal([named], r.Summary.BoundsFired.ToArray());
+        Assert.Contains($"compose stop db: still running after {bound.ToString(CultureInfo.InvariantCulture)} s (the bound {named} fired)", r.Summary.Error);
         Assert.True(FaultTests.Running(dir, "db"), "the runner started the service again");
     }
 
@@ -194,5 +199,41 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
             / double.Parse(pass.Groups["seconds"].Value, CultureInfo.InvariantCulture);
         output.WriteLine($"{pass.Value}: {rate:0} KiB/s at a limit of {limit} KiB/s");
         Assert.True(rate <= limit * 1.2, $"{rate:0} KiB/s at a limit of {limit} KiB/s\n{r.Stderr}");
+    }
+}
+
+/// <summary>
+/// The dead man's switch's requests under the compose bound; a class of its own (its own sshd, whose sessions
+/// find a `cat` that never returns for the switch's file), so its wait overlaps the other collections'.
+/// </summary>
+public sealed class SwitchBoundTests(RealHost host) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_fail_a_switch_arm_that_never_answers_after_composeTimeoutSeconds_name_the_bound_and_leave_the_services_running()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("hung-arm", dataFiles: 1);
+        // The arm's last step prints the switch file: on this host that read hangs (an hour at most), as on a
+        // host whose disk or process table stalls.
+        var cat = Path.Combine(host.HostBin, "cat");
+        File.WriteAllText(cat, "#!/bin/sh\ncase \"$*\" in *.switch) exec sleep 3600 ;; esac\nexec /bin/cat \"$@\"\n");
+        File.SetUnixFileMode(cat, (UnixFileMode)Convert.ToInt32("755", 8));
+        // The listing before the arm must answer within the same bound however loaded the machine is.
+        var bound = (int)Patience.Command.TotalSeconds;
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = bound },
+        }) with { ActiveDeadlineSeconds = 3600 };
+        var r = await s.RunAsync(config, "backup");
+        File.Delete(cat);
+
+        Assert.True(r.ExitCode == 1, r.ToString());
+        var named = $"app.hooks.composeTimeoutSeconds = {bound.ToString(CultureInfo.InvariantCulture)}";
+        Assert.Equal([named], r.Summary.BoundsFired.ToArray());
+        Assert.Contains($"arming the dead man's switch on host kvm-test: no answer after {bound.ToString(CultureInfo.InvariantCulture)} s; " +
+            $"services were not stopped (the bound {named} fired)", r.Summary.Error);
+        Assert.True(FaultTests.Running(dir, "db"), "nothing was stopped");
+        Assert.DoesNotContain("compose stop", File.ReadAllText(Path.Combine(dir, ".calls")));
+        Assert.Empty(r.Summary.ServicesLeftStopped);
     }
 }

@@ -64,9 +64,7 @@ public sealed class FaultTests(RealHost host)
         var (app, dir) = s.CreateAppWithRunningDb("dms-next", dataFiles: 2);
         var config = s.Backup(WithService(s, app, dir)) with { ActiveDeadlineSeconds = 3600 };
         await KillWhileStoppedAsync(s, config, dir);
-        var sw = File.ReadAllText(HostState.StateFile(app, ".switch")).Split(' ', StringSplitOptions.TrimEntries);
-        Assert.Equal("nohup", sw[0]);
-        var sleeper = int.Parse(sw[1], CultureInfo.InvariantCulture);
+        var sleeper = HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch")));
         Assert.True(Directory.Exists($"/proc/{sleeper}"), "the detached timer waits on the host");
 
         var next = await s.RunAsync(config, "backup");
@@ -177,15 +175,16 @@ public sealed class FaultTests(RealHost host)
 }
 
 /// <summary>
-/// The host's dead man's switch as a heartbeat: the product's shortest delay (one minute, MG0414), which the
-/// runner renews every 15 s, under an hour's deadline that would otherwise decide when the host acts. (A
-/// 20 s delay renewed every 5 s let the timer fire under a live run at load 40: one renewal's SSH connection
-/// took longer than the 15 s left.) Each in a class of its own (its own sshd, so its
-/// own collection) that waits beside the other collections.
+/// The host's dead man's switch as a heartbeat: the product's default delay (five minutes), which the runner
+/// renews every 75 s, under an hour's deadline that would otherwise decide when the host acts. Not a shorter
+/// one: the delay must outlast the SSH round trips of the arm, the stop and a renewal on whatever machine runs
+/// the suite, and on a CI machine beside other projects one round trip took more than a minute (a one-minute
+/// delay let the timer fire under a live run, and a fixed one-minute bound failed the arm). Each test in a
+/// class of its own (its own sshd, so its own collection) that waits beside the other collections.
 /// </summary>
 public static class Heartbeat
 {
-    public const int DelaySeconds = 60;
+    public const int DelaySeconds = HooksConfig.DefaultSwitchDelaySeconds;
 
     /// <summary>
     /// The fire path under load (the host's shell, compose, the test's poll). Generous, since load only ever
@@ -193,8 +192,11 @@ public static class Heartbeat
     /// </summary>
     public static readonly TimeSpan Slack = TimeSpan.FromMinutes(5);
 
-    /// <summary>From the last renewal to the services running: the delay, plus the fire path under load.</summary>
-    public static readonly TimeSpan Within = TimeSpan.FromSeconds(DelaySeconds) + Slack;
+    /// <summary>
+    /// From the last renewal to the services running: the delay, the minute `at` may add (it counts whole
+    /// minutes, and gets one more so it never fires early), plus the fire path under load.
+    /// </summary>
+    public static readonly TimeSpan Within = TimeSpan.FromSeconds(DelaySeconds + 60) + Slack;
 
     public static AppConfig WithDelay(AppConfig app) => app with { Hooks = app.Hooks with { SwitchDelaySeconds = DelaySeconds } };
 }
@@ -212,12 +214,15 @@ public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost
         FaultTests.HoldStop(dir);
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
         Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Patience.Progress), runner.Stderr);
-        var armed = File.ReadAllText(HostState.StateFile(app, ".switch"));
-        // Renewed while the runner lives: a new timer replaces the armed one, and the services stay stopped
-        // past the delay (the first timer alone would have started them).
-        var sinceStop = Stopwatch.StartNew();
-        Assert.True(await HostState.EventuallyAsync(() => File.ReadAllText(HostState.StateFile(app, ".switch")) != armed, Patience.Progress), runner.Stderr);
-        while (sinceStop.Elapsed < TimeSpan.FromSeconds(Heartbeat.DelaySeconds * 1.5)) await Task.Delay(500);
+        var armed = HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch")));
+        Assert.True(Directory.Exists($"/proc/{armed.ToString(CultureInfo.InvariantCulture)}"), "the armed timer waits on the host");
+        // Renewed while the runner lives: a new timer replaces the armed one, which is ended, so nothing is left
+        // on the host that would start the services under the live run (what the timer does when it is not
+        // replaced is the second half of this test).
+        Assert.True(await HostState.EventuallyAsync(() => HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch"))) != armed, Patience.Progress), runner.Stderr);
+        var renewed = HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch")));
+        Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists($"/proc/{armed.ToString(CultureInfo.InvariantCulture)}"), Patience.Progress), "the renewal ends the timer it replaces");
+        Assert.True(Directory.Exists($"/proc/{renewed.ToString(CultureInfo.InvariantCulture)}"), "the renewed timer waits on the host");
         Assert.False(runner.HasExited, runner.Stderr);
         Assert.False(FaultTests.Running(dir, "db"), "renewals keep the switch from firing under a live run");
 

@@ -724,11 +724,11 @@ public sealed class GateSwitchAfterKillTests(RealHost host) : IClassFixture<Real
                     hooks:
                       stopServices: [db]
                       composeDirectory: {dir}
-                      switchDelayMinutes: 1
+                      switchDelayMinutes: {Heartbeat.DelaySeconds / 60}
             """);
-        // A one-minute heartbeat (the allow-list's delay) under an hour's deadline: the gate acts a minute after
-        // the last renewal, not at the deadline.
-        var app = s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, SwitchDelaySeconds = 60 } };
+        // The heartbeat's delay (the allow-list's) under an hour's deadline: the gate acts the delay after the
+        // last renewal, not at the deadline.
+        var app = Heartbeat.WithDelay(s.App(name) with { Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir } });
         // The stop is held while the test waits for a renewal: compose's own bound must not end it first.
         var config = gate.Gated(s.Backup(app with { Hooks = app.Hooks with { ComposeTimeoutSeconds = 3600 } })) with { ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
         FaultTests.HoldStop(dir);

@@ -164,6 +164,14 @@ public static class HostState
     public static string StateFile(string app, string suffix) =>
         Path.Combine(UserDatabase.HomeOf("root"), RemoteCommands.StateDirectory, app + suffix);
 
+    /// <summary>The process id of a detached timer (the host without systemd or atd) from the switch file's "nohup PID" line.</summary>
+    public static int DetachedTimer(string switchFile)
+    {
+        var words = switchFile.Split(' ', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(words is ["nohup", _], $"a detached timer, not '{switchFile.Trim()}'");
+        return int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Polls a condition until it holds or the bound passes (a bound, not a sleep as synchronisation).</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan bound)
     {

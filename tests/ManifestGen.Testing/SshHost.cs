@@ -226,7 +226,9 @@ public sealed class SshHost : IAsyncDisposable
         IdentityFile = IdentityFile,
         KnownHostsFile = knownHostsFile ?? KnownHostsFile,
         ConnectTimeoutSeconds = 120,
-        ServerAliveIntervalSeconds = 5,
+        // ssh gives up after three unanswered keep-alives: on a machine stalled beside other projects sshd may not
+        // answer within the default's 45 s, and no test measures how soon a dead server is noticed.
+        ServerAliveIntervalSeconds = 60,
     };
 
     /// <summary>A known_hosts file that pins a different (freshly generated) key for this address.</summary>

@@ -2,6 +2,7 @@ using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Cryptography;
+using ManifestGen.Runner.Processes;
 using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Reporting;
 
@@ -13,11 +14,12 @@ namespace ManifestGen.Runner.Hooks;
 /// the run goes on the runner renews that delay (a heartbeat, every quarter of it), so when renewals stop
 /// (pod killed, host or network gone) the host starts the services within the delay. The runner cancels
 /// the timer when it starts them itself, and the next run starts what a previous run left stopped. The commands are in <see cref="RemoteCommands"/>; behind the host gate the
-/// gate runs the switch itself (<see cref="RemoteCommands.GateSwitchArm"/>).
+/// gate runs the switch itself (<see cref="RemoteCommands.GateSwitchArm"/>). Every request is bounded by
+/// <paramref name="bound"/>, the compose bound of the stop it guards (<see cref="HookRunner.ComposeBound"/>):
+/// a host slow enough to need more than a fixed minute for an SSH round trip gets what its operator set.
 /// </summary>
-public sealed class DeadMansSwitch(SshSession ssh, string app, Log log) : IAsyncDisposable
+public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log log) : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
     private CancellationTokenSource? _heartbeat;
     private Task? _beating;
 
@@ -45,7 +47,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log) : IAsync
         var request = Gated
             ? RemoteCommands.GateSwitchArm(app, delay, services)
             : RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delay);
-        var r = await ssh.RunAsync(request, Timeout, ct);
+        var r = await RequestAsync(request, "arming the dead man's switch", "services were not stopped", ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot arm the dead man's switch on host {ssh.Host.Name} (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): " +
@@ -82,7 +84,9 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log) : IAsync
                     ? RemoteCommands.GateSwitchRenew(app, seconds)
                     : RemoteCommands.DeadMansSwitchRenew(app, RunId, composeDirectory, services, seconds);
                 var sent = DateTimeOffset.UtcNow;
-                var r = await ssh.RunAsync(request, TimeSpan.FromSeconds(Math.Max(1, Math.Min(Timeout.TotalSeconds, delay / 2.0))), beat);
+                // A renewal slower than half the delay is given up (and retried at the next beat): the timer it
+                // would replace fires at the delay, so waiting longer cannot help.
+                var r = await ssh.RunAsync(request, TimeSpan.FromSeconds(Math.Max(1, Math.Min(bound.Seconds, delay / 2.0))), beat);
                 if (r.Succeeded)
                 {
                     // The gate may have shortened it to its total bound; it prints the seconds it armed.
@@ -115,7 +119,8 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log) : IAsync
     public async Task DisarmAsync(CancellationToken ct)
     {
         await StopHeartbeatAsync();
-        var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app), Timeout, ct);
+        var r = await RequestAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app),
+            "cancelling the dead man's switch", "it will start already running services, which is harmless", ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"could not cancel the dead man's switch on host {ssh.Host.Name}: {SshSession.LastLine(r.Stderr)} (it will start already running services, which is harmless)");
@@ -126,17 +131,29 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Log log) : IAsync
     /// <summary>Starts the services a previous run left stopped; returns them (empty when there were none).</summary>
     public async Task<ImmutableArray<string>> RecoverAsync(CancellationToken ct)
     {
-        var marker = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchMarker(app) : RemoteCommands.DeadMansSwitchMarker(app), Timeout, ct);
+        var marker = await RequestAsync(Gated ? RemoteCommands.GateSwitchMarker(app) : RemoteCommands.DeadMansSwitchMarker(app),
+            "reading a previous run's marker", "nothing was started", ct);
         if (!marker.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(marker));
         if (marker.Stdout.Trim().Length == 0) return [];
         var services = RemoteCommands.MarkerServices(marker.Stdout).ToImmutableArray();
         log.Warn($"a previous run left services stopped on host {ssh.Host.Name}: {string.Join(' ', services)}; starting them");
-        var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchRecover(app) : RemoteCommands.DeadMansSwitchRecover(app), TimeSpan.FromMinutes(5), ct,
-            line => log.Output("compose start", line), line => log.Output("compose start", line));
+        var r = await RequestAsync(Gated ? RemoteCommands.GateSwitchRecover(app) : RemoteCommands.DeadMansSwitchRecover(app),
+            $"starting {string.Join(' ', services)} left stopped by a previous run", "they may still be stopped", ct, log.Output);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"services {string.Join(' ', services)} left stopped by a previous run could not be started " +
                 $"(exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
         return services;
+    }
+
+    /// <summary>One request of the switch under the compose bound; a request that outlives it fails naming the setting.</summary>
+    private async Task<ProcessResult> RequestAsync(string request, string what, string consequence, CancellationToken ct, Action<string, string>? output = null)
+    {
+        var r = await ssh.RunAsync(request, bound.Span, ct,
+            output is null ? null : line => output("compose start", line), output is null ? null : line => output("compose start", line), timeoutBound: bound);
+        if (r.Fired is { } fired)
+            throw log.BoundFired(fired, $"{what} on host {ssh.Host.Name}",
+                $"no answer after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s; {consequence}");
+        return r;
     }
 }

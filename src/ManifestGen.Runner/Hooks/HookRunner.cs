@@ -14,8 +14,14 @@ namespace ManifestGen.Runner.Hooks;
 /// </summary>
 public sealed class HookRunner(SshSession ssh, HooksConfig hooks, Log log)
 {
-    /// <summary>Each compose call is bounded by the app's setting, so a hung `compose stop` cannot hold the run until its deadline.</summary>
-    private readonly Bound _composeBound = new("app.hooks.composeTimeoutSeconds", hooks.ComposeTimeoutSeconds);
+    /// <summary>
+    /// Each compose call, and each request of the dead man's switch that guards the stop, is bounded by the app's
+    /// setting, so a hung `compose stop` cannot hold the run until its deadline, and a host that answers slowly
+    /// gets the time its operator gave it rather than a fixed minute.
+    /// </summary>
+    public static Bound ComposeBound(HooksConfig hooks) => new("app.hooks.composeTimeoutSeconds", hooks.ComposeTimeoutSeconds);
+
+    private readonly Bound _composeBound = ComposeBound(hooks);
 
     public async Task RunCommandsAsync(string phase, ImmutableArray<HookCommand> commands, CancellationToken ct)
     {

@@ -28,7 +28,7 @@ public static class BackupJob
         var ssh = new SshSession(host, ctx.WorkDir);
         var hooks = new HookRunner(ssh, app.Hooks, log);
         // Disposed at the end of the run: a heartbeat never outlives it.
-        await using var deadMan = new DeadMansSwitch(ssh, app.Name, log);
+        await using var deadMan = new DeadMansSwitch(ssh, app.Name, HookRunner.ComposeBound(app.Hooks), log);
         var warnings = ImmutableArray.CreateBuilder<string>();
         var dumpIds = ImmutableArray.CreateBuilder<string>();
         var cleanupErrors = new List<string>();

@@ -541,7 +541,7 @@ public sealed record HooksSpec
     public int SwitchDelayMinutes { get; init; } = 5;
     [Description("Never stop stopServices (for sshfs and tar apps, whose stop lasts the whole copy): the snapshot then holds files being written. Warned.")]
     public bool KeepServicesRunning { get; init; }
-    [Description("Seconds each compose call (list, stop, start) may take on the host; a hung `docker compose stop` fails the run after it.")]
+    [Description("Seconds each compose call (list, stop, start) and each request of the dead man's switch may take on the host; a hung `docker compose stop` fails the run after it.")]
     public int ComposeTimeoutSeconds { get; init; } = RemoteCommands.ComposeTimeoutSeconds;
     [Description("Dumps streamed straight into restic as their own snapshot.")]
     public ImmutableArray<DumpSpec> Dumps { get; init; } = [];

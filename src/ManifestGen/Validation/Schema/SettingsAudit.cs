@@ -326,7 +326,7 @@ public static class SettingsAudit
             F("below 1 or above 60 minutes", Fails, "MG0414")),
         Row("hosts[].apps[].hooks.keepServicesRunning", "Never stop the services: the snapshot holds files being written.", "runner",
             F("true for an app whose services write its data", Loses, "MG0415")),
-        Row("hosts[].apps[].hooks.composeTimeoutSeconds", "Bound of each compose call (list, stop, start) on the host.", "runner, docker compose",
+        Row("hosts[].apps[].hooks.composeTimeoutSeconds", "Bound of each compose call (list, stop, start) and each request of the dead man's switch on the host.", "runner, docker compose",
             F("zero or negative", Fails, "MG0912"), F("with the hooks, longer than the job's deadline", Fails, "MG0411", "MG0412")),
         Row("hosts[].apps[].hooks.dumps[].name|hosts[].apps[].hooks.dumps[].fileName", "A dump streamed into its own snapshot (tags `dump`, `dump=NAME`).", "runner, restic",
             F("a file name with a folder, or a name twice", Fails, "MG0912")),
