@@ -216,7 +216,9 @@ public sealed class SwitchBoundTests(RealHost host) : IClassFixture<RealHost>
         // The arm's last step prints the switch file: on this host that read hangs (an hour at most), as on a
         // host whose disk or process table stalls.
         var cat = Path.Combine(host.HostBin, "cat");
-        File.WriteAllText(cat, "#!/bin/sh\ncase \"$*\" in *.switch) exec sleep 3600 ;; esac\nexec /bin/cat \"$@\"\n");
+        // (It ends when the test removes it: the session it hangs in outlives the runner's ssh.)
+        File.WriteAllText(cat, "#!/bin/sh\ncase \"$*\" in *.switch) i=0; while [ -e \"$0\" ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; exit 1 ;; esac\n" +
+            "exec /bin/cat \"$@\"\n");
         File.SetUnixFileMode(cat, (UnixFileMode)Convert.ToInt32("755", 8));
         // The listing before the arm must answer within the same bound however loaded the machine is.
         var bound = (int)Patience.Command.TotalSeconds;
@@ -235,5 +237,12 @@ public sealed class SwitchBoundTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(FaultTests.Running(dir, "db"), "nothing was stopped");
         Assert.DoesNotContain("compose stop", File.ReadAllText(Path.Combine(dir, ".calls")));
         Assert.Empty(r.Summary.ServicesLeftStopped);
+        // What the hung arm had written (its marker, its timer) is cancelled: the next run has nothing to recover.
+        Assert.Contains("what the failed arm may have left on host kvm-test is cancelled", r.Stderr);
+        Assert.False(File.Exists(HostState.StateFile(app, ".stopped")), "no marker of the failed arm is left");
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Empty(next.Summary.ServicesRecovered);
+        Assert.DoesNotContain(next.Summary.Warnings, w => w.Contains("left stopped", StringComparison.Ordinal));
     }
 }

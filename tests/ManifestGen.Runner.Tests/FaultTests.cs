@@ -31,10 +31,11 @@ public sealed class FaultTests(RealHost host)
     /// </summary>
     internal static void HoldStop(string dir)
     {
-        // A release left from an earlier hold whose stop was already gone must not end this one.
+        // A release left from an earlier hold whose stop was already gone must not end this one. The hold also
+        // ends when the test's folder is gone: a stop whose session outlived its test must not linger for the hour.
         File.Delete(Path.Combine(dir, ".release-stop"));
         File.WriteAllText(Path.Combine(dir, ".on-stop"),
-            "touch .stopped-now; i=0; while [ ! -e .release-stop ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; rm -f .release-stop\n");
+            "touch .stopped-now; i=0; while [ ! -e .release-stop ] && [ -d \"$PWD\" ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; rm -f .release-stop\n");
     }
 
     /// <summary>Ends a held stop (the runner was killed meanwhile) and stops holding the next ones.</summary>

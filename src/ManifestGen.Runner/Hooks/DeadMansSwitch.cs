@@ -47,11 +47,23 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
         var request = Gated
             ? RemoteCommands.GateSwitchArm(app, delay, services)
             : RemoteCommands.DeadMansSwitchArm(app, RunId, composeDirectory, services, delay);
-        var r = await RequestAsync(request, "arming the dead man's switch", "services were not stopped", ct);
+        ProcessResult r;
+        try
+        {
+            r = await RequestAsync(request, "arming the dead man's switch", "services were not stopped", ct);
+        }
+        catch (RunnerException)
+        {
+            await CancelHalfArmedAsync(ct);
+            throw;
+        }
         if (!r.Succeeded)
+        {
+            await CancelHalfArmedAsync(ct);
             throw new RunnerException(RunnerExit.Failure,
                 $"cannot arm the dead man's switch on host {ssh.Host.Name} (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): " +
                 $"{SshSession.LastLine(r.Stderr)}; services were not stopped");
+        }
         FiresAt = DateTimeOffset.UtcNow.AddSeconds(delay);
         log.Info($"dead man's switch armed on host {ssh.Host.Name} ({SshSession.LastLine(r.Stdout)}): it starts {string.Join(' ', services)} " +
                  $"at {FiresAt.Value.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} unless this run does; renewed every {(delay / 4.0).ToString("0.#", CultureInfo.InvariantCulture)} s while it runs");
@@ -144,6 +156,22 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
                 $"services {string.Join(' ', services)} left stopped by a previous run could not be started " +
                 $"(exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
         return services;
+    }
+
+    /// <summary>
+    /// An arm that failed or did not answer may have left its marker and timer on the host: cancelled at once, so
+    /// the next run does not report services "left stopped" that were never stopped (and its timer does not
+    /// start running services). Best effort: the run fails either way, and a timer without its marker does nothing.
+    /// </summary>
+    private async Task CancelHalfArmedAsync(CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested) return;
+        var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app), bound.Span, ct);
+        if (r.Succeeded)
+            log.Info($"dead man's switch: what the failed arm may have left on host {ssh.Host.Name} is cancelled");
+        else
+            log.Warn($"dead man's switch: could not cancel what the failed arm may have left on host {ssh.Host.Name} ({SshSession.LastLine(r.Stderr)}); " +
+                     "the next run may report services left stopped that are running");
     }
 
     /// <summary>One request of the switch under the compose bound; a request that outlives it fails naming the setting.</summary>
