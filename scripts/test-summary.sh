@@ -5,6 +5,8 @@
 set -euo pipefail
 results=${1:?usage: test-summary.sh RESULTS_DIR}
 passed=0; failed=0; skipped=0
+# TRX is XML: names and messages carry its escapes (a theory's "input: &quot;cases/x&quot;").
+unxml() { sed -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'; }
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$({ grep -o '<Counters [^>]*>' "$trx" || true; } | head -n1)
@@ -21,14 +23,14 @@ for trx in "$results"/*.trx; do
     want && /<Message>/ { sub(/.*<Message>/, ""); print "failed: " name; lines = 0; inmsg = 1 }
     inmsg { if (index($0, "</Message>")) { sub(/<\/Message>.*/, ""); inmsg = 0; want = 0 }
             if (lines < 4 && length($0) > 0) { print "  " substr($0, 1, 300); lines++ } }
-  ' "$trx"
+  ' "$trx" | unxml
 done
 # Then their names alone (class and method), so that even a short tail of the log names every one.
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   { grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" || true; } | sed -n 's/.* testName="\([^"]*\)".*/\1/p' |
     awk '{ i = index($0, "("); base = i ? substr($0, 1, i - 1) : $0; n = split(base, part, ".")
-           print "FAILED " (n >= 2 ? part[n - 1] "." part[n] : base) (i ? substr($0, i) : "") }'
+           print "FAILED " (n >= 2 ? part[n - 1] "." part[n] : base) (i ? substr($0, i) : "") }' | unxml
 done
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ]

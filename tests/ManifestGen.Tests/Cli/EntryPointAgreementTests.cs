@@ -114,7 +114,7 @@ public sealed class EntryPointAgreementTests
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         _ = process.StandardOutput.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "git did not finish");
+        Assert.True(process.WaitForExit(Patience.Command), "git did not finish");
         Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)}: {stderr.Result}");
     }
 }

@@ -70,10 +70,10 @@ public sealed class DeterminismTests
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
+        if (!process.WaitForExit(Patience.Command))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail("manifestgen render did not finish within 120 s");
+            Assert.Fail($"manifestgen render did not finish within {Patience.Command}");
         }
         Assert.True(process.ExitCode == 0, stderr.Result + stdout.Result);
         return process.ExitCode;

@@ -24,7 +24,9 @@ public sealed class NativeBuildTests
             var script = Path.Combine(RepoPaths.Root, "scripts", "manifestgen-cached.sh");
             var aot = await Proc.RunAsync("bash", [script, "--path", "aot"], Tooling.ToolPackage.NativeCompile);
             Assert.True(aot.Succeeded, aot.Stderr);
-            var jit = await Proc.RunAsync("bash", [script, "--path", "jit"], TimeSpan.FromMinutes(10));
+            // The same bound as the native compile: the script waits for the cache's build lock, which another
+            // test's pack or compile may hold for minutes on a loaded machine (a fixed 10 minutes fired in a full run).
+            var jit = await Proc.RunAsync("bash", [script, "--path", "jit"], Tooling.ToolPackage.NativeCompile);
             Assert.True(jit.Succeeded, jit.Stderr);
             var aotPath = aot.Stdout.Trim();
             Assert.False(aotPath.EndsWith(".dll", StringComparison.Ordinal),
@@ -77,7 +79,7 @@ public sealed class NativeBuildTests
         var script = Path.Combine(RepoPaths.Root, "scripts", "manifestgen.sh");
         var env = new Dictionary<string, string?> { ["MANIFESTGEN_ROOT"] = ws.Root };
 
-        var verbose = await Proc.RunAsync("bash", [script, "-v", "check", "-q"], TimeSpan.FromMinutes(5), env);
+        var verbose = await Proc.RunAsync("bash", [script, "-v", "check", "-q"], Tooling.ToolPackage.NativeCompile, env);
         Assert.True(verbose.ExitCode == 0, verbose.Stderr);
         Assert.StartsWith("manifestgen: the native executable .tmp/manifestgen-native/", verbose.Stderr, StringComparison.Ordinal);
 
@@ -85,13 +87,13 @@ public sealed class NativeBuildTests
         // warnings and notes), as the in-process command prints them.
         var inProcess = new StringWriter();
         Assert.Equal(0, new ManifestGen.Cli.CliApp(new StringWriter(), inProcess).Run(["check", "-q", "--root", ws.Root], ws.Root));
-        var quiet = await Proc.RunAsync("bash", [script, "check", "-q"], TimeSpan.FromMinutes(5), env);
+        var quiet = await Proc.RunAsync("bash", [script, "check", "-q"], Tooling.ToolPackage.NativeCompile, env);
         Assert.Equal((0, inProcess.ToString()), (quiet.ExitCode, quiet.Stderr));
         Assert.DoesNotContain("manifestgen:", quiet.Stderr, StringComparison.Ordinal);
 
         // And it checks what it is given: drift in out/ fails.
         ws.Write("out/test-cluster/manifests/extra.yaml", "kind: Extra\n");
-        var drift = await Proc.RunAsync("bash", [script, "check", "-q"], TimeSpan.FromMinutes(5), env);
+        var drift = await Proc.RunAsync("bash", [script, "check", "-q"], Tooling.ToolPackage.NativeCompile, env);
         Assert.Equal(1, drift.ExitCode);
     }
 
@@ -99,7 +101,7 @@ public sealed class NativeBuildTests
     {
         using var ws = new Workspace();
         Workspace.CopyDirectory(values, Path.Combine(ws.Root, "values"));
-        var r = await Proc.RunAsync(command[0], [.. command.Skip(1), "render", "--root", ws.Root], TimeSpan.FromMinutes(5));
+        var r = await Proc.RunAsync(command[0], [.. command.Skip(1), "render", "--root", ws.Root], Patience.Command);
         Assert.True(r.ExitCode == 0, $"{string.Join(' ', command)} render: exit {r.ExitCode}\n{r.Stderr}");
         return ws.OutFiles();
     }

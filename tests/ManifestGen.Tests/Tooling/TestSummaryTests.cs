@@ -41,16 +41,17 @@ public sealed class TestSummaryTests
     [Fact]
     public async Task Should_name_every_failed_test_with_its_message_and_then_alone_above_the_closing_line_and_exit_1()
     {
-        var message = string.Join('\n', Enumerable.Range(1, 6).Select(i => $"line {i}"));
+        // TRX escapes what XML must: the names and messages are printed unescaped.
+        var message = string.Join('\n', Enumerable.Range(1, 6).Select(i => $"line &lt;{i}&gt; &amp;"));
         var (exit, lines) = await SummaryAsync(
             ("a.trx", Trx(2, 2, 1, 1, Result("Ns.A.Passes", "Passed"), Result("Ns.A.Fails_with(x: &quot;a.b&quot;)", "Failed", message))),
             ("b.trx", Trx(1, 1, 0, 1, Result("Ns.B.Also_fails", "Failed", "one line"))));
         Assert.Equal(1, exit);
         Assert.Equal(
         [
-            "failed: Ns.A.Fails_with(x: &quot;a.b&quot;)", "  line 1", "  line 2", "  line 3", "  line 4",
+            "failed: Ns.A.Fails_with(x: \"a.b\")", "  line <1> &", "  line <2> &", "  line <3> &", "  line <4> &",
             "failed: Ns.B.Also_fails", "  one line",
-            "FAILED A.Fails_with(x: &quot;a.b&quot;)", "FAILED B.Also_fails",
+            "FAILED A.Fails_with(x: \"a.b\")", "FAILED B.Also_fails",
             "1 passed, 2 failed, 0 skipped",
         ], lines);
     }

@@ -11,7 +11,8 @@ namespace ManifestGen.Tests.Tooling;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class ToolPackage
 {
-    public static readonly TimeSpan Generous = TimeSpan.FromMinutes(8);
+    /// <summary>The bound on a step of installing or running a packed tool: a bound for a hung step.</summary>
+    public static readonly TimeSpan Generous = Patience.Progress;
 
     /// <summary>
     /// The bound on a step that compiles the generator natively (minutes idle, far more beside other builds):

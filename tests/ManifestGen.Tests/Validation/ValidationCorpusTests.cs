@@ -86,7 +86,7 @@ public sealed class ValidationCorpusTests(ITestOutputHelper output)
         {
             var stderr = process.StandardError.ReadToEndAsync();
             _ = process.StandardOutput.ReadToEndAsync();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "make-cases.py did not finish");
+            Assert.True(process.WaitForExit(Patience.Command), "make-cases.py did not finish");
             Assert.True(process.ExitCode == 0, await stderr);
         }
         // expected.txt is the tests' own output (UPDATE_SNAPSHOTS=1), not the script's.
