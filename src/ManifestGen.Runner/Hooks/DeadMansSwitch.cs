@@ -35,6 +35,9 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
     /// </summary>
     private bool Gated => ssh.Host.Gated;
 
+    /// <summary>Cancels the timer and removes the marker (the gate's own cancel behind the gate).</summary>
+    private string CancelRequest => Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app);
+
     /// <summary>
     /// Arms the host's timer for <paramref name="delaySeconds"/> and starts renewing it until <see cref="DisarmAsync"/>
     /// or <see cref="StopHeartbeatAsync"/>; never past <paramref name="boundSeconds"/> from now (the latest the pod can
@@ -131,8 +134,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
     public async Task DisarmAsync(CancellationToken ct)
     {
         await StopHeartbeatAsync();
-        var r = await RequestAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app),
-            "cancelling the dead man's switch", "it will start already running services, which is harmless", ct);
+        var r = await RequestAsync(CancelRequest, "cancelling the dead man's switch", "it will start already running services, which is harmless", ct);
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"could not cancel the dead man's switch on host {ssh.Host.Name}: {SshSession.LastLine(r.Stderr)} (it will start already running services, which is harmless)");
@@ -150,7 +152,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
         var services = RemoteCommands.MarkerServices(marker.Stdout).ToImmutableArray();
         log.Warn($"a previous run left services stopped on host {ssh.Host.Name}: {string.Join(' ', services)}; starting them");
         var r = await RequestAsync(Gated ? RemoteCommands.GateSwitchRecover(app) : RemoteCommands.DeadMansSwitchRecover(app),
-            $"starting {string.Join(' ', services)} left stopped by a previous run", "they may still be stopped", ct, log.Output);
+            $"starting {string.Join(' ', services)} left stopped by a previous run", "they may still be stopped", ct, line => log.Output("compose start", line));
         if (!r.Succeeded)
             throw new RunnerException(RunnerExit.Failure,
                 $"services {string.Join(' ', services)} left stopped by a previous run could not be started " +
@@ -166,7 +168,7 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
     private async Task CancelHalfArmedAsync(CancellationToken ct)
     {
         if (ct.IsCancellationRequested) return;
-        var r = await ssh.RunAsync(Gated ? RemoteCommands.GateSwitchCancel(app) : RemoteCommands.DeadMansSwitchDisarm(app), bound.Span, ct);
+        var r = await ssh.RunAsync(CancelRequest, bound.Span, ct);
         if (r.Succeeded)
             log.Info($"dead man's switch: what the failed arm may have left on host {ssh.Host.Name} is cancelled");
         else
@@ -175,10 +177,9 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
     }
 
     /// <summary>One request of the switch under the compose bound; a request that outlives it fails naming the setting.</summary>
-    private async Task<ProcessResult> RequestAsync(string request, string what, string consequence, CancellationToken ct, Action<string, string>? output = null)
+    private async Task<ProcessResult> RequestAsync(string request, string what, string consequence, CancellationToken ct, Action<string>? output = null)
     {
-        var r = await ssh.RunAsync(request, bound.Span, ct,
-            output is null ? null : line => output("compose start", line), output is null ? null : line => output("compose start", line), timeoutBound: bound);
+        var r = await ssh.RunAsync(request, bound.Span, ct, output, output, timeoutBound: bound);
         if (r.Fired is { } fired)
             throw log.BoundFired(fired, $"{what} on host {ssh.Host.Name}",
                 $"no answer after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s; {consequence}");
