@@ -215,13 +215,20 @@ public sealed class SwitchAfterKillTests(RealHost host) : IClassFixture<RealHost
         FaultTests.HoldStop(dir);
         await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
         Assert.True(await HostState.EventuallyAsync(() => File.Exists(Path.Combine(dir, ".stopped-now")) || runner.HasExited, Patience.Progress), runner.Stderr);
-        var armed = HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch")));
+        var armedLine = File.ReadAllText(HostState.StateFile(app, ".switch")).Trim();
+        var armed = HostState.DetachedTimer(armedLine);
         Assert.True(Directory.Exists($"/proc/{armed.ToString(CultureInfo.InvariantCulture)}"), "the armed timer waits on the host");
         // Renewed while the runner lives: a new timer replaces the armed one, which is ended, so nothing is left
         // on the host that would start the services under the live run (what the timer does when it is not
         // replaced is the second half of this test).
-        Assert.True(await HostState.EventuallyAsync(() => HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch"))) != armed, Patience.Progress), runner.Stderr);
-        var renewed = HostState.DetachedTimer(File.ReadAllText(HostState.StateFile(app, ".switch")));
+        // A renewal rewrites the file in place (`>`): a poll may see it empty for a moment, which is not a new timer.
+        var renewedLine = "";
+        Assert.True(await HostState.EventuallyAsync(() =>
+        {
+            renewedLine = File.ReadAllText(HostState.StateFile(app, ".switch")).Trim();
+            return renewedLine.Length > 0 && renewedLine != armedLine;
+        }, Patience.Progress), runner.Stderr);
+        var renewed = HostState.DetachedTimer(renewedLine);
         Assert.True(await HostState.EventuallyAsync(() => !Directory.Exists($"/proc/{armed.ToString(CultureInfo.InvariantCulture)}"), Patience.Progress), "the renewal ends the timer it replaces");
         Assert.True(Directory.Exists($"/proc/{renewed.ToString(CultureInfo.InvariantCulture)}"), "the renewed timer waits on the host");
         Assert.False(runner.HasExited, runner.Stderr);
