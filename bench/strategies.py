@@ -54,7 +54,7 @@ def job_config(t: Target, lab) -> dict:
         "host": {"name": HOST_NAME, "address": "127.0.0.1", "port": 2222, "user": "root",
                  "identityFile": os.path.join(lab.dir, "client_key"),
                  "knownHostsFile": os.path.join(lab.dir, "known_hosts"),
-                 "connectTimeoutSeconds": 15, "serverAliveIntervalSeconds": 15, "gated": False},
+                 "connectTimeoutSeconds": 15, "serverAliveIntervalSeconds": 15, "requestTimeoutSeconds": 600, "gated": False},
         "app": {"name": t.app, "paths": [t.host_path], "excludes": [], "strategy": t.strategy,
                 "localRoot": t.local_root, "tags": [],
                 # One compose service (the lab's stand-in) stopped as an app's would be: the summary's

@@ -168,6 +168,17 @@ public sealed record HostConfig
     [JsonRequired]
     public int ServerAliveIntervalSeconds { get; init; } = 15;
     /// <summary>
+    /// Seconds each of the runner's own requests to the host may take: the allow-list version, the path
+    /// check, the file-state listings around each rsync pass, the sshfs mount, the restore drill's
+    /// comparison, the coverage discovery. Hooks, compose calls and the dead man's switch have the app's
+    /// bounds, transfers a stall bound.
+    /// </summary>
+    [JsonRequired]
+    public int RequestTimeoutSeconds { get; init; } = DefaultRequestTimeoutSeconds;
+
+    /// <summary>The default of <see cref="RequestTimeoutSeconds"/>: the listing of a large app's files must fit.</summary>
+    public const int DefaultRequestTimeoutSeconds = 600;
+    /// <summary>
     /// The host runs the key through the ManifestGen gate (host/manifestgen-gate): rsync then runs
     /// without --secluded-args, so its paths are on the server command line where the gate checks them.
     /// </summary>

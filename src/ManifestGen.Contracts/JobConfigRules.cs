@@ -111,6 +111,8 @@ public static class JobConfigRules
             add("host.connectTimeoutSeconds", $"{host.ConnectTimeoutSeconds} must be positive");
         if (host.ServerAliveIntervalSeconds <= 0)
             add("host.serverAliveIntervalSeconds", $"{host.ServerAliveIntervalSeconds} must be positive");
+        if (host.RequestTimeoutSeconds <= 0)
+            add("host.requestTimeoutSeconds", $"{host.RequestTimeoutSeconds} must be positive");
         // The version travels to the gate as a word of its request: hex digits only.
         if (host.AllowLists is { } lists)
             foreach (var (field, list) in new[] { ("host.allowLists.backup.version", lists.Backup), ("host.allowLists.restore.version", lists.Restore) })

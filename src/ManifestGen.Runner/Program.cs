@@ -93,7 +93,7 @@ public static class Program
             if (reported) await notifier.StartAsync(deadline.Token);
             // Behind the host gate, before anything touches the host: is its allow-list the one this job was rendered with?
             if (GateRoleOf(cli) is { } role && config.Host is { } host)
-                await GateAllowListCheck.RequireAsync(new SshSession(host, workDir), role, deadline.Token);
+                await GateAllowListCheck.RequireAsync(new SshSession(host, workDir), role, log, deadline.Token);
             summary = cli.Command switch
             {
                 "backup" => await BackupJob.RunAsync(ctx),

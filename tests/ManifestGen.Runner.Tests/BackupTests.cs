@@ -140,23 +140,6 @@ public sealed class BackupTests(RealHost host, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Should_fail_with_its_output_in_the_log_when_a_hook_times_out()
-    {
-        await using var s = await Scenario.CreateAsync(host);
-        s.CreateApp("slow");
-        var app = s.App("slow") with
-        {
-            Hooks = new HooksConfig { Before = [new HookCommand { Run = "echo dumping; sleep 30", TimeoutSeconds = 6 }] },
-        };
-        var r = await s.RunAsync(s.Backup(app), "backup");
-        Assert.Equal(1, r.ExitCode);
-        Assert.Contains("still running after 6 s", r.Summary.Error);
-        Assert.Contains("timeoutSeconds = 6 fired", r.Summary.Error);
-        Assert.Contains("[hook before[1]] dumping", r.Stderr);
-        Assert.Empty(await s.Repo.SnapshotsAsync());
-    }
-
-    [Fact]
     public async Task Should_fail_the_run_but_name_the_snapshot_when_an_after_hook_fails()
     {
         await using var s = await Scenario.CreateAsync(host);

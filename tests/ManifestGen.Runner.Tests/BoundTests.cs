@@ -9,15 +9,21 @@ using Xunit.Abstractions;
 namespace ManifestGen.Runner.Tests;
 
 /// <summary>
-/// Every wait of a backup bounded by the setting that names it, with real processes frozen or hung: the
-/// host's rsync sender SIGSTOPped mid-transfer, a hook and a `compose stop` that never end, a REST
-/// repository server SIGSTOPped; and the bandwidth limit measured. A class of its own (its own sshd), so
-/// its waits overlap the other collections'.
+/// Every wait of a backup bounded by the setting that names it, with real processes frozen or hung: a hook
+/// that never ends here; the host's rsync sender SIGSTOPped mid-transfer, a `compose stop` that never ends, a
+/// REST repository server SIGSTOPped and a switch arm that never answers in the classes below; and the
+/// bandwidth limit measured.
+/// <para>
+/// Each bound is a test command's patience (<see cref="Patience.Command"/>), never seconds: the same setting
+/// also bounds the working steps before the fault (the connection's start, the listing, the repository's
+/// first requests), which a loaded machine stretches past any small figure. So each such test waits minutes,
+/// and each has a class of its own (its own sshd), so that those waits overlap.
+/// </para>
 /// </summary>
 public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) : IClassFixture<RealHost>
 {
-    /// <summary>This fixture's sshd's processes named <paramref name="comm"/> whose command line holds <paramref name="word"/>.</summary>
-    private IEnumerable<int> HostProcesses(string comm, string word) =>
+    /// <summary>The fixture's sshd's processes named <paramref name="comm"/> whose command line holds <paramref name="word"/>.</summary>
+    internal static IEnumerable<int> HostProcesses(RealHost host, string comm, string word) =>
         ProcessTree.Descendants(host.Ssh.ServerPid).Where(pid =>
         {
             try
@@ -31,7 +37,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
             }
         });
 
-    private static long Written(int pid)
+    internal static long Written(int pid)
     {
         try
         {
@@ -44,7 +50,7 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
         }
     }
 
-    private static void WriteRandom(string path, int bytes, int seed)
+    internal static void WriteRandom(string path, int bytes, int seed)
     {
         var data = new byte[bytes];
         new Random(seed).NextBytes(data);
@@ -52,124 +58,26 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
     }
 
     [Fact]
-    public async Task Should_fail_a_transfer_whose_sender_freezes_after_transferTimeoutSeconds_leave_the_services_running_and_name_the_bound()
-    {
-        await using var s = await Scenario.CreateAsync(host);
-        var (app, dir) = s.CreateAppWithRunningDb("frozen", dataFiles: 2);
-        // 96 MiB at 4 MiB/s: the live pass (services running) is still sending it when the sender is frozen.
-        // The bound is the same watchdog in the pass under the stop; a hung stop is BoundTests' compose case.
-        // 20 s, not less: rsync's own --timeout (the same setting) also counts the connection's quiet start,
-        // which a loaded machine stretches (ssh, the gate, the sandbox) past a few seconds.
-        WriteRandom(Path.Combine(dir, "data", "big.bin"), 96 << 20, seed: 7);
-        const int stall = 20;
-        var config = s.Backup(FaultTests.WithService(s, app, dir) with { TransferTimeoutSeconds = stall, BandwidthLimitKiBps = 4096 })
-            with { ActiveDeadlineSeconds = 3600 };
-        await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
-        int? sender = null;
-        Assert.True(await HostState.EventuallyAsync(() =>
-        {
-            sender = HostProcesses("rsync", "--sender").FirstOrDefault(pid => Written(pid) > 4 << 20) is var p and > 0 ? p : null;
-            return sender is not null || runner.HasExited;
-        }, Patience.Progress), runner.Stderr);
-        Assert.True(sender is not null, "no sender found before the run ended\n" + runner.Stderr);
-        try
-        {
-            Assert.True(Signals.Send(sender.Value, Signals.SIGSTOP), "SIGSTOP the host's rsync sender");
-            var frozen = Stopwatch.StartNew();
-            var exit = await runner.WaitForExitAsync(Patience.Progress);
-            output.WriteLine($"sender frozen at {Written(sender.Value)} bytes; the run ended {frozen.Elapsed.TotalSeconds:0.0} s later");
-            Assert.True(exit == 1, $"exit {exit}\n{runner.Stdout}\n{runner.Stderr}");
-            var summary = new RunnerRun(exit.Value, runner.Stdout, runner.Stderr).Summary;
-            Assert.Equal([$"app.transferTimeoutSeconds = {stall}"], summary.BoundsFired.ToArray());
-            Assert.Contains($"no data arrived from the host for {stall} s", summary.Error);
-            Assert.Contains($"(the bound app.transferTimeoutSeconds = {stall} fired)", runner.Stderr);
-            Assert.True(frozen.Elapsed >= TimeSpan.FromSeconds(stall), $"the bound fired early: {frozen.Elapsed}");
-            Assert.True(FaultTests.Running(dir, "db"), "the services run: the live pass failed before the stop");
-            Assert.Empty(summary.ServicesLeftStopped);
-        }
-        finally
-        {
-            Signals.Send(sender!.Value, Signals.SIGKILL);
-        }
-    }
-
-    [Fact]
-    public async Task Should_end_a_hook_that_never_returns_after_its_timeoutSeconds_and_name_the_bound()
+    public async Task Should_end_a_hook_that_never_returns_after_its_timeoutSeconds_name_the_bound_and_keep_its_output_in_the_log()
     {
         await using var s = await Scenario.CreateAsync(host);
         var app = HostState.UniqueApp("hung-hook");
         s.CreateApp(app, dataFiles: 1);
+        var bound = (int)Patience.Command.TotalSeconds;
         var config = s.Backup(s.App(app) with
         {
-            Hooks = new HooksConfig { Before = [new HookCommand { Run = "sleep 600", TimeoutSeconds = 3 }] },
+            Hooks = new HooksConfig { Before = [new HookCommand { Run = "echo dumping; sleep 3600", TimeoutSeconds = bound }] },
         }) with { ActiveDeadlineSeconds = 3600 };
         var sw = Stopwatch.StartNew();
         var r = await s.RunAsync(config, "backup");
         output.WriteLine($"the run took {sw.Elapsed.TotalSeconds:0.0} s");
         Assert.True(r.ExitCode == 1, r.ToString());
-        Assert.Equal(["app.hooks.before[0].timeoutSeconds = 3"], r.Summary.BoundsFired.ToArray());
-        Assert.Contains("hook before[1]: still running after 3 s (the bound app.hooks.before[0].timeoutSeconds = 3 fired)", r.Summary.Error);
-    }
-
-    [Fact]
-    public async Task Should_end_a_compose_stop_that_never_returns_after_composeTimeoutSeconds_start_the_services_and_name_the_bound()
-    {
-        await using var s = await Scenario.CreateAsync(host);
-        var (app, dir) = s.CreateAppWithRunningDb("hung-stop", dataFiles: 1);
-        // The fake compose takes the service down, then hangs as a stop that never returns does (held until the
-        // test releases it, an hour at most).
-        FaultTests.HoldStop(dir);
-        // The same bound covers the listing, the switch's arm and the start, which must answer within it however
-        // loaded the machine is: a test command's patience, not seconds.
-        var bound = (int)Patience.Command.TotalSeconds;
-        var config = s.Backup(s.App(app) with
-        {
-            Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = bound },
-        }) with { ActiveDeadlineSeconds = 3600 };
-        var r = await s.RunAsync(config, "backup");
-        FaultTests.ReleaseStop(dir);
-        Assert.True(r.ExitCode == 1, r.ToString());
-        var named = $"app.hooks.composeTimeoutSeconds = {bound.ToString(CultureInfo.InvariantCulture)}";
-        Assert.Equal([named], r.Summary.BoundsFired.ToArray());
-        Assert.Contains($"compose stop db: still running after {bound.ToString(CultureInfo.InvariantCulture)} s (the bound {named} fired)", r.Summary.Error);
-        Assert.True(FaultTests.Running(dir, "db"), "the runner started the service again");
-    }
-
-    [Fact]
-    public async Task Should_fail_a_backup_whose_rest_repository_stops_answering_after_stallTimeoutSeconds_and_name_the_bound()
-    {
-        await using var s = await Scenario.CreateAsync(host, initRepo: false);
-        var data = s.Dir.Combine("rest-data");
-        Directory.CreateDirectory(data);
-        await using var server = await RestServer.StartAsync(data, ["kvm-test"], appendOnly: false, privateRepos: true);
-        var repo = s.Repo.ToRepositoryConfig() with
-        {
-            Location = server.Repository("kvm-test"), RestUsername = "kvm-test", RestPasswordFile = server.PasswordFiles["kvm-test"],
-            StallTimeoutSeconds = 5,
-        };
-        var app = HostState.UniqueApp("stalled-repo");
-        s.CreateApp(app, dataFiles: 4);
-        var init = await s.RunAsync(s.Maintenance(new MaintenanceConfig(), JobKind.Init) with { Repository = repo }, "init");
-        Assert.True(init.ExitCode == 0, init + server.Log);
-        // The before hook freezes the server once the runner has checked the repository: the backup's requests hang.
-        var config = s.Backup(s.App(app) with
-        {
-            Hooks = new HooksConfig { Before = [new HookCommand { Run = $"kill -STOP {server.Pid.ToString(CultureInfo.InvariantCulture)}" }] },
-        }) with { Repository = repo, ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
-        try
-        {
-            var sw = Stopwatch.StartNew();
-            var r = await s.RunAsync(config, "backup");
-            output.WriteLine($"the run took {sw.Elapsed.TotalSeconds:0.0} s");
-            Assert.True(r.ExitCode == 1, r.ToString());
-            Assert.Equal(["repository.stallTimeoutSeconds = 5"], r.Summary.BoundsFired.ToArray());
-            Assert.Contains("the repository did not answer for 5 s", r.Summary.Error);
-            Assert.True(r.Summary.Error!.Contains("request timeout", StringComparison.Ordinal), r.ToString());
-        }
-        finally
-        {
-            Signals.Send(server.Pid, Signals.SIGCONT);
-        }
+        var b = bound.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal([$"app.hooks.before[0].timeoutSeconds = {b}"], r.Summary.BoundsFired.ToArray());
+        Assert.Contains($"hook before[1]: still running after {b} s (the bound app.hooks.before[0].timeoutSeconds = {b} fired)", r.Summary.Error);
+        // What the hook printed before it hung is in the log: what an operator reads to see where it stood.
+        Assert.Contains("[hook before[1]] dumping", r.Stderr);
+        Assert.Empty(await s.Repo.SnapshotsAsync());
     }
 
     [GeneratedRegex(@"rsync: (?<bytes>\d+) bytes over the wire in (?<seconds>[\d.]+) s")]
@@ -202,6 +110,124 @@ public sealed partial class BoundTests(RealHost host, ITestOutputHelper output) 
     }
 }
 
+/// <summary>The transfer bound: the host's rsync sender frozen mid-transfer. A class of its own (see <see cref="BoundTests"/>).</summary>
+public sealed class TransferStallBoundTests(RealHost host, ITestOutputHelper output) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_fail_a_transfer_whose_sender_freezes_after_transferTimeoutSeconds_leave_the_services_running_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("frozen", dataFiles: 2);
+        // 96 MiB at 4 MiB/s: the live pass (services running) is still sending it when the sender is frozen.
+        // The bound is the same watchdog in the pass under the stop; a hung stop is BoundTests' compose case.
+        // rsync's own --timeout (the same setting) also counts the connection's quiet start, which a loaded
+        // machine stretches (ssh, the gate, the sandbox, the file list) past any small figure.
+        BoundTests.WriteRandom(Path.Combine(dir, "data", "big.bin"), 96 << 20, seed: 7);
+        var stall = (int)Patience.Command.TotalSeconds;
+        var config = s.Backup(FaultTests.WithService(s, app, dir) with { TransferTimeoutSeconds = stall, BandwidthLimitKiBps = 4096 })
+            with { ActiveDeadlineSeconds = 3600 };
+        await using var runner = RunnerProcess.Start(s.WriteConfig(config), ["backup"], s.Mounts(config));
+        int? sender = null;
+        Assert.True(await HostState.EventuallyAsync(() =>
+        {
+            sender = BoundTests.HostProcesses(host, "rsync", "--sender").FirstOrDefault(pid => BoundTests.Written(pid) > 4 << 20) is var p and > 0 ? p : null;
+            return sender is not null || runner.HasExited;
+        }, Patience.Progress), runner.Stderr);
+        Assert.True(sender is not null, "no sender found before the run ended\n" + runner.Stderr);
+        try
+        {
+            Assert.True(Signals.Send(sender.Value, Signals.SIGSTOP), "SIGSTOP the host's rsync sender");
+            var frozen = Stopwatch.StartNew();
+            var exit = await runner.WaitForExitAsync(Patience.Progress);
+            output.WriteLine($"sender frozen at {BoundTests.Written(sender.Value)} bytes; the run ended {frozen.Elapsed.TotalSeconds:0.0} s later");
+            Assert.True(exit == 1, $"exit {exit}\n{runner.Stdout}\n{runner.Stderr}");
+            var summary = new RunnerRun(exit.Value, runner.Stdout, runner.Stderr).Summary;
+            Assert.Equal([$"app.transferTimeoutSeconds = {stall}"], summary.BoundsFired.ToArray());
+            Assert.Contains($"no data arrived from the host for {stall} s", summary.Error);
+            Assert.Contains($"(the bound app.transferTimeoutSeconds = {stall} fired)", runner.Stderr);
+            Assert.True(frozen.Elapsed >= TimeSpan.FromSeconds(stall), $"the bound fired early: {frozen.Elapsed}");
+            Assert.True(FaultTests.Running(dir, "db"), "the services run: the live pass failed before the stop");
+            Assert.Empty(summary.ServicesLeftStopped);
+        }
+        finally
+        {
+            Signals.Send(sender!.Value, Signals.SIGKILL);
+        }
+    }
+}
+
+/// <summary>The compose bound: a `compose stop` that never returns. A class of its own (see <see cref="BoundTests"/>).</summary>
+public sealed class ComposeStopBoundTests(RealHost host) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_end_a_compose_stop_that_never_returns_after_composeTimeoutSeconds_start_the_services_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var (app, dir) = s.CreateAppWithRunningDb("hung-stop", dataFiles: 1);
+        // The fake compose takes the service down, then hangs as a stop that never returns does (held until the
+        // test releases it, an hour at most).
+        FaultTests.HoldStop(dir);
+        // The same bound covers the listing, the switch's arm and the start, which must answer within it however
+        // loaded the machine is: a test command's patience, not seconds.
+        var bound = (int)Patience.Command.TotalSeconds;
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { StopServices = ["db"], ComposeDirectory = dir, ComposeTimeoutSeconds = bound },
+        }) with { ActiveDeadlineSeconds = 3600 };
+        var r = await s.RunAsync(config, "backup");
+        FaultTests.ReleaseStop(dir);
+        Assert.True(r.ExitCode == 1, r.ToString());
+        var named = $"app.hooks.composeTimeoutSeconds = {bound.ToString(CultureInfo.InvariantCulture)}";
+        Assert.Equal([named], r.Summary.BoundsFired.ToArray());
+        Assert.Contains($"compose stop db: still running after {bound.ToString(CultureInfo.InvariantCulture)} s (the bound {named} fired)", r.Summary.Error);
+        Assert.True(FaultTests.Running(dir, "db"), "the runner started the service again");
+    }
+}
+
+/// <summary>The repository bound: a REST server frozen under a backup. A class of its own (see <see cref="BoundTests"/>).</summary>
+public sealed class RepositoryStallBoundTests(RealHost host, ITestOutputHelper output) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_fail_a_backup_whose_rest_repository_stops_answering_after_stallTimeoutSeconds_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host, initRepo: false);
+        var data = s.Dir.Combine("rest-data");
+        Directory.CreateDirectory(data);
+        // The same bound covers the repository's requests before the freeze (the check, the snapshot listing).
+        var stall = (int)Patience.Command.TotalSeconds;
+        var b = stall.ToString(CultureInfo.InvariantCulture);
+        await using var server = await RestServer.StartAsync(data, ["kvm-test"], appendOnly: false, privateRepos: true);
+        var repo = s.Repo.ToRepositoryConfig() with
+        {
+            Location = server.Repository("kvm-test"), RestUsername = "kvm-test", RestPasswordFile = server.PasswordFiles["kvm-test"],
+            StallTimeoutSeconds = stall,
+        };
+        var app = HostState.UniqueApp("stalled-repo");
+        s.CreateApp(app, dataFiles: 4);
+        var init = await s.RunAsync(s.Maintenance(new MaintenanceConfig(), JobKind.Init) with { Repository = repo }, "init");
+        Assert.True(init.ExitCode == 0, init + server.Log);
+        // The before hook freezes the server once the runner has checked the repository: the backup's requests hang.
+        var config = s.Backup(s.App(app) with
+        {
+            Hooks = new HooksConfig { Before = [new HookCommand { Run = $"kill -STOP {server.Pid.ToString(CultureInfo.InvariantCulture)}" }] },
+        }) with { Repository = repo, ActiveDeadlineSeconds = 3600, TerminationGracePeriodSeconds = 20 };
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var r = await s.RunAsync(config, "backup");
+            output.WriteLine($"the run took {sw.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(r.ExitCode == 1, r.ToString());
+            Assert.Equal([$"repository.stallTimeoutSeconds = {b}"], r.Summary.BoundsFired.ToArray());
+            Assert.Contains($"the repository did not answer for {b} s", r.Summary.Error);
+            Assert.True(r.Summary.Error!.Contains("request timeout", StringComparison.Ordinal), r.ToString());
+        }
+        finally
+        {
+            Signals.Send(server.Pid, Signals.SIGCONT);
+        }
+    }
+}
+
 /// <summary>
 /// The dead man's switch's requests under the compose bound; a class of its own (its own sshd, whose sessions
 /// find a `cat` that never returns for the switch's file), so its wait overlaps the other collections'.
@@ -213,13 +239,8 @@ public sealed class SwitchBoundTests(RealHost host) : IClassFixture<RealHost>
     {
         await using var s = await Scenario.CreateAsync(host);
         var (app, dir) = s.CreateAppWithRunningDb("hung-arm", dataFiles: 1);
-        // The arm's last step prints the switch file: on this host that read hangs (an hour at most), as on a
-        // host whose disk or process table stalls.
-        var cat = Path.Combine(host.HostBin, "cat");
-        // (It ends when the test removes it: the session it hangs in outlives the runner's ssh.)
-        File.WriteAllText(cat, "#!/bin/sh\ncase \"$*\" in *.switch) i=0; while [ -e \"$0\" ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; exit 1 ;; esac\n" +
-            "exec /bin/cat \"$@\"\n");
-        File.SetUnixFileMode(cat, (UnixFileMode)Convert.ToInt32("755", 8));
+        // The arm's last step prints the switch file: on this host that read hangs.
+        var cat = host.HangingProgram("cat", "*.switch", "/bin/cat");
         // The listing before the arm must answer within the same bound however loaded the machine is.
         var bound = (int)Patience.Command.TotalSeconds;
         var config = s.Backup(s.App(app) with
@@ -244,5 +265,37 @@ public sealed class SwitchBoundTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Empty(next.Summary.ServicesRecovered);
         Assert.DoesNotContain(next.Summary.Warnings, w => w.Contains("left stopped", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>
+/// The runner's own requests under the host's request bound; a class of its own (its own sshd, whose sessions
+/// find a `find` that never returns for the file-state listing), so its wait overlaps the other collections'.
+/// </summary>
+public sealed class RequestBoundTests(RealHost host) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_fail_a_file_state_listing_that_never_answers_after_requestTimeoutSeconds_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = HostState.UniqueApp("hung-listing");
+        var dir = s.CreateApp(app, dataFiles: 1);
+        // The listing before the first rsync pass hangs.
+        var find = host.HangingProgram("find", "*-printf*", "/usr/bin/find");
+        // The path check before it must answer within the same bound however loaded the machine is.
+        var bound = (int)Patience.Command.TotalSeconds;
+        var config = s.Backup(s.App(app));
+        config = config with { Host = config.Host! with { RequestTimeoutSeconds = bound } };
+        var r = await s.RunAsync(config, "backup");
+        File.Delete(find);
+
+        Assert.True(r.ExitCode == 1, r.ToString());
+        var b = bound.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal([$"host.requestTimeoutSeconds = {b}"], r.Summary.BoundsFired.ToArray());
+        Assert.Contains($"listing the file states of {dir} on host kvm-test: no answer after {b} s (the bound host.requestTimeoutSeconds = {b} fired)",
+            r.Summary.Error);
+        Assert.Empty(await s.Repo.SnapshotsAsync());
+        var next = await s.RunAsync(config, "backup");
+        Assert.True(next.ExitCode == 0, next.ToString());
     }
 }

@@ -62,9 +62,10 @@ public sealed class MaintenanceTests(RealHost host)
     {
         await using var s = await Scenario.CreateAsync(host);
         await TwoSnapshots(s, "epsilon");
-        // A live backup (its stream never ends) holds a fresh shared lock; forget needs an exclusive one.
+        // A live backup (its stream ends only when the test does: an hour at most) holds a fresh shared lock;
+        // forget needs an exclusive one.
         await using var holder = new BackgroundProcess("restic",
-            ["backup", "--host", "other", "--stdin-filename", "x", "--stdin-from-command", "--", "sleep", "60"],
+            ["backup", "--host", "other", "--stdin-filename", "x", "--stdin-from-command", "--", "sleep", "3600"],
             s.Repo.Environment);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (s.Repo.Locks().IsEmpty && sw.Elapsed < Patience.Progress) await Task.Delay(50);

@@ -1,5 +1,6 @@
 using ManifestGen.Contracts;
 using ManifestGen.Runner.Remote;
+using ManifestGen.Runner.Reporting;
 using ManifestGen.Testing;
 
 namespace ManifestGen.Runner.Tests;
@@ -37,7 +38,7 @@ public sealed class QuotingRoundTripTests(RealHost host) : IClassFixture<RealHos
         Assert.Equal("content of " + name, r.Stdout.TrimEnd('\n'));
         Assert.False(File.Exists(Path.Combine(dir.Path, "PWNED")));
         Assert.False(File.Exists("PWNED"));
-        var missing = await RemotePaths.MissingAsync(ssh, [file, file + "-absent"], CancellationToken.None);
+        var missing = await RemotePaths.MissingAsync(ssh, [file, file + "-absent"], new Log(TextWriter.Null), CancellationToken.None);
         Assert.Equal([file + "-absent"], missing.ToArray());
     }
 

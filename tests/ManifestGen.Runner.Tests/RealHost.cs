@@ -46,6 +46,21 @@ public class RealHost : IAsyncLifetime
     /// <summary>Folder first on the sessions' PATH, empty: a test puts a program there to replace the host's (an older rsync).</summary>
     public string HostBin => Path.Combine(FakeBin, "host-bin");
 
+    /// <summary>
+    /// Puts a <paramref name="program"/> first on the sessions' PATH that hangs when its arguments match the
+    /// shell pattern <paramref name="arguments"/> (as on a host whose disk stalls) and runs
+    /// <paramref name="real"/> otherwise. The hang ends when the returned file is deleted (an hour at most):
+    /// the session it hangs in outlives the runner's ssh.
+    /// </summary>
+    public string HangingProgram(string program, string arguments, string real)
+    {
+        var path = Path.Combine(HostBin, program);
+        File.WriteAllText(path, $"#!/bin/sh\ncase \"$*\" in {arguments}) i=0; while [ -e \"$0\" ] && [ \"$i\" -lt 3600 ]; do sleep 1; i=$((i + 1)); done; exit 1 ;; esac\n" +
+            $"exec {real} \"$@\"\n");
+        File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("755", 8));
+        return path;
+    }
+
     /// <summary>The dead man's switch's file of an app in the SSH user's (root's) home on this host.</summary>
     public string StateFile(string app, string suffix) => Container is null
         ? HostState.StateFile(app, suffix)

@@ -100,7 +100,7 @@ public sealed class BackgroundProcess : IAsyncDisposable
         var tree = Descendants(_process.Id);
         _process.Kill(entireProcessTree: true);
         await WaitForExitAsync(TimeSpan.FromSeconds(10));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + Patience.Command;
         while (tree.Any(pid => Directory.Exists($"/proc/{pid}")) && DateTime.UtcNow < deadline)
             await Task.Delay(100);
     }

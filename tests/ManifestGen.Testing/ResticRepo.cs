@@ -80,8 +80,6 @@ public sealed class ResticRepo : IDisposable
         Location = Location,
         PasswordFile = passwordFile ?? PasswordFile,
         CacheDir = CacheDir,
-        // Shorter than the 30-second job deadlines of the dead man's switch tests (the rule every job.json meets).
-        RetryLockSeconds = 20,
     };
 
     /// <summary>A file holding a password that is not this repository's.</summary>

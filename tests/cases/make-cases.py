@@ -255,6 +255,7 @@ NC_HOOK = "              timeoutSeconds: 1800\n"
 NC_DUMP = NC_HOOK + "          dumps:\n            - name: db\n              command: docker compose -f /srv/compose/nextcloud/compose.yaml exec -T db pg_dump -U nextcloud nextcloud\n"
 case("runner-hook-timeout-zero", ["MG0912"], (NC_HOOK, "              timeoutSeconds: 0\n"))
 case("runner-dump-file-name-with-folder", ["MG0912"], (NC_HOOK, NC_DUMP + "              fileName: dumps/nextcloud.sql\n"))
+case("runner-request-timeout-zero", ["MG0912"], ("    address: 10.40.0.11\n    user: backup\n", "    address: 10.40.0.11\n    user: backup\n    requestTimeoutSeconds: 0\n"))
 case("runner-dump-names-twice", ["MG0912"], (NC_HOOK, NC_DUMP + "              fileName: nextcloud.sql\n"
                                                     "            - name: db\n              command: cat /srv/compose/nextcloud/config.php\n              fileName: config.php\n"))
 

@@ -177,12 +177,6 @@ public sealed class DeadMansSwitch(SshSession ssh, string app, Bound bound, Log 
     }
 
     /// <summary>One request of the switch under the compose bound; a request that outlives it fails naming the setting.</summary>
-    private async Task<ProcessResult> RequestAsync(string request, string what, string consequence, CancellationToken ct, Action<string>? output = null)
-    {
-        var r = await ssh.RunAsync(request, bound.Span, ct, output, output, timeoutBound: bound);
-        if (r.Fired is { } fired)
-            throw log.BoundFired(fired, $"{what} on host {ssh.Host.Name}",
-                $"no answer after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s; {consequence}");
-        return r;
-    }
+    private Task<ProcessResult> RequestAsync(string request, string what, string consequence, CancellationToken ct, Action<string>? output = null) =>
+        ssh.RequestAsync(request, what, log, ct, bound, consequence, output);
 }

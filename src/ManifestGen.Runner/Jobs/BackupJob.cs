@@ -57,7 +57,7 @@ public static class BackupJob
             // pod of this job has the same hostname and never two at once, so a lock a killed pod of this
             // job left behind goes now instead of blocking the next prune, or this backup behind a killed prune.
             ResticClient.Throw(await restic.RunAsync(["unlock"], ct, locking: false), "restic unlock");
-            await RemotePaths.RequireExistAsync(ssh, app.Paths, ct);
+            await RemotePaths.RequireExistAsync(ssh, app.Paths, ctx.Log, ct);
             if (!app.Hooks.StopServices.IsEmpty)
             {
                 recovered = await deadMan.RecoverAsync(ct);

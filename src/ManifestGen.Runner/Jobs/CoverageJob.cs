@@ -13,15 +13,12 @@ namespace ManifestGen.Runner.Jobs;
 /// </summary>
 public static class CoverageJob
 {
-    /// <summary>How long the gate may take to ask docker its three questions.</summary>
-    public static readonly TimeSpan DiscoveryTimeout = TimeSpan.FromMinutes(5);
-
     public static async Task<RunSummary> RunAsync(RunContext ctx)
     {
         var sw = Stopwatch.StartNew();
         var host = ctx.Config.Host!;
         var ssh = new SshSession(host, ctx.WorkDir);
-        var r = await ssh.RunAsync(RemoteCommands.Discover, DiscoveryTimeout, ctx.Cancel);
+        var r = await ssh.RequestAsync(RemoteCommands.Discover, "the discovery (the gate asking docker)", ctx.Log, ctx.Cancel);
         if (!r.Succeeded)
         {
             if (r.ExitCode == GateAllowListCheck.GateRefusedExit)

@@ -63,7 +63,7 @@ public static class DrillJob
             ctx.Log.Info($"drill: {files.Count - askable.Count} of {files.Count} files are not below the app's paths or have names the host gate does not pass on; they are not sampled");
         var candidates = askable.OrderBy(_ => RandomNumberGenerator.GetInt32(int.MaxValue)).Take(sample * CandidateFactor).ToList();
         var ssh = new SshSession(host, ctx.WorkDir);
-        var onHost = await HostMetadataAsync(ssh, candidates.Select(f => f.Path), ctx.Cancel);
+        var onHost = await HostMetadataAsync(ssh, candidates.Select(f => f.Path), ctx.Log, ctx.Cancel);
         var unchanged = candidates.Where(f => onHost.TryGetValue(f.Path, out var m) && m.Size == f.Size && m.MtimeSeconds == f.MtimeSeconds)
             .Take(sample).ToList();
         var warnings = ImmutableArray.CreateBuilder<string>();
@@ -83,7 +83,7 @@ public static class DrillJob
         var restore = await restic.RunAsync(args, ctx.Cancel);
         ResticClient.Throw(restore, "drill: restic restore");
 
-        var hostHashes = await HostHashesAsync(ssh, unchanged.Select(f => f.Path), ctx.Cancel);
+        var hostHashes = await HostHashesAsync(ssh, unchanged.Select(f => f.Path), ctx.Log, ctx.Cancel);
         var differing = new List<string>();
         foreach (var f in unchanged)
         {
@@ -114,9 +114,9 @@ public static class DrillJob
     };
 
     /// <summary>Size and modification time (seconds) of each path that is a regular file on the host; one round trip.</summary>
-    private static async Task<Dictionary<string, (long Size, long MtimeSeconds)>> HostMetadataAsync(SshSession ssh, IEnumerable<string> paths, CancellationToken ct)
+    private static async Task<Dictionary<string, (long Size, long MtimeSeconds)>> HostMetadataAsync(SshSession ssh, IEnumerable<string> paths, Log log, CancellationToken ct)
     {
-        var fields = await RunNulSeparatedAsync(ssh, RemoteCommands.FileMetadata(paths), ct);
+        var fields = await RunNulSeparatedAsync(ssh, RemoteCommands.FileMetadata(paths), "reading the host files' sizes and times", log, ct);
         var result = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
@@ -129,18 +129,18 @@ public static class DrillJob
     }
 
     /// <summary>SHA-256 of each path on the host; one round trip.</summary>
-    private static async Task<Dictionary<string, string>> HostHashesAsync(SshSession ssh, IEnumerable<string> paths, CancellationToken ct)
+    private static async Task<Dictionary<string, string>> HostHashesAsync(SshSession ssh, IEnumerable<string> paths, Log log, CancellationToken ct)
     {
-        var fields = await RunNulSeparatedAsync(ssh, RemoteCommands.FileHashes(paths), ct);
+        var fields = await RunNulSeparatedAsync(ssh, RemoteCommands.FileHashes(paths), "hashing the host files", log, ct);
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < fields.Length; i += 2)
             result[fields[i + 1]] = fields[i];
         return result;
     }
 
-    private static async Task<string[]> RunNulSeparatedAsync(SshSession ssh, string script, CancellationToken ct)
+    private static async Task<string[]> RunNulSeparatedAsync(SshSession ssh, string script, string what, Log log, CancellationToken ct)
     {
-        var r = await ssh.RunAsync(script, TimeSpan.FromMinutes(10), ct);
+        var r = await ssh.RequestAsync(script, what, log, ct);
         ct.ThrowIfCancellationRequested();
         if (!r.Succeeded) throw new RunnerException(RunnerExit.Failure, ssh.DescribeFailure(r));
         // Line reading re-joined the output with '\n'; fields are NUL-terminated, so split on NUL only.

@@ -83,7 +83,7 @@ public static class RestoreJob
         if (options.ToHost)
         {
             ssh = new SshSession(host, ctx.WorkDir);
-            var missing = await RemotePaths.MissingAsync(ssh, destinations2, ctx.Cancel);
+            var missing = await RemotePaths.MissingAsync(ssh, destinations2, ctx.Log, ctx.Cancel);
             var existing = destinations2.Where(p => !missing.Contains(p)).ToList();
             if (existing.Count > 0 && !options.Force)
                 throw new RunnerException(RunnerExit.Failure,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ManifestGen.Contracts;
+using ManifestGen.Runner.Reporting;
 
 namespace ManifestGen.Runner.Remote;
 
@@ -15,12 +16,12 @@ public static class GateAllowListCheck
     public static AllowListVersion? For(JobConfig config, GateRole role) =>
         config.Host is { Gated: true, AllowLists: { } lists } ? role == GateRole.Backup ? lists.Backup : lists.Restore : null;
 
-    public static async Task RequireAsync(SshSession ssh, GateRole role, CancellationToken ct)
+    public static async Task RequireAsync(SshSession ssh, GateRole role, Log log, CancellationToken ct)
     {
         if (ssh.Host is not { Gated: true, AllowLists: { } lists })
             return;
         var list = role == GateRole.Backup ? lists.Backup : lists.Restore;
-        var r = await ssh.RunAsync(RemoteCommands.AllowListVersion(list.Version), TimeSpan.FromMinutes(2), ct);
+        var r = await ssh.RequestAsync(RemoteCommands.AllowListVersion(list.Version), "asking the gate's allow-list version", log, ct);
         if (r.Succeeded)
             return;
         var host = ssh.Host.Name;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using ManifestGen.Contracts;
 using ManifestGen.Runner.Processes;
+using ManifestGen.Runner.Reporting;
 
 namespace ManifestGen.Runner.Remote;
 
@@ -91,6 +92,25 @@ public sealed class SshSession
             Watchdogs = stall is null ? [] : [stall],
         };
         return ProcessRunner.RunAsync(spec, ct);
+    }
+
+    /// <summary>The bound on each of the runner's own requests to the host (<see cref="HostConfig.RequestTimeoutSeconds"/>).</summary>
+    public Bound RequestBound => new("host.requestTimeoutSeconds", Host.RequestTimeoutSeconds);
+
+    /// <summary>
+    /// One request under <paramref name="bound"/> (<see cref="RequestBound"/> unless given): a request that
+    /// outlives it fails naming the setting, "WHAT on host H: no answer after N s[; CONSEQUENCE] (the bound
+    /// SETTING = N fired)". Any other result is the caller's to read.
+    /// </summary>
+    public async Task<ProcessResult> RequestAsync(
+        string request, string what, Log log, CancellationToken ct, Bound? bound = null, string? consequence = null, Action<string>? output = null)
+    {
+        var b = bound ?? RequestBound;
+        var r = await RunAsync(request, b.Span, ct, output, output, timeoutBound: b);
+        if (r.Fired is { } fired)
+            throw log.BoundFired(fired, $"{what} on host {Host.Name}",
+                $"no answer after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s" + (consequence is null ? "" : "; " + consequence));
+        return r;
     }
 
     /// <summary>Turns an ssh failure (exit 255) into a clear message; the host key case is named.</summary>

@@ -165,7 +165,7 @@ public static partial class RsyncTransfer
     public static async Task<(ImmutableDictionary<string, FileState>? States, string? WhyNot)> FileStatesAsync(
         SshSession ssh, string hostPath, Log log, CancellationToken ct)
     {
-        var r = await ssh.RunAsync(RemoteCommands.FileStates(hostPath), TimeSpan.FromMinutes(10), ct);
+        var r = await ssh.RequestAsync(RemoteCommands.FileStates(hostPath), $"listing the file states of {hostPath}", log, ct);
         // find exits 1 when it could not read some folders and still lists the rest; rsync reports those itself.
         if (r.ExitCode == 255 || r.TimedOut || (!r.Succeeded && r.Stdout.Length == 0))
         {

@@ -43,12 +43,15 @@ public sealed class SshfsTransfer(SshSession ssh, AppConfig app, Log log) : IAsy
                 .. app.CompressTransfer ? new[] { "-C" } : [],
                 SshSession.Alias + ":" + hostPath, local,
             ];
+            // sshfs returns once the mount answers (it then runs in the background): a request to the host.
             var r = await ProcessRunner.RunAsync(new ProcessSpec("sshfs", args)
             {
-                Timeout = TimeSpan.FromSeconds(ssh.Host.ConnectTimeoutSeconds + 30),
+                TimeoutBound = ssh.RequestBound,
                 InterruptSignal = Signals.SIGTERM,
                 OnStderrLine = line => log.Output("sshfs", line),
             }, ct);
+            if (r.Fired is { } fired)
+                throw log.BoundFired(fired, $"sshfs mount of {hostPath} on host {ssh.Host.Name}", $"no answer after {fired.Seconds.ToString(CultureInfo.InvariantCulture)} s");
             if (!r.Succeeded)
                 throw new RunnerException(RunnerExit.Failure,
                     $"sshfs mount of {hostPath} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");

@@ -481,6 +481,8 @@ public sealed record HostSpec
     public bool GateSandbox { get; init; } = true;
     [Description("Bandwidth limit of this host's backups in KiB/s: rsync --bwlimit (what the host sends), restic --limit-upload/--limit-download for a REST repository. An app's own bandwidthLimitKiBps wins. sshfs, tar streams and dumps are not limited. Unset: no limit.")]
     public int? BandwidthLimitKiBps { get; init; }
+    [Description("Seconds each of the runner's own requests to this host may take (the allow-list version, the path check, the file-state listings around each rsync pass, the sshfs mount, the restore drill's comparison, the coverage discovery); when it fires, the run fails naming it. Hooks, compose calls and transfers have their own bounds. Default 600.")]
+    public int? RequestTimeoutSeconds { get; init; }
     [Description("With hostGate: a daily coverage job compares what the host runs (its compose projects, their mounts and databases) with this host's apps and reports what no app backs up; the backup allow-list then lists the read-only discovery.")]
     public bool Coverage { get; init; }
     public required ImmutableArray<AppSpec> Apps { get; init; }

@@ -197,6 +197,7 @@ internal static class BackupPlanner
                 KnownHostsFile = PodPaths.KnownHostsDir + "/" + PodPaths.KnownHostsFileName,
                 Gated = gated,
                 BandwidthLimitKiBps = host.BandwidthLimitKiBps,
+                RequestTimeoutSeconds = host.RequestTimeoutSeconds ?? HostConfig.DefaultRequestTimeoutSeconds,
             },
             App = AppConfigOf(app),
         };
