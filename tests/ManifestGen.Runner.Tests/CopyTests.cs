@@ -81,8 +81,9 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
         foreach (var run in new[] { first, second, third })
             Assert.DoesNotContain(File.ReadAllText(copy.SecretFile!).Trim(), run.Stdout + run.Stderr);
 
-        // The copy's check job reads its subset of the copy.
-        var check = await s.RunAsync(CopyJob(s, copy) with { Kind = JobKind.Check }, "check");
+        // The copy's check job reads its subset of the copy, without the primary's password (its pod does not mount it).
+        var checkJob = CopyJob(s, copy) with { Kind = JobKind.Check };
+        var check = await s.RunAsync(checkJob with { Repository = checkJob.Repository with { PasswordFile = s.Dir.Combine("not-mounted", "password") } }, "check");
         Assert.True(check.ExitCode == 0, check.ToString());
         Assert.Matches("pack subset [1-3] of 3", check.Stderr);
 

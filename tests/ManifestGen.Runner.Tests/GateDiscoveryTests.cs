@@ -154,9 +154,12 @@ public sealed class GateDiscoveryTests(RealHost host)
                 Dumps = [new DumpStream { Name = "db", Command = "docker compose -f /srv/wiki/compose.yaml exec -T db mariadb-dump --all-databases", FileName = "wiki.sql" }],
             },
         };
-        return gate.Gated(s.Backup(shop)) with
+        var backup = gate.Gated(s.Backup(shop));
+        return backup with
         {
             Kind = JobKind.Coverage,
+            // The coverage pod mounts nothing of the repository: its password is not there.
+            Repository = backup.Repository with { PasswordFile = s.Dir.Combine("not-mounted", "password") },
             App = null,
             Coverage = new CoverageConfig { Apps = [shop, wiki] },
             Reporting = new ReportingConfig { MetricsFile = metrics },

@@ -119,7 +119,8 @@ internal static class BackupPlanner
             }
 
             // Behind the REST server the backup pod does not mount the repository volume.
-            var pod = ctx.RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources, repositoryVolume: server is null);
+            var pod = ctx.RunnerPod(labels, "backup", baseName, volumes, mounts, security, app.Resources,
+                server is null ? RepositoryAccess.VolumeAndPassword : RepositoryAccess.PasswordOnly);
             appPods.Add(new AppPod(host.Name, app.App.Name, appNs, app.App.Paths, pod, app.ActiveDeadlineSeconds)
             {
                 RestoreKeySecret = gate is null ? null : HostGatePlan.RestoreKeySecretName(host),

@@ -50,8 +50,8 @@ internal static class CoveragePlanner
                 volumes.Add(pingVolume);
                 mounts.Add(pingMount);
             }
-            // No repository volume and no cache: the job reads the host, never the repository.
-            var pod = ctx.RunnerPod(labels, "coverage", name, volumes, mounts, PodSecurity.Restricted, inv.Defaults.Resources, repositoryVolume: false);
+            // No repository volume, password or cache: the job reads the host, never the repository.
+            var pod = ctx.RunnerPod(labels, "coverage", name, volumes, mounts, PodSecurity.Restricted, inv.Defaults.Resources, RepositoryAccess.None);
             var schedule = ctx.ScheduleOf(name);
             var zone = inv.Defaults.TimeZone;
             units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, scope, labels, Wave(2)), schedule, zone,

@@ -106,7 +106,10 @@ internal static class MaintenancePlanner
             : (new[] { ctx.CacheVolume }, new[] { ctx.CacheMount });
         if (copy is { } extra)
             (volumes, mounts) = ([.. volumes, .. extra.Volumes], [.. mounts, .. extra.Mounts]);
-        var pod = ctx.RunnerPod(labels, runnerCommand, name, volumes, mounts, PodSecurity.Restricted, resources ?? inv.Defaults.Resources);
+        // A copy's check opens only the copy (its own Secrets): neither the primary's volume nor its password,
+        // so that pod cannot read or delete the primary's backups.
+        var repository = copy is not null && kind == JobKind.Check ? RepositoryAccess.None : RepositoryAccess.VolumeAndPassword;
+        var pod = ctx.RunnerPod(labels, runnerCommand, name, volumes, mounts, PodSecurity.Restricted, resources ?? inv.Defaults.Resources, repository);
         var schedule = ctx.ScheduleOf(name);
         var zone = timeZone ?? inv.Defaults.TimeZone;
         units.Add(new RenderUnit("cron-job.sbn", new CronJobModel(Meta(name, ctx.Ns, labels, Wave(2)), schedule,

@@ -83,28 +83,40 @@ internal sealed class PlanContext
         new("config-map.sbn", new ConfigMapModel(Meta(name, configNamespace, labels, Wave(0)),
             [new(PodPaths.JobConfigFileName, JobConfigJson.Serialize(config))]), source);
 
-    /// <summary>A runner pod: the common volumes and mounts (a backup pod behind the REST server does not mount the repository), then the job's own.</summary>
+    /// <summary>A runner pod: the common volumes and mounts, as much of the repository as its job needs (<paramref name="repository"/>), then the job's own.</summary>
     public PodModel RunnerPod(ImmutableArray<KeyValue> labels, string command, string configMap, IEnumerable<VolumeModel> extraVolumes,
-        IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources, bool repositoryVolume = true) =>
+        IEnumerable<MountModel> extraMounts, SecurityModel security, ResourcesSpec resources, RepositoryAccess repository = RepositoryAccess.VolumeAndPassword) =>
         new(labels, Image, Inv.Image.PullPolicy, ["manifestgen-runner"], [command], RunnerEnv(),
-            [.. CommonMounts(repositoryVolume), .. extraMounts], [.. CommonVolumes(configMap, repositoryVolume), .. extraVolumes], security,
+            [.. CommonMounts(repository), .. extraMounts], [.. CommonVolumes(configMap, repository), .. extraVolumes], security,
             Resources(resources), Repo.Storage.Local?.Node, ServiceAccountName);
 
-    private VolumeModel[] CommonVolumes(string configMap, bool repositoryVolume) =>
+    private VolumeModel[] CommonVolumes(string configMap, RepositoryAccess repository) =>
     [
         new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
-        new("restic-password", VolumeKind.Secret, Repo.PasswordSecret.Name, [new(Repo.PasswordSecret.Key, Repo.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode),
-        .. repositoryVolume ? [new VolumeModel("repository", VolumeKind.Claim, ClaimName)] : Array.Empty<VolumeModel>(),
+        .. repository == RepositoryAccess.None ? Array.Empty<VolumeModel>()
+            : [new("restic-password", VolumeKind.Secret, Repo.PasswordSecret.Name, [new(Repo.PasswordSecret.Key, Repo.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode)],
+        .. repository == RepositoryAccess.VolumeAndPassword ? [new VolumeModel("repository", VolumeKind.Claim, ClaimName)] : Array.Empty<VolumeModel>(),
         new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize),
     ];
 
-    private static MountModel[] CommonMounts(bool repositoryVolume) =>
+    private static MountModel[] CommonMounts(RepositoryAccess repository) =>
     [
         new("job-config", PodPaths.JobConfigDir, null, true),
-        new("restic-password", PodPaths.ResticPasswordDir, null, true),
-        .. repositoryVolume ? [new MountModel("repository", PodPaths.RepositoryMount, null, false)] : Array.Empty<MountModel>(),
+        .. repository == RepositoryAccess.None ? Array.Empty<MountModel>() : [new MountModel("restic-password", PodPaths.ResticPasswordDir, null, true)],
+        .. repository == RepositoryAccess.VolumeAndPassword ? [new MountModel("repository", PodPaths.RepositoryMount, null, false)] : Array.Empty<MountModel>(),
         new("tmp", PodPaths.TmpDir, null, false),
     ];
 
     private static ImmutableArray<KeyValue> RunnerEnv() => [new(PodPaths.JobConfigEnv, PodPaths.JobConfigFile), new("HOME", PodPaths.TmpDir)];
+}
+
+/// <summary>How much of the primary repository a runner pod mounts: only what its job uses.</summary>
+internal enum RepositoryAccess
+{
+    /// <summary>The repository volume and its password (backups to a volume, maintenance, init, copies).</summary>
+    VolumeAndPassword,
+    /// <summary>The password only: a backup behind the REST server reaches the repository over HTTP.</summary>
+    PasswordOnly,
+    /// <summary>Neither: the job never opens the primary repository (coverage, a copy's check).</summary>
+    None,
 }

@@ -36,6 +36,12 @@ public sealed class CopyRenderingTests
                 Assert.Equal(2, mounted.Count);
                 Assert.All(mounted, secret => Assert.StartsWith(copy + "-", secret, StringComparison.Ordinal));
                 Assert.Empty(PodSecurityStandards.Evaluate(PodSecurityLevel.Restricted, template.Metadata, template.Spec));
+                // The copy reads the primary (its volume and password); the copy's check opens only the copy, so
+                // a compromised check pod can neither read nor delete the primary's backups.
+                var primary = template.Spec.Volumes.Any(v => v.Secret?.SecretName == "restic-password") ||
+                              template.Spec.Volumes.Any(v => v.PersistentVolumeClaim is not null);
+                Assert.True(primary == (Label(template, "app.kubernetes.io/component") == CopyPlanner.Component),
+                    $"{name}: mounts of the primary repository: {string.Join(", ", template.Spec.Volumes.Select(v => v.Name))}");
             }
         }
     }

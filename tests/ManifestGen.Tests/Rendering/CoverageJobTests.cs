@@ -79,6 +79,9 @@ public sealed class CoverageJobTests
         Assert.DoesNotContain("ssh-app-02", secrets);
         Assert.Contains(coverage.Spec.Volumes, v => v.ConfigMap?.Name == Names.KnownHosts("app-01"));
         Assert.DoesNotContain(coverage.Spec.Volumes, v => v.PersistentVolumeClaim is not null);
+        // Nor the repository's password: a compromised coverage pod reads nothing of the backups.
+        Assert.Contains("restic-password", backup.Spec.Volumes.Where(v => v.Secret is not null).Select(v => v.Secret.SecretName));
+        Assert.DoesNotContain("restic-password", secrets);
         // Its own ping key (per job), as every scheduled job.
         Assert.Contains(coverage.Spec.Volumes, v => v.Secret?.SecretName == "healthchecks-ping" && v.Secret.Items.Single().Key == Names.Coverage("app-01"));
         // The namespace's NetworkPolicy, which lets the host's backups reach its SSH port, selects it too.
