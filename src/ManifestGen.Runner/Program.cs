@@ -100,7 +100,7 @@ public static class Program
                 "maintain" => await RepositoryJobs.MaintainAsync(ctx),
                 "check" => await RepositoryJobs.CheckAsync(ctx),
                 "init" => await RepositoryJobs.InitAsync(ctx),
-                "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout, cli.Restore.Repository, cli.Restore.PasswordFile),
+                "snapshots" => await RepositoryJobs.SnapshotsAsync(ctx, cli.All, cli.Json, stdout, cli.Restore.Repository, cli.Restore.PasswordFile, cli.Restore.FromCopy),
                 "restore" => await RestoreJob.RunAsync(ctx, cli.Restore),
                 "drill" => await DrillJob.RunAsync(ctx, cli.Sample),
                 "coverage" => await CoverageJob.RunAsync(ctx),

@@ -94,6 +94,12 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(restore.ExitCode == 0, restore.ToString());
         foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(BackupTests.LocalPath(target, file)));
+        // And the app's snapshots in the copy, as `manifestgen restore --list --from-copy` prints them.
+        var listed = await s.RunAsync(backup with { Copies = [copy] }, "snapshots", "--json", "--from-copy", "offsite");
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        var inCopy = System.Text.Json.JsonSerializer.Deserialize<Restic.SnapshotInfo[]>(listed.Stdout)!;
+        Assert.Equal(first.Summary.SnapshotsCopied + second.Summary.SnapshotsCopied, inCopy.Length);
+        Assert.Contains(restore.Summary.SnapshotId, inCopy.Select(i => i.Id));
 
         // forget and prune with the cluster's credential: restic prints the server's 403, every snapshot stays.
         var env = CopyEnvironment(copy);

@@ -36,6 +36,7 @@ public sealed record CommandLine
                       report what no app of the host backs up
           snapshots   list the app's snapshots        [--all] whole repository  [--json]
                       [--repository LOCATION] [--password-file FILE] another copy of the repository
+                      [--from-copy NAME] the offsite copy NAME of the configuration
           drill       restore a random sample of the app's latest snapshot and compare it, byte for byte,
                       with the host's files that did not change since; fails on any difference
                         --sample N             files per run (default 20)
@@ -104,7 +105,7 @@ public sealed record CommandLine
                 case "--repository" when command is "restore" or "snapshots": repository = Value(); break;
                 case "--password-file" when command is "restore" or "snapshots": passwordFile = Value(); break;
                 case "--force": RestoreOnly(); force = true; break;
-                case "--from-copy": RestoreOnly(); fromCopy = Value(); break;
+                case "--from-copy" when command is "restore" or "snapshots": fromCopy = Value(); break;
                 case "--all" when command == "snapshots": all = true; break;
                 case "--sample" when command == "drill":
                     var text = Value();

@@ -134,10 +134,11 @@ public static class RepositoryJobs
     }
 
     /// <summary>The app's snapshots (or the whole repository's with --all), as restic prints them.</summary>
-    public static async Task<RunSummary> SnapshotsAsync(RunContext ctx, bool all, bool json, TextWriter stdout, string? repository = null, string? passwordFile = null)
+    public static async Task<RunSummary> SnapshotsAsync(RunContext ctx, bool all, bool json, TextWriter stdout, string? repository = null, string? passwordFile = null,
+        string? fromCopy = null)
     {
         var sw = Stopwatch.StartNew();
-        var restic = ctx.Restic(repository, passwordFile);
+        var restic = fromCopy is { } copy ? ctx.CopyRestic(ctx.RequireCopy(copy)) : ctx.Restic(repository, passwordFile);
         await restic.RequireVersionAsync(ctx.Cancel);
         var args = new List<string> { "snapshots" };
         if (json) args.Add("--json");

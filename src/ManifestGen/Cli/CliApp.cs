@@ -78,7 +78,8 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             """,
         ["restore"] = """
             usage: manifestgen restore ENV HOST/APP [--snapshot ID|latest | --at TIME] [--path P]... [--dump NAME]
-                                       (--to-host | --target-claim NAME | --stdout | --list) [--force] [--root DIR]
+                                       (--to-host | --target-claim NAME | --stdout | --list) [--force]
+                                       [--from-copy NAME] [--root DIR]
 
             Prints a Job (YAML, stdout) that runs `manifestgen-runner restore` in the app's own pod spec: the
             same image, job configuration, repository, Secrets, mounts and security settings as its backup.
@@ -98,6 +99,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
               --stdout               with --dump: write the dump to the pod's log (kubectl logs > FILE)
               --list                 list the app's snapshots (files and dumps) as JSON in the pod's log
               --force                overwrite existing files (otherwise the runner refuses)
+              --from-copy NAME       read the offsite copy NAME (repository.copies) instead of the primary:
+                                     the Job mounts the copy's Secrets and nothing of the primary (its
+                                     volume may be on the NAS that is gone)
 
             Every restore but a dump into a claim is staged on a volume of the app's mirrorSize, made for the
             Job's pod and deleted with it.
@@ -145,6 +149,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         public string? Dump { get; init; }
         public bool ToStdout { get; init; }
         public bool List { get; init; }
+        public string? FromCopy { get; init; }
     }
 
     private const string TextFormat = "text";
@@ -215,7 +220,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
     internal static ParseResult Parse(IReadOnlyList<string> args, string cwd)
     {
         string? command = null, env = null, app = null, root = null, format = null, from = null, outDir = null, baseline = null;
-        string? snapshot = null, at = null, targetClaim = null, dump = null;
+        string? snapshot = null, at = null, targetClaim = null, dump = null, fromCopy = null;
         bool quiet = false, help = false, toHost = false, force = false, toStdout = false, list = false;
         var paths = ImmutableArray.CreateBuilder<string>();
         ParseResult Fail(string error) => new(null, null, error, command);
@@ -234,7 +239,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
             }
             if (arg.StartsWith('-') && arg.Length > 1)
             {
-                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim" or "--baseline" or "--dump"))
+                if (arg is not ("--root" or "--format" or "--from" or "--out" or "--snapshot" or "--at" or "--path" or "--target-claim" or "--baseline" or "--dump" or "--from-copy"))
                     return Fail($"unknown option {arg}");
                 if (i + 1 >= args.Count)
                     return Fail($"option {arg} needs a value");
@@ -250,6 +255,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
                     case "--path": paths.Add(value); break;
                     case "--baseline": baseline = value; break;
                     case "--dump": dump = value; break;
+                    case "--from-copy": fromCopy = value; break;
                     default: targetClaim = value; break;
                 }
                 continue;
@@ -286,9 +292,9 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         if (command == "secrets" && from is null)
             return Fail("secrets needs --from DIR");
         var restoreOnly = snapshot is not null || at is not null || paths.Count > 0 || toHost || targetClaim is not null || force ||
-            dump is not null || toStdout || list;
+            dump is not null || toStdout || list || fromCopy is not null;
         if (command != "restore" && restoreOnly)
-            return Fail("--snapshot, --at, --path, --dump, --to-host, --target-claim, --stdout, --list and --force are options of `restore` only");
+            return Fail("--snapshot, --at, --path, --dump, --to-host, --target-claim, --stdout, --list, --force and --from-copy are options of `restore` only");
         if (command == "restore")
         {
             if (app is null || app.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
@@ -303,7 +309,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         return new(new Options(command, env, Path.GetFullPath(root ?? cwd), format ?? TextFormat, from, outDir, baseline)
         {
             Quiet = quiet, App = app, Snapshot = snapshot, At = at, Paths = paths.ToImmutable(), ToHost = toHost,
-            TargetClaim = targetClaim, Force = force, Dump = dump, ToStdout = toStdout, List = list,
+            TargetClaim = targetClaim, Force = force, Dump = dump, ToStdout = toStdout, List = list, FromCopy = fromCopy,
         }, null, null, command);
     }
 
@@ -418,6 +424,7 @@ public sealed class CliApp(TextWriter stdout, TextWriter stderr, bool colorOnStd
         {
             Snapshot = options.Snapshot, At = at, Paths = options.Paths, ToHost = options.ToHost,
             TargetClaim = options.TargetClaim, Force = options.Force, Dump = options.Dump, ToStdout = options.ToStdout, List = options.List,
+            FromCopy = options.FromCopy,
         }, out var error);
         if (unit is null)
         {

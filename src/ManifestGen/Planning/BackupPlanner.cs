@@ -127,6 +127,7 @@ internal static class BackupPlanner
                 StagingSize = app.MirrorSize,
                 StagingStorageClassName = inv.Defaults.MirrorStorageClassName,
                 Dumps = [.. app.App.Hooks.Dumps.Select(d => d.Name)],
+                Copies = [.. ctx.Repo.Copies.Select(c => CopyPlanner.Access(ctx, c))],
             });
             var schedule = ctx.ScheduleOf(baseName);
             expected.Add(new ExpectedJob(baseName, JobRole.Backup, appNs, host.Name, app.App.Name, schedule, app.TimeZone,
@@ -201,6 +202,8 @@ internal static class BackupPlanner
                 RequestTimeoutSeconds = host.RequestTimeoutSeconds ?? HostConfig.DefaultRequestTimeoutSeconds,
             },
             App = AppConfigOf(app),
+            // What a restore from a copy reads (`restore --from-copy`); the backup itself never opens a copy.
+            Copies = CopyPlanner.ForBackup(ctx, host.Name),
         };
     }
 

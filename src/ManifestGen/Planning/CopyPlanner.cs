@@ -38,13 +38,7 @@ internal static class CopyPlanner
             var path = $"repository.copies[{c}]";
             var rest = copy.Location.Rest is not null;
             var accessKeys = rest ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys;
-            VolumeModel[] volumes =
-            [
-                new(PasswordVolume, VolumeKind.Secret, copy.Credentials.PasswordSecret.Name,
-                    [new(copy.Credentials.PasswordSecret.Key, copy.Credentials.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode),
-                new(AccessVolume, VolumeKind.Secret, copy.Credentials.AccessSecret.Name, [.. accessKeys.Select(k => new KeyValue(k, k))], DefaultMode: PodSecurity.SecretMode),
-            ];
-            MountModel[] mounts = [new(PasswordVolume, PodPaths.CopyPasswordDir, null, true), new(AccessVolume, PodPaths.CopyAccessDir, null, true)];
+            var (volumes, mounts) = SecretMounts(copy);
             foreach (var host in JobSchedules.CopyRepositories(ctx.Inv, hosts))
             {
                 var config = Config(ctx, copy, host);
@@ -116,6 +110,33 @@ internal static class CopyPlanner
             };
         return most;
     }
+
+    /// <summary>The copy's own Secrets (password, access credential) where <see cref="Config"/> says they are.</summary>
+    public static (VolumeModel[] Volumes, MountModel[] Mounts) SecretMounts(RepositoryCopySpec copy)
+    {
+        var accessKeys = copy.Location.Rest is not null ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys;
+        VolumeModel[] volumes =
+        [
+            new(PasswordVolume, VolumeKind.Secret, copy.Credentials.PasswordSecret.Name,
+                [new(copy.Credentials.PasswordSecret.Key, copy.Credentials.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode),
+            new(AccessVolume, VolumeKind.Secret, copy.Credentials.AccessSecret.Name, [.. accessKeys.Select(k => new KeyValue(k, k))], DefaultMode: PodSecurity.SecretMode),
+        ];
+        return (volumes, [new(PasswordVolume, PodPaths.CopyPasswordDir, null, true), new(AccessVolume, PodPaths.CopyAccessDir, null, true)]);
+    }
+
+    /// <summary>A copy's Secrets and their namespace, for a pod that opens the copy (a restore from it).</summary>
+    public static CopyAccess Access(PlanContext ctx, RepositoryCopySpec copy)
+    {
+        var (volumes, mounts) = SecretMounts(copy);
+        return new CopyAccess(copy.Name, ctx.Ns, [.. volumes], [.. mounts]);
+    }
+
+    /// <summary>
+    /// Each copy of the repository as an app of <paramref name="host"/> restores from it (the copy's folder of the
+    /// host's repository behind the REST server), for its backup configuration; null without copies.
+    /// </summary>
+    public static ImmutableArray<CopyConfig>? ForBackup(PlanContext ctx, string host) =>
+        ctx.Repo.Copies.IsEmpty ? null : [.. ctx.Repo.Copies.Select(c => Config(ctx, c, ctx.Server is null ? null : host))];
 
     /// <summary>The copy as its jobs reach it: the host's own folder in it behind the REST server, as on the primary.</summary>
     public static CopyConfig Config(PlanContext ctx, RepositoryCopySpec copy, string? host)

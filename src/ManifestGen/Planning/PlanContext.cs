@@ -90,20 +90,23 @@ internal sealed class PlanContext
             [.. CommonMounts(repository), .. extraMounts], [.. CommonVolumes(configMap, repository), .. extraVolumes], security,
             Resources(resources), Repo.Storage.Local?.Node, ServiceAccountName);
 
+    /// <summary>The primary repository's volume and its password in a runner pod.</summary>
+    public const string RepositoryVolume = "repository", PasswordVolume = "restic-password";
+
     private VolumeModel[] CommonVolumes(string configMap, RepositoryAccess repository) =>
     [
         new("job-config", VolumeKind.ConfigMap, configMap, [new(PodPaths.JobConfigFileName, PodPaths.JobConfigFileName)]),
         .. repository == RepositoryAccess.None ? Array.Empty<VolumeModel>()
-            : [new("restic-password", VolumeKind.Secret, Repo.PasswordSecret.Name, [new(Repo.PasswordSecret.Key, Repo.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode)],
-        .. repository == RepositoryAccess.VolumeAndPassword ? [new VolumeModel("repository", VolumeKind.Claim, ClaimName)] : Array.Empty<VolumeModel>(),
+            : [new(PasswordVolume, VolumeKind.Secret, Repo.PasswordSecret.Name, [new(Repo.PasswordSecret.Key, Repo.PasswordSecret.Key)], DefaultMode: PodSecurity.SecretMode)],
+        .. repository == RepositoryAccess.VolumeAndPassword ? [new VolumeModel(RepositoryVolume, VolumeKind.Claim, ClaimName)] : Array.Empty<VolumeModel>(),
         new("tmp", VolumeKind.EmptyDir, SizeLimit: TmpSize),
     ];
 
     private static MountModel[] CommonMounts(RepositoryAccess repository) =>
     [
         new("job-config", PodPaths.JobConfigDir, null, true),
-        .. repository == RepositoryAccess.None ? Array.Empty<MountModel>() : [new MountModel("restic-password", PodPaths.ResticPasswordDir, null, true)],
-        .. repository == RepositoryAccess.VolumeAndPassword ? [new MountModel("repository", PodPaths.RepositoryMount, null, false)] : Array.Empty<MountModel>(),
+        .. repository == RepositoryAccess.None ? Array.Empty<MountModel>() : [new MountModel(PasswordVolume, PodPaths.ResticPasswordDir, null, true)],
+        .. repository == RepositoryAccess.VolumeAndPassword ? [new MountModel(RepositoryVolume, PodPaths.RepositoryMount, null, false)] : Array.Empty<MountModel>(),
         new("tmp", PodPaths.TmpDir, null, false),
     ];
 

@@ -180,4 +180,12 @@ public sealed record AppPod(string Host, string App, string Namespace, Immutable
     public string? StagingStorageClassName { get; init; }
     /// <summary>The names of the app's dumps (hooks.dumps), which `restore --dump` may name.</summary>
     public ImmutableArray<string> Dumps { get; init; } = [];
+    /// <summary>The repository's offsite copies, which `restore --from-copy` may name (the backup configuration lists them).</summary>
+    public ImmutableArray<CopyAccess> Copies { get; init; } = [];
 }
+
+/// <summary>
+/// What a pod needs to open an offsite copy: its Secrets' volumes and mounts, and the namespace they (and the
+/// copy's NetworkPolicy, which selects pods labelled <see cref="CopyPlanner.CopyLabel"/>) are in.
+/// </summary>
+public sealed record CopyAccess(string Name, string Namespace, ImmutableArray<VolumeModel> Volumes, ImmutableArray<MountModel> Mounts);

@@ -46,9 +46,12 @@ public static class RepositoryServerPlanner
 
     /// <summary>The host's credential Secret as a backup pod mounts it (mode 0440, through fsGroup).</summary>
     public static (VolumeModel Volume, MountModel Mount) Credential(RepositorySpec repo, string host) =>
-        (new VolumeModel("rest-credential", VolumeKind.Secret, Names.RestCredentials(repo.Name, host),
+        (new VolumeModel(CredentialVolume, VolumeKind.Secret, Names.RestCredentials(repo.Name, host),
                 [new(PodPaths.RestPasswordKey, PodPaths.RestPasswordKey)], DefaultMode: PodSecurity.SecretMode),
-            new MountModel("rest-credential", PodPaths.RestPasswordDir, null, true));
+            new MountModel(CredentialVolume, PodPaths.RestPasswordDir, null, true));
+
+    /// <summary>The volume of the host's REST credential in its pods.</summary>
+    public const string CredentialVolume = "rest-credential";
 
     public static RequiredSecret CredentialSecret(RepositorySpec repo, string host, string ns) =>
         new(Names.RestCredentials(repo.Name, host), "Opaque", [PodPaths.RestPasswordKey],

@@ -19,6 +19,8 @@ public sealed record RestoreRequest(string Host, string App)
     public bool ToHost { get; init; }
     public string? TargetClaim { get; init; }
     public bool Force { get; init; }
+    /// <summary>Restore from this offsite copy (<c>repository.copies[].name</c>) instead of the primary repository.</summary>
+    public string? FromCopy { get; init; }
 }
 
 /// <summary>
@@ -81,6 +83,23 @@ public static class RestorePlanner
             error = $"--target-claim '{claim}': {why}";
             return null;
         }
+        CopyAccess? copy = null;
+        if (request.FromCopy is { } copyName)
+        {
+            copy = app.Copies.FirstOrDefault(c => c.Name == copyName);
+            if (copy is null)
+            {
+                error = app.Copies.IsEmpty
+                    ? $"--from-copy {copyName}: environment {plan.Environment} has no offsite copies (repository.copies)"
+                    : $"--from-copy {copyName} is not a copy of environment {plan.Environment} (repository.copies: {string.Join(", ", app.Copies.Select(c => c.Name))})";
+                return null;
+            }
+            if (copy.Namespace != app.Namespace)
+            {
+                error = $"--from-copy {copyName}: {request.Host}/{request.App} runs in namespace {app.Namespace}, the copy's Secrets and NetworkPolicy are in {copy.Namespace}";
+                return null;
+            }
+        }
 
         // Everything but a list and a dump into a claim is restored first on a staging volume of the app's size.
         var stages = !request.List && (request.ToHost || request.ToStdout || request.Dump is null);
@@ -114,11 +133,24 @@ public static class RestorePlanner
             if (request.Force)
                 args.Add("--force");
         }
+        if (copy is not null)
+            args.AddRange("--from-copy", copy.Name);
 
         var labels = app.Pod.Labels
             .Select(l => l.Key == "app.kubernetes.io/component" ? l with { Value = "restore" } : l)
             .ToImmutableArray();
+        if (copy is not null)
+            // The copy's NetworkPolicy lets pods with this label reach the copy's location.
+            labels = labels.Add(new KeyValue(CopyPlanner.CopyLabel, copy.Name));
         var pod = app.Pod with { Labels = labels, Args = args.ToImmutable() };
+        if (copy is not null)
+            // From the copy: nothing of the primary (its volume may be on the NAS that is gone, where the pod
+            // would wait for the mount for ever), the copy's own Secrets instead.
+            pod = pod with
+            {
+                Volumes = [.. pod.Volumes.Where(v => !PrimaryVolumes.Contains(v.Name)), .. copy.Volumes],
+                Mounts = [.. pod.Mounts.Where(m => !PrimaryVolumes.Contains(m.Name)), .. copy.Mounts],
+            };
         if (stages)
             // A claim of the app's own size, made for this pod and deleted with it: a restore of any size
             // fits, where the pod's /tmp (an emptyDir of 1Gi) would have it evicted.
@@ -152,6 +184,10 @@ public static class RestorePlanner
         return new RenderUnit("job.sbn", new JobModel(new ObjectMeta(name, app.Namespace, labels, []),
             new JobSpecModel(ActiveDeadlineSeconds, 0, pod) { Hostname = name }), "hosts");
     }
+
+    /// <summary>The volumes of a runner pod that open the primary repository (<see cref="PlanContext.RunnerPod"/>, the REST credential).</summary>
+    private static readonly ImmutableHashSet<string> PrimaryVolumes =
+        [PlanContext.RepositoryVolume, PlanContext.PasswordVolume, RepositoryServerPlanner.CredentialVolume];
 
     private static bool Under(string path, string root)
     {

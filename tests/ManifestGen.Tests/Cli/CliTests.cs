@@ -294,6 +294,38 @@ public sealed class CliTests
         Assert.Contains(restore.Containers[0].VolumeMounts, m => m.Name == restore.Volumes[^1].Name && m.MountPath == "/restore");
     }
 
+    [Fact]
+    public void I_can_print_a_restore_Job_that_reads_an_offsite_copy_and_mounts_nothing_of_the_primary()
+    {
+        using var ws = new Workspace();
+        ws.Write("values/offsite-copies.yaml", File.ReadAllText(Path.Combine(ManifestGen.Testing.RepoPaths.Root, "tests", "snapshots", "cases", "offsite-copies", "values", "offsite-copies.yaml")));
+        var (code, stdout, stderr) = Run(ws, "restore", "offsite-copies", "app-01/grafana", "--from-copy", "offsite", "--target-claim", "recovery");
+        Assert.True(code == 0, stderr);
+        var restore = k8s.KubernetesYaml.Deserialize<k8s.Models.V1Job>(stdout, strict: true).Spec.Template;
+        var args = restore.Spec.Containers[0].Args;
+        Assert.Equal(["--from-copy", "offsite"], args.TakeLast(2));
+        // Nothing of the primary: not its volume (on the NAS that may be gone), not its password, not the REST
+        // server's credential; the copy's own Secrets where the job configuration says its files are.
+        var volumes = restore.Spec.Volumes;
+        Assert.DoesNotContain(volumes, v => v.Name == "repository");
+        Assert.DoesNotContain(volumes, v => v.Secret?.SecretName is "restic-password" or "vault-rest-app-01");
+        Assert.Contains(volumes, v => v.Secret?.SecretName == "offsite-password");
+        Assert.Contains(volumes, v => v.Secret?.SecretName == "offsite-access");
+        Run(ws, "render", "offsite-copies");
+        var configMap = k8s.KubernetesYaml.Deserialize<k8s.Models.V1ConfigMap>(ws.Read("out/offsite-copies/manifests/configmap-backup-app-01-grafana.yaml"), strict: true);
+        var config = Contracts.JobConfigJson.Deserialize(configMap.Data[Contracts.PodPaths.JobConfigFileName], configMap.Metadata.Name);
+        var copy = Assert.Single(config.Copies!.Value, c => c.Name == "offsite");
+        var mounts = restore.Spec.Containers[0].VolumeMounts;
+        Assert.Contains(mounts, m => copy.Repository.PasswordFile.StartsWith(m.MountPath + "/", StringComparison.Ordinal) &&
+            volumes.Single(v => v.Name == m.Name).Secret?.SecretName == "offsite-password");
+        // The same copy entry as the copy job of that host reads: one source.
+        var copyJob = k8s.KubernetesYaml.Deserialize<k8s.Models.V1ConfigMap>(ws.Read("out/offsite-copies/manifests/configmap-copy-offsite-app-01.yaml"), strict: true);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(Assert.Single(Contracts.JobConfigJson.Deserialize(copyJob.Data[Contracts.PodPaths.JobConfigFileName], "copy").Copies!.Value), Contracts.JobConfigJson.Options),
+            System.Text.Json.JsonSerializer.Serialize(copy, Contracts.JobConfigJson.Options));
+        // The copy's NetworkPolicy selects the pod: it may reach the copy's location.
+        Assert.Equal("offsite", restore.Metadata.Labels["manifestgen.io/copy"]);
+    }
+
     [Theory]
     [InlineData("--stdout", "restore --dump postgres --snapshot latest --stdout --staging " + Contracts.PodPaths.RestoreStagingDir, false, true)]
     [InlineData("--target-claim scratch", "restore --dump postgres --snapshot latest --target /restore", false, false)]
@@ -369,6 +401,8 @@ public sealed class CliTests
     [InlineData("not an ISO 8601 time with an offset", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30 02:00")]
     [InlineData("exclude each other", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--at", "2026-11-30T02:00:00Z", "--snapshot", "latest")]
     [InlineData("--target-claim 'Not_A_Name'", "restore", "test-cluster", "kvm-lab/immich", "--target-claim", "Not_A_Name")]
+    [InlineData("--from-copy offsite: environment test-cluster has no offsite copies", "restore", "test-cluster", "kvm-lab/immich", "--to-host", "--from-copy", "offsite")]
+    [InlineData("options of `restore` only", "render", "--from-copy", "offsite")]
     [InlineData("options of `restore` only", "render", "--to-host")]
     public void Should_refuse_a_restore_it_cannot_build_with_exit_2_and_nothing_on_stdout(string message, params string[] args)
     {
