@@ -238,6 +238,14 @@ case("gate-restore-key-is-backup-key", ["MG0733"], ("      name: ssh-kvm-prod-01
 # ---- coverage ---------------------------------------------------------------------------------------
 case("coverage-without-gate", ["MG1150"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-prod-01\n    coverage: true\n"))
 case("coverage-without-backup-key", ["MG1151"], ("      name: ssh-kvm-prod-01\n", "      name: ssh-kvm-prod-01\n    coverage: true\n"), prepend=GATE)
+COVERED = "      name: ssh-kvm-prod-01\n    backupPublicKey: ssh-ed25519 " + ED25519 + "\n    coverage: true\n"
+case("coverage-without-apps", ["MG1153"], prepend=GATE, append="  - name: kvm-prod-03\n    address: 10.40.0.13\n    user: backup\n"
+     "    hostKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB9AEAQtz1f6x1CzvEll5TTy8MIR+oKXh56BH/npzerp]\n"
+     "    sshKeySecret: { name: ssh-kvm-prod-03 }\n    backupPublicKey: ssh-ed25519 " + ED25519 + "\n    coverage: true\n    apps: []\n")
+# The host's backups fill every hour (an hourly job of 50 minutes and one of 15 from :50): no 15 free minutes for the discovery.
+case("coverage-no-free-time", ["MG0409", "MG1152"], ("      name: ssh-kvm-prod-01\n", COVERED),
+     (VW_SCHED, 'schedule: "50 * * * *"'), ("        activeDeadlineSeconds: 1800\n", "        activeDeadlineSeconds: 900\n"),
+     ('        schedule: "H(0-30) 1 * * *"\n', '        schedule: "0 * * * *"\n        activeDeadlineSeconds: 3000\n'), prepend=GATE)
 
 # ---- image ----------------------------------------------------------------------------------------
 DIGEST_LINE = "  digest: sha256:5f0d3c1e8a9b7d6c4e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\n"
@@ -321,11 +329,13 @@ case("base-file-backoff-limit", ["MG0913"], text="extends: _base.yaml\n",
 VALID = []
 
 
-def valid(name, *edits, append=""):
-    VALID.append((name, [], edits, "", append, {}, None))
+def valid(name, *edits, prepend="", append=""):
+    VALID.append((name, [], edits, prepend, append, {}, None))
 
 
 RSA_3072 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCndfb9oQlSJ3sBisDNZoalnuOFAz2/BKV50JZDZA6KiEwx5Z65t0RdQzMtOoPGVFTcgrfYZqnAM/qZ5PWkK+9W53RsEKmYULCTWgk+up6YYGjVTxOV6Ps9NPYfWNWUgsgzoY+jxknckbSnI3WzoaimKgOLBdJGaPVDwmEucFDdo3hxG/bEyxhGNLnrBOLu5KZdn2TTf4VvAvqWZ8OtOvR+xO6+3HAJ26zxmpPQ8iKyaWQUsGa9oSGZVa4nc8+KeWzakvoLVihkV9HSIFxFXbgOge8EkwkjITkKoVgOL6qBQicQVerrY02DD6xJ3oyBiJWRoHFVXtcnTUec46xvS8cCm5Jdyk/GbNtG3Zw3BLYJ67FkkqGQ4d77nFOZtRbamCK+N1xI9y3UcIDsCAaIWRtUBdqvC7L5VsxORMGJUlkJx+lVdOMsAMQeC/EqR+LzYxTsd5VEGzu+Mn3KUCiBYVIObIRnW/VJ6IGY6FQ5N9/o1zGyCFAW/LB5fObvb3cTzek="
+# A host whose backups leave room: the coverage job is placed and nothing is reported.
+valid("coverage-placed", ("      name: ssh-kvm-prod-01\n", COVERED), prepend=GATE)
 valid("quoted-yaml11-words", ('  tag: "1.4.2"\n', '  tag: "1.10"\n'), ("          stopServices: [gitea]\n", '          stopServices: [gitea, "on"]\n'))
 valid("cron-forms", (DAILY, '  schedule: "0 2 ? * sun-sat"\n'), (VW_SCHED, 'schedule: "5 1,13 * * MON-FRI"'))
 valid("cron-h-forms", (VW_SCHED, 'schedule: "H 3,15 * * *"'), (DAILY, '  schedule: "H(0-29) H(0-2) * * *"' + "\n"))

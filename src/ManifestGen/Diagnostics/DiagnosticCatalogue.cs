@@ -392,6 +392,15 @@ public static partial class DiagnosticCatalogue
         "The coverage job uses the host's backup key, which the gate lets in only through the authorized_keys line rendered from `backupPublicKey`. Without it nothing lets the discovery in, and every coverage run fails at the SSH login.",
         "Add `backupPublicKey` (the `.pub` of the key in `sshKeySecret`) to the host, or remove `coverage: true`.");
 
+    public static readonly DiagnosticRule CoverageMeetsBackup = new("MG1152", Severity.Warning,
+        "Coverage: the coverage job meets a backup or drill of its host",
+        "The planner places a host's daily coverage job at the first value of its `H H * * *` at which it meets no backup or drill of that host: a discovery while a backup has stopped services reports them as not running, and it adds the host's docker queries to the backup's load. This finding means no value of the day was free (the host's backups and drills fill it), so the job kept its hashed time. The message gives the first computed meeting.",
+        "Shorten the host's backup or drill windows (`activeDeadlineSeconds`, the schedules) so that some minute of the day is free of them, or remove `coverage: true`.");
+    public static readonly DiagnosticRule CoverageWithoutApps = new("MG1153", Severity.Warning,
+        "Coverage: a coverage job on a host without apps",
+        "The coverage job runs with the host's backup key, its known_hosts and the allow-list its apps' backups install; a host without apps has none of these rendered, so no coverage job is rendered for it and nothing reports what it runs.",
+        "Give the host the app it should back up first (the coverage job then reports what else runs there), or run the discovery once by hand with the gate's `manifestgen-discover` and `manifestgen discover` (README, \"Start from what the host has\").");
+
     private static readonly Lazy<ImmutableArray<DiagnosticRule>> AllRules = new(() =>
         [.. typeof(DiagnosticCatalogue)
             .GetFields(BindingFlags.Public | BindingFlags.Static)

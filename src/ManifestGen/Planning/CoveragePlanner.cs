@@ -32,7 +32,7 @@ internal static class CoveragePlanner
             // environment's, unless every app of the host uses sshfs (then only their namespace has them).
             var scope = ctx.Apps.Where(a => a.Host == host).Select(ctx.ScopeOf).Contains(ctx.Ns) ? ctx.Ns : ctx.SshfsNamespace;
             var labels = With(ctx.BaseLabels, ("app.kubernetes.io/component", "coverage"), ("manifestgen.io/host", host.Name));
-            var deadline = JobSchedules.CoverageDeadlineSeconds;
+            var deadline = JobSchedules.CoverageDeadlineSeconds(host);
             units.Add(ctx.ConfigUnit(name, scope, labels, new JobConfig
             {
                 Version = JobConfig.CurrentVersion, Kind = JobKind.Coverage, Environment = ctx.Env,

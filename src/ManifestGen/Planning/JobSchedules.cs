@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using ManifestGen.Contracts;
 using ManifestGen.Inventory;
 using ManifestGen.Validation.Schedules;
 
@@ -116,7 +117,7 @@ public static class JobSchedules
         // repository key of its own, since it locks nothing: no repository job counts it as a backup.
         foreach (var (host, h) in CoverageHosts(model).Select(h => (h, model.Hosts.IndexOf(h))))
             jobs.Add(new ScheduledJob(Names.Coverage(host.Name), JobRole.Coverage, $"the coverage job of host {host.Name}", Names.CoverageSeed(host.Name),
-                CoverageSchedule, $"hosts[{h}].coverage", model.Defaults.TimeZone, "defaults.timeZone", CoverageDeadlineSeconds,
+                CoverageSchedule, $"hosts[{h}].coverage", model.Defaults.TimeZone, "defaults.timeZone", CoverageDeadlineSeconds(host),
                 $"hosts[{h}].coverage", Names.Coverage(host.Name)) { Host = host.Name });
         return jobs;
     }
@@ -125,10 +126,10 @@ public static class JobSchedules
     public const string CoverageSchedule = "H H * * *";
 
     /// <summary>
-    /// How long a coverage run may take: the gate's discovery may take five minutes (the runner's own
-    /// timeout); the rest is the SSH connection and the report.
+    /// How long a coverage run may take: the gate's discovery as long as the host's request bound
+    /// (<c>requestTimeoutSeconds</c>, 600 s by default), and five minutes for the SSH connection and the report.
     /// </summary>
-    public const int CoverageDeadlineSeconds = 900;
+    public static int CoverageDeadlineSeconds(HostSpec host) => (host.RequestTimeoutSeconds ?? HostConfig.DefaultRequestTimeoutSeconds) + 300;
 
     /// <summary>
     /// The hosts that get a coverage job: coverage on, a host gate (the discovery is one of its requests) and

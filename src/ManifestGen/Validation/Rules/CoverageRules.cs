@@ -13,6 +13,9 @@ public sealed class CoverageRule : InventoryRule
         {
             var host = model.Hosts[h];
             if (!host.Coverage) continue;
+            if (host.Apps.IsDefaultOrEmpty)
+                sink.Report(DiagnosticCatalogue.CoverageWithoutApps, $"hosts[{h}].coverage",
+                    $"host {host.Name} has coverage: true but no apps: no coverage job is rendered for it");
             // The discovery is a request of the gate: without it the backup key would need a shell to ask docker.
             if (model.HostGate is null)
                 sink.Report(DiagnosticCatalogue.CoverageWithoutGate, $"hosts[{h}].coverage",

@@ -61,6 +61,7 @@ public sealed class ScheduleRule : InventoryRule
         }
         ReportOverlaps(sink, parsed);
         ReportMaintenanceMeetings(sink, parsed, inventory.Model.Repository.RetryLockSeconds);
+        ReportCoverageMeetings(sink, parsed);
         return sink;
     }
 
@@ -107,6 +108,29 @@ public sealed class ScheduleRule : InventoryRule
 
     private static List<ImmutableArray<(DateTimeOffset Start, DateTimeOffset End)>> Windows(List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs) =>
         [.. PerCore.Map(jobs.Count, j => JobSchedules.Windows(jobs[j].Schedule, jobs[j].Zone, jobs[j].Job.DeadlineSeconds))];
+
+    /// <summary>
+    /// MG1152: a coverage job that, after placement, still meets a backup or drill of its host (the planner
+    /// found no free value of its H); the first meeting is reported.
+    /// </summary>
+    private static void ReportCoverageMeetings(List<ValidationFailure> sink, List<(ScheduledJob Job, CronSchedule Schedule, TimeZoneInfo Zone)> jobs)
+    {
+        var windows = Windows(jobs);
+        var hostJobs = new WindowIndex(windows, j => jobs[j].Job.Role is JobRole.Backup or JobRole.Drill);
+        for (var c = 0; c < jobs.Count; c++)
+        {
+            if (jobs[c].Job is not { Role: JobRole.Coverage, Host: { } host } coverage)
+                continue;
+            var (count, earliest) = Earliest(hostJobs.Meeting(windows[c]).Where(b => jobs[b].Job.Host == host), b => FirstOverlap(windows[c], windows[b]));
+            if (count == 0)
+                continue;
+            var (other, overlap) = (jobs[earliest[0].Index], earliest[0].Overlap);
+            sink.Add(ValidatorAdapter.Failure(DiagnosticCatalogue.CoverageMeetsBackup, coverage.SchedulePath,
+                $"{coverage.Description} runs {Time(overlap.M.Start, jobs[c].Zone)} to {Time(overlap.M.End, jobs[c].Zone)}; " +
+                $"{other.Job.Description} runs {Time(overlap.B.Start, other.Zone)} to {Time(overlap.B.End, other.Zone)}" +
+                (count == 1 ? "" : $" ({count - 1} more of the host's jobs also meet it)") + ": no minute of the day was free of them"));
+        }
+    }
 
     /// <summary>
     /// MG0413: two jobs that take the exclusive lock (each host's forget, prune, check) whose windows
