@@ -299,3 +299,38 @@ public sealed class RequestBoundTests(RealHost host) : IClassFixture<RealHost>
         Assert.True(next.ExitCode == 0, next.ToString());
     }
 }
+
+/// <summary>
+/// A restore's push to a host whose receiving rsync never answers; a class of its own (its own sshd, whose
+/// sessions find an `rsync` that hangs as a server), so its wait overlaps the other collections'.
+/// </summary>
+public sealed class RestorePushBoundTests(RealHost host) : IClassFixture<RealHost>
+{
+    [Fact]
+    public async Task Should_fail_a_restore_whose_host_receiver_never_answers_after_transferTimeoutSeconds_and_name_the_bound()
+    {
+        await using var s = await Scenario.CreateAsync(host);
+        var app = HostState.UniqueApp("hung-push");
+        var dir = s.CreateApp(app, dataFiles: 1);
+        var bound = (int)Patience.Command.TotalSeconds;
+        var config = s.Backup(s.App(app) with { TransferTimeoutSeconds = bound });
+        var backup = await s.RunAsync(config, "backup");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var conf = Path.Combine(dir, "app.conf");
+        File.Delete(conf);
+        // From now on the host's rsync hangs as a server (a receiver on a disk that stalls): the push gets no answer.
+        var rsync = host.HangingProgram("rsync", "*--server*", "/usr/bin/rsync");
+        var r = await s.RunAsync(config, "restore", "--path", conf, "--to-host");
+        File.Delete(rsync);
+
+        Assert.True(r.ExitCode == 1, r.ToString());
+        var b = bound.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal([$"app.transferTimeoutSeconds = {b}"], r.Summary.BoundsFired.ToArray());
+        Assert.Contains($"rsync of {conf}: the host took no data for {b} s (a frozen receiver) (the bound app.transferTimeoutSeconds = {b} fired)", r.Summary.Error);
+        Assert.False(File.Exists(conf), "nothing was written");
+        // The same restore goes through once the host answers again.
+        var again = await s.RunAsync(config, "restore", "--path", conf, "--to-host");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.True(File.Exists(conf));
+    }
+}

@@ -1,6 +1,7 @@
 using ManifestGen.Contracts;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using ManifestGen.Runner.Processes;
 using ManifestGen.Runner.Remote;
 using ManifestGen.Runner.Restore;
 using ManifestGen.Runner.Restic;
@@ -332,7 +333,9 @@ public static class RestoreJob
         var rsync = RsyncTransfer.BaseArgs(ssh, app.CompressTransfer)
             .AddRange("--mkpath", isDir ? staged + "/" : staged,
                 SshSession.Alias + ":" + (isDir ? hostPath.TrimEnd('/') + "/" : hostPath.TrimEnd('/')));
-        var (res, _) = await RsyncTransfer.RunAsync(rsync, ctx.Log, ctx.Cancel);
-        if (!res.Succeeded) throw RsyncTransfer.Failure(ssh, res, hostPath, ctx.Log);
+        // Bounded like a pull: a host whose receiver freezes (a hung disk) ends the restore, named, instead of
+        // holding it until the Job's deadline, a day.
+        var (res, _) = await RsyncTransfer.RunAsync(rsync, ctx.Log, ctx.Cancel, RsyncTransfer.StallBound(app), ProcessTree.BytesRead);
+        if (!res.Succeeded) throw RsyncTransfer.Failure(ssh, res, hostPath, ctx.Log, push: true);
     }
 }

@@ -292,10 +292,12 @@ public static partial class RsyncTransfer
     /// <summary>The app's bandwidth limit, else its host's (KiB/s), or null for none.</summary>
     public static int? BandwidthLimitKiBps(HostConfig host, AppConfig app) => app.BandwidthLimitKiBps ?? host.BandwidthLimitKiBps;
 
-    internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what, Log log)
+    internal static RunnerException Failure(SshSession ssh, ProcessResult r, string what, Log log, bool push = false)
     {
         if (r.Fired is { } bound)
-            return log.BoundFired(bound, $"rsync of {what}", $"no data arrived from the host for {bound.Seconds.ToString(CultureInfo.InvariantCulture)} s (a frozen sender)");
+            return log.BoundFired(bound, $"rsync of {what}", push
+                ? $"the host took no data for {bound.Seconds.ToString(CultureInfo.InvariantCulture)} s (a frozen receiver)"
+                : $"no data arrived from the host for {bound.Seconds.ToString(CultureInfo.InvariantCulture)} s (a frozen sender)");
         if (r.TimedOut) return new RunnerException(RunnerExit.Failure, $"rsync of {what} timed out");
         // rsync reports an ssh failure as 255 (or 12 when the connection closed during setup).
         if (r.ExitCode is 255 or 12 && r.Stderr.Contains("Host key", StringComparison.OrdinalIgnoreCase))
@@ -304,7 +306,13 @@ public static partial class RsyncTransfer
             $"rsync of {what} failed (exit {r.ExitCode.ToString(CultureInfo.InvariantCulture)}): {SshSession.LastLine(r.Stderr)}");
     }
 
-    internal static async Task<(ProcessResult Result, long Wire)> RunAsync(ImmutableArray<string> args, Log log, CancellationToken ct, Bound? stall = null)
+    /// <param name="progress">
+    /// What the watchdog of <paramref name="stall"/> reads: by default the bytes rsync's receiver (the child of a
+    /// pull) has read; a push passes <see cref="ProcessTree.BytesRead"/> of the local sender, which reads the
+    /// files it sends and the host's requests, and blocks on both when the host's receiver freezes.
+    /// </param>
+    internal static async Task<(ProcessResult Result, long Wire)> RunAsync(ImmutableArray<string> args, Log log, CancellationToken ct, Bound? stall = null,
+        Func<int, long?>? progress = null)
     {
         var lastProgress = DateTime.MinValue;
         var spec = new ProcessSpec("rsync", args)
@@ -321,7 +329,7 @@ public static partial class RsyncTransfer
                 }
             },
             OnStderrLine = line => log.Output("rsync", line),
-            Watchdogs = stall is null ? [] : [new Watchdog(stall, ProcessTree.RsyncReceiverBytesRead)],
+            Watchdogs = stall is null ? [] : [new Watchdog(stall, progress ?? ProcessTree.RsyncReceiverBytesRead)],
         };
         var r = await ProcessRunner.RunAsync(spec, ct);
         var wire = ParseStat(r.Stdout, "Total bytes sent") + ParseStat(r.Stdout, "Total bytes received");
