@@ -3,7 +3,7 @@
 # pre-commit installs a rev it packs and installs the framework-dependent .NET tool `manifestgen` into its
 # environment folder, and the pack compiles the native generator once beside it (src/ManifestGen's target
 # PreCommitNativeHook) and copies this script there as `manifestgen-hook`. It runs the native executable
-# (a check in about a tenth of a second) where that compile succeeded, else the .NET tool (about 2 s).
+# where that compile succeeded, else the .NET tool (README: what a check of the examples takes with each).
 here=$(dirname "$0")
 if [ -x "$here/../native/manifestgen" ]; then
   exec "$here/../native/manifestgen" "$@"
