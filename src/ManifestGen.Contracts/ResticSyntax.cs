@@ -18,6 +18,14 @@ public static partial class ResticSyntax
     [GeneratedRegex(@"^(\d+[ymwdh])+$", RegexOptions.CultureInvariant)]
     private static partial Regex Duration();
 
+    /// <summary>
+    /// n of a copy check's <c>--read-data-subset n/N</c> on <paramref name="day"/>: the day number (UTC) modulo N,
+    /// plus one. A daily check reads every pack once in N days; the generator's MG1110 tells which schedules
+    /// never reach some of the N subsets (a weekly one when N is a multiple of 7).
+    /// </summary>
+    public static int CopyCheckSubset(DateTimeOffset day, int subsets) =>
+        (int)(day.ToUnixTimeSeconds() / 86400 % subsets) + 1;
+
     /// <summary>Null when <c>restic check --read-data-subset</c> accepts the value (n/m, x%, or a size), otherwise why not.</summary>
     public static string? WhyNotReadDataSubset(string subset)
     {

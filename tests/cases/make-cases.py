@@ -193,6 +193,8 @@ case("copy-rest-not-append-only", ["MG1107"], copies(copy(location=f'rest: {{ ur
 case("copy-is-primary-server", ["MG1108"], copies(copy(location='rest: { url: "http://restic-rest-server.backup.svc:8000/cluster-a/" }',
                                                        more="      egressCidrs: [10.96.0.0/12]\n")))
 case("copy-check-subsets-zero", ["MG1109"], copies(copy(more="      check: { subsets: 0 }\n")))
+# A weekly check with N a multiple of 7 reads the same subset every week (n = day number mod N + 1).
+case("copy-check-weekly-subsets-multiple-of-7", ["MG1110"], copies(copy(more=COPY_KEEPS + "      check: { schedule: \"H H * * 0\", subsets: 14 }\n")))
 case("copy-location-rest-and-s3", ["MG0105"], copies(copy(location=f'rest: {{ url: "{COPY_URL}" }}, s3: {{ endpoint: "https://203.0.113.30", bucket: offsite }}')))
 case("copy-name-not-a-label", ["MG0301"], copies(copy(name="Offsite_1")))
 case("copy-password-not-sealed", ["MG0204"], copies(copy()), append=sealed())
@@ -360,6 +362,7 @@ valid("retention-keep-tag-dump", (NC_HOOK, NC_DUMP + "              fileName: ne
 valid("starting-deadline-at-controller-pass", ("  activeDeadlineSeconds: 7200\n", "  activeDeadlineSeconds: 7200\n  startingDeadlineSeconds: 10\n"))
 valid("strategy-setting-read", ("        paths: [/srv/compose/gitea]\n", "        paths: [/srv/compose/gitea]\n        transferTimeoutSeconds: 60\n"))
 valid("copy-rest-append-only", copies(copy(more=COPY_KEEPS)))
+valid("copy-check-weekly-subsets-coprime-to-7", copies(copy(more=COPY_KEEPS + "      check: { schedule: \"H H * * 0\", subsets: 12 }\n")))
 valid("copy-dns-name-with-egress", copies(copy(location='rest: { url: "https://offsite.example.net:8000/cluster-a/" }', more="      egressCidrs: [203.0.113.16/28]\n" + COPY_KEEPS)))
 valid("drill-sample-one", (CHECK_END, CHECK_END + "  drill:\n    enabled: true\n    sampleFiles: 1\n"))
 valid("local-storage", ("    nfs:\n      server: nas01.storage.example.org\n      exportRoot: /volume1/k8s-backup\n      path: /volume1/k8s-backup/restic/production\n      mountOptions: [nfsvers=4.1, hard, noatime]\n",

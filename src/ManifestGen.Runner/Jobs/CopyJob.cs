@@ -90,10 +90,4 @@ public static class CopyJob
             : $"copy {copy.Name} is marked append-only, but its REST server answered a deletion with {(int)status} instead of 403: it would delete snapshots (run it with --append-only), nothing copied");
     }
 
-    /// <summary>
-    /// n of the copy check's --read-data-subset n/N: the day number (UTC) modulo N, plus one. A daily check
-    /// reads every pack once in N days; a weekly one once in N weeks when N is not a multiple of 7.
-    /// </summary>
-    public static int Subset(DateTimeOffset now, int subsets) =>
-        (int)(now.ToUnixTimeSeconds() / 86400 % subsets) + 1;
 }

@@ -52,7 +52,7 @@ public static class RepositoryJobs
         var args = new List<string> { "check" };
         if (copy is not null)
         {
-            var n = CopyJob.Subset(DateTimeOffset.UtcNow, copy.CheckSubsets);
+            var n = ResticSyntax.CopyCheckSubset(DateTimeOffset.UtcNow, copy.CheckSubsets);
             args.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--read-data-subset={n}/{copy.CheckSubsets}"));
             ctx.Log.Info($"checking copy {copy.Name}, pack subset {n} of {copy.CheckSubsets}");
         }

@@ -40,4 +40,8 @@ public static partial class DiagnosticCatalogue
         "Offsite copy: the check's number of subsets is out of range",
         "`check.subsets` is N of `restic check --read-data-subset n/N`: each run reads one N-th of the copy's packs, so the whole copy is read once every N runs. It is a whole number from 1 (every run reads everything) to 1000.",
         "Use e.g. `subsets: 12` with a weekly check: every pack is read once a quarter.");
+    public static readonly DiagnosticRule CopyCheckSubsetsUnread = new("MG1110", Severity.Warning,
+        "Offsite copy: the check's schedule never reads some of its subsets",
+        "The copy's check reads subset n of N, n the day number modulo N plus one (the runner's rule), so which subsets it ever reads depends on which days it runs: a weekly check with N a multiple of 7 reads the same subset every week, and the packs of the others are never read back, so their damage goes unnoticed. The message gives how many of the N subsets the schedule's runs reach.",
+        "Choose N without a common factor with the days between the check's runs (a weekly check: N not a multiple of 7, e.g. 12), or check daily.");
 }

@@ -62,6 +62,7 @@ public sealed partial class CopyRule : InventoryRule
                     $"{copy.Check.Subsets.ToString(CultureInfo.InvariantCulture)} is outside 1-{MaxSubsets.ToString(CultureInfo.InvariantCulture)}");
         }
         Overlaps(sink, inventory);
+        UnreadSubsets(sink, inventory);
     }
 
     /// <summary>Every Secret the primary's jobs mount, with what it is, by name.</summary>
@@ -211,6 +212,36 @@ public sealed partial class CopyRule : InventoryRule
                 sink.Report(DiagnosticCatalogue.CopyScheduleOverlaps, job.SchedulePath,
                     $"{job.Description} runs {ScheduleRule.Time(at.M.Start, zone)} to {ScheduleRule.Time(at.M.End, zone)}; " +
                     $"{other.Description} runs {ScheduleRule.Time(at.B.Start, zone)} to {ScheduleRule.Time(at.B.End, zone)}");
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// MG1110: a copy check whose runs (its placed schedule, over as many runs as it takes to see every subset
+    /// twice) reach fewer of its N subsets than N, by the runner's own rule (<see cref="ResticSyntax.CopyCheckSubset"/>).
+    /// </summary>
+    private static void UnreadSubsets(RuleSink sink, LoadedInventory inventory)
+    {
+        var copies = inventory.Model.Repository.Copies;
+        for (var c = 0; c < copies.Length; c++)
+        {
+            var subsets = copies[c].Check.Subsets;
+            if (!copies[c].Check.Enabled || subsets is < 2 or > MaxSubsets)
+                continue;
+            var path = $"repository.copies[{c}].check";
+            // One job per repository the copy reads: the same schedule's H may be placed differently for each.
+            foreach (var job in JobSchedules.Of(inventory).Where(j => j.Role == JobRole.CopyCheck && j.SchedulePath.StartsWith(path + ".", StringComparison.Ordinal)))
+            {
+                if (job.Expanded is null || !TimeZones.IsValid(job.TimeZone) || CronExpression.Parse(job.Expanded).Schedule is not { } schedule)
+                    continue;
+                var reached = schedule.Occurrences(JobSchedules.Reference, TimeZones.Resolve(job.TimeZone), 2 * subsets, JobSchedules.Reference.AddYears(5))
+                    .Select(start => ResticSyntax.CopyCheckSubset(start, subsets)).Distinct().Count();
+                if (reached >= subsets)
+                    continue;
+                sink.Report(DiagnosticCatalogue.CopyCheckSubsetsUnread, path + ".subsets",
+                    $"{job.Description} runs `{job.Expanded}`: its runs read {reached.ToString(CultureInfo.InvariantCulture)} of the " +
+                    $"{subsets.ToString(CultureInfo.InvariantCulture)} subsets (n = day number mod {subsets.ToString(CultureInfo.InvariantCulture)} + 1); the packs of the others are never read back");
                 break;
             }
         }
