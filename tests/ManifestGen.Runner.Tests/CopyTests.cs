@@ -90,12 +90,14 @@ public sealed class CopyTests(RealHost host) : IClassFixture<RealHost>
         // A restore from the copy alone (the primary's folder gone) gives the host's files back byte for byte.
         Directory.Delete(Path.GetDirectoryName(s.Repo.Location)!, recursive: true);
         var target = s.Dir.Combine("restored");
-        var restore = await s.RunAsync(backup with { Copies = [copy] }, "restore", "--from-copy", "offsite", "--target", target);
+        // As the Job `manifestgen restore --from-copy` prints: the copy's Secrets, nothing of the primary (its password is not there).
+        var fromCopy = backup with { Copies = [copy], Repository = backup.Repository with { PasswordFile = s.Dir.Combine("not-mounted", "password") } };
+        var restore = await s.RunAsync(fromCopy, "restore", "--from-copy", "offsite", "--target", target);
         Assert.True(restore.ExitCode == 0, restore.ToString());
         foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(BackupTests.LocalPath(target, file)));
         // And the app's snapshots in the copy, as `manifestgen restore --list --from-copy` prints them.
-        var listed = await s.RunAsync(backup with { Copies = [copy] }, "snapshots", "--json", "--from-copy", "offsite");
+        var listed = await s.RunAsync(fromCopy, "snapshots", "--json", "--from-copy", "offsite");
         Assert.True(listed.ExitCode == 0, listed.ToString());
         var inCopy = System.Text.Json.JsonSerializer.Deserialize<Restic.SnapshotInfo[]>(listed.Stdout)!;
         Assert.Equal(first.Summary.SnapshotsCopied + second.Summary.SnapshotsCopied, inCopy.Length);
