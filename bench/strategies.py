@@ -50,7 +50,7 @@ def job_config(t: Target, lab) -> dict:
         "kind": "backup",
         "environment": "bench",
         "repository": {"location": t.repo, "passwordFile": t.password_file, "cacheDir": t.cache,
-                       "retryLockSeconds": 30},
+                       "retryLockSeconds": 30, "stallTimeoutSeconds": 300},
         "host": {"name": HOST_NAME, "address": "127.0.0.1", "port": 2222, "user": "root",
                  "identityFile": os.path.join(lab.dir, "client_key"),
                  "knownHostsFile": os.path.join(lab.dir, "known_hosts"),
@@ -60,7 +60,7 @@ def job_config(t: Target, lab) -> dict:
                 # One compose service (the lab's stand-in) stopped as an app's would be: the summary's
                 # servicesStoppedSeconds is the report's "stopped s".
                 "hooks": {"before": [], "after": [], "stopServices": ["app"], "composeDirectory": compose_dir(t, lab),
-                          "switchDelaySeconds": 300, "keepServicesRunning": False, "dumps": []},
+                          "switchDelaySeconds": 300, "composeTimeoutSeconds": 300, "keepServicesRunning": False, "dumps": []},
                 "partialIsFailure": True, "transferTimeoutSeconds": 300, "changedFileRecopies": 3,
                 "changedFileIsFailure": True, "checksumIntervalDays": 7, "compressTransfer": True},
         "reporting": {},
