@@ -37,7 +37,7 @@ internal static class CopyPlanner
             var copy = ctx.Repo.Copies[c];
             var path = $"repository.copies[{c}]";
             var rest = copy.Location.Rest is not null;
-            var accessKeys = rest ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys;
+            var accessKeys = AccessKeys(copy);
             var (volumes, mounts) = SecretMounts(copy);
             foreach (var host in JobSchedules.CopyRepositories(ctx.Inv, hosts))
             {
@@ -111,10 +111,14 @@ internal static class CopyPlanner
         return most;
     }
 
+    /// <summary>The keys of the copy's access Secret: a REST server's user and password, or S3's key pair.</summary>
+    private static ImmutableArray<string> AccessKeys(RepositoryCopySpec copy) =>
+        copy.Location.Rest is not null ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys;
+
     /// <summary>The copy's own Secrets (password, access credential) where <see cref="Config"/> says they are.</summary>
     public static (VolumeModel[] Volumes, MountModel[] Mounts) SecretMounts(RepositoryCopySpec copy)
     {
-        var accessKeys = copy.Location.Rest is not null ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys;
+        var accessKeys = AccessKeys(copy);
         VolumeModel[] volumes =
         [
             new(PasswordVolume, VolumeKind.Secret, copy.Credentials.PasswordSecret.Name,
@@ -141,8 +145,7 @@ internal static class CopyPlanner
     /// <summary>The copy as its jobs reach it: the host's own folder in it behind the REST server, as on the primary.</summary>
     public static CopyConfig Config(PlanContext ctx, RepositoryCopySpec copy, string? host)
     {
-        var rest = copy.Location.Rest is not null;
-        var keys = rest ? PodPaths.CopyRestKeys : PodPaths.CopyS3Keys;
+        var keys = AccessKeys(copy);
         return new CopyConfig
         {
             Name = copy.Name,
